@@ -6,5 +6,6 @@
 #include "common.h"
 #include "errors.h"
 #include "version.h"
+#include "config.h"
 
 #endif

@@ -1,0 +1,148 @@
+#include "common/fsutil.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#if defined(_WIN32)
+#include <io.h>
+#include <windows.h>
+#else
+#include <fcntl.h>
+#include <unistd.h>
+#endif
+
+static int injected_step;
+
+void dlv__fs_inject_failure(int step)
+{
+    injected_step = step;
+}
+
+static bool injected(int step)
+{
+    if (injected_step == step) {
+        errno = EIO;
+        return true;
+    }
+    return false;
+}
+
+#if !defined(_WIN32)
+static void fsync_parent(const char *path)
+{
+    char *dir = dlv__strdup(path);
+    if (!dir)
+        return;
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        strcpy(dir, ".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    dlv__free(dir);
+}
+#endif
+
+int dlv__write_file_atomic(const char *path, const void *data, size_t len, dlv_error *err)
+{
+    char *tmp = dlv__asprintf("%s.tmp-XXXXXX", path);
+    if (!tmp)
+        return dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", path);
+    int rc = DLV_OK;
+#if defined(_WIN32)
+    /* _mktemp_s + exclusive create; MoveFileEx replaces and flushes through. */
+    int fd = -1;
+    if (_mktemp_s(tmp, strlen(tmp) + 1) == 0 && !injected(1))
+        fd = _open(tmp, _O_CREAT | _O_EXCL | _O_WRONLY | _O_BINARY, _S_IREAD | _S_IWRITE);
+#else
+    int fd = injected(1) ? -1 : mkstemp(tmp);
+#endif
+    if (fd < 0) {
+        rc = dlv__error_set(err, DLV_EIO, "%s: cannot create a temporary file beside it: %s", path,
+                            strerror(errno));
+        dlv__free(tmp);
+        return rc;
+    }
+    const char *p = data;
+    size_t left = len;
+    while (left > 0 && rc == DLV_OK) {
+#if defined(_WIN32)
+        int n = injected(2) ? -1 : _write(fd, p, (unsigned)left);
+#else
+        ssize_t n = injected(2) ? -1 : write(fd, p, left);
+#endif
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            rc = dlv__error_set(err, DLV_EIO, "%s: cannot write the new contents: %s", path,
+                                strerror(errno));
+        else {
+            p += n;
+            left -= (size_t)n;
+        }
+    }
+#if defined(_WIN32)
+    if (rc == DLV_OK && (injected(3) || _commit(fd) != 0))
+#else
+    if (rc == DLV_OK && (injected(3) || fsync(fd) != 0))
+#endif
+        rc = dlv__error_set(err, DLV_EIO, "%s: cannot flush the new contents to disk: %s", path,
+                            strerror(errno));
+#if defined(_WIN32)
+    _close(fd);
+    if (rc == DLV_OK &&
+        (injected(4) ||
+         !MoveFileExA(tmp, path, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)))
+#else
+    close(fd);
+    if (rc == DLV_OK && (injected(4) || rename(tmp, path) != 0))
+#endif
+        rc = dlv__error_set(err, DLV_EIO, "%s: cannot replace the file: %s", path,
+                            strerror(errno));
+    if (rc != DLV_OK)
+        remove(tmp);
+#if !defined(_WIN32)
+    else
+        fsync_parent(path);
+#endif
+    dlv__free(tmp);
+    return rc;
+}
+
+int dlv__mkdir_p(const char *path, dlv_error *err)
+{
+    char *copy = dlv__strdup(path);
+    if (!copy)
+        return dlv__error_set(err, DLV_ENOMEM, "out of memory");
+    int rc = DLV_OK;
+    for (char *p = copy + 1;; p++) {
+        if (*p == '/' || *p == '\\' || *p == '\0') {
+            char saved = *p;
+            *p = '\0';
+#if defined(_WIN32)
+            int made = _mkdir(copy);
+#else
+            int made = mkdir(copy, 0755);
+#endif
+            if (made != 0 && errno != EEXIST) {
+                rc = dlv__error_set(err, DLV_EIO, "%s: cannot create folder: %s", copy,
+                                    strerror(errno));
+                break;
+            }
+            *p = saved;
+            if (saved == '\0')
+                break;
+        }
+    }
+    dlv__free(copy);
+    return rc;
+}

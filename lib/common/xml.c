@@ -1,0 +1,136 @@
+#include "common/xml.h"
+
+#include <errno.h>
+#include <libxml/parser.h>
+#include <libxml/xmlerror.h>
+#include <stdio.h>
+#include <string.h>
+
+int dlv__read_file(const char *path, size_t max_bytes, char **out, size_t *len, dlv_error *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        return dlv__error_set(err, e == ENOENT ? DLV_ENOTFOUND : DLV_EIO, "%s: cannot open: %s",
+                              path, strerror(e));
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = dlv__malloc(cap);
+    int rc = DLV_OK;
+    while (buf) {
+        if (n + 1 >= cap) {
+            if (cap > max_bytes + 1) {
+                rc = dlv__error_set(err, DLV_ETOOLARGE, "%s: file is larger than %zu bytes", path,
+                                    max_bytes);
+                break;
+            }
+            char *bigger = dlv__realloc(buf, cap * 2);
+            if (!bigger) {
+                rc = dlv__error_set(err, DLV_ENOMEM, "%s: out of memory reading the file", path);
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        if (got == 0) {
+            if (ferror(f))
+                rc = dlv__error_set(err, DLV_EIO, "%s: read error", path);
+            break;
+        }
+        n += got;
+    }
+    fclose(f);
+    if (!buf)
+        return dlv__error_set(err, DLV_ENOMEM, "%s: out of memory reading the file", path);
+    if (rc == DLV_OK && n > max_bytes)
+        rc = dlv__error_set(err, DLV_ETOOLARGE, "%s: file is larger than %zu bytes", path,
+                            max_bytes);
+    if (rc != DLV_OK) {
+        dlv__free(buf);
+        return rc;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    if (len)
+        *len = n;
+    return DLV_OK;
+}
+
+int dlv__xml_read_memory(const char *name, const char *data, size_t len, xmlDocPtr *out,
+                         dlv_error *err)
+{
+    *out = NULL;
+    if (len > INT32_MAX)
+        return dlv__error_set(err, DLV_ETOOLARGE, "%s: document too large", name);
+    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+    if (!ctxt)
+        return dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", name);
+    /* No XML_PARSE_NOENT (entities stay unexpanded), no DTDLOAD, no network. */
+    xmlDocPtr doc = xmlCtxtReadMemory(ctxt, data, (int)len, name, NULL,
+                                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    int rc = DLV_OK;
+    if (!doc || !ctxt->wellFormed) {
+        xmlErrorPtr e = xmlCtxtGetLastError(ctxt);
+        if (e && e->code == XML_ERR_NO_MEMORY) {
+            rc = dlv__error_set(err, DLV_ENOMEM, "%s: out of memory parsing XML", name);
+        } else if (e && e->message) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "%s", e->message);
+            size_t mlen = strlen(msg);
+            while (mlen > 0 && (msg[mlen - 1] == '\n' || msg[mlen - 1] == ' '))
+                msg[--mlen] = '\0';
+            rc = dlv__error_set(err, DLV_EXML, "%s:%d: malformed XML: %s", name, e->line, msg);
+        } else {
+            rc = dlv__error_set(err, DLV_EXML, "%s: malformed XML", name);
+        }
+    } else if (doc->intSubset || doc->extSubset) {
+        xmlNodePtr dtd = (xmlNodePtr)(doc->intSubset ? doc->intSubset : doc->extSubset);
+        rc = dlv__error_set(err, DLV_EXML,
+                            "%s:%ld: a DOCTYPE is not allowed (no DTDs or entities are accepted)",
+                            name, xmlGetLineNo(dtd) > 0 ? xmlGetLineNo(dtd) : 1L);
+    } else if (!xmlDocGetRootElement(doc)) {
+        rc = dlv__error_set(err, DLV_EXML, "%s: malformed XML: no root element", name);
+    }
+    xmlFreeParserCtxt(ctxt);
+    if (rc != DLV_OK) {
+        xmlFreeDoc(doc);
+        return rc;
+    }
+    *out = doc;
+    return DLV_OK;
+}
+
+int dlv__xml_read_file(const char *path, size_t max_bytes, xmlDocPtr *out, dlv_error *err)
+{
+    char *data;
+    size_t len;
+    *out = NULL;
+    int rc = dlv__read_file(path, max_bytes, &data, &len, err);
+    if (rc != DLV_OK)
+        return rc;
+    if (len == 0) {
+        dlv__free(data);
+        return dlv__error_set(err, DLV_EXML, "%s: file is empty", path);
+    }
+    rc = dlv__xml_read_memory(path, data, len, out, err);
+    dlv__free(data);
+    return rc;
+}
+
+char *dlv__xml_text(xmlNodePtr node)
+{
+    xmlChar *raw = xmlNodeGetContent(node);
+    if (!raw)
+        return NULL;
+    const char *s = (const char *)raw;
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        n--;
+    char *copy = dlv__strndup(s, n);
+    xmlFree(raw);
+    return copy;
+}

@@ -1,0 +1,456 @@
+/* deliveryPluginConfig.xml: the plugin's own configuration file. */
+#include "delivery/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <libxml/uri.h>
+#include <libxml/xmlsave.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/fsutil.h"
+#include "common/xml.h"
+
+#define FILE_NAME "deliveryPluginConfig.xml"
+#define PLUGIN_FOLDER "iiko/CashServer/PluginConfigs/Resto.Front.Api.Delivery"
+
+struct dlv_config {
+    char *path;
+    char *server_url;
+    char *terminal_id;
+    char *ca_file;
+    long timeout_ms;
+    long connect_delay_s;
+    int terminal_id_generated;
+    char **warnings;
+    size_t warning_count;
+};
+
+enum field { F_TIMEOUT, F_SERVER_URL, F_TERMINAL_ID, F_CONNECT_DELAY, F_CA_FILE, F_COUNT };
+
+static const char *const field_names[F_COUNT] = {
+    [F_TIMEOUT] = "serviceMethodTimeoutMilliseconds",
+    [F_SERVER_URL] = "serverUrl",
+    [F_TERMINAL_ID] = "terminalId",
+    [F_CONNECT_DELAY] = "connectToServerDelayInSeconds",
+    [F_CA_FILE] = "trustedCaFile",
+};
+
+void dlv_config_free(dlv_config *cfg)
+{
+    if (!cfg)
+        return;
+    dlv__free(cfg->path);
+    dlv__free(cfg->server_url);
+    dlv__free(cfg->terminal_id);
+    dlv__free(cfg->ca_file);
+    for (size_t i = 0; i < cfg->warning_count; i++)
+        dlv__free(cfg->warnings[i]);
+    dlv__free(cfg->warnings);
+    dlv__free(cfg);
+}
+
+static int add_warning(dlv_config *cfg, char *text, dlv_error *err)
+{
+    char **grown = text ? dlv__realloc(cfg->warnings, (cfg->warning_count + 1) * sizeof *grown)
+                        : NULL;
+    if (!grown) {
+        dlv__free(text);
+        return dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", cfg->path);
+    }
+    cfg->warnings = grown;
+    cfg->warnings[cfg->warning_count++] = text;
+    return DLV_OK;
+}
+
+static bool is_nil(xmlNodePtr node)
+{
+    xmlChar *nil = xmlGetNsProp(node, (const xmlChar *)"nil",
+                                (const xmlChar *)"http://www.w3.org/2001/XMLSchema-instance");
+    bool yes = nil && strcmp((const char *)nil, "true") == 0;
+    xmlFree(nil);
+    return yes;
+}
+
+/* Whole number in [lo, hi]; the message names the element and what was wrong with the value. */
+static int parse_long(const char *path, long line, const char *name, const char *text, long lo,
+                      long hi, long *out, dlv_error *err)
+{
+    const char *p = text;
+    if (*p == '-' || *p == '+')
+        p++;
+    bool digits = *p != '\0';
+    for (; *p; p++)
+        digits = digits && isdigit((unsigned char)*p);
+    if (!digits)
+        return dlv__error_set(err, DLV_ECONFIG, "%s:%ld: <%s>: '%s' is not a whole number", path,
+                              line, name, text);
+    errno = 0;
+    long v = strtol(text, NULL, 10);
+    if (errno == ERANGE || v < lo || v > hi)
+        return dlv__error_set(err, DLV_ECONFIG, "%s:%ld: <%s>: %s is out of range %ld..%ld", path,
+                              line, name, text, lo, hi);
+    *out = v;
+    return DLV_OK;
+}
+
+static int parse_server_url(const char *path, long line, const char *text, char **out,
+                            dlv_error *err)
+{
+    for (const char *p = text; *p; p++) {
+        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            return dlv__error_set(err, DLV_ECONFIG,
+                                  "%s:%ld: <serverUrl>: '%s' contains spaces or control characters",
+                                  path, line, text);
+    }
+    xmlURIPtr uri = xmlParseURI(text);
+    bool http = uri && uri->scheme &&
+                (strcasecmp(uri->scheme, "http") == 0 || strcasecmp(uri->scheme, "https") == 0);
+    bool host = uri && uri->server && uri->server[0];
+    xmlFreeURI(uri);
+    if (!http || !host)
+        return dlv__error_set(err, DLV_ECONFIG,
+                              "%s:%ld: <serverUrl>: '%s' is not an http:// or https:// address of "
+                              "the call-center (e.g. http://callcenter:8080/resto)",
+                              path, line, text);
+    size_t n = strlen(text);
+    while (n > 0 && text[n - 1] == '/')
+        n--; /* protocol paths are appended with their own leading slash */
+    *out = dlv__strndup(text, n);
+    return *out ? DLV_OK : dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", path);
+}
+
+/* Appends <terminalId> as the root's last element, indented like its first element. */
+static int insert_terminal_id(xmlNodePtr root, const char *id)
+{
+    xmlNodePtr first = NULL, last = NULL;
+    for (xmlNodePtr n = root->children; n; n = n->next) {
+        if (n->type == XML_ELEMENT_NODE) {
+            if (!first)
+                first = n;
+            last = n;
+        }
+    }
+    xmlChar *indent = NULL;
+    if (first && first->prev && first->prev->type == XML_TEXT_NODE)
+        indent = xmlNodeGetContent(first->prev);
+    xmlNodePtr elem = xmlNewDocNode(root->doc, NULL, (const xmlChar *)"terminalId",
+                                    (const xmlChar *)id);
+    if (!elem) {
+        xmlFree(indent);
+        return DLV_ENOMEM;
+    }
+    if (last) {
+        if (indent) {
+            xmlNodePtr ws = xmlNewDocText(root->doc, indent);
+            if (!ws || !xmlAddNextSibling(last, ws)) {
+                xmlFreeNode(ws);
+                xmlFreeNode(elem);
+                xmlFree(indent);
+                return DLV_ENOMEM;
+            }
+            last = ws;
+        }
+        if (!xmlAddNextSibling(last, elem)) {
+            xmlFreeNode(elem);
+            xmlFree(indent);
+            return DLV_ENOMEM;
+        }
+    } else if (!xmlAddChild(root, elem)) {
+        xmlFreeNode(elem);
+        xmlFree(indent);
+        return DLV_ENOMEM;
+    }
+    xmlFree(indent);
+    return DLV_OK;
+}
+
+/* Serialises the document as it was read (declaration, encoding, comments, a UTF-8 BOM) and
+ * replaces the file atomically. */
+static int write_back(const char *path, xmlDocPtr doc, bool had_decl, bool had_bom, dlv_error *err)
+{
+    xmlBufferPtr buf = xmlBufferCreate();
+    if (!buf)
+        return dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", path);
+    int options = XML_SAVE_AS_XML | (had_decl ? 0 : XML_SAVE_NO_DECL);
+    const char *encoding = doc->encoding ? (const char *)doc->encoding : NULL;
+    xmlSaveCtxtPtr save = xmlSaveToBuffer(buf, encoding, options);
+    long saved = save ? xmlSaveDoc(save, doc) : -1;
+    if (save)
+        saved = xmlSaveClose(save) < 0 ? -1 : saved;
+    int rc = DLV_OK;
+    if (saved < 0) {
+        rc = dlv__error_set(err, DLV_EIO, "%s: cannot serialise the configuration to write back "
+                                          "terminalId", path);
+    } else {
+        size_t len = (size_t)xmlBufferLength(buf);
+        const char *content = (const char *)xmlBufferContent(buf);
+        char *out = dlv__malloc(len + 3);
+        if (!out) {
+            rc = dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", path);
+        } else {
+            size_t off = 0;
+            if (had_bom) {
+                memcpy(out, "\xEF\xBB\xBF", 3);
+                off = 3;
+            }
+            memcpy(out + off, content, len);
+            rc = dlv__write_file_atomic(path, out, len + off, err);
+            dlv__free(out);
+        }
+    }
+    xmlBufferFree(buf);
+    return rc;
+}
+
+static int load_fields(dlv_config *cfg, xmlNodePtr root, xmlNodePtr *terminal_id_node,
+                       dlv_error *err)
+{
+    const char *path = cfg->path;
+    long seen_line[F_COUNT] = {0};
+    for (xmlNodePtr node = root->children; node; node = node->next) {
+        if (node->type != XML_ELEMENT_NODE)
+            continue;
+        long line = xmlGetLineNo(node);
+        const char *name = (const char *)node->name;
+        int field = -1;
+        for (int f = 0; f < F_COUNT; f++) {
+            if (strcmp(name, field_names[f]) == 0)
+                field = f;
+        }
+        if (field < 0) {
+            int rc = add_warning(cfg,
+                                 dlv__asprintf("%s:%ld: unknown element <%s> ignored (kept in the "
+                                               "file)",
+                                               path, line, name),
+                                 err);
+            if (rc != DLV_OK)
+                return rc;
+            continue;
+        }
+        if (seen_line[field])
+            return dlv__error_set(err, DLV_ECONFIG, "%s:%ld: <%s> appears twice (first at line %ld)",
+                                  path, line, name, seen_line[field]);
+        seen_line[field] = line;
+        for (xmlNodePtr child = node->children; child; child = child->next) {
+            if (child->type == XML_ELEMENT_NODE)
+                return dlv__error_set(err, DLV_ECONFIG,
+                                      "%s:%ld: <%s> must hold text only, found element <%s>", path,
+                                      line, name, (const char *)child->name);
+        }
+        if (is_nil(node))
+            continue;
+        char *text = dlv__xml_text(node);
+        if (!text)
+            return dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", path);
+        int rc = DLV_OK;
+        switch (field) {
+        case F_TIMEOUT:
+            rc = parse_long(path, line, name, text, DLV_CONFIG_TIMEOUT_MS_MIN,
+                            DLV_CONFIG_TIMEOUT_MS_MAX, &cfg->timeout_ms, err);
+            break;
+        case F_CONNECT_DELAY:
+            rc = parse_long(path, line, name, text, 0, DLV_CONFIG_CONNECT_DELAY_S_MAX,
+                            &cfg->connect_delay_s, err);
+            break;
+        case F_SERVER_URL:
+            if (!*text)
+                rc = dlv__error_set(err, DLV_ECONFIG,
+                                    "%s:%ld: <serverUrl> is empty: set the call-center address "
+                                    "(e.g. http://callcenter:8080/resto)",
+                                    path, line);
+            else
+                rc = parse_server_url(path, line, text, &cfg->server_url, err);
+            break;
+        case F_TERMINAL_ID:
+            if (!*text) {
+                *terminal_id_node = node; /* empty: generated like an absent one */
+            } else if (!dlv__uuid_valid(text)) {
+                rc = dlv__error_set(err, DLV_ECONFIG,
+                                    "%s:%ld: <terminalId>: '%s' is not a UUID (remove the element "
+                                    "to have a new one generated)",
+                                    path, line, text);
+            } else {
+                cfg->terminal_id = text;
+                text = NULL;
+            }
+            break;
+        case F_CA_FILE:
+            if (*text) {
+                cfg->ca_file = text;
+                text = NULL;
+            }
+            break;
+        }
+        dlv__free(text);
+        if (rc != DLV_OK)
+            return rc;
+    }
+    if (!cfg->server_url)
+        return dlv__error_set(err, DLV_ECONFIG,
+                              "%s: <serverUrl> is required: the address of the call-center server "
+                              "(e.g. http://callcenter:8080/resto)",
+                              path);
+    return DLV_OK;
+}
+
+int dlv_config_load(const char *path, unsigned flags, dlv_config **out, dlv_error *err)
+{
+    if (!out)
+        return dlv__error_set(err, DLV_EINVAL, "dlv_config_load: out is NULL");
+    *out = NULL;
+    dlv__error_clear(err);
+    char *default_path = NULL;
+    if (!path) {
+        path = default_path = dlv_config_default_path();
+        if (!path)
+            return dlv__error_set(err, DLV_ECONFIG,
+                                  "no configuration path given and no default location (neither "
+                                  "APPDATA, XDG_CONFIG_HOME nor HOME is set)");
+    }
+    dlv_config *cfg = dlv__calloc(1, sizeof *cfg);
+    if (!cfg) {
+        dlv__free(default_path);
+        return dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", path);
+    }
+    cfg->path = default_path ? default_path : dlv__strdup(path);
+    cfg->timeout_ms = DLV_CONFIG_TIMEOUT_MS_DEFAULT;
+    cfg->connect_delay_s = DLV_CONFIG_CONNECT_DELAY_S_DEFAULT;
+    if (!cfg->path) {
+        dlv__free(cfg);
+        return dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", path);
+    }
+
+    char *raw = NULL;
+    size_t len = 0;
+    xmlDocPtr doc = NULL;
+    int rc = dlv__read_file(cfg->path, DLV_CONFIG_MAX_FILE_BYTES, &raw, &len, err);
+    if (rc == DLV_OK && len == 0)
+        rc = dlv__error_set(err, DLV_ECONFIG, "%s: file is empty", cfg->path);
+    if (rc == DLV_OK)
+        rc = dlv__xml_read_memory(cfg->path, raw, len, &doc, err);
+    if (rc == DLV_EXML || rc == DLV_ETOOLARGE) {
+        rc = DLV_ECONFIG; /* one code for every defect of the file; the message says which */
+        if (err)
+            err->code = rc;
+    }
+    bool had_bom = raw && len >= 3 && memcmp(raw, "\xEF\xBB\xBF", 3) == 0;
+    bool had_decl = raw && strncmp(raw + (had_bom ? 3 : 0), "<?xml", 5) == 0;
+    dlv__free(raw);
+
+    xmlNodePtr terminal_id_node = NULL;
+    if (rc == DLV_OK) {
+        xmlNodePtr root = xmlDocGetRootElement(doc);
+        if (strcmp((const char *)root->name, "config") != 0)
+            rc = dlv__error_set(err, DLV_ECONFIG, "%s:%ld: root element is <%s>, expected <config>",
+                                cfg->path, xmlGetLineNo(root), (const char *)root->name);
+        else
+            rc = load_fields(cfg, root, &terminal_id_node, err);
+        if (rc == DLV_OK && !cfg->terminal_id && !(flags & DLV_CONFIG_READ_ONLY)) {
+            char id[37];
+            rc = dlv__uuid_v4(id);
+            if (rc != DLV_OK) {
+                dlv__error_set(err, rc, "%s: cannot generate a terminalId: no random source",
+                               cfg->path);
+            } else {
+                int set = terminal_id_node
+                              ? (xmlNodeSetContent(terminal_id_node, (const xmlChar *)id), DLV_OK)
+                              : insert_terminal_id(root, id);
+                rc = set == DLV_OK ? write_back(cfg->path, doc, had_decl, had_bom, err)
+                                   : dlv__error_set(err, set, "%s: out of memory", cfg->path);
+                if (rc == DLV_OK) {
+                    cfg->terminal_id = dlv__strdup(id);
+                    cfg->terminal_id_generated = 1;
+                    if (!cfg->terminal_id)
+                        rc = dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", cfg->path);
+                }
+            }
+        }
+    }
+    xmlFreeDoc(doc);
+    if (rc != DLV_OK) {
+        dlv_config_free(cfg);
+        return rc;
+    }
+    *out = cfg;
+    return DLV_OK;
+}
+
+const char *dlv_config_path(const dlv_config *cfg)
+{
+    return cfg ? cfg->path : NULL;
+}
+
+const char *dlv_config_server_url(const dlv_config *cfg)
+{
+    return cfg ? cfg->server_url : NULL;
+}
+
+const char *dlv_config_terminal_id(const dlv_config *cfg)
+{
+    return cfg ? cfg->terminal_id : NULL;
+}
+
+int dlv_config_terminal_id_generated(const dlv_config *cfg)
+{
+    return cfg ? cfg->terminal_id_generated : 0;
+}
+
+long dlv_config_service_timeout_ms(const dlv_config *cfg)
+{
+    return cfg ? cfg->timeout_ms : DLV_CONFIG_TIMEOUT_MS_DEFAULT;
+}
+
+long dlv_config_connect_delay_s(const dlv_config *cfg)
+{
+    return cfg ? cfg->connect_delay_s : DLV_CONFIG_CONNECT_DELAY_S_DEFAULT;
+}
+
+const char *dlv_config_trusted_ca_file(const dlv_config *cfg)
+{
+    return cfg ? cfg->ca_file : NULL;
+}
+
+size_t dlv_config_warning_count(const dlv_config *cfg)
+{
+    return cfg ? cfg->warning_count : 0;
+}
+
+const char *dlv_config_warning(const dlv_config *cfg, size_t index)
+{
+    return cfg && index < cfg->warning_count ? cfg->warnings[index] : NULL;
+}
+
+/* <base>/<rest> where base is %APPDATA% on Windows, the XDG config folder elsewhere. */
+static char *config_folder_path(const char *rest)
+{
+#if defined(_WIN32)
+    const char *appdata = getenv("APPDATA");
+    if (!appdata || !*appdata)
+        return NULL;
+    char *p = dlv__asprintf("%s\\%s", appdata, rest);
+    for (char *c = p; c && *c; c++)
+        if (*c == '/')
+            *c = '\\';
+    return p;
+#else
+    const char *xdg = getenv("XDG_CONFIG_HOME");
+    if (xdg && *xdg)
+        return dlv__asprintf("%s/%s", xdg, rest);
+    const char *home = getenv("HOME");
+    if (home && *home)
+        return dlv__asprintf("%s/.config/%s", home, rest);
+    return NULL;
+#endif
+}
+
+char *dlv_config_default_path(void)
+{
+    return config_folder_path(PLUGIN_FOLDER "/" FILE_NAME);
+}
+
+char *dlv_front_config_default_path(void)
+{
+    return config_folder_path("iiko/CashServer/config.xml");
+}
