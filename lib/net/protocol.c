@@ -1,0 +1,131 @@
+#include "net/protocol.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void dlv__proto_answer_free(dlv__proto_answer *a)
+{
+    if (a) {
+        cJSON_Delete(a->json);
+        a->json = NULL;
+    }
+}
+
+static void set(dlv__proto_answer *a, int err, bool retryable, const char *fmt, const char *detail)
+{
+    a->err = err;
+    a->retryable = retryable;
+    snprintf(a->message, sizeof a->message, fmt, detail ? detail : "");
+}
+
+void dlv__proto_classify(const dlv__http_response *resp, dlv__proto_answer *a)
+{
+    memset(a, 0, sizeof *a);
+    a->retry_after_s = -1;
+    a->status = resp->status;
+    if (resp->err != DLV_OK) {
+        bool retry = resp->err != DLV_ETLS && resp->err != DLV_ENOMEM &&
+                     resp->err != DLV_ESTOPPED && resp->err != DLV_EINVAL;
+        set(a, resp->err, retry, "%s", resp->error_text);
+        return;
+    }
+    if (resp->retry_after_s >= 0)
+        a->retry_after_s = resp->retry_after_s > DLV_RETRY_AFTER_CAP_S ? DLV_RETRY_AFTER_CAP_S
+                                                                       : resp->retry_after_s;
+    cJSON *json = resp->body_len ? cJSON_ParseWithLength(resp->body, resp->body_len) : NULL;
+    bool object = cJSON_IsObject(json);
+    long st = resp->status;
+    if (st >= 200 && st < 300) {
+        if (!object) {
+            cJSON_Delete(json);
+            set(a, DLV_EPROTOCOL, true,
+                "the answer is not a JSON object: is serverUrl the call-center (not the point's "
+                "local server)?%s",
+                NULL);
+            return;
+        }
+        a->json = json;
+        a->err = DLV_OK;
+        return;
+    }
+    /* An error answer: take the protocol's code and description when the body has them. */
+    const cJSON *code = object ? cJSON_GetObjectItemCaseSensitive(json, "error") : NULL;
+    const cJSON *desc = object ? cJSON_GetObjectItemCaseSensitive(json, "description") : NULL;
+    if (cJSON_IsString(code))
+        snprintf(a->code, sizeof a->code, "%s", code->valuestring);
+    char detail[256];
+    snprintf(detail, sizeof detail, "HTTP %ld%s%s%s%s", st, a->code[0] ? " " : "", a->code,
+             cJSON_IsString(desc) ? ": " : "", cJSON_IsString(desc) ? desc->valuestring : "");
+    cJSON_Delete(json);
+    if (st >= 300 && st < 400)
+        set(a, DLV_EPROTOCOL, false, "%s (redirects are not followed: set serverUrl to the final "
+                                     "address)",
+            detail);
+    else if (st == 401)
+        set(a, DLV_EUNAUTHORIZED, false, "%s", detail);
+    else if (st == 403)
+        set(a, DLV_ENOTREGISTERED, false, "%s", detail);
+    else if (st == 404)
+        set(a, DLV_ENOTFOUND, false, "%s", detail);
+    else if (st == 409)
+        set(a, DLV_ECONFLICT, false, "%s", detail);
+    else if (st == 422)
+        set(a, DLV_EINVALIDTRANSITION, false, "%s", detail);
+    else if (st == 429)
+        set(a, DLV_EBUSY, true, "%s", detail);
+    else if (st >= 400 && st < 500)
+        set(a, DLV_EINVAL, false, "%s", detail);
+    else if (st >= 500)
+        set(a, DLV_ESERVER, true, "%s", detail);
+    else
+        set(a, DLV_EPROTOCOL, false, "%s: unexpected status", detail);
+}
+
+uint64_t dlv__backoff_ms(unsigned attempt, long retry_after_s, uint32_t random)
+{
+    if (retry_after_s >= 0) {
+        long s = retry_after_s > DLV_RETRY_AFTER_CAP_S ? DLV_RETRY_AFTER_CAP_S : retry_after_s;
+        return (uint64_t)s * 1000u;
+    }
+    uint64_t ceiling = DLV_BACKOFF_BASE_MS;
+    for (unsigned i = 0; i < attempt && ceiling < DLV_BACKOFF_CAP_MS; i++)
+        ceiling *= 2;
+    if (ceiling > DLV_BACKOFF_CAP_MS)
+        ceiling = DLV_BACKOFF_CAP_MS;
+    return (uint64_t)random % (ceiling + 1);
+}
+
+char *dlv__proto_url(const char *server_url, const char *path)
+{
+    return dlv__asprintf("%s%s", server_url, path);
+}
+
+int dlv__proto_headers_init(dlv__proto_headers *h, const char *terminal_id, const char *token,
+                            bool json_body)
+{
+    memset(h, 0, sizeof *h);
+    if (!dlv__http_header_value_ok(terminal_id) || (token && !dlv__http_header_value_ok(token)))
+        return DLV_EINVAL;
+    int n = 0;
+    snprintf(h->terminal, sizeof h->terminal, "X-Terminal-Id: %s", terminal_id);
+    h->list[n++] = h->terminal;
+    if (token) {
+        int len = snprintf(h->auth, sizeof h->auth, "Authorization: Bearer %s", token);
+        if (len < 0 || (size_t)len >= sizeof h->auth)
+            return DLV_EINVAL;
+        h->list[n++] = h->auth;
+    }
+    if (json_body)
+        h->list[n++] = "Content-Type: application/json";
+    h->list[n] = NULL;
+    return DLV_OK;
+}
+
+void dlv__mask_secret(const char *secret, char *out, size_t outlen)
+{
+    if (!secret || !*secret) {
+        snprintf(out, outlen, "(none)");
+        return;
+    }
+    snprintf(out, outlen, "%.4s…", secret);
+}

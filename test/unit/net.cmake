@@ -1,0 +1,2 @@
+dlv_unit_test(test_net SOURCES unit/test_net.c MODULES common net LIBS dlv_testnet
+    PkgConfig::LIBUV PkgConfig::CURL TIMEOUT 120)
