@@ -1,11 +1,113 @@
 /* libdelivery: the terminal-side delivery plugin for restaurant POS front terminals.
- * This umbrella header includes the whole public contract. */
+ *
+ * A dlv_ctx is one terminal: it reads deliveryPluginConfig.xml, keeps its durable state in a data
+ * folder (SQLite), registers with the call-center, keeps the orders in sync over a long poll,
+ * sends every local change as a durable command, and prints invoices and service checks.
+ *
+ * Threads. The context runs on one libuv loop: its own, on a thread it starts (a POS host that
+ * knows nothing of libuv), or the host's (dlv_options.loop, for integrators with a libuv loop).
+ * Every callback of the library runs on that loop's thread. Any thread may call the functions
+ * marked "any thread"; the rest are called from the thread that created the context.
+ *
+ * Requests. Operations travel as small JSON objects, the same ones the reference host reads on
+ * its stdin ({"cmd":"confirm","orderId":"…"}; docs/api.md lists them). Each request gets exactly
+ * one reply, delivered before any event the request caused. A change is stored durably before
+ * its reply says ok, and reaches the call-center exactly once. */
 #ifndef DELIVERY_DELIVERY_H
 #define DELIVERY_DELIVERY_H
 
 #include "common.h"
-#include "errors.h"
-#include "version.h"
 #include "config.h"
+#include "errors.h"
+#include "order.h"
+#include "version.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dlv_ctx dlv_ctx;
+
+/* An event for the host: `json` is one object such as {"event":"order","order":{…}} (the
+ * reference host prints it as a line). Valid during the callback only. */
+typedef void (*dlv_event_cb)(void *arg, const char *json);
+
+/* The reply to a request: {"reply":"confirm","ok":true,…} or
+ * {"reply":"confirm","ok":false,"error":"MissingRight","message":"…"}. Valid during the
+ * callback only; runs exactly once per accepted request, on the loop thread. */
+typedef void (*dlv_reply_cb)(void *arg, const char *json);
+
+typedef enum dlv_log_level {
+    DLV_LOG_ERROR = 0,
+    DLV_LOG_WARN = 1,
+    DLV_LOG_INFO = 2,
+    DLV_LOG_DEBUG = 3
+} dlv_log_level;
+
+/* One log line, without a newline; secrets and personal data are already masked. Runs on the
+ * thread that logs (normally the loop thread). Default: stderr. */
+typedef void (*dlv_log_cb)(void *arg, dlv_log_level level, const char *line);
+
+#define DLV_OPTIONS_VERSION 1
+
+typedef struct dlv_options {
+    int version;                   /* DLV_OPTIONS_VERSION */
+    const char *config_path;       /* deliveryPluginConfig.xml; NULL: the default location */
+    const char *front_config_path; /* the front terminal's config.xml; NULL: none (all false) */
+    const char *data_dir;          /* durable state; NULL: the config file's folder */
+    const char *terminal_name;     /* shown at the call-center; NULL: "Delivery terminal" */
+    void *loop;                    /* a uv_loop_t * to attach to; NULL: the context's own thread */
+    dlv_event_cb on_event;
+    void *event_arg;
+    dlv_log_cb on_log;
+    void *log_arg;
+    dlv_log_level log_level; /* lines above it are dropped; default (0) ERROR … use INFO */
+    /* Printers by URI (file:PATH, tcp://HOST:9100, cups:QUEUE, null:). NULL receipt: printing is
+     * held until one is set; NULL a4: invoices go to the receipt printer. */
+    const char *receipt_printer;
+    const char *a4_printer;
+    /* The host's regular order numbers, inclusive: delivery numbers never fall in this range.
+     * Both 0: none declared. */
+    int64_t regular_numbers_first, regular_numbers_last;
+    /* Long-poll wait in seconds (1..60); 0: 25. */
+    int long_poll_seconds;
+    /* The restaurant's UTC offset in minutes, for times on documents and messages (+180 Moscow). */
+    int utc_offset_minutes;
+} dlv_options;
+
+/* Creates a terminal context: loads the configuration (generating terminalId when absent), opens
+ * the durable store and loads the cached orders; nothing touches the network yet. Errors name
+ * the file, line and element (configuration) or the database. Free with dlv_ctx_destroy(). */
+DLV_EXTERN int dlv_ctx_create(const dlv_options *opts, dlv_ctx **out, dlv_error *err);
+
+/* Starts: on its own thread, or on the host's loop (then the host runs the loop). The first
+ * connection comes after connectToServerDelayInSeconds. Events start with "started". */
+DLV_EXTERN int dlv_ctx_start(dlv_ctx *ctx);
+
+/* Submits a request (any thread). The reply callback runs once on the loop thread. Returns an
+ * error (and never calls `cb`) when the context is not running or memory ran out. */
+DLV_EXTERN int dlv_ctx_request(dlv_ctx *ctx, const char *json, dlv_reply_cb cb, void *arg);
+
+/* Stops (any thread but the loop's): new requests are refused, pending commands get up to
+ * `flush_ms` to reach the call-center, the rest stay stored for the next start, the printers and
+ * the network are closed; "stopped" is the last event. With its own thread, returns once the
+ * thread ended; attached to a host loop, returns at once and the loop finishes the stop. */
+DLV_EXTERN int dlv_ctx_stop(dlv_ctx *ctx, int flush_ms);
+
+/* Frees a stopped (or never started) context; NULL does nothing. */
+DLV_EXTERN void dlv_ctx_destroy(dlv_ctx *ctx);
+
+/* The terminal's id (valid while the context lives). Any thread. */
+DLV_EXTERN const char *dlv_ctx_terminal_id(const dlv_ctx *ctx);
+
+/* Health as JSON (connection state, last sync, pending commands and the oldest one's age, held
+ * print jobs, retries, round-trip times). Free with dlv_free(). Any thread. */
+DLV_EXTERN char *dlv_ctx_health(dlv_ctx *ctx);
+
+/* The last error text of a failed call on this context. Any thread; valid until the next call. */
+DLV_EXTERN const char *dlv_last_error(const dlv_ctx *ctx);
+
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -120,12 +120,3 @@ int dlv__proto_headers_init(dlv__proto_headers *h, const char *terminal_id, cons
     h->list[n] = NULL;
     return DLV_OK;
 }
-
-void dlv__mask_secret(const char *secret, char *out, size_t outlen)
-{
-    if (!secret || !*secret) {
-        snprintf(out, outlen, "(none)");
-        return;
-    }
-    snprintf(out, outlen, "%.4s…", secret);
-}

@@ -49,7 +49,4 @@ typedef struct dlv__proto_headers {
 int dlv__proto_headers_init(dlv__proto_headers *h, const char *terminal_id, const char *token,
                             bool json_body);
 
-/* Masks a secret for logs: the first 4 characters, then "…" ("e49d…"). */
-void dlv__mask_secret(const char *secret, char *out, size_t outlen);
-
 #endif

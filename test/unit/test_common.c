@@ -1,5 +1,6 @@
 /* The shared basics: error names and texts, the allocator's failure hook, UUIDs. */
 #include "common/internal.h"
+#include "common/log.h"
 #include "delivery/version.h"
 #include "testlib.h"
 
@@ -73,12 +74,48 @@ static void version_matches_header(void)
     CU_ASSERT_STRING_EQUAL(dlv_version_string(), expect);
 }
 
+static void masking(void)
+{
+    char out[64];
+    dlv__mask_phone("+79161234567", out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "+7 *** ***-**-67");
+    dlv__mask_phone("8 (916) 123-45-99", out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "*** ***-**-99");
+    dlv__mask_phone(NULL, out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "(none)");
+    dlv__mask_name("Анна", out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "А***");
+    dlv__mask_name("Bob", out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "B***");
+    dlv__mask_token("0123456789abcdef", out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "0123…");
+}
+
+static char last_line[256];
+static void capture(void *arg, dlv_log_level level, const char *line)
+{
+    (void)arg;
+    snprintf(last_line, sizeof last_line, "%d:%s", (int)level, line);
+}
+
+static void log_levels(void)
+{
+    dlv__logger lg = {capture, NULL, DLV_LOG_INFO, "t"};
+    DLV_LOGD(&lg, "hidden %d", 1);
+    CU_ASSERT_STRING_EQUAL(last_line, "");
+    DLV_LOGI(&lg, "shown %d", 2);
+    CU_ASSERT_STRING_EQUAL(last_line, "2:shown 2");
+    DLV_LOGE(&lg, "bad");
+    CU_ASSERT_STRING_EQUAL(last_line, "0:bad");
+}
+
 int main(void)
 {
     static const dlv_test_case cases[] = {
         DLV_TEST(error_names_and_texts),      DLV_TEST(error_set_formats_message),
         DLV_TEST(allocator_fails_on_demand),  DLV_TEST(uuid_v4_is_random_and_valid),
-        DLV_TEST(version_matches_header),     DLV_TEST_END,
+        DLV_TEST(version_matches_header),     DLV_TEST(masking),
+        DLV_TEST(log_levels),                 DLV_TEST_END,
     };
     return dlv_test_main("common", cases);
 }

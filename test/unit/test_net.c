@@ -258,9 +258,6 @@ static void backoff_policy(void)
     }
     for (int b = 0; b < 4; b++)
         CU_ASSERT_TRUE(buckets[b] > 150 && buckets[b] < 350);
-    char masked[32];
-    dlv__mask_secret("0123456789abcdef", masked, sizeof masked);
-    CU_ASSERT_STRING_EQUAL(masked, "0123…");
 }
 
 /* Against the real emulator: registration, a long poll woken by a change, keep-alive. */
