@@ -1,0 +1,201 @@
+/* Pure consequences: automatic steps, documents, overdue flags, timers, list order, numbers. */
+#include "order/decide.h"
+
+#include <stdlib.h>
+
+static bool cooking_not_started(dlv_status s)
+{
+    return s == DLV_STATUS_UNCONFIRMED || s == DLV_STATUS_WAIT_COOKING ||
+           s == DLV_STATUS_READY_FOR_COOKING;
+}
+
+/* Cooking started but the order is not yet with the customer. */
+static bool in_progress(dlv_status s)
+{
+    return s == DLV_STATUS_COOKING_STARTED || s == DLV_STATUS_COOKING_COMPLETED ||
+           s == DLV_STATUS_WAITING || s == DLV_STATUS_ON_WAY;
+}
+
+bool dlv__due_op(const dlv_order *o, const dlv_settings *s, dlv_time now, dlv_op *op)
+{
+    if (now < dlv__cooking_due_at(o, s))
+        return false;
+    if (s->cooking_start_mode == DLV_COOKING_AUTOMATIC &&
+        (o->status == DLV_STATUS_WAIT_COOKING || o->status == DLV_STATUS_READY_FOR_COOKING)) {
+        *op = DLV_OP_AUTO_START_COOKING;
+        return true;
+    }
+    if (s->cooking_start_mode == DLV_COOKING_MANUAL && o->status == DLV_STATUS_WAIT_COOKING) {
+        *op = DLV_OP_LEAD_TIME_REACHED;
+        return true;
+    }
+    return false;
+}
+
+bool dlv__cooking_overdue(const dlv_order *o, const dlv_settings *s, dlv_time now)
+{
+    return cooking_not_started(o->status) && now >= dlv__cooking_due_at(o, s);
+}
+
+bool dlv__order_overdue(const dlv_order *o, const dlv_settings *s, dlv_time now)
+{
+    return dlv__cooking_overdue(o, s, now) || (in_progress(o->status) && now > o->complete_before);
+}
+
+dlv_time dlv__order_next_due(const dlv_order *o, const dlv_settings *s, dlv_time now)
+{
+    dlv_time due = dlv__cooking_due_at(o, s);
+    if (cooking_not_started(o->status) && due > now)
+        return due;
+    if (in_progress(o->status) && o->complete_before >= now)
+        return o->complete_before + 1; /* it becomes late one second after its due time */
+    return DLV_TIME_NONE;
+}
+
+dlv_time dlv__orders_next_due(const dlv_order *const *orders, size_t count, const dlv_settings *s,
+                              dlv_time now)
+{
+    dlv_time next = DLV_TIME_NONE;
+    for (size_t i = 0; i < count; i++) {
+        dlv_time t = dlv__order_next_due(orders[i], s, now);
+        if (t != DLV_TIME_NONE && (next == DLV_TIME_NONE || t < next))
+            next = t;
+    }
+    return next;
+}
+
+static void add_print(dlv_decision *d, dlv_document doc, int copies, bool a4, bool by_hand,
+                      const char *key)
+{
+    if (d->print_count < DLV__ARRAY_SIZE(d->prints))
+        d->prints[d->print_count++] = (dlv_print_job){doc, copies, a4, by_hand, key};
+}
+
+/* The invoice moment the event stands for, or -1. */
+static int invoice_moment_of(const dlv_order *o, const dlv_event *ev)
+{
+    bool entered = ev->trigger == DLV_TRIGGER_ARRIVED ||
+                   (ev->trigger == DLV_TRIGGER_STATUS_CHANGED && ev->from != o->status);
+    switch (ev->trigger) {
+    case DLV_TRIGGER_PAID:
+        return DLV_INVOICE_ON_BILL;
+    case DLV_TRIGGER_COURIER_ASSIGNED:
+        return DLV_INVOICE_ON_COURIER_ASSIGNED;
+    default:
+        break;
+    }
+    if (entered && o->status == DLV_STATUS_COOKING_COMPLETED)
+        return DLV_INVOICE_ON_COOKING_COMPLETED;
+    if (entered && o->status == DLV_STATUS_ON_WAY)
+        return DLV_INVOICE_ON_SEND;
+    return -1;
+}
+
+void dlv__decide(const dlv_order *o, const dlv_settings *s, dlv_time now, const dlv_event *ev,
+                 bool a4_invoice, dlv_decision *d)
+{
+    static const char *const invoice_keys[] = {"Invoice/OnBill", "Invoice/OnCookingCompleted",
+                                               "Invoice/OnCourierAssigned", "Invoice/OnSend",
+                                               "Invoice/Manual"};
+    *d = (dlv_decision){.next_due = DLV_TIME_NONE};
+    d->has_op = dlv__due_op(o, s, now, &d->op);
+    d->overdue_cooking = s->notify_overdue_cooking && dlv__cooking_overdue(o, s, now);
+    d->next_due = dlv__order_next_due(o, s, now);
+    if (!ev)
+        return;
+    bool entered = ev->trigger == DLV_TRIGGER_ARRIVED ||
+                   (ev->trigger == DLV_TRIGGER_STATUS_CHANGED && ev->from != o->status);
+    if (entered && o->status == DLV_STATUS_COOKING_STARTED)
+        add_print(d, DLV_DOC_SERVICE_CHECK, 1, false, false, "ServiceCheck");
+    if (ev->trigger == DLV_TRIGGER_PRINT_REQUESTED && o->status != DLV_STATUS_CANCELLED) {
+        add_print(d, DLV_DOC_INVOICE, s->invoice_copies, a4_invoice, true, "Invoice/ByHand");
+    } else if (o->status != DLV_STATUS_CANCELLED) {
+        int moment = invoice_moment_of(o, ev);
+        if (moment >= 0 && moment == (int)s->invoice_moment)
+            add_print(d, DLV_DOC_INVOICE, s->invoice_copies, a4_invoice, false,
+                      invoice_keys[moment]);
+    }
+}
+
+bool dlv__open_list_on_login(bool show_delivery_list_on_login)
+{
+    return show_delivery_list_on_login;
+}
+
+/* ---- List order ---- */
+
+typedef struct sort_key {
+    bool overdue;
+    dlv_time due;
+    int64_t number;
+    size_t index;
+    const dlv_order *order;
+} sort_key;
+
+static int compare_keys(const void *pa, const void *pb)
+{
+    const sort_key *a = pa, *b = pb;
+    if (a->overdue != b->overdue)
+        return a->overdue ? -1 : 1;
+    if (a->due != b->due)
+        return a->due < b->due ? -1 : 1;
+    if (a->number != b->number)
+        return a->number < b->number ? -1 : 1;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+int dlv__orders_sort(const dlv_order **orders, size_t count, const dlv_settings *s, dlv_time now)
+{
+    if (count < 2)
+        return DLV_OK;
+    sort_key *keys = dlv__malloc(count * sizeof *keys);
+    if (!keys)
+        return DLV_ENOMEM;
+    for (size_t i = 0; i < count; i++)
+        keys[i] = (sort_key){dlv__order_overdue(orders[i], s, now), orders[i]->complete_before,
+                             orders[i]->number, i, orders[i]};
+    qsort(keys, count, sizeof *keys, compare_keys);
+    for (size_t i = 0; i < count; i++)
+        orders[i] = keys[i].order;
+    dlv__free(keys);
+    return DLV_OK;
+}
+
+/* ---- Numbers ---- */
+
+int dlv__number_next(dlv_number_state *state, const dlv_number_policy *policy, int64_t *out,
+                     dlv_error *err)
+{
+    if (!state || !policy || !out)
+        return dlv__error_set(err, DLV_EINVAL, "invalid arguments");
+    if (state->last_issued < 0 || state->last_issued > DLV_NUMBER_MAX)
+        return dlv__error_set(err, DLV_EINVAL, "corrupt number state (last %lld)",
+                              (long long)state->last_issued);
+    int64_t n = state->last_issued + 1;
+    if (n < policy->start)
+        n = policy->start;
+    if (n < 1)
+        n = 1;
+    bool has_regular = policy->regular_last >= policy->regular_first;
+    /* Bounded probing of `taken`: a caller's set of known numbers is finite. */
+    for (long probes = 0; n <= DLV_NUMBER_MAX; probes++) {
+        if (has_regular && n >= policy->regular_first && n <= policy->regular_last) {
+            if (policy->regular_last >= DLV_NUMBER_MAX)
+                break;
+            n = policy->regular_last + 1;
+            continue;
+        }
+        if (policy->taken && policy->taken(n, policy->arg)) {
+            if (probes > 1000000)
+                return dlv__error_set(err, DLV_ERANGE, "no free delivery number near %lld",
+                                      (long long)n);
+            n++;
+            continue;
+        }
+        state->last_issued = n;
+        *out = n;
+        return DLV_OK;
+    }
+    return dlv__error_set(err, DLV_ERANGE, "delivery numbers are exhausted (last issued %lld)",
+                          (long long)state->last_issued);
+}

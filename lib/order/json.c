@@ -1,0 +1,589 @@
+#include "order/json.h"
+#include "order/values.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void dlv__jpath_init(dlv__jpath *path, const char *root)
+{
+    path->len = 0;
+    path->text[0] = '\0';
+    if (root && *root)
+        dlv__jpath_key(path, root);
+}
+
+static size_t jpath_append(dlv__jpath *path, const char *fmt, ...) DLV__PRINTF(2, 3);
+
+static size_t jpath_append(dlv__jpath *path, const char *fmt, ...)
+{
+    size_t before = path->len;
+    size_t room = sizeof(path->text) - path->len;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(path->text + path->len, room, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        path->len += (size_t)n < room ? (size_t)n : room - 1;
+    return before;
+}
+
+size_t dlv__jpath_key(dlv__jpath *path, const char *key)
+{
+    return jpath_append(path, path->len ? ".%s" : "%s", key);
+}
+
+size_t dlv__jpath_index(dlv__jpath *path, size_t index)
+{
+    return jpath_append(path, "[%zu]", index);
+}
+
+void dlv__jpath_restore(dlv__jpath *path, size_t len)
+{
+    path->len = len;
+    path->text[len] = '\0';
+}
+
+int dlv__jerr(dlv_error *err, int code, const dlv__jpath *path, const char *fmt, ...)
+{
+    char msg[DLV_ERROR_MESSAGE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (path && path->len)
+        return dlv__error_set(err, code, "%s: %s", path->text, msg);
+    return dlv__error_set(err, code, "%s", msg);
+}
+
+bool dlv__utf8_valid(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n;
+        uint32_t cp, min;
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 1, cp = c & 0x1F, min = 0x80;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2, cp = c & 0x0F, min = 0x800;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3, cp = c & 0x07, min = 0x10000;
+        } else {
+            return false;
+        }
+        if (len - i <= n)
+            return false;
+        for (size_t k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return false;
+            cp = cp << 6 | (s[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+/* ---- Parsing with exact number text ---- */
+
+typedef struct span {
+    size_t start, len;
+} span;
+
+typedef struct scan {
+    const char *text;
+    span *nums;
+    size_t count, cap;
+} scan;
+
+static bool is_number_char(char c)
+{
+    return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
+
+/* One pass over the bytes: records number tokens and refuses what cJSON would let through. */
+static int prescan(scan *sc, size_t len, dlv_error *err)
+{
+    const char *t = sc->text;
+    int depth = 0;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)t[i];
+        if (c == '\0')
+            return dlv__error_set(err, DLV_EJSON, "invalid JSON: NUL byte at offset %zu", i);
+        if (c == '"') {
+            for (i++; i < len && t[i] != '"'; i++) {
+                unsigned char sc_c = (unsigned char)t[i];
+                if (sc_c == '\0')
+                    return dlv__error_set(err, DLV_EJSON, "invalid JSON: NUL byte at offset %zu",
+                                          i);
+                if (sc_c < 0x20)
+                    return dlv__error_set(err, DLV_EJSON,
+                                          "invalid JSON: control character in a string at "
+                                          "offset %zu",
+                                          i);
+                if (sc_c == '\\' && i + 1 < len) {
+                    if (t[i + 1] == 'u' && len - i >= 6 && memcmp(t + i + 2, "0000", 4) == 0)
+                        return dlv__error_set(err, DLV_EJSON,
+                                              "invalid JSON: \\u0000 in a string at offset %zu", i);
+                    i++;
+                }
+            }
+            i++;
+            continue;
+        }
+        if (c == '{' || c == '[') {
+            if (++depth > DLV__JSON_MAX_DEPTH)
+                return dlv__error_set(err, DLV_EJSON,
+                                      "invalid JSON: nested deeper than %d levels at offset %zu",
+                                      DLV__JSON_MAX_DEPTH, i);
+        } else if (c == '}' || c == ']') {
+            depth--;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            size_t start = i;
+            while (i < len && is_number_char(t[i]))
+                i++;
+            if (sc->count == sc->cap) {
+                size_t cap = sc->cap ? sc->cap * 2 : 16;
+                span *grown = dlv__realloc(sc->nums, cap * sizeof *grown);
+                if (!grown)
+                    return dlv__error_set(err, DLV_ENOMEM, "out of memory");
+                sc->nums = grown;
+                sc->cap = cap;
+            }
+            sc->nums[sc->count++] = (span){start, i - start};
+            continue;
+        }
+        i++;
+    }
+    return DLV_OK;
+}
+
+static int attach_numbers(cJSON *node, const scan *sc, size_t *next)
+{
+    for (; node; node = node->next) {
+        if (cJSON_IsNumber(node)) {
+            if (*next >= sc->count)
+                return DLV_EJSON;
+            span s = sc->nums[(*next)++];
+            node->valuestring = dlv__strndup(sc->text + s.start, s.len);
+            if (!node->valuestring)
+                return DLV_ENOMEM;
+        }
+        int rc = attach_numbers(node->child, sc, next);
+        if (rc)
+            return rc;
+    }
+    return DLV_OK;
+}
+
+int dlv__json_parse(const char *text, size_t len, size_t max_len, cJSON **out, dlv_error *err)
+{
+    *out = NULL;
+    if (!text)
+        return dlv__error_set(err, DLV_EINVAL, "no document");
+    if (len > max_len)
+        return dlv__error_set(err, DLV_ETOOLARGE, "document of %zu bytes exceeds %zu bytes", len,
+                              max_len);
+    scan sc = {.text = text};
+    int rc = prescan(&sc, len, err);
+    if (rc) {
+        dlv__free(sc.nums);
+        return rc;
+    }
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    if (!root) {
+        dlv__free(sc.nums);
+        size_t at = end && end >= text ? (size_t)(end - text) : 0;
+        if (at < len)
+            return dlv__error_set(err, DLV_EJSON, "invalid JSON at offset %zu", at);
+        /* cJSON reports running out of memory the same way as a syntax error. */
+        return dlv__error_set(err, DLV_EJSON, "invalid or truncated JSON");
+    }
+    for (size_t at = (size_t)(end - text); at < len; at++) {
+        if (!strchr(" \t\r\n", text[at])) {
+            dlv__free(sc.nums);
+            cJSON_Delete(root);
+            return dlv__error_set(err, DLV_EJSON, "invalid JSON: trailing data at offset %zu", at);
+        }
+    }
+    size_t next = 0;
+    rc = attach_numbers(root, &sc, &next);
+    if (rc == DLV_OK && next != sc.count)
+        rc = DLV_EJSON;
+    dlv__free(sc.nums);
+    if (rc) {
+        cJSON_Delete(root);
+        return rc == DLV_ENOMEM ? dlv__error_set(err, rc, "out of memory")
+                                : dlv__error_set(err, rc, "invalid JSON: number tokens mismatch");
+    }
+    *out = root;
+    return DLV_OK;
+}
+
+/* ---- Exact decimals ---- */
+
+const char *dlv__decimal_parse(const char *text, int scale, int64_t *out)
+{
+    static const char *const too_precise[] = {"not an integer", "more than 1 decimal",
+                                              "more than 2 decimals", "more than 3 decimals"};
+    const char *p = text;
+    bool negative = false;
+    if (!p)
+        return "not a number";
+    if (*p == '-')
+        negative = true, p++;
+    /* JSON grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+    const char *int_start = p;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    const char *int_end = p;
+    if (int_end == int_start || (*int_start == '0' && int_end - int_start > 1))
+        return "not a number";
+    const char *frac_start = int_end, *frac_end = int_end;
+    if (*p == '.') {
+        frac_start = ++p;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        frac_end = p;
+        if (frac_end == frac_start)
+            return "not a number";
+    }
+    int64_t exponent = 0;
+    if (*p == 'e' || *p == 'E') {
+        bool exp_negative = false;
+        p++;
+        if (*p == '+' || *p == '-')
+            exp_negative = *p++ == '-';
+        if (!(*p >= '0' && *p <= '9'))
+            return "not a number";
+        while (*p >= '0' && *p <= '9') {
+            if (exponent < 100000) /* saturate: such exponents are out of range anyway */
+                exponent = exponent * 10 + (*p - '0');
+            p++;
+        }
+        if (exp_negative)
+            exponent = -exponent;
+    }
+    if (*p)
+        return "not a number";
+
+    /* The significant digits D and a power k with value × 10^scale = D × 10^k. */
+    char sig[64];
+    size_t n = 0;
+    int64_t k = exponent + scale - (int64_t)(frac_end - frac_start);
+    bool too_many = false;
+    for (const char *q = int_start; q < frac_end; q++) {
+        if (q == int_end) {
+            q = frac_start - 1;
+            continue;
+        }
+        if (n == 0 && *q == '0')
+            continue; /* leading zero */
+        if (n < sizeof sig)
+            sig[n++] = *q;
+        else if (*q != '0')
+            too_many = true;
+        else
+            k++; /* a dropped trailing zero still counts */
+    }
+    while (n > 0 && sig[n - 1] == '0')
+        n--, k++;
+    if (n == 0) {
+        *out = 0;
+        return NULL;
+    }
+    if (k < 0)
+        return scale >= 0 && scale <= 3 ? too_precise[scale] : "too many decimals";
+    if (too_many || n + (size_t)(k > 30 ? 30 : k) > 19)
+        return "out of range";
+    int64_t v = 0;
+    for (size_t i = 0; i < n + (size_t)k; i++) {
+        int digit = i < n ? sig[i] - '0' : 0;
+        if (v > (INT64_MAX - digit) / 10)
+            return "out of range";
+        v = v * 10 + digit;
+    }
+    *out = negative ? -v : v;
+    return NULL;
+}
+
+/* ---- Readers ---- */
+
+int dlv__jfind(const cJSON *obj, const char *key, dlv__jpath *path, const cJSON **out,
+               dlv_error *err)
+{
+    *out = NULL;
+    for (const cJSON *c = obj ? obj->child : NULL; c; c = c->next) {
+        if (!c->string || strcmp(c->string, key) != 0)
+            continue;
+        if (*out) {
+            size_t mark = dlv__jpath_key(path, key);
+            int rc = dlv__jerr(err, DLV_EJSON, path, "duplicate key");
+            dlv__jpath_restore(path, mark);
+            return rc;
+        }
+        *out = c;
+    }
+    return DLV_OK;
+}
+
+/* Common presence rules: 1 = absent or null and allowed, 0 = a value to read, <0 = error. */
+static int presence(const cJSON *node, unsigned flags, dlv__jpath *path, dlv_error *err)
+{
+    if (!node) {
+        if (flags & DLV__J_REQUIRED)
+            return dlv__jerr(err, DLV_EJSON, path, "missing");
+        return 1;
+    }
+    if (cJSON_IsNull(node)) {
+        if (flags & DLV__J_NULLABLE)
+            return 1;
+        return dlv__jerr(err, DLV_EJSON, path, "must not be null");
+    }
+    return 0;
+}
+
+int dlv__jnode_string(const cJSON *node, unsigned flags, dlv__jpath *path, char **out,
+                      dlv_error *err)
+{
+    int rc = presence(node, flags, path, err);
+    if (rc)
+        return rc > 0 ? DLV_OK : rc;
+    if (!cJSON_IsString(node) || !node->valuestring)
+        return dlv__jerr(err, DLV_EJSON, path, "not a string");
+    const char *s = node->valuestring;
+    size_t len = strlen(s);
+    if (len > DLV__JSON_MAX_STRING)
+        return dlv__jerr(err, DLV_EJSON, path, "longer than %d bytes", DLV__JSON_MAX_STRING);
+    if (!dlv__utf8_valid(s, len))
+        return dlv__jerr(err, DLV_EJSON, path, "invalid UTF-8");
+    if ((flags & DLV__J_NONEMPTY) && len == 0)
+        return dlv__jerr(err, DLV_EJSON, path, "must not be empty");
+    if ((flags & DLV__J_UUID) && !dlv__uuid_valid(s))
+        return dlv__jerr(err, DLV_EJSON, path, "not a UUID");
+    char *copy = dlv__strndup(s, len);
+    if (!copy)
+        return dlv__error_set(err, DLV_ENOMEM, "out of memory");
+    dlv__free(*out);
+    *out = copy;
+    return DLV_OK;
+}
+
+int dlv__jnode_decimal(const cJSON *node, unsigned flags, int scale, int64_t min, int64_t max,
+                       dlv__jpath *path, int64_t *out, bool *present, dlv_error *err)
+{
+    if (present)
+        *present = false;
+    int rc = presence(node, flags, path, err);
+    if (rc)
+        return rc > 0 ? DLV_OK : rc;
+    /* Raw nodes come from our own writer, which only ever puts numbers there. */
+    if (!(cJSON_IsNumber(node) || cJSON_IsRaw(node)))
+        return dlv__jerr(err, DLV_EJSON, path, "not a number");
+    if (!node->valuestring)
+        return dlv__jerr(err, DLV_EJSON, path, "number without its source text");
+    int64_t v;
+    const char *reason = dlv__decimal_parse(node->valuestring, scale, &v);
+    if (reason)
+        return dlv__jerr(err, DLV_EJSON, path, "%s", reason);
+    if (v < min && min == 0)
+        return dlv__jerr(err, DLV_EJSON, path, "must not be negative");
+    if (v < min && min == 1)
+        return dlv__jerr(err, DLV_EJSON, path, "must be positive");
+    if (v < min || v > max)
+        return dlv__jerr(err, DLV_EJSON, path, "out of range");
+    *out = v;
+    if (present)
+        *present = true;
+    return DLV_OK;
+}
+
+#define WITH_KEY(obj, key, path, body)                                                             \
+    do {                                                                                           \
+        const cJSON *node_;                                                                        \
+        int rc_ = dlv__jfind(obj, key, path, &node_, err);                                         \
+        if (rc_)                                                                                   \
+            return rc_;                                                                            \
+        size_t mark_ = dlv__jpath_key(path, key);                                                  \
+        rc_ = (body);                                                                              \
+        dlv__jpath_restore(path, mark_);                                                           \
+        return rc_;                                                                                \
+    } while (0)
+
+int dlv__jget_string(const cJSON *obj, const char *key, unsigned flags, dlv__jpath *path,
+                     char **out, dlv_error *err)
+{
+    WITH_KEY(obj, key, path, dlv__jnode_string(node_, flags, path, out, err));
+}
+
+int dlv__jget_decimal(const cJSON *obj, const char *key, unsigned flags, int scale, int64_t min,
+                      int64_t max, dlv__jpath *path, int64_t *out, bool *present, dlv_error *err)
+{
+    WITH_KEY(obj, key, path,
+             dlv__jnode_decimal(node_, flags, scale, min, max, path, out, present, err));
+}
+
+static int node_bool(const cJSON *node, unsigned flags, dlv__jpath *path, bool *out, dlv_error *err)
+{
+    int rc = presence(node, flags, path, err);
+    if (rc)
+        return rc > 0 ? DLV_OK : rc;
+    if (!cJSON_IsBool(node))
+        return dlv__jerr(err, DLV_EJSON, path, "not a boolean");
+    *out = cJSON_IsTrue(node);
+    return DLV_OK;
+}
+
+int dlv__jget_bool(const cJSON *obj, const char *key, unsigned flags, dlv__jpath *path, bool *out,
+                   dlv_error *err)
+{
+    WITH_KEY(obj, key, path, node_bool(node_, flags, path, out, err));
+}
+
+static int node_time(const cJSON *node, unsigned flags, dlv__jpath *path, int64_t *out,
+                     dlv_error *err)
+{
+    int rc = presence(node, flags, path, err);
+    if (rc)
+        return rc > 0 ? DLV_OK : rc;
+    if (!cJSON_IsString(node) || !node->valuestring)
+        return dlv__jerr(err, DLV_EJSON, path, "not a string");
+    const char *reason = dlv__time_parse(node->valuestring, out);
+    if (reason)
+        return dlv__jerr(err, DLV_EJSON, path, "%s", reason);
+    return DLV_OK;
+}
+
+int dlv__jget_time(const cJSON *obj, const char *key, unsigned flags, dlv__jpath *path,
+                   int64_t *out, dlv_error *err)
+{
+    WITH_KEY(obj, key, path, node_time(node_, flags, path, out, err));
+}
+
+static int node_enum(const cJSON *node, unsigned flags, const char *const *names, size_t count,
+                     dlv__jpath *path, int *out, dlv_error *err)
+{
+    int rc = presence(node, flags, path, err);
+    if (rc)
+        return rc > 0 ? DLV_OK : rc;
+    if (!cJSON_IsString(node) || !node->valuestring)
+        return dlv__jerr(err, DLV_EJSON, path, "not a string");
+    for (size_t i = 0; i < count; i++) {
+        if (names[i] && strcmp(node->valuestring, names[i]) == 0) {
+            *out = (int)i;
+            return DLV_OK;
+        }
+    }
+    /* Echo the value only when it is short printable ASCII: it came from outside. */
+    const char *v = node->valuestring;
+    size_t len = strlen(v);
+    bool printable = len <= 40;
+    for (size_t i = 0; printable && i < len; i++)
+        printable = v[i] >= 0x20 && v[i] < 0x7f && v[i] != '"';
+    if (printable)
+        return dlv__jerr(err, DLV_EJSON, path, "unknown value \"%s\"", v);
+    return dlv__jerr(err, DLV_EJSON, path, "unknown value");
+}
+
+int dlv__jget_enum(const cJSON *obj, const char *key, unsigned flags, const char *const *names,
+                   size_t count, dlv__jpath *path, int *out, dlv_error *err)
+{
+    WITH_KEY(obj, key, path, node_enum(node_, flags, names, count, path, out, err));
+}
+
+static int node_object(const cJSON *node, unsigned flags, dlv__jpath *path, const cJSON **out,
+                       dlv_error *err)
+{
+    *out = NULL;
+    int rc = presence(node, flags, path, err);
+    if (rc)
+        return rc > 0 ? DLV_OK : rc;
+    if (!cJSON_IsObject(node))
+        return dlv__jerr(err, DLV_EJSON, path, "not an object");
+    *out = node;
+    return DLV_OK;
+}
+
+int dlv__jget_object(const cJSON *obj, const char *key, unsigned flags, dlv__jpath *path,
+                     const cJSON **out, dlv_error *err)
+{
+    WITH_KEY(obj, key, path, node_object(node_, flags, path, out, err));
+}
+
+static int node_array(const cJSON *node, unsigned flags, size_t max_count, dlv__jpath *path,
+                      const cJSON **out, size_t *count, dlv_error *err)
+{
+    *out = NULL;
+    *count = 0;
+    int rc = presence(node, flags, path, err);
+    if (rc)
+        return rc > 0 ? DLV_OK : rc;
+    if (!cJSON_IsArray(node))
+        return dlv__jerr(err, DLV_EJSON, path, "not an array");
+    size_t n = 0;
+    for (const cJSON *c = node->child; c; c = c->next)
+        n++;
+    if (n > max_count)
+        return dlv__jerr(err, DLV_ETOOLARGE, path, "more than %zu elements", max_count);
+    *out = node;
+    *count = n;
+    return DLV_OK;
+}
+
+int dlv__jget_array(const cJSON *obj, const char *key, unsigned flags, size_t max_count,
+                    dlv__jpath *path, const cJSON **out, size_t *count, dlv_error *err)
+{
+    WITH_KEY(obj, key, path, node_array(node_, flags, max_count, path, out, count, err));
+}
+
+/* ---- Writers ---- */
+
+bool dlv__jput_string(cJSON *obj, const char *key, const char *value)
+{
+    if (!value)
+        return cJSON_AddNullToObject(obj, key) != NULL;
+    return cJSON_AddStringToObject(obj, key, value) != NULL;
+}
+
+bool dlv__jput_decimal(cJSON *obj, const char *key, int64_t value, int scale, bool fixed)
+{
+    char text[32];
+    dlv__decimal_format(value, scale, fixed, text);
+    return cJSON_AddRawToObject(obj, key, text) != NULL;
+}
+
+bool dlv__jput_bool(cJSON *obj, const char *key, bool value)
+{
+    return cJSON_AddBoolToObject(obj, key, value) != NULL;
+}
+
+bool dlv__jput_time(cJSON *obj, const char *key, int64_t value)
+{
+    char text[21];
+    if (value == DLV_TIME_NONE || !dlv__time_format(value, text))
+        return cJSON_AddNullToObject(obj, key) != NULL;
+    return cJSON_AddStringToObject(obj, key, text) != NULL;
+}
+
+bool dlv__jattach(cJSON *parent, const char *key, cJSON *item)
+{
+    if (!item)
+        return false;
+    bool ok = key ? cJSON_AddItemToObject(parent, key, item) : cJSON_AddItemToArray(parent, item);
+    if (!ok)
+        cJSON_Delete(item);
+    return ok;
+}
+
+char *dlv__json_print(const cJSON *node)
+{
+    return node ? cJSON_PrintUnformatted(node) : NULL;
+}

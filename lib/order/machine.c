@@ -1,0 +1,425 @@
+/* The operation table of delivery-rules §3 and its interpreter. */
+#include "order/machine.h"
+
+#include <string.h>
+
+#define S(x) (1u << DLV_STATUS_##x)
+#define EARLY                                                                                      \
+    (S(UNCONFIRMED) | S(WAIT_COOKING) | S(READY_FOR_COOKING) | S(COOKING_STARTED) |                \
+     S(COOKING_COMPLETED))
+#define LATE (S(WAITING) | S(ON_WAY) | S(DELIVERED) | S(CLOSED))
+#define NON_FINAL (EARLY | S(WAITING) | S(ON_WAY) | S(DELIVERED))
+#define BEFORE_ON_WAY (EARLY | S(WAITING))
+#define ALL (NON_FINAL | S(CLOSED) | S(CANCELLED))
+
+/* Targets besides real statuses. */
+enum { SAME = -1, CONFIRMED = -2 };
+
+/* Service types a row applies to. */
+enum { COURIER = 1u << DLV_SERVICE_COURIER, PICKUP = 1u << DLV_SERVICE_PICKUP };
+#define ANY_SERVICE (COURIER | PICKUP)
+
+/* Rules checked after the rights. */
+enum {
+    ACTORLESS = 1u << 0,           /* the timer or the automatic mode does it, rights ignored */
+    NEED_DUE = 1u << 1,            /* now >= completeBefore - lead */
+    NEED_AUTOMATIC = 1u << 2,      /* cookingStartMode Automatic */
+    PAID_IF_BEFORE_SEND = 1u << 3, /* courier orders paid when paymentMoment is BeforeSending */
+    FULLY_PAID = 1u << 4,
+    COURIER_ASSIGNED = 1u << 5,
+    VALID_COURIER = 1u << 6,  /* the requested courier can be one; D_ACDMM over the debt */
+    CAUSE = 1u << 7,          /* a cancel cause from the settings; D_DEP if paid externally */
+    PAYMENTS = 1u << 8,       /* the request carries valid payments */
+    SADT_IF_TIMED = 1u << 9,  /* D_SADT when the actual time is given */
+    COURIER_ORDER = 1u << 10, /* refuse pickup orders as a rule (not a transition) */
+};
+
+typedef struct op_row {
+    dlv_op op;
+    unsigned from;    /* status bits */
+    int to;           /* dlv_status, SAME or CONFIRMED */
+    unsigned service; /* COURIER/PICKUP */
+    dlv_rights rights;
+    unsigned rules;
+    const char *service_reason; /* why the other service type cannot */
+} op_row;
+
+static const op_row table[] = {
+    {DLV_OP_CONFIRM, S(UNCONFIRMED), CONFIRMED, ANY_SERVICE, DLV_RIGHT_D_CND, 0, NULL},
+    {DLV_OP_LEAD_TIME_REACHED, S(WAIT_COOKING), DLV_STATUS_READY_FOR_COOKING, ANY_SERVICE, 0,
+     ACTORLESS | NEED_DUE, NULL},
+    {DLV_OP_START_COOKING, S(WAIT_COOKING) | S(READY_FOR_COOKING), DLV_STATUS_COOKING_STARTED,
+     ANY_SERVICE, DLV_RIGHT_D_MD, 0, NULL},
+    {DLV_OP_AUTO_START_COOKING, S(WAIT_COOKING) | S(READY_FOR_COOKING), DLV_STATUS_COOKING_STARTED,
+     ANY_SERVICE, 0, ACTORLESS | NEED_DUE | NEED_AUTOMATIC, NULL},
+    {DLV_OP_COOKING_COMPLETED, S(COOKING_STARTED), DLV_STATUS_COOKING_COMPLETED, ANY_SERVICE,
+     DLV_RIGHT_D_MD, 0, NULL},
+    {DLV_OP_READY_TO_SEND, S(COOKING_COMPLETED), DLV_STATUS_WAITING, ANY_SERVICE, DLV_RIGHT_D_MD,
+     PAID_IF_BEFORE_SEND, NULL},
+    {DLV_OP_TAKE_PAYMENT, NON_FINAL, SAME, ANY_SERVICE, DLV_RIGHT_F_CASH, PAYMENTS, NULL},
+    {DLV_OP_ASSIGN_COURIER, BEFORE_ON_WAY, SAME, ANY_SERVICE, DLV_RIGHT_D_MD,
+     COURIER_ORDER | VALID_COURIER, NULL},
+    {DLV_OP_SEND, S(WAITING), DLV_STATUS_ON_WAY, COURIER, DLV_RIGHT_D_MD,
+     COURIER_ASSIGNED | PAID_IF_BEFORE_SEND, "pickup orders skip OnWay"},
+    {DLV_OP_MARK_DELIVERED, S(ON_WAY), DLV_STATUS_DELIVERED, COURIER, DLV_RIGHT_D_CD, SADT_IF_TIMED,
+     "pickup orders skip Delivered"},
+    {DLV_OP_PICKUP_HANDED_OVER, S(WAITING), DLV_STATUS_CLOSED, PICKUP, DLV_RIGHT_D_CD, FULLY_PAID,
+     "a courier order is sent and delivered before it is closed"},
+    {DLV_OP_CLOSE, S(DELIVERED), DLV_STATUS_CLOSED, ANY_SERVICE, DLV_RIGHT_D_CD, FULLY_PAID, NULL},
+    {DLV_OP_UNDO, S(DELIVERED), DLV_STATUS_ON_WAY, ANY_SERVICE, DLV_RIGHT_D_MD, 0, NULL},
+    {DLV_OP_UNDO, S(ON_WAY), DLV_STATUS_WAITING, ANY_SERVICE, DLV_RIGHT_D_MD, 0, NULL},
+    {DLV_OP_CANCEL, EARLY, DLV_STATUS_CANCELLED, ANY_SERVICE, DLV_RIGHT_D_CAD, CAUSE, NULL},
+    {DLV_OP_CANCEL, LATE, DLV_STATUS_CANCELLED, ANY_SERVICE, DLV_RIGHT_D_CAD | DLV_RIGHT_D_MD,
+     CAUSE, NULL},
+    {DLV_OP_EDIT, NON_FINAL, SAME, ANY_SERVICE, DLV_RIGHT_D_ED, 0, NULL},
+    {DLV_OP_PRINT_INVOICE, ALL & ~S(CANCELLED), SAME, ANY_SERVICE, DLV_RIGHT_D_MD, 0, NULL},
+};
+
+static const char *const op_names[DLV_OP_COUNT] = {
+    [DLV_OP_CONFIRM] = "confirm",
+    [DLV_OP_LEAD_TIME_REACHED] = "mark time to cook",
+    [DLV_OP_START_COOKING] = "start cooking",
+    [DLV_OP_AUTO_START_COOKING] = "start cooking automatically",
+    [DLV_OP_COOKING_COMPLETED] = "complete cooking",
+    [DLV_OP_READY_TO_SEND] = "make ready to send",
+    [DLV_OP_TAKE_PAYMENT] = "take payment",
+    [DLV_OP_ASSIGN_COURIER] = "assign a courier",
+    [DLV_OP_SEND] = "send",
+    [DLV_OP_MARK_DELIVERED] = "mark delivered",
+    [DLV_OP_PICKUP_HANDED_OVER] = "hand over",
+    [DLV_OP_CLOSE] = "close",
+    [DLV_OP_UNDO] = "undo",
+    [DLV_OP_CANCEL] = "cancel",
+    [DLV_OP_EDIT] = "edit",
+    [DLV_OP_PRINT_INVOICE] = "print the invoice",
+};
+
+const char *dlv__op_name(dlv_op op)
+{
+    return (unsigned)op < DLV_OP_COUNT ? op_names[op] : "unknown operation";
+}
+
+dlv_op_request dlv__op_request(dlv_op op, dlv_rights rights)
+{
+    dlv_op_request req;
+    memset(&req, 0, sizeof req);
+    req.op = op;
+    req.rights = rights;
+    req.actual_time = DLV_TIME_NONE;
+    return req;
+}
+
+dlv_time dlv__cooking_due_at(const dlv_order *o, const dlv_settings *s)
+{
+    return o->complete_before - (dlv_time)s->pickup_cooking_lead_minutes * 60;
+}
+
+static const op_row *find_row(dlv_op op, dlv_status status)
+{
+    for (size_t i = 0; i < DLV__ARRAY_SIZE(table); i++)
+        if (table[i].op == op && (table[i].from & (1u << status)))
+            return &table[i];
+    return NULL;
+}
+
+static int money_rule(dlv_error *err, const char *fmt, dlv_money a, dlv_money b)
+{
+    char ta[32], tb[32];
+    dlv__decimal_format(a, DLV_MONEY_SCALE, true, ta);
+    dlv__decimal_format(b, DLV_MONEY_SCALE, true, tb);
+    return dlv__error_set(err, DLV_ERULE, fmt, ta, tb);
+}
+
+static int check_payments(const dlv_order *o, const dlv_op_request *req, dlv_error *err)
+{
+    if (!req->payments || req->payment_count == 0)
+        return dlv__error_set(err, DLV_ERULE, "take payment: no payment given");
+    if (o->payment_count + req->payment_count > DLV_ORDER_MAX_PAYMENTS)
+        return dlv__error_set(err, DLV_ERULE, "take payment: more than %d payments",
+                              DLV_ORDER_MAX_PAYMENTS);
+    dlv_money non_cash = 0;
+    for (size_t i = 0; i < o->payment_count; i++)
+        if (o->payments[i].kind != DLV_PAYMENT_CASH)
+            non_cash += o->payments[i].sum;
+    for (size_t i = 0; i < req->payment_count; i++) {
+        const dlv_payment *p = &req->payments[i];
+        if (!dlv__uuid_valid(p->payment_type_id))
+            return dlv__error_set(err, DLV_ERULE, "payments[%zu].paymentTypeId: not a UUID", i);
+        if ((unsigned)p->kind > DLV_PAYMENT_EXTERNAL)
+            return dlv__error_set(err, DLV_ERULE, "payments[%zu].kind: unknown", i);
+        if (p->sum <= 0 || p->sum > DLV_MONEY_MAX)
+            return dlv__error_set(err, DLV_ERULE, "payments[%zu].sum: out of range", i);
+        if (p->name && !dlv__utf8_valid(p->name, strlen(p->name)))
+            return dlv__error_set(err, DLV_ERULE, "payments[%zu].name: invalid UTF-8", i);
+        if (p->kind != DLV_PAYMENT_CASH)
+            non_cash += p->sum;
+    }
+    if (non_cash > o->result_sum)
+        return money_rule(err,
+                          "non-cash payments (%s) would exceed the sum due (%s): only cash "
+                          "gives change",
+                          non_cash, o->result_sum);
+    return DLV_OK;
+}
+
+/* Rights the request needs beyond the row's, from the order and the request. */
+static dlv_rights extra_rights(const op_row *row, const dlv_order *o, const dlv_settings *s,
+                               const dlv_op_request *req)
+{
+    dlv_rights need = 0;
+    if ((row->rules & CAUSE) && dlv__order_has_external_payment(o))
+        need |= DLV_RIGHT_D_DEP;
+    if ((row->rules & SADT_IF_TIMED) && req->actual_time != DLV_TIME_NONE)
+        need |= DLV_RIGHT_D_SADT;
+    if (row->rules & VALID_COURIER) {
+        const dlv_courier *c = dlv__settings_courier(s, req->courier_id);
+        if (c && s->has_max_courier_debt && c->debt > s->max_courier_debt)
+            need |= DLV_RIGHT_D_ACDMM;
+    }
+    return need;
+}
+
+static int check_rules(const op_row *row, const dlv_order *o, const dlv_settings *s,
+                       const dlv_op_request *req, dlv_time now, dlv_error *err)
+{
+    unsigned r = row->rules;
+    if ((r & NEED_AUTOMATIC) && s->cooking_start_mode != DLV_COOKING_AUTOMATIC)
+        return dlv__error_set(err, DLV_ERULE, "cooking starts by hand (cookingStartMode Manual)");
+    if ((r & NEED_DUE) && now < dlv__cooking_due_at(o, s)) {
+        char due[21];
+        dlv__time_format(dlv__cooking_due_at(o, s), due);
+        return dlv__error_set(err, DLV_ERULE, "not yet time to cook (due at %s)", due);
+    }
+    if ((r & COURIER_ORDER) && o->service_type != DLV_SERVICE_COURIER)
+        return dlv__error_set(err, DLV_ERULE, "a pickup order has no courier");
+    if (r & VALID_COURIER) {
+        const dlv_courier *c = dlv__settings_courier(s, req->courier_id);
+        if (!c)
+            return dlv__error_set(err, DLV_ERULE, "unknown courier %.40s",
+                                  req->courier_id ? req->courier_id : "(none)");
+        if (!c->can_be_courier)
+            return dlv__error_set(err, DLV_ERULE, "%.80s cannot be a courier (no right D_DCO)",
+                                  c->name);
+    }
+    if ((r & COURIER_ASSIGNED) && !o->courier)
+        return dlv__error_set(err, DLV_ERULE, "no courier is assigned");
+    if ((r & PAID_IF_BEFORE_SEND) && o->service_type == DLV_SERVICE_COURIER &&
+        s->payment_moment == DLV_PAY_BEFORE_SENDING && !dlv__order_fully_paid(o))
+        return money_rule(err,
+                          "the order is paid before sending (paymentMoment BeforeSending) and is "
+                          "not fully paid (%s of %s)",
+                          dlv__order_paid_sum(o), o->result_sum);
+    if ((r & FULLY_PAID) && !dlv__order_fully_paid(o))
+        return money_rule(err, "the order is not fully paid (%s of %s)", dlv__order_paid_sum(o),
+                          o->result_sum);
+    if ((r & CAUSE) && !req->cancel_cause_id)
+        return dlv__error_set(err, DLV_ERULE, "a cancellation needs a cancel cause");
+    if ((r & CAUSE) && !dlv__settings_cancel_cause(s, req->cancel_cause_id))
+        return dlv__error_set(err, DLV_ERULE, "unknown cancel cause %.40s", req->cancel_cause_id);
+    if ((r & CAUSE) && req->comment && !dlv__utf8_valid(req->comment, strlen(req->comment)))
+        return dlv__error_set(err, DLV_ERULE, "cancel comment: invalid UTF-8");
+    if ((r & SADT_IF_TIMED) && req->actual_time != DLV_TIME_NONE &&
+        (req->actual_time > now ||
+         (o->when_created != DLV_TIME_NONE && req->actual_time < o->when_created)))
+        return dlv__error_set(err, DLV_ERULE,
+                              "the actual delivery time must lie between the order's creation "
+                              "and now");
+    if (r & PAYMENTS)
+        return check_payments(o, req, err);
+    return DLV_OK;
+}
+
+int dlv__op_check(const dlv_order *o, const dlv_settings *s, const dlv_op_request *req,
+                  dlv_time now, dlv_status *to, dlv_error *err)
+{
+    if (!o || !s || !req || (unsigned)req->op >= DLV_OP_COUNT ||
+        (unsigned)o->status >= DLV_STATUS_COUNT)
+        return dlv__error_set(err, DLV_EINVAL, "invalid operation request");
+    const char *name = op_names[req->op], *status = dlv_status_name(o->status);
+    const op_row *row = find_row(req->op, o->status);
+    if (!row)
+        return dlv__error_set(err, DLV_EINVALIDTRANSITION, "cannot %s: the order is %s", name,
+                              status);
+    if (!(row->service & (1u << o->service_type)))
+        return dlv__error_set(err, DLV_EINVALIDTRANSITION, "cannot %s: %s", name,
+                              row->service_reason);
+    if (!(row->rules & ACTORLESS)) {
+        dlv_rights missing = (row->rights | extra_rights(row, o, s, req)) & ~req->rights;
+        if (missing) {
+            char names[128];
+            dlv_rights_format(missing, names, sizeof names);
+            return dlv__error_set(err, DLV_EMISSINGRIGHT, "missing right %s to %s (order %s)",
+                                  names, name, status);
+        }
+    }
+    int rc = check_rules(row, o, s, req, now, err);
+    if (rc)
+        return rc;
+    if (to) {
+        if (row->to == SAME)
+            *to = o->status;
+        else if (row->to == CONFIRMED)
+            *to = now >= dlv__cooking_due_at(o, s) ? DLV_STATUS_READY_FOR_COOKING
+                                                   : DLV_STATUS_WAIT_COOKING;
+        else
+            *to = (dlv_status)row->to;
+    }
+    return DLV_OK;
+}
+
+/* Everything apply needs to allocate, made before the order is touched. */
+typedef struct pending {
+    dlv_order_courier *courier;
+    dlv_cancel_info *cancel;
+    dlv_payment *payments; /* the order's payments followed by the new ones */
+    size_t old_payments;   /* how many of them the order owns */
+    size_t payment_count;
+} pending;
+
+static void pending_free(pending *p)
+{
+    if (p->courier) {
+        dlv__free(p->courier->id);
+        dlv__free(p->courier->name);
+        dlv__free(p->courier->phone);
+        dlv__free(p->courier);
+    }
+    if (p->cancel) {
+        dlv__free(p->cancel->cause_id);
+        dlv__free(p->cancel->cause_name);
+        dlv__free(p->cancel->comment);
+        dlv__free(p->cancel);
+    }
+    for (size_t i = p->old_payments; p->payments && i < p->payment_count; i++) {
+        dlv__free(p->payments[i].payment_type_id);
+        dlv__free(p->payments[i].name);
+    }
+    dlv__free(p->payments);
+}
+
+static bool dup_opt(const char *s, char **out)
+{
+    *out = s ? dlv__strdup(s) : NULL;
+    return !s || *out;
+}
+
+static int prepare(const dlv_order *o, const dlv_settings *s, const dlv_op_request *req,
+                   dlv_time now, pending *p)
+{
+    if (req->op == DLV_OP_ASSIGN_COURIER) {
+        const dlv_courier *c = dlv__settings_courier(s, req->courier_id);
+        if (!(p->courier = dlv__calloc(1, sizeof *p->courier)) ||
+            !dup_opt(c->id, &p->courier->id) || !dup_opt(c->name, &p->courier->name) ||
+            !dup_opt(c->phone, &p->courier->phone))
+            return DLV_ENOMEM;
+    } else if (req->op == DLV_OP_CANCEL) {
+        const dlv_named *cause = dlv__settings_cancel_cause(s, req->cancel_cause_id);
+        if (!(p->cancel = dlv__calloc(1, sizeof *p->cancel)) ||
+            !dup_opt(cause->id, &p->cancel->cause_id) ||
+            !dup_opt(cause->name, &p->cancel->cause_name) ||
+            !dup_opt(req->comment, &p->cancel->comment))
+            return DLV_ENOMEM;
+        p->cancel->when = now;
+    } else if (req->op == DLV_OP_TAKE_PAYMENT) {
+        size_t total = o->payment_count + req->payment_count;
+        if (!(p->payments = dlv__calloc(total, sizeof *p->payments)))
+            return DLV_ENOMEM;
+        if (o->payment_count)
+            memcpy(p->payments, o->payments, o->payment_count * sizeof *p->payments);
+        p->old_payments = p->payment_count = o->payment_count;
+        for (size_t i = 0; i < req->payment_count; i++) {
+            dlv_payment *dst = &p->payments[p->payment_count++];
+            *dst = req->payments[i];
+            dst->payment_type_id = dst->name = NULL;
+            if (!dup_opt(req->payments[i].payment_type_id, &dst->payment_type_id) ||
+                !dup_opt(req->payments[i].name, &dst->name))
+                return DLV_ENOMEM;
+        }
+    }
+    return DLV_OK;
+}
+
+int dlv__op_apply(dlv_order *o, const dlv_settings *s, const dlv_op_request *req, dlv_time now,
+                  dlv_error *err)
+{
+    dlv_status to;
+    int rc = dlv__op_check(o, s, req, now, &to, err);
+    if (rc)
+        return rc;
+    pending p = {0};
+    if (prepare(o, s, req, now, &p)) {
+        pending_free(&p);
+        return dlv__error_set(err, DLV_ENOMEM, "out of memory");
+    }
+    dlv_status from = o->status;
+    o->status = to;
+    switch (req->op) {
+    case DLV_OP_CONFIRM:
+        o->when_confirmed = now;
+        break;
+    case DLV_OP_ASSIGN_COURIER: {
+        dlv_order_courier *old = o->courier;
+        o->courier = p.courier;
+        p.courier = old; /* freed below */
+        break;
+    }
+    case DLV_OP_CANCEL: {
+        dlv_cancel_info *old = o->cancel_info; /* a stale one from the server, if any */
+        o->cancel_info = p.cancel;
+        p.cancel = old;
+        break;
+    }
+    case DLV_OP_TAKE_PAYMENT:
+        /* The strings of the old payments moved into the new array. */
+        dlv__free(o->payments);
+        o->payments = p.payments;
+        o->payment_count = p.payment_count;
+        p.payments = NULL;
+        if (o->when_billed == DLV_TIME_NONE && dlv__order_fully_paid(o))
+            o->when_billed = now;
+        break;
+    case DLV_OP_SEND:
+        o->when_sent = now;
+        break;
+    case DLV_OP_MARK_DELIVERED:
+        o->actual_delivery_time = req->actual_time != DLV_TIME_NONE ? req->actual_time : now;
+        break;
+    case DLV_OP_PICKUP_HANDED_OVER:
+        o->actual_delivery_time = now;
+        break;
+    case DLV_OP_UNDO:
+        if (from == DLV_STATUS_DELIVERED)
+            o->actual_delivery_time = DLV_TIME_NONE;
+        else
+            o->when_sent = DLV_TIME_NONE;
+        break;
+    default:
+        break;
+    }
+    pending_free(&p);
+    return DLV_OK;
+}
+
+int dlv__op_for_status(const dlv_order *o, dlv_status to, dlv_op *op, dlv_error *err)
+{
+    if (!o || (unsigned)to >= DLV_STATUS_COUNT || (unsigned)o->status >= DLV_STATUS_COUNT)
+        return dlv__error_set(err, DLV_EINVAL, "invalid status");
+    const char *reason = NULL;
+    for (size_t i = 0; i < DLV__ARRAY_SIZE(table); i++) {
+        const op_row *row = &table[i];
+        bool reaches = row->to == (int)to ||
+                       (row->to == CONFIRMED &&
+                        (to == DLV_STATUS_WAIT_COOKING || to == DLV_STATUS_READY_FOR_COOKING));
+        if (!reaches || (row->rules & ACTORLESS) || !(row->from & (1u << o->status)))
+            continue;
+        if (!(row->service & (1u << o->service_type))) {
+            reason = row->service_reason;
+            continue;
+        }
+        *op = row->op;
+        return DLV_OK;
+    }
+    return dlv__error_set(err, DLV_EINVALIDTRANSITION, "cannot change status from %s to %s%s%s",
+                          dlv_status_name(o->status), dlv_status_name(to), reason ? ": " : "",
+                          reason ? reason : "");
+}

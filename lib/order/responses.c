@@ -1,0 +1,228 @@
+/* The call-center's answers: orders (sync), commands and register. */
+#include "order/model.h"
+
+#include <string.h>
+
+#define TRY(expr)                                                                                  \
+    do {                                                                                           \
+        int rc_ = (expr);                                                                          \
+        if (rc_)                                                                                   \
+            return rc_;                                                                            \
+    } while (0)
+
+#define MAX_ORDERS 10000
+/* The protocol allows 500 commands per request, so never more results. */
+#define MAX_RESULTS 500
+
+static int parse_root(const char *json, size_t len, cJSON **root, dlv_error *err)
+{
+    TRY(dlv__json_parse(json, len, DLV_RESPONSE_JSON_MAX, root, err));
+    if (!cJSON_IsObject(*root)) {
+        cJSON_Delete(*root);
+        *root = NULL;
+        return dlv__error_set(err, DLV_EJSON, "not an object");
+    }
+    return DLV_OK;
+}
+
+void dlv__orders_response_free(dlv_orders_response *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; r->orders && i < r->order_count; i++)
+        dlv__order_free(r->orders[i]);
+    dlv__free(r->orders);
+    for (size_t i = 0; r->removed_ids && i < r->removed_count; i++)
+        dlv__free(r->removed_ids[i]);
+    dlv__free(r->removed_ids);
+    dlv__settings_free(r->settings);
+    dlv__free(r);
+}
+
+static int decode_orders(const cJSON *root, dlv__jpath *p, dlv_orders_response *r, dlv_error *err)
+{
+    const cJSON *arr, *node;
+    size_t n, i = 0;
+    TRY(dlv__jget_decimal(root, "revision", DLV__J_REQUIRED, 0, 0, INT64_MAX, p, &r->revision, NULL,
+                          err));
+    TRY(dlv__jget_array(root, "orders", DLV__J_REQUIRED, MAX_ORDERS, p, &arr, &n, err));
+    if (n && !(r->orders = dlv__calloc(n, sizeof *r->orders)))
+        return dlv__error_set(err, DLV_ENOMEM, "out of memory");
+    r->order_count = n;
+    size_t key_mark = dlv__jpath_key(p, "orders");
+    for (const cJSON *c = arr ? arr->child : NULL; c; c = c->next, i++) {
+        size_t mark = dlv__jpath_index(p, i);
+        int rc = dlv__order_from_cjson(c, 0, p, &r->orders[i], err);
+        dlv__jpath_restore(p, mark);
+        if (rc) {
+            dlv__jpath_restore(p, key_mark);
+            return rc;
+        }
+    }
+    dlv__jpath_restore(p, key_mark);
+    TRY(dlv__jget_array(root, "removedOrderIds", DLV__J_NULLABLE, MAX_ORDERS, p, &arr, &n, err));
+    if (n && !(r->removed_ids = dlv__calloc(n, sizeof *r->removed_ids)))
+        return dlv__error_set(err, DLV_ENOMEM, "out of memory");
+    r->removed_count = n;
+    key_mark = dlv__jpath_key(p, "removedOrderIds");
+    i = 0;
+    for (const cJSON *c = arr ? arr->child : NULL; c; c = c->next, i++) {
+        size_t mark = dlv__jpath_index(p, i);
+        int rc = dlv__jnode_string(c, DLV__J_REQUIRED | DLV__J_UUID, p, &r->removed_ids[i], err);
+        dlv__jpath_restore(p, mark);
+        if (rc) {
+            dlv__jpath_restore(p, key_mark);
+            return rc;
+        }
+    }
+    dlv__jpath_restore(p, key_mark);
+    TRY(dlv__jfind(root, "settings", p, &node, err));
+    if (node && !cJSON_IsNull(node)) {
+        key_mark = dlv__jpath_key(p, "settings");
+        int rc = dlv__settings_from_cjson(node, p, &r->settings, err);
+        dlv__jpath_restore(p, key_mark);
+        TRY(rc);
+    }
+    return DLV_OK;
+}
+
+int dlv__orders_response_decode(const char *json, size_t len, dlv_orders_response **out,
+                                dlv_error *err)
+{
+    cJSON *root;
+    dlv__jpath p;
+    *out = NULL;
+    TRY(parse_root(json, len, &root, err));
+    dlv_orders_response *r = dlv__calloc(1, sizeof *r);
+    int rc = r ? DLV_OK : dlv__error_set(err, DLV_ENOMEM, "out of memory");
+    dlv__jpath_init(&p, NULL);
+    if (!rc)
+        rc = decode_orders(root, &p, r, err);
+    cJSON_Delete(root);
+    if (rc) {
+        dlv__orders_response_free(r);
+        return rc;
+    }
+    *out = r;
+    return DLV_OK;
+}
+
+void dlv__commands_response_free(dlv_commands_response *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; r->results && i < r->result_count; i++) {
+        dlv__free(r->results[i].id);
+        dlv__free(r->results[i].error);
+        dlv__free(r->results[i].description);
+    }
+    dlv__free(r->results);
+    dlv__free(r);
+}
+
+static const char *const outcome_names[] = {"Applied", "Duplicate", "Rejected"};
+
+static int decode_result(const cJSON *c, dlv__jpath *p, dlv_command_result *res, dlv_error *err)
+{
+    int outcome = 0;
+    bool has_revision;
+    res->revision = -1;
+    res->current_status = -1;
+    if (!cJSON_IsObject(c))
+        return dlv__jerr(err, DLV_EJSON, p, "not an object");
+    TRY(dlv__jget_string(c, "id", DLV__J_REQUIRED | DLV__J_UUID, p, &res->id, err));
+    TRY(dlv__jget_enum(c, "outcome", DLV__J_REQUIRED, outcome_names, 3, p, &outcome, err));
+    res->outcome = (dlv_command_outcome)outcome;
+    bool rejected = res->outcome == DLV_OUTCOME_REJECTED;
+    TRY(dlv__jget_decimal(c, "revision", rejected ? DLV__J_NULLABLE : DLV__J_REQUIRED, 0, 0,
+                          INT64_MAX, p, &res->revision, &has_revision, err));
+    TRY(dlv__jget_string(c, "error", rejected ? DLV__J_REQUIRED | DLV__J_NONEMPTY : DLV__J_NULLABLE,
+                         p, &res->error, err));
+    TRY(dlv__jget_string(c, "description", DLV__J_NULLABLE, p, &res->description, err));
+    TRY(dlv__jget_enum(c, "currentStatus", DLV__J_NULLABLE, dlv__status_names, DLV_STATUS_COUNT, p,
+                       &res->current_status, err));
+    return DLV_OK;
+}
+
+int dlv__commands_response_decode(const char *json, size_t len, dlv_commands_response **out,
+                                  dlv_error *err)
+{
+    cJSON *root;
+    dlv__jpath p;
+    const cJSON *arr = NULL;
+    size_t n = 0, i = 0;
+    *out = NULL;
+    TRY(parse_root(json, len, &root, err));
+    dlv__jpath_init(&p, NULL);
+    dlv_commands_response *r = dlv__calloc(1, sizeof *r);
+    int rc = r ? DLV_OK : dlv__error_set(err, DLV_ENOMEM, "out of memory");
+    if (!rc)
+        rc = dlv__jget_decimal(root, "revision", DLV__J_REQUIRED, 0, 0, INT64_MAX, &p, &r->revision,
+                               NULL, err);
+    if (!rc)
+        rc = dlv__jget_array(root, "results", DLV__J_REQUIRED, MAX_RESULTS, &p, &arr, &n, err);
+    if (!rc && n && !(r->results = dlv__calloc(n, sizeof *r->results)))
+        rc = dlv__error_set(err, DLV_ENOMEM, "out of memory");
+    if (!rc) {
+        r->result_count = n;
+        dlv__jpath_key(&p, "results");
+        for (const cJSON *c = arr->child; !rc && c; c = c->next, i++) {
+            size_t mark = dlv__jpath_index(&p, i);
+            rc = decode_result(c, &p, &r->results[i], err);
+            dlv__jpath_restore(&p, mark);
+        }
+    }
+    cJSON_Delete(root);
+    if (rc) {
+        dlv__commands_response_free(r);
+        return rc;
+    }
+    *out = r;
+    return DLV_OK;
+}
+
+void dlv__register_response_free(dlv_register_response *r)
+{
+    if (!r)
+        return;
+    dlv__free(r->session_token);
+    dlv__settings_free(r->settings);
+    dlv__free(r);
+}
+
+static int decode_register(const cJSON *root, dlv__jpath *p, dlv_register_response *r,
+                           dlv_error *err)
+{
+    const cJSON *node;
+    TRY(dlv__jget_string(root, "sessionToken", DLV__J_REQUIRED | DLV__J_NONEMPTY, p,
+                         &r->session_token, err));
+    TRY(dlv__jget_decimal(root, "expiresInSeconds", DLV__J_REQUIRED, 0, 1, 366 * 86400, p,
+                          &r->expires_in_seconds, NULL, err));
+    TRY(dlv__jget_time(root, "serverTime", DLV__J_REQUIRED, p, &r->server_time, err));
+    TRY(dlv__jget_object(root, "settings", DLV__J_REQUIRED, p, &node, err));
+    size_t mark = dlv__jpath_key(p, "settings");
+    int rc = dlv__settings_from_cjson(node, p, &r->settings, err);
+    dlv__jpath_restore(p, mark);
+    return rc;
+}
+
+int dlv__register_response_decode(const char *json, size_t len, dlv_register_response **out,
+                                  dlv_error *err)
+{
+    cJSON *root;
+    dlv__jpath p;
+    *out = NULL;
+    TRY(parse_root(json, len, &root, err));
+    dlv__jpath_init(&p, NULL);
+    dlv_register_response *r = dlv__calloc(1, sizeof *r);
+    int rc = r ? DLV_OK : dlv__error_set(err, DLV_ENOMEM, "out of memory");
+    if (!rc)
+        rc = decode_register(root, &p, r, err);
+    cJSON_Delete(root);
+    if (rc) {
+        dlv__register_response_free(r);
+        return rc;
+    }
+    *out = r;
+    return DLV_OK;
+}

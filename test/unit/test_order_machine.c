@@ -1,0 +1,559 @@
+/* The status machine against an independent expectation written from delivery-rules §3. */
+#include "order/machine.h"
+#include "test_order_common.h"
+
+#define ST(x) DLV_STATUS_##x
+#define R(x) DLV_RIGHT_##x
+
+static dlv_settings *settings;
+static dlv_order *courier_order; /* order_courier.json: Unconfirmed, paid in cash */
+
+/* ---- Scenario orders ---- */
+
+typedef struct scenario {
+    bool pickup, paid, external, courier, before_sending;
+} scenario;
+
+static void set_payments(dlv_order *o, dlv_money cash, dlv_money external)
+{
+    for (size_t i = 0; i < o->payment_count; i++) {
+        free(o->payments[i].payment_type_id);
+        free(o->payments[i].name);
+    }
+    free(o->payments);
+    o->payments = calloc(2, sizeof *o->payments);
+    o->payment_count = 0;
+    if (cash)
+        o->payments[o->payment_count++] = (dlv_payment){
+            strdup(PAYTYPE_ID), strdup("Наличные"), DLV_PAYMENT_CASH, cash, false, false};
+    if (external)
+        o->payments[o->payment_count++] = (dlv_payment){
+            strdup(PAYTYPE_ID), strdup("Сайт"), DLV_PAYMENT_EXTERNAL, external, true, true};
+}
+
+static dlv_order *make_order(const scenario *sc)
+{
+    dlv_order *o = NULL;
+    CU_ASSERT_EQUAL_FATAL(dlv__order_clone(courier_order, &o), DLV_OK);
+    if (sc->pickup)
+        o->service_type = DLV_SERVICE_PICKUP;
+    /* External 100.00 never pays it all; cash tops it up when the order is paid. */
+    set_payments(o, sc->paid ? o->result_sum : 0, sc->external ? 10000 : 0);
+    if (sc->courier) {
+        o->courier = calloc(1, sizeof *o->courier);
+        o->courier->id = strdup(COURIER_OK);
+        o->courier->name = strdup("Пётр");
+    }
+    return o;
+}
+
+/* ---- The expectation, from the spec's table ---- */
+
+typedef struct expect {
+    int code;
+    char needle[96];
+} expect;
+
+static bool in(dlv_status s, unsigned mask)
+{
+    return mask & (1u << s);
+}
+
+#define B(x) (1u << ST(x))
+
+static void missing(expect *e, dlv_rights need, dlv_rights have)
+{
+    static const struct {
+        dlv_rights flag;
+        const char *name;
+    } order[] = {{R(D_CND), "D_CND"},  {R(D_MD), "D_MD"},       {R(D_CD), "D_CD"},
+                 {R(D_CAD), "D_CAD"},  {R(D_DEP), "D_DEP"},     {R(D_ED), "D_ED"},
+                 {R(D_DCO), "D_DCO"},  {R(D_ACDMM), "D_ACDMM"}, {R(D_SADT), "D_SADT"},
+                 {R(F_CASH), "F_CASH"}};
+    e->code = DLV_EMISSINGRIGHT;
+    strcpy(e->needle, "missing right ");
+    bool first = true;
+    for (size_t i = 0; i < DLV__ARRAY_SIZE(order); i++) {
+        if ((need & order[i].flag) && !(have & order[i].flag)) {
+            if (!first)
+                strcat(e->needle, ",");
+            strcat(e->needle, order[i].name);
+            first = false;
+        }
+    }
+}
+
+static void rule(expect *e, const char *needle)
+{
+    e->code = DLV_ERULE;
+    strcpy(e->needle, needle);
+}
+
+static void invalid(expect *e, const char *needle)
+{
+    e->code = DLV_EINVALIDTRANSITION;
+    strcpy(e->needle, needle);
+}
+
+/* What "set status `to`" must do for an order in `from`. */
+static expect expected_set_status(const scenario *sc, dlv_status from, dlv_status to,
+                                  dlv_rights rights)
+{
+    expect e = {DLV_OK, ""};
+    dlv_rights need = 0;
+    const char *why = NULL; /* the rule broken, checked after the rights */
+    bool paid_before_send = !sc->pickup && sc->before_sending && !sc->paid;
+    if (to == ST(CANCELLED)) {
+        if (from == ST(CANCELLED)) {
+            invalid(&e, "cannot change status from Cancelled to Cancelled");
+            return e;
+        }
+        need = R(D_CAD);
+        if (in(from, B(WAITING) | B(ON_WAY) | B(DELIVERED) | B(CLOSED)))
+            need |= R(D_MD);
+        if (sc->external)
+            need |= R(D_DEP);
+    } else if (from == ST(UNCONFIRMED) && (to == ST(WAIT_COOKING) || to == ST(READY_FOR_COOKING))) {
+        need = R(D_CND);
+    } else if (in(from, B(WAIT_COOKING) | B(READY_FOR_COOKING)) && to == ST(COOKING_STARTED)) {
+        need = R(D_MD);
+    } else if (from == ST(COOKING_STARTED) && to == ST(COOKING_COMPLETED)) {
+        need = R(D_MD);
+    } else if (from == ST(COOKING_COMPLETED) && to == ST(WAITING)) {
+        need = R(D_MD);
+        why = paid_before_send ? "paid before sending" : NULL;
+    } else if (from == ST(WAITING) && to == ST(ON_WAY) && !sc->pickup) {
+        need = R(D_MD);
+        why = !sc->courier       ? "no courier is assigned"
+              : paid_before_send ? "paid before sending"
+                                 : NULL;
+    } else if (from == ST(WAITING) && to == ST(CLOSED) && sc->pickup) {
+        need = R(D_CD);
+        why = !sc->paid ? "not fully paid" : NULL;
+    } else if (from == ST(ON_WAY) && to == ST(DELIVERED) && !sc->pickup) {
+        need = R(D_CD);
+    } else if (from == ST(DELIVERED) && to == ST(CLOSED)) {
+        need = R(D_CD);
+        why = !sc->paid ? "not fully paid" : NULL;
+    } else if ((from == ST(DELIVERED) && to == ST(ON_WAY)) ||
+               (from == ST(ON_WAY) && to == ST(WAITING))) {
+        need = R(D_MD); /* undo */
+    } else {
+        invalid(&e, "cannot change status");
+        if (sc->pickup && from == ST(WAITING) && to == ST(ON_WAY))
+            strcat(e.needle, " from Waiting to OnWay: pickup orders skip OnWay");
+        if (sc->pickup && from == ST(ON_WAY) && to == ST(DELIVERED))
+            strcat(e.needle, " from OnWay to Delivered: pickup orders skip Delivered");
+        if (!sc->pickup && from == ST(WAITING) && to == ST(CLOSED))
+            strcat(e.needle, " from Waiting to Closed: a courier order is sent");
+        return e;
+    }
+    if (need & ~rights)
+        missing(&e, need, rights);
+    else if (why)
+        rule(&e, why);
+    return e;
+}
+
+static int set_status(const dlv_order *o, dlv_status to, dlv_rights rights, dlv_time now,
+                      dlv_status *result, dlv_error *err)
+{
+    dlv_op op;
+    int rc = dlv__op_for_status(o, to, &op, err);
+    if (rc)
+        return rc;
+    dlv_op_request req = dlv__op_request(op, rights);
+    req.cancel_cause_id = CAUSE_ID;
+    return dlv__op_check(o, settings, &req, now, result, err);
+}
+
+static void every_transition_and_right_set(void)
+{
+    const dlv_rights relevant[] = {R(D_CND), R(D_MD), R(D_CD), R(D_CAD), R(D_DEP)};
+    dlv_time now = courier_order->complete_before - 2 * 3600; /* well before cooking is due */
+    long checked = 0, allowed = 0;
+    for (unsigned bits = 0; bits < 32; bits++) {
+        scenario sc = {bits & 1, bits & 2, bits & 4, bits & 8, bits & 16};
+        settings->payment_moment =
+            sc.before_sending ? DLV_PAY_BEFORE_SENDING : DLV_PAY_BEFORE_CLOSING;
+        dlv_order *o = make_order(&sc);
+        for (int from = 0; from < DLV_STATUS_COUNT; from++) {
+            o->status = (dlv_status)from;
+            for (int to = 0; to < DLV_STATUS_COUNT; to++) {
+                for (unsigned set = 0; set < 32; set++) {
+                    dlv_rights rights = 0;
+                    for (int k = 0; k < 5; k++)
+                        if (set & (1u << k))
+                            rights |= relevant[k];
+                    /* Rights the operations never need change nothing. */
+                    rights |= R(D_ED) | R(F_CASH);
+                    expect e = expected_set_status(&sc, (dlv_status)from, (dlv_status)to, rights);
+                    dlv_error err = {0};
+                    dlv_status result = DLV_STATUS_COUNT;
+                    int rc = set_status(o, (dlv_status)to, rights, now, &result, &err);
+                    CU_ASSERT_EQUAL(rc, e.code);
+                    if (rc != e.code || !dlv_test_contains(err.message, e.needle)) {
+                        fprintf(stderr,
+                                "\n  %s %s->%s rights %#x paid %d ext %d courier %d bs %d: "
+                                "expected %s \"%s\", got %s \"%s\"",
+                                sc.pickup ? "pickup" : "courier", dlv__status_names[from],
+                                dlv__status_names[to], rights, sc.paid, sc.external, sc.courier,
+                                sc.before_sending, dlv_err_name(e.code), e.needle, dlv_err_name(rc),
+                                err.message);
+                        CU_FAIL("transition differs from the spec");
+                    }
+                    if (rc == DLV_OK) {
+                        /* Confirming before the lead time always gives WaitCooking. */
+                        dlv_status want =
+                            to == ST(READY_FOR_COOKING) ? ST(WAIT_COOKING) : (dlv_status)to;
+                        CU_ASSERT_EQUAL(result, want);
+                        allowed++;
+                    }
+                    checked++;
+                }
+            }
+        }
+        dlv__order_free(o);
+    }
+    CU_ASSERT_EQUAL(checked, 32L * 10 * 10 * 32);
+    CU_ASSERT_TRUE(allowed > 1000);
+    settings->payment_moment = DLV_PAY_BEFORE_SENDING;
+}
+
+/* Operations that are not status changes, for every status and relevant right set. */
+static void other_operations_in_every_status(void)
+{
+    static const struct {
+        dlv_op op;
+        dlv_rights right;
+        unsigned allowed; /* statuses */
+    } ops[] = {
+        {DLV_OP_TAKE_PAYMENT, R(F_CASH), ~(B(CLOSED) | B(CANCELLED))},
+        {DLV_OP_EDIT, R(D_ED), ~(B(CLOSED) | B(CANCELLED))},
+        {DLV_OP_PRINT_INVOICE, R(D_MD), ~B(CANCELLED)},
+        {DLV_OP_ASSIGN_COURIER, R(D_MD),
+         B(UNCONFIRMED) | B(WAIT_COOKING) | B(READY_FOR_COOKING) | B(COOKING_STARTED) |
+             B(COOKING_COMPLETED) | B(WAITING)},
+    };
+    dlv_payment pay = {.payment_type_id = PAYTYPE_ID, .kind = DLV_PAYMENT_CASH, .sum = 100};
+    dlv_order *o = NULL;
+    CU_ASSERT_EQUAL_FATAL(dlv__order_clone(courier_order, &o), DLV_OK);
+    for (size_t i = 0; i < DLV__ARRAY_SIZE(ops); i++) {
+        for (int st = 0; st < DLV_STATUS_COUNT; st++) {
+            for (int with_right = 0; with_right < 2; with_right++) {
+                o->status = (dlv_status)st;
+                /* Every other right, so only the one under test decides. */
+                dlv_rights rights = DLV_RIGHTS_ALL & ~ops[i].right;
+                if (with_right)
+                    rights |= ops[i].right;
+                dlv_op_request req = dlv__op_request(ops[i].op, rights);
+                req.payments = &pay;
+                req.payment_count = 1;
+                req.courier_id = COURIER_OK;
+                dlv_error err = {0};
+                dlv_status to;
+                int rc = dlv__op_check(o, settings, &req, 0, &to, &err);
+                if (!(ops[i].allowed & (1u << st))) {
+                    CU_ASSERT_EQUAL(rc, DLV_EINVALIDTRANSITION);
+                    DLV_ASSERT_CONTAINS(err.message, "the order is");
+                } else if (!with_right) {
+                    CU_ASSERT_EQUAL(rc, DLV_EMISSINGRIGHT);
+                    DLV_ASSERT_CONTAINS(err.message, dlv_right_name(ops[i].right));
+                } else {
+                    CU_ASSERT_EQUAL(rc, DLV_OK);
+                    CU_ASSERT_EQUAL(to, (dlv_status)st);
+                }
+            }
+        }
+    }
+    dlv__order_free(o);
+}
+
+static int check(const dlv_order *o, dlv_op_request req, dlv_time now, dlv_status *to,
+                 dlv_error *err)
+{
+    return dlv__op_check(o, settings, &req, now, to, err);
+}
+
+static void courier_and_cancel_rules(void)
+{
+    dlv_order *o = NULL;
+    dlv_error err = {0};
+    dlv_status to;
+    CU_ASSERT_EQUAL_FATAL(dlv__order_clone(courier_order, &o), DLV_OK);
+    o->status = ST(COOKING_COMPLETED);
+    dlv_op_request req = dlv__op_request(DLV_OP_ASSIGN_COURIER, R(D_MD));
+    req.courier_id = COURIER_NOT;
+    CU_ASSERT_EQUAL(check(o, req, 0, &to, &err), DLV_ERULE);
+    CU_ASSERT_STRING_EQUAL(err.message, "Повар cannot be a courier (no right D_DCO)");
+    req.courier_id = "d1000000-0000-4000-8000-00000000000f";
+    CU_ASSERT_EQUAL(check(o, req, 0, &to, &err), DLV_ERULE);
+    DLV_ASSERT_CONTAINS(err.message, "unknown courier");
+    req.courier_id = NULL;
+    CU_ASSERT_EQUAL(check(o, req, 0, &to, &err), DLV_ERULE);
+    /* Debt 6000.50 over the 5000.00 limit needs D_ACDMM too. */
+    req.courier_id = COURIER_DEBTOR;
+    CU_ASSERT_EQUAL(check(o, req, 0, &to, &err), DLV_EMISSINGRIGHT);
+    DLV_ASSERT_CONTAINS(err.message, "missing right D_ACDMM");
+    req.rights |= R(D_ACDMM);
+    CU_ASSERT_EQUAL(check(o, req, 0, &to, &err), DLV_OK);
+    settings->max_courier_debt = 600050; /* at the limit is fine */
+    req.rights = R(D_MD);
+    CU_ASSERT_EQUAL(check(o, req, 0, &to, &err), DLV_OK);
+    settings->has_max_courier_debt = false;
+    settings->max_courier_debt = 0;
+    CU_ASSERT_EQUAL(check(o, req, 0, &to, &err), DLV_OK);
+    settings->has_max_courier_debt = true;
+    settings->max_courier_debt = 500000;
+    req.courier_id = COURIER_OK;
+    o->service_type = DLV_SERVICE_PICKUP;
+    CU_ASSERT_EQUAL(check(o, req, 0, &to, &err), DLV_ERULE);
+    DLV_ASSERT_CONTAINS(err.message, "pickup order has no courier");
+    o->service_type = DLV_SERVICE_COURIER;
+
+    req = dlv__op_request(DLV_OP_CANCEL, R(D_CAD));
+    CU_ASSERT_EQUAL(check(o, req, 0, &to, &err), DLV_ERULE);
+    CU_ASSERT_STRING_EQUAL(err.message, "a cancellation needs a cancel cause");
+    req.cancel_cause_id = "c1000000-0000-4000-8000-0000000000ff";
+    CU_ASSERT_EQUAL(check(o, req, 0, &to, &err), DLV_ERULE);
+    DLV_ASSERT_CONTAINS(err.message, "unknown cancel cause");
+    req.cancel_cause_id = "C1000000-0000-4000-8000-000000000002"; /* any case */
+    CU_ASSERT_EQUAL(check(o, req, 0, &to, &err), DLV_OK);
+    CU_ASSERT_EQUAL(to, ST(CANCELLED));
+    req.rights = 0;
+    CU_ASSERT_EQUAL(check(o, req, 0, &to, &err), DLV_EMISSINGRIGHT);
+    CU_ASSERT_STRING_EQUAL(err.message, "missing right D_CAD to cancel (order CookingCompleted)");
+    o->status = ST(CLOSED);
+    req.rights = R(D_CAD);
+    CU_ASSERT_EQUAL(check(o, req, 0, &to, &err), DLV_EMISSINGRIGHT);
+    CU_ASSERT_STRING_EQUAL(err.message, "missing right D_MD to cancel (order Closed)");
+    dlv__order_free(o);
+}
+
+static void timed_and_automatic_operations(void)
+{
+    dlv_order *o = NULL;
+    dlv_error err = {0};
+    dlv_status to;
+    CU_ASSERT_EQUAL_FATAL(dlv__order_clone(courier_order, &o), DLV_OK);
+    dlv_time due = dlv__cooking_due_at(o, settings);
+    CU_ASSERT_EQUAL(due, o->complete_before - 20 * 60);
+
+    /* Confirm goes to WaitCooking before the due time, to ReadyForCooking from it on. */
+    dlv_op_request req = dlv__op_request(DLV_OP_CONFIRM, R(D_CND));
+    CU_ASSERT_EQUAL(check(o, req, due - 1, &to, &err), DLV_OK);
+    CU_ASSERT_EQUAL(to, ST(WAIT_COOKING));
+    CU_ASSERT_EQUAL(check(o, req, due, &to, &err), DLV_OK);
+    CU_ASSERT_EQUAL(to, ST(READY_FOR_COOKING));
+
+    o->status = ST(WAIT_COOKING);
+    req = dlv__op_request(DLV_OP_LEAD_TIME_REACHED, 0); /* no actor, no rights */
+    CU_ASSERT_EQUAL(check(o, req, due - 1, &to, &err), DLV_ERULE);
+    DLV_ASSERT_CONTAINS(err.message, "not yet time to cook (due at 2026-11-29T13:10:00Z)");
+    CU_ASSERT_EQUAL(check(o, req, due, &to, &err), DLV_OK);
+    CU_ASSERT_EQUAL(to, ST(READY_FOR_COOKING));
+    o->status = ST(READY_FOR_COOKING);
+    CU_ASSERT_EQUAL(check(o, req, due, &to, &err), DLV_EINVALIDTRANSITION);
+
+    req = dlv__op_request(DLV_OP_AUTO_START_COOKING, 0);
+    settings->cooking_start_mode = DLV_COOKING_MANUAL;
+    CU_ASSERT_EQUAL(check(o, req, due, &to, &err), DLV_ERULE);
+    DLV_ASSERT_CONTAINS(err.message, "cookingStartMode Manual");
+    settings->cooking_start_mode = DLV_COOKING_AUTOMATIC;
+    CU_ASSERT_EQUAL(check(o, req, due, &to, &err), DLV_OK);
+    CU_ASSERT_EQUAL(to, ST(COOKING_STARTED));
+    o->status = ST(WAIT_COOKING);
+    CU_ASSERT_EQUAL(check(o, req, due - 60, &to, &err), DLV_ERULE);
+    CU_ASSERT_EQUAL(check(o, req, due + 60, &to, &err), DLV_OK);
+    o->status = ST(UNCONFIRMED); /* needs a human to confirm first */
+    CU_ASSERT_EQUAL(check(o, req, due + 60, &to, &err), DLV_EINVALIDTRANSITION);
+
+    /* Manual start of cooking is allowed early. */
+    o->status = ST(WAIT_COOKING);
+    req = dlv__op_request(DLV_OP_START_COOKING, R(D_MD));
+    CU_ASSERT_EQUAL(check(o, req, due - 3600, &to, &err), DLV_OK);
+
+    /* Giving the actual delivery time by hand needs D_SADT. */
+    o->status = ST(ON_WAY);
+    req = dlv__op_request(DLV_OP_MARK_DELIVERED, R(D_CD));
+    CU_ASSERT_EQUAL(check(o, req, 0, &to, &err), DLV_OK);
+    req.actual_time = o->complete_before - 60;
+    CU_ASSERT_EQUAL(check(o, req, 0, &to, &err), DLV_EMISSINGRIGHT);
+    CU_ASSERT_STRING_EQUAL(err.message, "missing right D_SADT to mark delivered (order OnWay)");
+    req.rights |= R(D_SADT);
+    CU_ASSERT_EQUAL(check(o, req, o->complete_before, &to, &err), DLV_OK);
+    /* Not in the future, not before the order existed. */
+    CU_ASSERT_EQUAL(check(o, req, o->complete_before - 61, &to, &err), DLV_ERULE);
+    DLV_ASSERT_CONTAINS(err.message, "between the order's creation and now");
+    req.actual_time = o->when_created - 1;
+    CU_ASSERT_EQUAL(check(o, req, o->complete_before, &to, &err), DLV_ERULE);
+    dlv__order_free(o);
+}
+
+static void applying_changes_the_order(void)
+{
+    dlv_order *o = NULL;
+    dlv_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(dlv__order_clone(courier_order, &o), DLV_OK);
+    set_payments(o, 0, 0);
+    dlv_time now = o->complete_before - 3600;
+    dlv_op_request req = dlv__op_request(DLV_OP_CONFIRM, R(D_CND));
+    CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now, &err), DLV_OK);
+    CU_ASSERT_EQUAL(o->status, ST(WAIT_COOKING));
+    CU_ASSERT_EQUAL(o->when_confirmed, now);
+
+    req = dlv__op_request(DLV_OP_START_COOKING, R(D_MD));
+    CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now, &err), DLV_OK);
+    req.op = DLV_OP_COOKING_COMPLETED;
+    CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now, &err), DLV_OK);
+    CU_ASSERT_EQUAL(o->status, ST(COOKING_COMPLETED));
+
+    /* Paid before sending: not yet. */
+    req.op = DLV_OP_READY_TO_SEND;
+    CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now, &err), DLV_ERULE);
+    CU_ASSERT_STRING_EQUAL(err.message, "the order is paid before sending (paymentMoment "
+                                        "BeforeSending) and is not fully paid (0.00 of 680.00)");
+    CU_ASSERT_EQUAL(o->status, ST(COOKING_COMPLETED));
+
+    dlv_payment pays[] = {
+        {PAYTYPE_ID, "Карта", DLV_PAYMENT_CARD, 50000, false, false},
+        {PAYTYPE_ID, NULL, DLV_PAYMENT_CASH, 20000, false, false},
+    };
+    req = dlv__op_request(DLV_OP_TAKE_PAYMENT, R(F_CASH));
+    req.payments = pays;
+    req.payment_count = 1;
+    CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now, &err), DLV_OK);
+    CU_ASSERT_EQUAL(o->payment_count, 1);
+    CU_ASSERT_EQUAL(o->when_billed, DLV_TIME_NONE); /* 500.00 of 680.00 */
+    /* A card may not pay more than is due: only cash gives change. */
+    dlv_payment too_much = {PAYTYPE_ID, NULL, DLV_PAYMENT_CARD, 20000, false, false};
+    req.payments = &too_much;
+    CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now, &err), DLV_ERULE);
+    DLV_ASSERT_CONTAINS(err.message, "non-cash payments (700.00) would exceed the sum due");
+    req.payments = &pays[1];
+    CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now + 1, &err), DLV_OK);
+    CU_ASSERT_EQUAL(o->payment_count, 2);
+    CU_ASSERT_EQUAL(o->when_billed, now + 1);
+    CU_ASSERT_EQUAL(dlv__order_change_sum(o), 2000);
+    CU_ASSERT_STRING_EQUAL(o->payments[0].name, "Карта");
+    CU_ASSERT_PTR_NULL(o->payments[1].name);
+
+    req = dlv__op_request(DLV_OP_READY_TO_SEND, R(D_MD));
+    CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now, &err), DLV_OK);
+    req.op = DLV_OP_SEND;
+    CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now, &err), DLV_ERULE);
+    CU_ASSERT_STRING_EQUAL(err.message, "no courier is assigned");
+    req.op = DLV_OP_ASSIGN_COURIER;
+    req.courier_id = COURIER_OK;
+    CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now, &err), DLV_OK);
+    CU_ASSERT_STRING_EQUAL(o->courier->name, "Пётр");
+    CU_ASSERT_STRING_EQUAL(o->courier->phone, "+79990000000");
+    req.op = DLV_OP_SEND;
+    CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now + 10, &err), DLV_OK);
+    CU_ASSERT_EQUAL(o->status, ST(ON_WAY));
+    CU_ASSERT_EQUAL(o->when_sent, now + 10);
+    req.op = DLV_OP_ASSIGN_COURIER; /* too late now */
+    CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now, &err), DLV_EINVALIDTRANSITION);
+
+    req = dlv__op_request(DLV_OP_MARK_DELIVERED, R(D_CD) | R(D_SADT));
+    req.actual_time = now + 1000;
+    CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now + 2000, &err), DLV_OK);
+    CU_ASSERT_EQUAL(o->actual_delivery_time, now + 1000);
+    req = dlv__op_request(DLV_OP_UNDO, R(D_MD));
+    CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now, &err), DLV_OK);
+    CU_ASSERT_EQUAL(o->status, ST(ON_WAY));
+    CU_ASSERT_EQUAL(o->actual_delivery_time, DLV_TIME_NONE);
+    CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now, &err), DLV_OK);
+    CU_ASSERT_EQUAL(o->status, ST(WAITING));
+    CU_ASSERT_EQUAL(o->when_sent, DLV_TIME_NONE);
+
+    req = dlv__op_request(DLV_OP_CANCEL, R(D_CAD) | R(D_MD));
+    req.cancel_cause_id = CAUSE_ID;
+    req.comment = "клиент не отвечает";
+    CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now + 5, &err), DLV_OK);
+    CU_ASSERT_EQUAL(o->status, ST(CANCELLED));
+    CU_ASSERT_STRING_EQUAL(o->cancel_info->cause_name, "Клиент отказался");
+    CU_ASSERT_STRING_EQUAL(o->cancel_info->comment, "клиент не отвечает");
+    CU_ASSERT_EQUAL(o->cancel_info->when, now + 5);
+    /* The result still encodes and decodes. */
+    char *text = dlv__order_to_json(o);
+    dlv_order *back = NULL;
+    CU_ASSERT_EQUAL(dlv__order_from_json(text, strlen(text), 0, &back, &err), DLV_OK);
+    DLV_ASSERT_CONTAINS(text, "\"comment\":\"клиент не отвечает\"");
+    free(text);
+    dlv__order_free(back);
+    dlv__order_free(o);
+}
+
+static void public_vocabulary(void)
+{
+    static const char *const names[] = {
+        "Unconfirmed", "WaitCooking", "ReadyForCooking", "CookingStarted", "CookingCompleted",
+        "Waiting",     "OnWay",       "Delivered",       "Closed",         "Cancelled"};
+    static const int coarse[] = {0, 1, 1, 1, 1, 2, 3, 5, 4, -1};
+    for (int s = 0; s < DLV_STATUS_COUNT; s++) {
+        dlv_status back;
+        CU_ASSERT_STRING_EQUAL(dlv_status_name((dlv_status)s), names[s]);
+        CU_ASSERT_EQUAL(dlv_status_from_name(names[s], &back), DLV_OK);
+        CU_ASSERT_EQUAL(back, (dlv_status)s);
+        CU_ASSERT_EQUAL(dlv_status_coarse_code((dlv_status)s), coarse[s]);
+        CU_ASSERT_PTR_NOT_NULL(dlv_status_russian_name((dlv_status)s));
+        CU_ASSERT_EQUAL(dlv_status_is_final((dlv_status)s), s >= DLV_STATUS_CLOSED);
+    }
+    CU_ASSERT_STRING_EQUAL(dlv_status_russian_name(DLV_STATUS_WAITING), "Ждёт отправки");
+    CU_ASSERT_STRING_EQUAL(dlv_status_russian_name(DLV_STATUS_READY_FOR_COOKING), "Пора готовить");
+    CU_ASSERT_PTR_NULL(dlv_status_name(DLV_STATUS_COUNT));
+    CU_ASSERT_PTR_NULL(dlv_status_russian_name((dlv_status)-1));
+    CU_ASSERT_EQUAL(dlv_status_coarse_code(DLV_STATUS_COUNT), -1);
+    dlv_status st = DLV_STATUS_CLOSED;
+    CU_ASSERT_EQUAL(dlv_status_from_name("waiting", &st), DLV_EINVAL);
+    CU_ASSERT_EQUAL(dlv_status_from_name(NULL, &st), DLV_EINVAL);
+    CU_ASSERT_EQUAL(st, DLV_STATUS_CLOSED);
+
+    CU_ASSERT_STRING_EQUAL(dlv_right_name(DLV_RIGHT_D_CAD), "D_CAD");
+    CU_ASSERT_PTR_NULL(dlv_right_name((dlv_right)(DLV_RIGHT_D_CAD | DLV_RIGHT_D_MD)));
+    CU_ASSERT_EQUAL(dlv_right_from_name("D_ACDMM"), DLV_RIGHT_D_ACDMM);
+    CU_ASSERT_EQUAL(dlv_right_from_name("B_ADM"), 0);
+    dlv_rights set = 0;
+    CU_ASSERT_EQUAL(dlv_rights_parse("D_CND, D_MD,B_ADM  F_CASH,,", &set), DLV_OK);
+    CU_ASSERT_EQUAL(set, DLV_RIGHT_D_CND | DLV_RIGHT_D_MD | DLV_RIGHT_F_CASH);
+    CU_ASSERT_EQUAL(dlv_rights_parse(NULL, &set), DLV_EINVAL);
+    char buf[64];
+    CU_ASSERT_EQUAL(dlv_rights_format(set, buf, sizeof buf), strlen("D_CND,D_MD,F_CASH"));
+    CU_ASSERT_STRING_EQUAL(buf, "D_CND,D_MD,F_CASH");
+    CU_ASSERT_EQUAL(dlv_rights_format(set, buf, 8), 17);
+    CU_ASSERT_STRING_EQUAL(buf, "D_CND,D");
+    CU_ASSERT_EQUAL(dlv_rights_format(DLV_RIGHTS_ALL, NULL, 0), 60);
+    for (unsigned bit = 0; bit < 10; bit++) {
+        const char *name = dlv_right_name((dlv_right)(1u << bit));
+        CU_ASSERT_PTR_NOT_NULL_FATAL(name);
+        CU_ASSERT_EQUAL(dlv_right_from_name(name), (dlv_right)(1u << bit));
+    }
+    dlv_service_type type;
+    CU_ASSERT_STRING_EQUAL(dlv_service_type_name(DLV_SERVICE_PICKUP), "DeliveryByClient");
+    CU_ASSERT_EQUAL(dlv_service_type_from_name("DeliveryByCourier", &type), DLV_OK);
+    CU_ASSERT_EQUAL(type, DLV_SERVICE_COURIER);
+    CU_ASSERT_EQUAL(dlv_service_type_from_name("Drone", &type), DLV_EINVAL);
+    CU_ASSERT_PTR_NULL(dlv_service_type_name((dlv_service_type)2));
+}
+
+int main(void)
+{
+    courier_order = load_order("order_courier.json", 0);
+    settings = load_settings();
+    if (!courier_order || !settings)
+        return 1;
+    static const dlv_test_case cases[] = {
+        DLV_TEST(every_transition_and_right_set),
+        DLV_TEST(other_operations_in_every_status),
+        DLV_TEST(courier_and_cancel_rules),
+        DLV_TEST(timed_and_automatic_operations),
+        DLV_TEST(applying_changes_the_order),
+        DLV_TEST(public_vocabulary),
+        DLV_TEST_END,
+    };
+    int rc = dlv_test_main("order_machine", cases);
+    dlv__order_free(courier_order);
+    dlv__settings_free(settings);
+    return rc;
+}

@@ -1,0 +1,332 @@
+/* Customer notifications: event rules and @Model.X templates. */
+#include "order/notify.h"
+#include "test_order_common.h"
+
+#define ST(x) DLV_STATUS_##x
+#define BIT(e) DLV_NOTIFY_BIT(DLV_NOTIFY_##e)
+
+static dlv_order *base; /* order_courier.json */
+
+static dlv_notify_mask step(dlv_order *o, dlv_status to, dlv_notify_mask *sent)
+{
+    dlv_notify_before before = {false, o->status, o->result_sum};
+    o->status = to;
+    dlv_notify_mask events = dlv__notify_decide(o, &before, *sent);
+    *sent = dlv__notify_record(*sent, events);
+    return events;
+}
+
+static void each_event_once_per_order(void)
+{
+    dlv_order *o = NULL;
+    CU_ASSERT_EQUAL_FATAL(dlv__order_clone(base, &o), DLV_OK);
+    dlv_notify_mask sent = 0;
+    dlv_notify_before arrival = {.is_new = true};
+    dlv_notify_mask events = dlv__notify_decide(o, &arrival, sent);
+    CU_ASSERT_EQUAL(events, BIT(UNCONFIRMED));
+    sent = dlv__notify_record(sent, events);
+    CU_ASSERT_EQUAL(step(o, ST(WAIT_COOKING), &sent), BIT(NEW));
+    CU_ASSERT_EQUAL(step(o, ST(READY_FOR_COOKING), &sent), 0); /* still "New" */
+    CU_ASSERT_EQUAL(step(o, ST(COOKING_STARTED), &sent), BIT(COOKING));
+    CU_ASSERT_EQUAL(step(o, ST(COOKING_COMPLETED), &sent), BIT(READY));
+    CU_ASSERT_EQUAL(step(o, ST(WAITING), &sent), BIT(WAITING));
+    CU_ASSERT_EQUAL(step(o, ST(ON_WAY), &sent), BIT(ON_WAY));
+    CU_ASSERT_EQUAL(step(o, ST(DELIVERED), &sent), BIT(DELIVERED));
+    /* «Доставлен» set by mistake, undone, set again: no second message. */
+    CU_ASSERT_EQUAL(step(o, ST(ON_WAY), &sent), 0);
+    CU_ASSERT_EQUAL(step(o, ST(DELIVERED), &sent), 0);
+    CU_ASSERT_EQUAL(step(o, ST(CLOSED), &sent), 0);
+    CU_ASSERT_EQUAL(step(o, ST(CANCELLED), &sent), BIT(CANCELLED));
+    CU_ASSERT_EQUAL(step(o, ST(CANCELLED), &sent), 0);
+    CU_ASSERT_EQUAL(sent, (dlv_notify_mask)(DLV_NOTIFY_BIT(DLV_NOTIFY_SUM_CHANGED) - 1));
+    dlv__order_free(o);
+}
+
+static void sum_changes_before_sending_only(void)
+{
+    dlv_order *o = NULL;
+    CU_ASSERT_EQUAL_FATAL(dlv__order_clone(base, &o), DLV_OK);
+    dlv_notify_mask sent = BIT(UNCONFIRMED) | BIT(NEW);
+    o->status = ST(WAIT_COOKING);
+    dlv_notify_before before = {false, ST(WAIT_COOKING), o->result_sum};
+    o->result_sum -= 5000; /* a discount */
+    CU_ASSERT_EQUAL(dlv__notify_decide(o, &before, sent), BIT(SUM_CHANGED));
+    before.result_sum = o->result_sum;
+    o->result_sum -= 100;
+    CU_ASSERT_EQUAL(dlv__notify_decide(o, &before, sent), BIT(SUM_CHANGED)); /* every time */
+    CU_ASSERT_EQUAL(dlv__notify_record(sent, BIT(SUM_CHANGED)), sent);       /* not remembered */
+    before.result_sum = o->result_sum;
+    CU_ASSERT_EQUAL(dlv__notify_decide(o, &before, sent), 0); /* unchanged sum */
+    /* Together with a status change. */
+    before = (dlv_notify_before){false, ST(COOKING_COMPLETED), o->result_sum + 1};
+    o->status = ST(WAITING);
+    CU_ASSERT_EQUAL(dlv__notify_decide(o, &before, sent), BIT(WAITING) | BIT(SUM_CHANGED));
+    /* Once sent out, never. */
+    before = (dlv_notify_before){false, ST(ON_WAY), o->result_sum + 1};
+    o->status = ST(ON_WAY);
+    CU_ASSERT_EQUAL(dlv__notify_decide(o, &before, BIT(ON_WAY)), 0);
+    /* A new order has no previous sum. */
+    before = (dlv_notify_before){.is_new = true, .result_sum = 1};
+    o->status = ST(WAIT_COOKING);
+    CU_ASSERT_EQUAL(dlv__notify_decide(o, &before, 0), BIT(NEW));
+    dlv__order_free(o);
+}
+
+static void pickup_silence(void)
+{
+    dlv_order *o = NULL;
+    CU_ASSERT_EQUAL_FATAL(dlv__order_clone(base, &o), DLV_OK);
+    o->service_type = DLV_SERVICE_PICKUP;
+    dlv_notify_mask sent = BIT(UNCONFIRMED) | BIT(NEW) | BIT(COOKING);
+    o->status = ST(COOKING_STARTED);
+    CU_ASSERT_EQUAL(step(o, ST(COOKING_COMPLETED), &sent), BIT(READY));
+    CU_ASSERT_EQUAL(step(o, ST(WAITING), &sent), 0);
+    CU_ASSERT_EQUAL(step(o, ST(ON_WAY), &sent), 0);
+    CU_ASSERT_EQUAL(step(o, ST(DELIVERED), &sent), 0);
+    dlv_notify_before before = {false, ST(WAITING), o->result_sum + 100};
+    o->status = ST(WAITING);
+    CU_ASSERT_EQUAL(dlv__notify_decide(o, &before, sent), 0); /* no SumChanged either */
+    CU_ASSERT_EQUAL(step(o, ST(CLOSED), &sent), 0);
+    CU_ASSERT_EQUAL(step(o, ST(CANCELLED), &sent), BIT(CANCELLED));
+    dlv__order_free(o);
+}
+
+/* Every (previous, current, service, sent, sum change) against the rules restated here. */
+static void notification_table(void)
+{
+    static const int event_of[DLV_STATUS_COUNT] = {
+        DLV_NOTIFY_UNCONFIRMED, DLV_NOTIFY_NEW,       DLV_NOTIFY_NEW,
+        DLV_NOTIFY_COOKING,     DLV_NOTIFY_READY,     DLV_NOTIFY_WAITING,
+        DLV_NOTIFY_ON_WAY,      DLV_NOTIFY_DELIVERED, -1,
+        DLV_NOTIFY_CANCELLED};
+    dlv_order *o = NULL;
+    CU_ASSERT_EQUAL_FATAL(dlv__order_clone(base, &o), DLV_OK);
+    long n = 0;
+    for (int prev = -1; prev < DLV_STATUS_COUNT; prev++)
+        for (int cur = 0; cur < DLV_STATUS_COUNT; cur++)
+            for (int pickup = 0; pickup < 2; pickup++)
+                for (int sent_kind = 0; sent_kind < 3; sent_kind++)
+                    for (int changed = 0; changed < 2; changed++) {
+                        o->status = (dlv_status)cur;
+                        o->service_type = pickup ? DLV_SERVICE_PICKUP : DLV_SERVICE_COURIER;
+                        int e = event_of[cur];
+                        dlv_notify_mask sent = sent_kind == 0   ? 0
+                                               : sent_kind == 1 ? 0x1FF
+                                               : e >= 0         ? DLV_NOTIFY_BIT(e)
+                                                                : 0;
+                        dlv_notify_before before = {prev < 0, prev < 0 ? 0 : (dlv_status)prev,
+                                                    o->result_sum + changed};
+                        dlv_notify_mask want = 0;
+                        bool silent = pickup && (cur == ST(WAITING) || cur == ST(ON_WAY) ||
+                                                 cur == ST(DELIVERED));
+                        if (!silent && (prev < 0 || prev != cur) && e >= 0 &&
+                            !(sent & DLV_NOTIFY_BIT(e)))
+                            want |= DLV_NOTIFY_BIT(e);
+                        if (!silent && prev >= 0 && changed && cur <= ST(WAITING))
+                            want |= BIT(SUM_CHANGED);
+                        CU_ASSERT_EQUAL(dlv__notify_decide(o, &before, sent), want);
+                        n++;
+                    }
+    CU_ASSERT_EQUAL(n, 11L * 10 * 2 * 3 * 2);
+    CU_ASSERT_STRING_EQUAL(dlv__notify_event_name(DLV_NOTIFY_SUM_CHANGED), "SumChanged");
+    CU_ASSERT_STRING_EQUAL(dlv__notify_event_name(DLV_NOTIFY_ON_WAY), "OnWay");
+    CU_ASSERT_PTR_NULL(dlv__notify_event_name(DLV_NOTIFY_COUNT));
+    CU_ASSERT_EQUAL(dlv__notify_event_for_status(ST(CLOSED)), -1);
+    CU_ASSERT_EQUAL(dlv__notify_event_for_status(ST(READY_FOR_COOKING)), DLV_NOTIFY_NEW);
+    dlv__order_free(o);
+}
+
+/* ---- Templates ---- */
+
+static char *render(const char *text, const dlv_order *o, const dlv_render_options *opt)
+{
+    dlv_template *t = NULL;
+    dlv_error err = {0};
+    char *out = NULL;
+    int rc = dlv__template_compile(text, strlen(text), &t, &err);
+    if (rc)
+        fprintf(stderr, "\n  compile \"%s\": %s\n", text, err.message);
+    CU_ASSERT_EQUAL(rc, DLV_OK);
+    if (!rc)
+        CU_ASSERT_EQUAL(dlv__template_render(t, o, opt, &out, &err), DLV_OK);
+    dlv__template_free(t);
+    return out;
+}
+
+static void expect_render(const char *text, const dlv_order *o, const dlv_render_options *opt,
+                          const char *expected)
+{
+    char *out = render(text, o, opt);
+    if (!out || strcmp(out, expected) != 0)
+        fprintf(stderr, "\n  %s\n  -> \"%s\"\n  expected \"%s\"\n", text, out ? out : "(null)",
+                expected);
+    CU_ASSERT_STRING_EQUAL(out ? out : "", expected);
+    free(out);
+}
+
+static void expect_compile_error(const char *text, int code, const char *message)
+{
+    dlv_template *t = (dlv_template *)1;
+    dlv_error err = {0};
+    CU_ASSERT_EQUAL(dlv__template_compile(text, strlen(text), &t, &err), code);
+    CU_ASSERT_PTR_NULL(t);
+    if (!dlv_test_contains(err.message, message))
+        fprintf(stderr, "\n  %s -> %s\n", text, err.message);
+    DLV_ASSERT_CONTAINS(err.message, message);
+}
+
+static void template_renders_an_order(void)
+{
+    dlv_render_options moscow = {.utc_offset_minutes = 180, .cafe_address = "Арбат, 1"};
+    expect_render("Заказ №@Model.Number (@Model.Status) на @Model.Order.ResultSum руб., сдача "
+                  "@Model.Order.ChangeSum. @Model.Customer.Name @Model.Customer.Surname, ждите к "
+                  "@Model.ExpectedDeliverTime по адресу @Model.Address.AddressInStringView, "
+                  "подъезд @Model.Address.Entrance. Создан @Model.CreateTime. Email:[@Model.Email] "
+                  "Курьер:[@Model.Courier.Name] @Model.Order.Items; @Model.Order.PaymentItems. "
+                  "info@cafe.ru @@ @* скрыто *@@(Model.PersonsCount)чел. @Model.CafeAddress",
+                  base, &moscow,
+                  "Заказ №100245 (0) на 680,00 руб., сдача 20,00. Анна Петрова, ждите к "
+                  "29.11.2026 16:30 по адресу Москва, Тверская, д. 7, корп. 2, кв. 15, подъезд 3. "
+                  "Создан 29.11.2026 15:31. Email:[] Курьер:[] Пицца Маргарита × 1; Наличные "
+                  "700,00. info@cafe.ru @ 2чел. Арбат, 1");
+    dlv_render_options iso = {.date_format = "yyyy-MM-dd HH:mm:ss (yy)", .decimal_separator = '.'};
+    expect_render(
+        "@Model.ExpectedDeliverTime|@Model.Order.FullSum|@Model.Order.ProcessedPaymentsSum"
+        "|@Model.HasProblem|@Model.SplitBetweenPersons|@Model.Customer.InBlacklist|"
+        "@Model.DeliveryOperator.Name|@Model.SourceKey|@Model.Phone|@Model.Comment",
+        base, &iso,
+        "2026-11-29 13:30:00 (26)|680.00|700.00|False|False|False|Оператор 1|website|"
+        "+79161234567|без лука");
+    expect_render("@Model.Order.Items[0].Product.Name ×@Model.Order.Items[0].Amount = "
+                  "@Model.Order.Items[0].Sum [@Model.Order.Items[0].Product.CategoryName] "
+                  "[@Model.Order.Items[7].Product.Name] @Model.Address.StreetName "
+                  "@Model.Address.House @Model.Address.CityName @Model.Address.RegionName "
+                  "@Model.Address.Building @Model.Address.Flat @Model.Address.Floor "
+                  "@Model.Address.Doorphone (@Model.Address.AdditionalInfo)",
+                  base, NULL,
+                  "Пицца Маргарита ×1 = 590,00 [] [] Тверская 7 Москва в пределах МКАД 2 15 4 15К "
+                  "(позвонить за 10 минут)");
+    /* Every field of the seed table compiles; the empty ones render empty. */
+    static const char *const empty_fields[] = {"Email",
+                                               "PredictedCookingCompleteTime",
+                                               "PredictedDeliveryTime",
+                                               "MarketingSourceName",
+                                               "IndexInCourierRoute",
+                                               "Customer.CardNumber",
+                                               "Customer.Emails",
+                                               "ConfirmTime",
+                                               "BillTime",
+                                               "PrintTime",
+                                               "SendTime",
+                                               "ActualDeliverTime",
+                                               "Duration",
+                                               "ProblemComment",
+                                               "Courier.CellPhone",
+                                               "Customer.Comment",
+                                               "Customer.BlacklistReason"};
+    for (size_t i = 0; i < DLV__ARRAY_SIZE(empty_fields); i++) {
+        char text[96];
+        snprintf(text, sizeof text, "[@Model.%s]", empty_fields[i]);
+        expect_render(text, base, NULL, "[]");
+    }
+    size_t count = 0;
+    for (const char *f; (f = dlv__template_field(count)); count++) {
+        char text[96], *bracket;
+        snprintf(text, sizeof text, "@(Model.%s)", f);
+        if ((bracket = strstr(text, "[]"))) { /* an indexed field: use Items[0] */
+            memmove(bracket + 3, bracket + 2, strlen(bracket + 2) + 1);
+            bracket[1] = '0';
+            bracket[2] = ']';
+        }
+        char *out = render(text, base, NULL);
+        CU_ASSERT_PTR_NOT_NULL(out);
+        free(out);
+    }
+    CU_ASSERT_TRUE(count >= 55);
+}
+
+static void template_local_history_and_nulls(void)
+{
+    dlv_order *o = load_order("order_anonymous.json", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    o->when_confirmed = o->when_created + 60;
+    o->when_sent = o->when_created + 1800;
+    o->actual_delivery_time = o->when_created + 2700;
+    dlv_render_options utc = {.date_format = "HH:mm"};
+    expect_render(
+        "[@Model.Customer.Name][@Model.Phone][@Model.Customer.Phones][@Model.Status]"
+        "[@Model.ConfirmTime][@Model.SendTime][@Model.ActualDeliverTime][@Model.Duration]"
+        "[@Model.Courier.Name][@Model.Courier.CellPhone][@Model.Address]"
+        "[@Model.Order.PaymentItems][@Model.Order.ChangeSum][@Model.CafeAddress]",
+        o, &utc,
+        "[][][][][20:01][20:30][20:45][00:45:00][Пётр][+79990000000][Ленина, д. 1][][0,00]"
+        "[]");
+    o->actual_delivery_time = o->when_created + 86400 + 2 * 3600 + 3 * 60 + 4;
+    expect_render("@Model.Duration", o, NULL, "1.02:03:04");
+    /* Data is inserted as text, never read as a template. */
+    free(o->address->comment);
+    o->address->comment = strdup("@Model.Phone @(Model.Number) @@ @* x *@ @if(true){}");
+    expect_render("<@Model.Address.AdditionalInfo>", o, NULL,
+                  "<@Model.Phone @(Model.Number) @@ @* x *@ @if(true){}>");
+    dlv__order_free(o);
+
+    dlv_order *p = load_order("order_pickup.json", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    expect_render("[@Model.Address][@Model.Address.StreetName][@Model.Customer.Addresses]"
+                  "[@Model.HasProblem][@Model.ProblemComment][@Model.Status][@Model.Order.Items]",
+                  p, NULL, "[][][][True][клиент просил позвонить][1][Сыр весовой × 0,5, Кофе × 2]");
+    dlv__order_free(p);
+}
+
+static void template_errors_at_load(void)
+{
+    expect_compile_error("Привет,\n  @Model.Foo!", DLV_ETEMPLATE,
+                         "line 2, column 3: unknown field @Model.Foo");
+    expect_compile_error("@Model.CreateTime.ToString(\"HH:mm\")", DLV_ETEMPLATE,
+                         "unknown field @Model.CreateTime.ToString");
+    expect_compile_error("@Model", DLV_ETEMPLATE, "column 1: unknown field @Model");
+    expect_compile_error("@Model.customer.name", DLV_ETEMPLATE,
+                         "unknown field @Model.customer.name");
+    expect_compile_error("@if (Model.HasProblem) { x }", DLV_ETEMPLATE,
+                         "unsupported Razor code @if");
+    expect_compile_error("@Html.Raw(\"<b>\")", DLV_ETEMPLATE, "unsupported Razor code @Html");
+    expect_compile_error("@(1+1)", DLV_ETEMPLATE, "unsupported expression");
+    expect_compile_error("x @(Model.Number", DLV_ETEMPLATE, "column 3: expected )");
+    expect_compile_error("a @* never closed", DLV_ETEMPLATE, "unterminated @* comment");
+    expect_compile_error("@Model.Order.Items[1][2]", DLV_ETEMPLATE, "unknown field");
+    expect_compile_error("bad \xC3\x28 text", DLV_ETEMPLATE, "not valid UTF-8");
+    char *big = malloc(70 * 1024 + 1);
+    memset(big, 'a', 70 * 1024);
+    big[70 * 1024] = '\0';
+    expect_compile_error(big, DLV_ETOOLARGE, "exceeds");
+    free(big);
+    /* Edge cases that are text. */
+    expect_render("", base, NULL, "");
+    expect_render("@", base, NULL, "@");
+    expect_render("100% @ 5", base, NULL, "100% @ 5");
+    expect_render("@Model.Number.", base, NULL, "100245.");
+    expect_render("@@Model.Number", base, NULL, "@Model.Number");
+    expect_render("a@@b", base, NULL, "a@b");
+    expect_render("№@(Model.Number)руб", base, NULL, "№100245руб");
+    expect_render("@Model.Order.Items[x]", base, NULL, "Пицца Маргарита × 1[x]");
+}
+
+int main(void)
+{
+    base = load_order("order_courier.json", 0);
+    if (!base)
+        return 1;
+    static const dlv_test_case cases[] = {
+        DLV_TEST(each_event_once_per_order),
+        DLV_TEST(sum_changes_before_sending_only),
+        DLV_TEST(pickup_silence),
+        DLV_TEST(notification_table),
+        DLV_TEST(template_renders_an_order),
+        DLV_TEST(template_local_history_and_nulls),
+        DLV_TEST(template_errors_at_load),
+        DLV_TEST_END,
+    };
+    int rc = dlv_test_main("order_notify", cases);
+    dlv__order_free(base);
+    return rc;
+}
