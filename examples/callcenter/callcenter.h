@@ -61,6 +61,9 @@ cJSON *cc_default_settings(void);
 /* Fills missing ORDER fields of `order` with generated ones. */
 void cc_complete_order(cJSON *order, unsigned seq, time_t now, const cJSON *settings);
 
+/* fullSum of items: their sums plus every modifier's price × amount (kopecks). */
+int64_t cc_items_total(const cJSON *items);
+
 /* Server-side transition rule: NULL when `from` → `to` is allowed, else the reason. */
 const char *cc_transition_refusal(const char *from, const char *to);
 bool cc_status_known(const char *status);

@@ -140,6 +140,25 @@ static int64_t kopecks_of(const cJSON *n)
     return (int64_t)(v * 100.0 + (v >= 0 ? 0.5 : -0.5));
 }
 
+int64_t cc_items_total(const cJSON *items)
+{
+    int64_t total = 0;
+    const cJSON *it, *md;
+    cJSON_ArrayForEach(it, items)
+    {
+        total += kopecks_of(cJSON_GetObjectItemCaseSensitive(it, "sum"));
+        cJSON_ArrayForEach(md, cJSON_GetObjectItemCaseSensitive(it, "modifiers"))
+        {
+            const cJSON *amount = cJSON_GetObjectItemCaseSensitive(md, "amount");
+            double a = cJSON_IsNumber(amount) ? amount->valuedouble : 1;
+            total += (int64_t)((double)kopecks_of(cJSON_GetObjectItemCaseSensitive(md, "price")) *
+                                   a +
+                               0.5);
+        }
+    }
+    return total;
+}
+
 void cc_complete_order(cJSON *o, unsigned seq, time_t now, const cJSON *settings)
 {
     char id[37], t[32];
@@ -214,7 +233,6 @@ void cc_complete_order(cJSON *o, unsigned seq, time_t now, const cJSON *settings
             cJSON_AddStringToObject(it, "name", menu[m].name);
             cJSON_AddNumberToObject(it, "amount", amount);
             cJSON_AddItemToObject(it, "price", cc_money(menu[m].price));
-            int64_t mods_sum = 0;
             cJSON *mods = cJSON_CreateArray();
             if (m < 3 && (seq + i) % 2 == 0) {
                 unsigned k = (seq + i) % N(modifiers);
@@ -222,24 +240,19 @@ void cc_complete_order(cJSON *o, unsigned seq, time_t now, const cJSON *settings
                 uuid_from(k, 77, id);
                 cJSON_AddStringToObject(md, "productId", id);
                 cJSON_AddStringToObject(md, "name", modifiers[k].name);
-                cJSON_AddNumberToObject(md, "amount", 1);
+                cJSON_AddNumberToObject(md, "amount", amount); /* one per portion */
                 cJSON_AddItemToObject(md, "price", cc_money(modifiers[k].price));
                 cJSON_AddItemToArray(mods, md);
-                mods_sum = modifiers[k].price;
             }
-            cJSON_AddItemToObject(it, "sum", cc_money((menu[m].price + mods_sum) * amount));
+            cJSON_AddItemToObject(it, "sum", cc_money(menu[m].price * amount));
             cJSON_AddNullToObject(it, "comment");
             cJSON_AddItemToObject(it, "modifiers", mods);
             cJSON_AddItemToArray(items, it);
         }
     }
-    if (!cJSON_GetObjectItemCaseSensitive(o, "fullSum")) {
-        int64_t full = 0;
-        const cJSON *it;
-        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "items"))
-            full += kopecks_of(cJSON_GetObjectItemCaseSensitive(it, "sum"));
-        cJSON_AddItemToObject(o, "fullSum", cc_money(full));
-    }
+    if (!cJSON_GetObjectItemCaseSensitive(o, "fullSum"))
+        cJSON_AddItemToObject(o, "fullSum",
+                              cc_money(cc_items_total(cJSON_GetObjectItemCaseSensitive(o, "items"))));
     int64_t full = kopecks_of(cJSON_GetObjectItemCaseSensitive(o, "fullSum"));
     add_if_missing(o, "discountSum", cc_money(0));
     int64_t discount = kopecks_of(cJSON_GetObjectItemCaseSensitive(o, "discountSum"));

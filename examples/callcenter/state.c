@@ -156,6 +156,18 @@ static const cJSON *find_by_id(const cJSON *list, const char *id)
     return NULL;
 }
 
+/* iiko's cancelInfo: {"whenCancelled","cause":{"id","name"},"comment"}. */
+static cJSON *cancel_info(const cJSON *cause, const char *comment, const char *when)
+{
+    cJSON *info = cJSON_CreateObject();
+    cJSON_AddStringToObject(info, "whenCancelled", when);
+    cJSON *c = cJSON_AddObjectToObject(info, "cause");
+    cJSON_AddStringToObject(c, "id", str(cause, "id"));
+    cJSON_AddStringToObject(c, "name", str(cause, "name"));
+    cJSON_AddItemToObject(info, "comment", comment ? cJSON_CreateString(comment) : cJSON_CreateNull());
+    return info;
+}
+
 /* ---- orders ---- */
 
 static cJSON *order_load(cc_state *st, const char *id, char **terminal)
@@ -524,14 +536,9 @@ static void apply_cancel(cc_state *st, cJSON *o, const cJSON *cmd, outcome *r)
     } else if (!cause) {
         reject(r, "BadRequest", cur, "unknown cancel cause %s", cause_id ? cause_id : "(none)");
     } else {
-        cJSON *info = cJSON_CreateObject();
-        cJSON_AddStringToObject(info, "cancelCauseId", cause_id);
-        cJSON_AddStringToObject(info, "cause", str(cause, "name"));
-        cJSON_AddItemToObject(info, "comment", str(cmd, "comment")
-                                                   ? cJSON_CreateString(str(cmd, "comment"))
-                                                   : cJSON_CreateNull());
-        cJSON_AddStringToObject(info, "whenCancelled", str(cmd, "at") ? str(cmd, "at") : "");
-        set_item(o, "cancelInfo", info);
+        char t[32];
+        cc_format_time(time(NULL), t);
+        set_item(o, "cancelInfo", cancel_info(cause, str(cmd, "comment"), str(cmd, "at") ? str(cmd, "at") : t));
         set_item(o, "status", cJSON_CreateString("Cancelled"));
     }
     cJSON_Delete(settings);
@@ -946,16 +953,9 @@ void cc_admin_change_order(cc_state *st, const char *order_id, const cJSON *body
         if (!cause) {
             error = "unknown cancel cause";
         } else {
-            cJSON *info = cJSON_CreateObject();
             char t[32];
             cc_format_time(time(NULL), t);
-            cJSON_AddStringToObject(info, "cancelCauseId", cause_id);
-            cJSON_AddStringToObject(info, "cause", str(cause, "name"));
-            cJSON_AddItemToObject(info, "comment", str(body, "comment")
-                                                       ? cJSON_CreateString(str(body, "comment"))
-                                                       : cJSON_CreateNull());
-            cJSON_AddStringToObject(info, "whenCancelled", t);
-            set_item(o, "cancelInfo", info);
+            set_item(o, "cancelInfo", cancel_info(cause, str(body, "comment"), t));
             set_item(o, "status", cJSON_CreateString("Cancelled"));
         }
     }
@@ -985,10 +985,7 @@ void cc_admin_change_order(cc_state *st, const char *order_id, const cJSON *body
     }
     if (cJSON_GetObjectItemCaseSensitive(body, "items") &&
         !cJSON_GetObjectItemCaseSensitive(body, "resultSum")) {
-        int64_t full = 0;
-        const cJSON *it;
-        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "items"))
-            full += kopecks(cJSON_GetObjectItemCaseSensitive(it, "sum"));
+        int64_t full = cc_items_total(cJSON_GetObjectItemCaseSensitive(o, "items"));
         set_item(o, "fullSum", cc_money(full));
         set_item(o, "resultSum",
                  cc_money(full - kopecks(cJSON_GetObjectItemCaseSensitive(o, "discountSum"))));

@@ -252,6 +252,8 @@ typedef struct dlv_orders_response {
     char **removed_ids;
     size_t removed_count;
     dlv_settings *settings; /* NULL: unchanged */
+    dlv_error *invalid;     /* lenient decoding: the orders left out and why */
+    size_t invalid_count;
 } dlv_orders_response;
 
 typedef enum dlv_command_outcome {
@@ -288,6 +290,10 @@ typedef struct dlv_register_response {
  * ("orders[3].items[0].amount: not a number"). DLV_EJSON, DLV_ETOOLARGE, DLV_ENOMEM. */
 int dlv__orders_response_decode(const char *json, size_t len, dlv_orders_response **out,
                                 dlv_error *err);
+/* The same, but an invalid order is left out and noted in resp->invalid instead of refusing
+ * the whole answer: the runtime tells the host and keeps every other order flowing. */
+int dlv__orders_response_decode_lenient(const char *json, size_t len, dlv_orders_response **out,
+                                        dlv_error *err);
 void dlv__orders_response_free(dlv_orders_response *resp);
 int dlv__commands_response_decode(const char *json, size_t len, dlv_commands_response **out,
                                   dlv_error *err);

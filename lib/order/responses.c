@@ -1,6 +1,7 @@
 /* The call-center's answers: orders (sync), commands and register. */
 #include "order/model.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define TRY(expr)                                                                                  \
@@ -36,10 +37,28 @@ void dlv__orders_response_free(dlv_orders_response *r)
         dlv__free(r->removed_ids[i]);
     dlv__free(r->removed_ids);
     dlv__settings_free(r->settings);
+    dlv__free(r->invalid);
     dlv__free(r);
 }
 
-static int decode_orders(const cJSON *root, dlv__jpath *p, dlv_orders_response *r, dlv_error *err)
+/* Lenient mode keeps going past an invalid order: one bad order from the server must not stop
+ * every other order from reaching the terminal. */
+static int note_invalid(dlv_orders_response *r, const cJSON *node, const dlv_error *why)
+{
+    dlv_error *grown = dlv__realloc(r->invalid, (r->invalid_count + 1) * sizeof *grown);
+    if (!grown)
+        return DLV_ENOMEM;
+    r->invalid = grown;
+    const cJSON *id = cJSON_IsObject(node) ? cJSON_GetObjectItemCaseSensitive(node, "id") : NULL;
+    dlv_error *e = &r->invalid[r->invalid_count++];
+    e->code = why->code;
+    snprintf(e->message, sizeof e->message, "order %.40s: %.400s",
+             cJSON_IsString(id) ? id->valuestring : "(no id)", why->message);
+    return DLV_OK;
+}
+
+static int decode_orders(const cJSON *root, dlv__jpath *p, dlv_orders_response *r, bool lenient,
+                         dlv_error *err)
 {
     const cJSON *arr, *node;
     size_t n, i = 0;
@@ -54,12 +73,19 @@ static int decode_orders(const cJSON *root, dlv__jpath *p, dlv_orders_response *
         size_t mark = dlv__jpath_index(p, i);
         int rc = dlv__order_from_cjson(c, 0, p, &r->orders[i], err);
         dlv__jpath_restore(p, mark);
+        if (rc && rc != DLV_ENOMEM && lenient)
+            rc = note_invalid(r, c, err);
         if (rc) {
             dlv__jpath_restore(p, key_mark);
             return rc;
         }
     }
     dlv__jpath_restore(p, key_mark);
+    size_t kept = 0; /* invalid orders leave holes: close them */
+    for (size_t k = 0; k < r->order_count; k++)
+        if (r->orders[k])
+            r->orders[kept++] = r->orders[k];
+    r->order_count = kept;
     TRY(dlv__jget_array(root, "removedOrderIds", DLV__J_NULLABLE, MAX_ORDERS, p, &arr, &n, err));
     if (n && !(r->removed_ids = dlv__calloc(n, sizeof *r->removed_ids)))
         return dlv__error_set(err, DLV_ENOMEM, "out of memory");
@@ -86,8 +112,8 @@ static int decode_orders(const cJSON *root, dlv__jpath *p, dlv_orders_response *
     return DLV_OK;
 }
 
-int dlv__orders_response_decode(const char *json, size_t len, dlv_orders_response **out,
-                                dlv_error *err)
+static int orders_response_decode(const char *json, size_t len, bool lenient,
+                                  dlv_orders_response **out, dlv_error *err)
 {
     cJSON *root;
     dlv__jpath p;
@@ -97,7 +123,7 @@ int dlv__orders_response_decode(const char *json, size_t len, dlv_orders_respons
     int rc = r ? DLV_OK : dlv__error_set(err, DLV_ENOMEM, "out of memory");
     dlv__jpath_init(&p, NULL);
     if (!rc)
-        rc = decode_orders(root, &p, r, err);
+        rc = decode_orders(root, &p, r, lenient, err);
     cJSON_Delete(root);
     if (rc) {
         dlv__orders_response_free(r);
@@ -105,6 +131,18 @@ int dlv__orders_response_decode(const char *json, size_t len, dlv_orders_respons
     }
     *out = r;
     return DLV_OK;
+}
+
+int dlv__orders_response_decode(const char *json, size_t len, dlv_orders_response **out,
+                                dlv_error *err)
+{
+    return orders_response_decode(json, len, false, out, err);
+}
+
+int dlv__orders_response_decode_lenient(const char *json, size_t len, dlv_orders_response **out,
+                                        dlv_error *err)
+{
+    return orders_response_decode(json, len, true, out, err);
 }
 
 void dlv__commands_response_free(dlv_commands_response *r)

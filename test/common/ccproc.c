@@ -17,10 +17,8 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-int cc_proc_start(cc_proc *cc, const char *db, const char *const *extra_args)
+const char *cc_proc_binary(void)
 {
-    memset(cc, 0, sizeof *cc);
-    snprintf(cc->db, sizeof cc->db, "%s", db);
     const char *bin = getenv("DLV_CALLCENTER");
 #ifdef DLV_TEST_BINARY_DIR
     static char fallback[1024];
@@ -30,6 +28,14 @@ int cc_proc_start(cc_proc *cc, const char *db, const char *const *extra_args)
         bin = fallback;
     }
 #endif
+    return bin;
+}
+
+int cc_proc_start(cc_proc *cc, const char *db, const char *const *extra_args)
+{
+    memset(cc, 0, sizeof *cc);
+    snprintf(cc->db, sizeof cc->db, "%s", db);
+    const char *bin = cc_proc_binary();
     char port_file[600];
     snprintf(port_file, sizeof port_file, "%s.port", db);
     unlink(port_file);

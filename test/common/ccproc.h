@@ -18,6 +18,8 @@ typedef struct cc_proc {
  * `db` and extra arguments (NULL-terminated, may be NULL). Waits until it listens (bounded).
  * Returns 0 on success. */
 int cc_proc_start(cc_proc *cc, const char *db, const char *const *extra_args);
+/* The emulator binary the tests use. */
+const char *cc_proc_binary(void);
 /* SIGTERM, then SIGKILL after a bound; returns the exit status (or -1 if it was killed). */
 int cc_proc_stop(cc_proc *cc);
 

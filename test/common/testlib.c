@@ -15,7 +15,11 @@ int dlv_test_main(const char *suite_name, const dlv_test_case *cases)
     CU_pSuite suite = CU_add_suite(suite_name, NULL, NULL);
     if (!suite)
         return 2;
+    /* DLV_TEST_ONLY=name runs one test, for debugging. */
+    const char *only = getenv("DLV_TEST_ONLY");
     for (const dlv_test_case *c = cases; c->name; c++) {
+        if (only && *only && strcmp(only, c->name) != 0)
+            continue;
         if (!CU_add_test(suite, c->name, c->fn))
             return 2;
     }

@@ -1,0 +1,229 @@
+/* delivery-host: the reference POS host. It loads libdelivery_plugin.so with dlopen exactly as a
+ * cash server would and drives it from the command line: JSON commands on stdin, one JSON object
+ * per line on stdout (events and replies), human-readable logs on stderr.
+ *
+ *   delivery-host --plugin PATH/libdelivery_plugin.so --config PATH/deliveryPluginConfig.xml
+ *                 [--front-config PATH/config.xml] [--data-dir DIR]
+ *                 [--printer receipt=URI] [--printer a4=URI] [--user-rights D_CND,D_MD,...]
+ */
+#include <cjson/cJSON.h>
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "delivery/plugin.h"
+
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;
+static long replies_pending;
+
+/* Events and replies come from the plugin's thread; one line each, never interleaved. */
+static void print_line(const char *json)
+{
+    pthread_mutex_lock(&out_lock);
+    fputs(json, stdout);
+    fputc('\n', stdout);
+    fflush(stdout);
+    pthread_mutex_unlock(&out_lock);
+}
+
+static void on_event(void *arg, const char *json)
+{
+    (void)arg;
+    print_line(json);
+}
+
+static void on_reply(void *arg, const char *json)
+{
+    (void)arg;
+    print_line(json);
+    pthread_mutex_lock(&done_lock);
+    replies_pending--;
+    pthread_cond_signal(&done_cond);
+    pthread_mutex_unlock(&done_lock);
+}
+
+static void on_log(void *arg, dlv_log_level level, const char *line)
+{
+    (void)arg;
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    fprintf(stderr, "delivery %s: %s\n", names[level], line);
+}
+
+static void usage(FILE *to)
+{
+    fprintf(to,
+            "usage: delivery-host --plugin PATH/libdelivery_plugin.so --config PATH/"
+            "deliveryPluginConfig.xml\n"
+            "                     [--front-config PATH/config.xml] [--data-dir DIR]\n"
+            "                     [--printer receipt=URI] [--printer a4=URI] "
+            "[--user-rights D_CND,D_MD,...]\n"
+            "Reads one JSON command per line on stdin, writes events and replies as JSON lines "
+            "on stdout.\n");
+}
+
+static void print_bad_command(const char *message)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "reply", "");
+    cJSON_AddBoolToObject(j, "ok", 0);
+    cJSON_AddStringToObject(j, "error", "BadCommand");
+    cJSON_AddStringToObject(j, "message", message);
+    char *text = cJSON_PrintUnformatted(j);
+    print_line(text);
+    free(text);
+    cJSON_Delete(j);
+}
+
+/* Sends a login for the --user-rights user, as if a cashier had logged in. */
+static void initial_login(const dlv_plugin_api *api, dlv_ctx *ctx, const char *rights)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "cmd", "login");
+    cJSON_AddStringToObject(j, "userId", "00000000-0000-4000-8000-000000000001");
+    cJSON_AddStringToObject(j, "name", "Кассир");
+    cJSON *list = cJSON_AddArrayToObject(j, "rights");
+    char *copy = strdup(rights);
+    for (char *tok = strtok(copy, ", "); tok; tok = strtok(NULL, ", "))
+        cJSON_AddItemToArray(list, cJSON_CreateString(tok));
+    free(copy);
+    char *text = cJSON_PrintUnformatted(j);
+    pthread_mutex_lock(&done_lock);
+    replies_pending++;
+    pthread_mutex_unlock(&done_lock);
+    if (api->request(ctx, text, on_reply, NULL) != DLV_OK) {
+        pthread_mutex_lock(&done_lock);
+        replies_pending--;
+        pthread_mutex_unlock(&done_lock);
+    }
+    free(text);
+    cJSON_Delete(j);
+}
+
+int main(int argc, char **argv)
+{
+    dlv_options opts = {.version = DLV_OPTIONS_VERSION, .log_level = DLV_LOG_INFO};
+    const char *plugin = NULL, *rights = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        const char *v = i + 1 < argc ? argv[++i] : NULL;
+        if (!v) {
+            fprintf(stderr, "delivery-host: %s needs a value\n", a);
+            usage(stderr);
+            return 2;
+        }
+        if (strcmp(a, "--plugin") == 0)
+            plugin = v;
+        else if (strcmp(a, "--config") == 0)
+            opts.config_path = v;
+        else if (strcmp(a, "--front-config") == 0)
+            opts.front_config_path = v;
+        else if (strcmp(a, "--data-dir") == 0)
+            opts.data_dir = v;
+        else if (strcmp(a, "--user-rights") == 0)
+            rights = v;
+        else if (strcmp(a, "--log-level") == 0)
+            opts.log_level = (dlv_log_level)atoi(v);
+        else if (strcmp(a, "--long-poll-seconds") == 0)
+            opts.long_poll_seconds = atoi(v);
+        else if (strcmp(a, "--printer") == 0 && strncmp(v, "receipt=", 8) == 0)
+            opts.receipt_printer = v + 8;
+        else if (strcmp(a, "--printer") == 0 && strncmp(v, "a4=", 3) == 0)
+            opts.a4_printer = v + 3;
+        else {
+            fprintf(stderr, "delivery-host: unknown option %s %s\n", a, v);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!plugin || !opts.config_path) {
+        fprintf(stderr, "delivery-host: --plugin and --config are required\n");
+        usage(stderr);
+        return 2;
+    }
+    void *so = dlopen(plugin, RTLD_NOW | RTLD_LOCAL);
+    if (!so) {
+        fprintf(stderr, "delivery-host: cannot load the plugin: %s\n", dlerror());
+        return 1;
+    }
+    dlv_plugin_entry_fn entry;
+    *(void **)&entry = dlsym(so, DLV_PLUGIN_ENTRY_NAME);
+    char why[256] = "";
+    const dlv_plugin_api *api = entry ? entry(DLV_PLUGIN_ABI_VERSION, why, sizeof why) : NULL;
+    if (!api) {
+        fprintf(stderr, "delivery-host: %s: %s\n", plugin,
+                entry ? why : "not a delivery plugin (no " DLV_PLUGIN_ENTRY_NAME ")");
+        dlclose(so);
+        return 1;
+    }
+    opts.on_event = on_event;
+    opts.on_log = on_log;
+    opts.terminal_name = "delivery-host";
+    dlv_ctx *ctx = NULL;
+    dlv_error err = {0};
+    if (api->create(&opts, &ctx, &err) != DLV_OK) {
+        fprintf(stderr, "delivery-host: %s\n", err.message);
+        dlclose(so);
+        return 1;
+    }
+    if (api->start(ctx) != DLV_OK) {
+        fprintf(stderr, "delivery-host: cannot start: %s\n", api->last_error(ctx));
+        api->destroy(ctx);
+        dlclose(so);
+        return 1;
+    }
+    if (rights)
+        initial_login(api, ctx, rights);
+
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, stdin)) >= 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (len == 0)
+            continue;
+        cJSON *j = cJSON_Parse(line);
+        const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(j, "cmd");
+        bool quit = cJSON_IsString(cmd) && strcmp(cmd->valuestring, "quit") == 0;
+        if (!j) {
+            cJSON_Delete(j);
+            print_bad_command("not a JSON object: one command per line, e.g. "
+                              "{\"cmd\":\"list\"}");
+            continue;
+        }
+        cJSON_Delete(j);
+        if (quit) {
+            print_line("{\"reply\":\"quit\",\"ok\":true}");
+            break;
+        }
+        pthread_mutex_lock(&done_lock);
+        replies_pending++;
+        pthread_mutex_unlock(&done_lock);
+        int rc = api->request(ctx, line, on_reply, NULL);
+        if (rc != DLV_OK) {
+            pthread_mutex_lock(&done_lock);
+            replies_pending--;
+            pthread_mutex_unlock(&done_lock);
+            print_bad_command(api->strerror(rc));
+        }
+    }
+    free(line);
+    /* Every request answered before stopping, so no reply is lost. */
+    pthread_mutex_lock(&done_lock);
+    while (replies_pending > 0)
+        pthread_cond_wait(&done_cond, &done_lock);
+    pthread_mutex_unlock(&done_lock);
+    int rc = api->stop(ctx, 5000);
+    api->destroy(ctx);
+    dlclose(so);
+    return rc == DLV_OK ? 0 : 1;
+}

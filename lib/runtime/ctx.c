@@ -1,0 +1,510 @@
+/* dlv_ctx: lifecycle, the loop (own thread or the host's), the host queue, and the group commit
+ * that makes every accepted change durable before its reply. */
+#include "runtime/rt.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "order/json.h"
+#include "runtime/printing.h"
+
+dlv_time dlv__rt_now(dlv_ctx *ctx)
+{
+    if (ctx->clock)
+        return ctx->clock(ctx->clock_arg);
+    return (dlv_time)time(NULL);
+}
+
+uint32_t dlv__rt_random(dlv_ctx *ctx)
+{
+    /* xorshift seeded from the OS: jitter only, not security. */
+    uint32_t x = ctx->rng;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    ctx->rng = x ? x : 0x9e3779b9u;
+    return ctx->rng;
+}
+
+void dlv__rt_emit(dlv_ctx *ctx, char *json)
+{
+    if (!json)
+        return;
+    if (ctx->on_event)
+        ctx->on_event(ctx->event_arg, json);
+    dlv__free(json);
+}
+
+void dlv__rt_set_error(dlv_ctx *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    uv_mutex_lock(&ctx->lock);
+    vsnprintf(ctx->last_error, sizeof ctx->last_error, fmt, ap);
+    uv_mutex_unlock(&ctx->lock);
+    va_end(ap);
+}
+
+const char *dlv_last_error(const dlv_ctx *ctx)
+{
+    return ctx ? ctx->last_error : "no context";
+}
+
+const char *dlv_ctx_terminal_id(const dlv_ctx *ctx)
+{
+    return ctx ? dlv_config_terminal_id(ctx->config) : NULL;
+}
+
+void dlv__rt_health_update(dlv_ctx *ctx)
+{
+    long pending = 0;
+    int64_t oldest = 0;
+    dlv__persist_pending(ctx->persist, &pending, &oldest, NULL);
+    uv_mutex_lock(&ctx->lock);
+    ctx->health.pending_commands = pending;
+    ctx->health.oldest_pending_at = oldest;
+    ctx->health.registered = ctx->registered;
+    uv_mutex_unlock(&ctx->lock);
+}
+
+char *dlv_ctx_health(dlv_ctx *ctx)
+{
+    if (!ctx)
+        return NULL;
+    uv_mutex_lock(&ctx->lock);
+    rt_health h = ctx->health;
+    uv_mutex_unlock(&ctx->lock);
+    cJSON *j = cJSON_CreateObject();
+    dlv_time now = dlv__rt_now(ctx);
+    char *text = NULL;
+    if (j && dlv__jput_string(j, "state", h.online ? "online" : "offline") &&
+        dlv__jput_bool(j, "registered", h.registered) &&
+        dlv__jput_time(j, "lastSync", h.last_sync ? h.last_sync : DLV_TIME_NONE) &&
+        cJSON_AddNumberToObject(j, "pendingCommands", (double)h.pending_commands) &&
+        cJSON_AddNumberToObject(j, "oldestPendingSeconds",
+                                h.oldest_pending_at ? (double)(now - h.oldest_pending_at) : 0) &&
+        cJSON_AddNumberToObject(j, "retries", (double)h.retries) &&
+        cJSON_AddNumberToObject(j, "heldPrintJobs", (double)h.held_print_jobs) &&
+        cJSON_AddNumberToObject(j, "lastRoundTripMs", h.rtt_last_ms) &&
+        cJSON_AddNumberToObject(j, "maxRoundTripMs", h.rtt_max_ms) &&
+        dlv__jput_string(j, "lastError", h.last_error[0] ? h.last_error : NULL))
+        text = dlv__json_print(j);
+    cJSON_Delete(j);
+    return text;
+}
+
+/* ---- creation ---- */
+
+static char *folder_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+#if defined(_WIN32)
+    const char *back = strrchr(path, '\\');
+    if (!slash || (back && back > slash))
+        slash = back;
+#endif
+    return slash ? dlv__strndup(path, (size_t)(slash - path)) : dlv__strdup(".");
+}
+
+void dlv_ctx_destroy(dlv_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    dlv__table_free(&ctx->orders);
+    dlv__settings_free(ctx->settings);
+    dlv__persist_close(ctx->persist);
+    dlv_config_free(ctx->config);
+    dlv_front_config_free(ctx->front);
+    dlv__free(ctx->data_dir);
+    dlv__free(ctx->config_dir);
+    dlv__free(ctx->terminal_name);
+    dlv__free(ctx->receipt_printer);
+    dlv__free(ctx->a4_printer);
+    dlv__free(ctx->token);
+    while (ctx->queue_head) {
+        host_req *r = ctx->queue_head;
+        ctx->queue_head = r->next;
+        dlv__free(r->json);
+        dlv__free(r);
+    }
+    uv_mutex_destroy(&ctx->lock);
+    dlv__free(ctx);
+}
+
+int dlv_ctx_create(const dlv_options *opts, dlv_ctx **out, dlv_error *err)
+{
+    if (!opts || !out)
+        return dlv__error_set(err, DLV_EINVAL, "dlv_ctx_create: options and out are required");
+    *out = NULL;
+    if (opts->version != DLV_OPTIONS_VERSION)
+        return dlv__error_set(err, DLV_EABI, "dlv_options version %d, this library takes %d",
+                              opts->version, DLV_OPTIONS_VERSION);
+    if (opts->long_poll_seconds < 0 || opts->long_poll_seconds > 60)
+        return dlv__error_set(err, DLV_EINVAL, "long_poll_seconds must be 1..60 (0: default)");
+    dlv_ctx *ctx = dlv__calloc(1, sizeof *ctx);
+    if (!ctx)
+        return dlv__error_set(err, DLV_ENOMEM, "out of memory");
+    if (uv_mutex_init(&ctx->lock) != 0) {
+        dlv__free(ctx);
+        return dlv__error_set(err, DLV_ENOMEM, "cannot create a mutex");
+    }
+    ctx->log.cb = opts->on_log;
+    ctx->log.arg = opts->log_arg;
+    ctx->log.level = opts->log_level;
+    ctx->log.prefix = "delivery";
+    ctx->on_event = opts->on_event;
+    ctx->event_arg = opts->event_arg;
+    ctx->loop = opts->loop;
+    ctx->long_poll_seconds = opts->long_poll_seconds ? opts->long_poll_seconds : 25;
+    ctx->utc_offset_minutes = opts->utc_offset_minutes;
+    ctx->regular_first = opts->regular_numbers_first;
+    ctx->regular_last = opts->regular_numbers_last;
+    dlv__random_bytes(&ctx->rng, sizeof ctx->rng);
+
+    int rc = dlv_config_load(opts->config_path, 0, &ctx->config, err);
+    if (rc == DLV_OK && opts->front_config_path)
+        rc = dlv_front_config_load(opts->front_config_path, &ctx->front, err);
+    if (rc == DLV_OK) {
+        ctx->config_dir = folder_of(dlv_config_path(ctx->config));
+        ctx->data_dir = opts->data_dir ? dlv__strdup(opts->data_dir) : dlv__strdup(ctx->config_dir);
+        ctx->terminal_name = dlv__strdup(opts->terminal_name ? opts->terminal_name
+                                                             : "Delivery terminal");
+        ctx->receipt_printer = opts->receipt_printer ? dlv__strdup(opts->receipt_printer) : NULL;
+        ctx->a4_printer = opts->a4_printer ? dlv__strdup(opts->a4_printer) : NULL;
+        if (!ctx->config_dir || !ctx->data_dir || !ctx->terminal_name ||
+            (opts->receipt_printer && !ctx->receipt_printer) ||
+            (opts->a4_printer && !ctx->a4_printer))
+            rc = dlv__error_set(err, DLV_ENOMEM, "out of memory");
+    }
+    if (rc == DLV_OK)
+        rc = dlv__table_init(&ctx->orders) == DLV_OK
+                 ? DLV_OK
+                 : dlv__error_set(err, DLV_ENOMEM, "out of memory");
+    if (rc == DLV_OK)
+        rc = dlv__persist_open(ctx->data_dir, &ctx->persist, err);
+    if (rc != DLV_OK) {
+        dlv_ctx_destroy(ctx);
+        return rc;
+    }
+    for (size_t i = 0; i < dlv_config_warning_count(ctx->config); i++)
+        DLV_LOGW(&ctx->log, "%s", dlv_config_warning(ctx->config, i));
+    dlv__rt_load_cache(ctx);
+    dlv__rt_health_update(ctx);
+    ctx->state = RT_CREATED;
+    *out = ctx;
+    return DLV_OK;
+}
+
+/* ---- the host queue ---- */
+
+static void drain_queue(uv_async_t *async);
+
+int dlv_ctx_request(dlv_ctx *ctx, const char *json, dlv_reply_cb cb, void *arg)
+{
+    if (!ctx || !json)
+        return DLV_EINVAL;
+    host_req *r = dlv__calloc(1, sizeof *r);
+    char *copy = dlv__strdup(json);
+    if (!r || !copy) {
+        dlv__free(r);
+        dlv__free(copy);
+        return DLV_ENOMEM;
+    }
+    r->json = copy;
+    r->cb = cb;
+    r->arg = arg;
+    uv_mutex_lock(&ctx->lock);
+    if (ctx->state != RT_RUNNING) {
+        uv_mutex_unlock(&ctx->lock);
+        dlv__free(copy);
+        dlv__free(r);
+        return DLV_ESTOPPED;
+    }
+    if (ctx->queue_tail)
+        ctx->queue_tail->next = r;
+    else
+        ctx->queue_head = r;
+    ctx->queue_tail = r;
+    uv_mutex_unlock(&ctx->lock);
+    uv_async_send(&ctx->wake); /* coalesces: the callback drains the whole queue */
+    return DLV_OK;
+}
+
+static void begin_stop(dlv_ctx *ctx);
+
+static void drain_queue(uv_async_t *async)
+{
+    dlv_ctx *ctx = async->data;
+    uv_mutex_lock(&ctx->lock);
+    host_req *list = ctx->queue_head;
+    ctx->queue_head = ctx->queue_tail = NULL;
+    bool stopping = ctx->state == RT_STOPPING;
+    uv_mutex_unlock(&ctx->lock);
+    while (list) {
+        host_req *r = list;
+        list = r->next;
+        dlv__rt_handle_request(ctx, r);
+        dlv__free(r->json);
+        dlv__free(r);
+    }
+    dlv__rt_commit(ctx);
+    if (stopping)
+        begin_stop(ctx);
+}
+
+/* ---- the group commit ---- */
+
+static void staged_free(rt_staged *s)
+{
+    while (s->events) {
+        rt_event *e = s->events;
+        s->events = e->next;
+        dlv__free(e->json);
+        dlv__free(e);
+    }
+    dlv__order_free(s->new_view);
+    dlv__free(s->reply);
+    dlv__free(s);
+}
+
+static void batch_clear(dlv_ctx *ctx)
+{
+    while (ctx->batch_head) {
+        rt_cmd *c = ctx->batch_head;
+        ctx->batch_head = c->next;
+        dlv__free(c->body);
+        dlv__free(c);
+    }
+    ctx->batch_tail = NULL;
+    ctx->batch_count = 0;
+}
+
+static int commit_batch(dlv_ctx *ctx, dlv_error *err)
+{
+    if (ctx->batch_count == 0)
+        return DLV_OK;
+    dlv__persist_cmd *cmds = dlv__calloc(ctx->batch_count, sizeof *cmds);
+    if (!cmds)
+        return dlv__error_set(err, DLV_ENOMEM, "out of memory");
+    size_t i = 0;
+    for (rt_cmd *c = ctx->batch_head; c; c = c->next, i++) {
+        cJSON *body = cJSON_Parse(c->body);
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(body, "type");
+        cmds[i] = (dlv__persist_cmd){c->id, c->order_id, NULL, c->body};
+        cmds[i].type = cJSON_IsString(type) ? dlv__strdup(type->valuestring) : NULL;
+        cJSON_Delete(body);
+    }
+    int rc = dlv__persist_add_commands(ctx->persist, cmds, ctx->batch_count, err);
+    for (i = 0; i < ctx->batch_count; i++)
+        dlv__free((char *)cmds[i].type);
+    dlv__free(cmds);
+    return rc;
+}
+
+void dlv__rt_commit(dlv_ctx *ctx)
+{
+    /* Consequences may stage further automatic steps: commit until nothing is left. */
+    for (int round = 0; ctx->staged_head && round < 16; round++) {
+        rt_staged *list = ctx->staged_head;
+        ctx->staged_head = ctx->staged_tail = NULL;
+        dlv_error err = {0};
+        int rc = commit_batch(ctx, &err);
+        batch_clear(ctx);
+        if (rc != DLV_OK) {
+            DLV_LOGE(&ctx->log, "changes refused, not stored: %s", err.message);
+            dlv__rt_set_error(ctx, "%s", err.message);
+        }
+        /* Swap the new views in and cache them; a failed commit turns them into errors. */
+        size_t n = 0;
+        for (rt_staged *s = list; s; s = s->next) {
+            s->applied = s->new_view == NULL || rc == DLV_OK;
+            n += s->new_view != NULL;
+        }
+        rt_order **changed = dlv__calloc(n ? n : 1, sizeof *changed);
+        size_t k = 0;
+        for (rt_staged *s = list; s; s = s->next) {
+            if (!s->new_view)
+                continue;
+            if (rc != DLV_OK) {
+                char msg[DLV_ERROR_MESSAGE_MAX + 64];
+                snprintf(msg, sizeof msg, "not stored, nothing changed: %s", err.message);
+                dlv__rt_staged_error(s, rc, msg);
+                if (s->created)
+                    dlv__table_remove(&ctx->orders, s->order->id);
+                s->order = NULL;
+                continue;
+            }
+            rt_order *o = s->order;
+            dlv__order_free(o->view);
+            o->view = s->new_view;
+            s->new_view = NULL;
+            o->pending += s->commands;
+            if (changed)
+                changed[k++] = o;
+        }
+        if (k > 0)
+            dlv__rt_persist_views(ctx, changed, k);
+        dlv__free(changed);
+        /* Replies first, then the events each request caused, in request order. */
+        for (rt_staged *s = list; s; s = s->next) {
+            if (s->cb)
+                s->cb(s->arg, s->reply ? s->reply
+                                       : "{\"reply\":\"\",\"ok\":false,\"error\":\"OutOfMemory\"}");
+            for (rt_event *e = s->events; e && s->applied; e = e->next) {
+                dlv__rt_emit(ctx, e->json);
+                e->json = NULL;
+            }
+        }
+        for (rt_staged *s = list; s; s = s->next) {
+            if (s->applied && s->order && s->order->view && s->trigger_set) {
+                dlv_event ev = {s->trigger, s->from};
+                dlv__rt_consequences(ctx, s->order, &ev);
+            }
+        }
+        while (list) {
+            rt_staged *s = list;
+            list = s->next;
+            staged_free(s);
+        }
+    }
+    dlv__rt_health_update(ctx);
+    dlv__sync_kick_sender(ctx);
+}
+
+/* ---- start and stop ---- */
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    dlv_ctx *ctx = h->data;
+    ctx->open_handles--;
+}
+
+static void close_handle(dlv_ctx *ctx, uv_handle_t *h)
+{
+    if (!uv_is_closing(h)) {
+        h->data = ctx;
+        uv_close(h, on_handle_closed);
+    }
+}
+
+static void finish_stop(dlv_ctx *ctx)
+{
+    dlv__rt_printing_stop(ctx);
+    dlv__sync_stop(ctx);
+    uv_timer_stop(&ctx->due_timer);
+    close_handle(ctx, (uv_handle_t *)&ctx->due_timer);
+    close_handle(ctx, (uv_handle_t *)&ctx->wake);
+    dlv__rt_health_update(ctx);
+    cJSON *j = cJSON_CreateObject();
+    if (j && dlv__jput_string(j, "event", "stopped"))
+        cJSON_AddNumberToObject(j, "pendingCommands", (double)ctx->health.pending_commands);
+    dlv__rt_emit(ctx, j ? dlv__json_print(j) : NULL);
+    cJSON_Delete(j);
+    uv_mutex_lock(&ctx->lock);
+    ctx->state = RT_STOPPED;
+    uv_mutex_unlock(&ctx->lock);
+}
+
+static void on_flush_check(uv_timer_t *t);
+
+/* Stop: refuse new requests, give pending commands until the deadline to reach the server. */
+static void begin_stop(dlv_ctx *ctx)
+{
+    if (ctx->stop_deadline)
+        return;
+    ctx->stop_deadline = uv_now(ctx->loop) + (uint64_t)(ctx->flush_ms > 0 ? ctx->flush_ms : 0);
+    uv_timer_stop(&ctx->due_timer);
+    dlv__sync_kick_sender(ctx);
+    on_flush_check(&ctx->due_timer);
+}
+
+static void on_flush_check(uv_timer_t *t)
+{
+    dlv_ctx *ctx = t->data;
+    long pending = 0;
+    dlv__persist_pending(ctx->persist, &pending, NULL, NULL);
+    if ((pending == 0 || !ctx->registered || uv_now(ctx->loop) >= ctx->stop_deadline) &&
+        dlv__sync_idle(ctx)) {
+        finish_stop(ctx);
+        return;
+    }
+    if (uv_now(ctx->loop) >= ctx->stop_deadline) {
+        finish_stop(ctx); /* the rest stays stored for the next start */
+        return;
+    }
+    uv_timer_start(&ctx->due_timer, on_flush_check, 20, 0);
+}
+
+static void thread_main(void *arg)
+{
+    dlv_ctx *ctx = arg;
+    uv_run(ctx->loop, UV_RUN_DEFAULT);
+}
+
+int dlv_ctx_start(dlv_ctx *ctx)
+{
+    if (!ctx)
+        return DLV_EINVAL;
+    if (ctx->state != RT_CREATED) {
+        dlv__rt_set_error(ctx, "dlv_ctx_start: the context was already started");
+        return DLV_EBUSY;
+    }
+    dlv_error err = {0};
+    if (!ctx->loop) {
+        if (uv_loop_init(&ctx->own_loop) != 0)
+            return DLV_ENOMEM;
+        ctx->loop = &ctx->own_loop;
+        ctx->own_thread = true;
+    }
+    uv_async_init(ctx->loop, &ctx->wake, drain_queue);
+    ctx->wake.data = ctx;
+    uv_timer_init(ctx->loop, &ctx->due_timer);
+    ctx->due_timer.data = ctx;
+    ctx->open_handles = 2;
+    int rc = dlv__rt_printing_start(ctx, &err);
+    if (rc != DLV_OK)
+        DLV_LOGW(&ctx->log, "printing: %s", err.message);
+    uv_mutex_lock(&ctx->lock);
+    ctx->state = RT_RUNNING;
+    uv_mutex_unlock(&ctx->lock);
+    char *started = dlv__ev_simple("started", "terminalId", dlv_config_terminal_id(ctx->config));
+    dlv__rt_emit(ctx, started);
+    /* Cached orders are the host's before the network is back. */
+    size_t n;
+    rt_order **list = dlv__table_list(&ctx->orders, &n);
+    for (size_t i = 0; list && i < n; i++)
+        dlv__rt_emit(ctx, dlv__ev_order(ctx, list[i]->view));
+    dlv__free(list);
+    dlv__sync_start(ctx);
+    dlv__rt_arm_due_timer(ctx);
+    if (ctx->own_thread && uv_thread_create(&ctx->thread, thread_main, ctx) != 0) {
+        dlv__rt_set_error(ctx, "cannot start the plugin's thread");
+        return DLV_ENOMEM;
+    }
+    return DLV_OK;
+}
+
+int dlv_ctx_stop(dlv_ctx *ctx, int flush_ms)
+{
+    if (!ctx)
+        return DLV_EINVAL;
+    uv_mutex_lock(&ctx->lock);
+    if (ctx->state != RT_RUNNING) {
+        uv_mutex_unlock(&ctx->lock);
+        return ctx->state == RT_CREATED ? DLV_OK : DLV_ESTOPPED;
+    }
+    ctx->state = RT_STOPPING;
+    ctx->flush_ms = flush_ms;
+    uv_mutex_unlock(&ctx->lock);
+    uv_async_send(&ctx->wake);
+    if (ctx->own_thread) {
+        uv_thread_join(&ctx->thread);
+        uv_run(ctx->loop, UV_RUN_DEFAULT); /* close callbacks left over */
+        int rc = uv_loop_close(ctx->loop);
+        if (rc != 0)
+            DLV_LOGE(&ctx->log, "loop did not close cleanly: %s", uv_strerror(rc));
+    }
+    return DLV_OK;
+}

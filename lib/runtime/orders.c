@@ -1,0 +1,541 @@
+/* The terminal's orders: the table, local operations staged as durable commands, the merge of
+ * the call-center's answers, and the consequences (automatic steps, prints, notices) of every
+ * committed change. */
+#include "runtime/rt.h"
+
+#include <string.h>
+
+#include "order/json.h"
+#include "runtime/printing.h"
+
+/* ---- the table: chained hash on the order id ---- */
+
+static size_t hash_id(const char *id)
+{
+    size_t h = 1469598103934665603ull;
+    for (; *id; id++)
+        h = (h ^ (unsigned char)*id) * 1099511628211ull;
+    return h;
+}
+
+int dlv__table_init(rt_table *t)
+{
+    t->bucket_count = 1024;
+    t->count = 0;
+    t->buckets = dlv__calloc(t->bucket_count, sizeof *t->buckets);
+    return t->buckets ? DLV_OK : DLV_ENOMEM;
+}
+
+rt_order *dlv__table_find(rt_table *t, const char *id)
+{
+    if (!id || !t->buckets)
+        return NULL;
+    for (rt_order *o = t->buckets[hash_id(id) % t->bucket_count]; o; o = o->next)
+        if (strcmp(o->id, id) == 0)
+            return o;
+    return NULL;
+}
+
+static void grow(rt_table *t)
+{
+    size_t n = t->bucket_count * 2;
+    rt_order **b = dlv__calloc(n, sizeof *b);
+    if (!b)
+        return; /* longer chains, still correct */
+    for (size_t i = 0; i < t->bucket_count; i++) {
+        for (rt_order *o = t->buckets[i], *next; o; o = next) {
+            next = o->next;
+            size_t k = hash_id(o->id) % n;
+            o->next = b[k];
+            b[k] = o;
+        }
+    }
+    dlv__free(t->buckets);
+    t->buckets = b;
+    t->bucket_count = n;
+}
+
+rt_order *dlv__table_add(rt_table *t, const char *id)
+{
+    if (t->count + 1 > t->bucket_count)
+        grow(t);
+    rt_order *o = dlv__calloc(1, sizeof *o);
+    if (!o)
+        return NULL;
+    snprintf(o->id, sizeof o->id, "%s", id);
+    size_t k = hash_id(id) % t->bucket_count;
+    o->next = t->buckets[k];
+    t->buckets[k] = o;
+    t->count++;
+    return o;
+}
+
+static void order_entry_free(rt_order *o)
+{
+    dlv__order_free(o->view);
+    dlv__order_free(o->server);
+    dlv__free(o);
+}
+
+void dlv__table_remove(rt_table *t, const char *id)
+{
+    for (rt_order **p = &t->buckets[hash_id(id) % t->bucket_count]; *p; p = &(*p)->next) {
+        if (strcmp((*p)->id, id) == 0) {
+            rt_order *o = *p;
+            *p = o->next;
+            order_entry_free(o);
+            t->count--;
+            return;
+        }
+    }
+}
+
+void dlv__table_free(rt_table *t)
+{
+    for (size_t i = 0; t->buckets && i < t->bucket_count; i++) {
+        for (rt_order *o = t->buckets[i], *next; o; o = next) {
+            next = o->next;
+            order_entry_free(o);
+        }
+    }
+    dlv__free(t->buckets);
+    memset(t, 0, sizeof *t);
+}
+
+rt_order **dlv__table_list(rt_table *t, size_t *count)
+{
+    rt_order **list = dlv__malloc((t->count ? t->count : 1) * sizeof *list);
+    size_t n = 0;
+    for (size_t i = 0; list && i < t->bucket_count; i++)
+        for (rt_order *o = t->buckets[i]; o; o = o->next)
+            list[n++] = o;
+    *count = list ? n : 0;
+    return list;
+}
+
+/* ---- staging ---- */
+
+rt_staged *dlv__rt_staged_new(dlv_ctx *ctx, const char *cmd_name, dlv_reply_cb cb, void *arg)
+{
+    rt_staged *s = dlv__calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->cb = cb;
+    s->arg = arg;
+    snprintf(s->cmd_name, sizeof s->cmd_name, "%s", cmd_name ? cmd_name : "");
+    s->origin = "local";
+    if (ctx->staged_tail)
+        ctx->staged_tail->next = s;
+    else
+        ctx->staged_head = s;
+    ctx->staged_tail = s;
+    return s;
+}
+
+void dlv__rt_staged_event(rt_staged *s, char *json)
+{
+    if (!json)
+        return;
+    rt_event *e = dlv__calloc(1, sizeof *e);
+    if (!e) {
+        dlv__free(json);
+        return;
+    }
+    e->json = json;
+    rt_event **tail = &s->events;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = e;
+}
+
+void dlv__rt_staged_error(rt_staged *s, int code, const char *message)
+{
+    dlv__free(s->reply);
+    s->reply = dlv__reply_error(s->cmd_name, dlv__reply_code(code), message);
+}
+
+int dlv__rt_batch_add(dlv_ctx *ctx, const char *order_id, cJSON *body, dlv_error *err)
+{
+    rt_cmd *c = dlv__calloc(1, sizeof *c);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(body, "id");
+    if (c && cJSON_IsString(id)) {
+        snprintf(c->id, sizeof c->id, "%s", id->valuestring);
+        snprintf(c->order_id, sizeof c->order_id, "%s", order_id);
+        c->body = dlv__json_print(body);
+    }
+    cJSON_Delete(body);
+    if (!c || !c->body) {
+        dlv__free(c);
+        return dlv__error_set(err, DLV_ENOMEM, "out of memory making the command");
+    }
+    if (ctx->batch_tail)
+        ctx->batch_tail->next = c;
+    else
+        ctx->batch_head = c;
+    ctx->batch_tail = c;
+    ctx->batch_count++;
+    return DLV_OK;
+}
+
+/* The view a new change builds on: the newest staged one for the order, else the order's. */
+static const dlv_order *working_view(dlv_ctx *ctx, rt_order *o)
+{
+    const dlv_order *v = o->view;
+    for (rt_staged *s = ctx->staged_head; s; s = s->next)
+        if (s->order == o && s->new_view)
+            v = s->new_view;
+    return v;
+}
+
+static cJSON *command_base(dlv_ctx *ctx, const char *type, const char *order_id, bool actor)
+{
+    char id[37], at[21];
+    cJSON *j = cJSON_CreateObject();
+    if (!j || dlv__uuid_v4(id) != DLV_OK || !dlv__time_format(dlv__rt_now(ctx), at)) {
+        cJSON_Delete(j);
+        return NULL;
+    }
+    bool ok = dlv__jput_string(j, "id", id) && dlv__jput_string(j, "type", type) &&
+              (!order_id || dlv__jput_string(j, "orderId", order_id)) &&
+              dlv__jput_string(j, "at", at);
+    if (ok && actor) {
+        cJSON *a = cJSON_CreateObject();
+        ok = a && dlv__jput_string(a, "id", ctx->actor_id[0] ? ctx->actor_id : NULL) &&
+             dlv__jput_string(a, "name", ctx->actor_name) && dlv__jattach(j, "actor", a);
+    }
+    if (!ok) {
+        cJSON_Delete(j);
+        return NULL;
+    }
+    return j;
+}
+
+/* The command(s) that carry an operation to the call-center. */
+static int commands_for_op(dlv_ctx *ctx, const dlv_order *before, const dlv_order *after,
+                           const dlv_op_request *req, int *count, dlv_error *err)
+{
+    bool actor = req->op != DLV_OP_LEAD_TIME_REACHED && req->op != DLV_OP_AUTO_START_COOKING;
+    cJSON *c = NULL;
+    bool ok = true;
+    *count = 0;
+    switch (req->op) {
+    case DLV_OP_PRINT_INVOICE:
+    case DLV_OP_EDIT:
+        return DLV_OK; /* nothing to send: the print reports itself when done */
+    case DLV_OP_ASSIGN_COURIER:
+        c = command_base(ctx, "AssignCourier", before->id, actor);
+        ok = c && dlv__jput_string(c, "courierId", req->courier_id);
+        break;
+    case DLV_OP_TAKE_PAYMENT: {
+        c = command_base(ctx, "Pay", before->id, actor);
+        cJSON *list = cJSON_CreateArray();
+        ok = c && list && dlv__jattach(c, "payments", list);
+        for (size_t i = 0; ok && i < req->payment_count; i++) {
+            const dlv_payment *p = &req->payments[i];
+            cJSON *pj = cJSON_CreateObject();
+            ok = pj && dlv__jput_string(pj, "paymentTypeId", p->payment_type_id) &&
+                 dlv__jput_string(pj, "kind", dlv__payment_kind_names[p->kind]) &&
+                 dlv__jput_decimal(pj, "sum", p->sum, DLV_MONEY_SCALE, true) &&
+                 dlv__jattach(list, NULL, pj);
+        }
+        break;
+    }
+    case DLV_OP_CANCEL:
+        c = command_base(ctx, "Cancel", before->id, actor);
+        ok = c && dlv__jput_string(c, "cancelCauseId", req->cancel_cause_id) &&
+             dlv__jput_string(c, "comment", req->comment);
+        break;
+    default:
+        c = command_base(ctx, "ChangeStatus", before->id, actor);
+        ok = c && dlv__jput_string(c, "status", dlv_status_name(after->status)) &&
+             dlv__jput_string(c, "expectedStatus", dlv_status_name(before->status));
+        break;
+    }
+    if (!ok) {
+        cJSON_Delete(c);
+        return dlv__error_set(err, DLV_ENOMEM, "out of memory making the command");
+    }
+    int rc = dlv__rt_batch_add(ctx, before->id, c, err);
+    if (rc != DLV_OK)
+        return rc;
+    (*count)++;
+    if (req->op == DLV_OP_MARK_DELIVERED && req->actual_time != DLV_TIME_NONE) {
+        c = command_base(ctx, "SetActualDeliveryTime", before->id, actor);
+        if (!c || !dlv__jput_time(c, "actualTime", req->actual_time)) {
+            cJSON_Delete(c);
+            return dlv__error_set(err, DLV_ENOMEM, "out of memory making the command");
+        }
+        rc = dlv__rt_batch_add(ctx, before->id, c, err);
+        if (rc == DLV_OK)
+            (*count)++;
+    }
+    return rc;
+}
+
+static dlv_trigger trigger_of(dlv_op op)
+{
+    switch (op) {
+    case DLV_OP_TAKE_PAYMENT:
+        return DLV_TRIGGER_PAID;
+    case DLV_OP_ASSIGN_COURIER:
+        return DLV_TRIGGER_COURIER_ASSIGNED;
+    case DLV_OP_PRINT_INVOICE:
+        return DLV_TRIGGER_PRINT_REQUESTED;
+    default:
+        return DLV_TRIGGER_STATUS_CHANGED;
+    }
+}
+
+rt_staged *dlv__rt_stage_op(dlv_ctx *ctx, rt_order *o, const dlv_op_request *req,
+                            const char *cmd_name, const char *origin, dlv_reply_cb cb, void *arg)
+{
+    rt_staged *s = dlv__rt_staged_new(ctx, cmd_name, cb, arg);
+    if (!s)
+        return NULL;
+    s->origin = origin;
+    dlv_error err = {0};
+    if (!ctx->settings) {
+        dlv__rt_staged_error(s, DLV_ERULE, "the delivery settings have not arrived from the "
+                                           "call-center yet");
+        return s;
+    }
+    const dlv_order *base = working_view(ctx, o);
+    dlv_order *next = NULL;
+    int rc = dlv__order_clone(base, &next);
+    if (rc == DLV_OK)
+        rc = dlv__op_apply(next, ctx->settings, req, dlv__rt_now(ctx), &err);
+    else
+        dlv__error_set(&err, rc, "out of memory");
+    int commands = 0;
+    if (rc == DLV_OK)
+        rc = commands_for_op(ctx, base, next, req, &commands, &err);
+    if (rc != DLV_OK) {
+        dlv__order_free(next);
+        dlv__rt_staged_error(s, rc, err.message);
+        return s;
+    }
+    s->order = o;
+    s->new_view = next;
+    s->from = base->status;
+    s->commands = commands;
+    s->trigger = trigger_of(req->op);
+    s->trigger_set = true;
+    s->print_invoice = req->op == DLV_OP_PRINT_INVOICE;
+    cJSON *extra = cJSON_CreateObject();
+    if (extra && cmd_name && strcmp(cmd_name, "pay") == 0)
+        dlv__jput_decimal(extra, "change", dlv__order_change_sum(next), DLV_MONEY_SCALE, true);
+    if (extra)
+        dlv__jput_string(extra, "status", dlv_status_name(next->status));
+    s->reply = dlv__reply_ok(cmd_name ? cmd_name : "", extra);
+    if (next->status != base->status)
+        dlv__rt_staged_event(s, dlv__ev_status_changed(o->id, base->status, next->status, origin));
+    return s;
+}
+
+/* ---- the call-center's answers ---- */
+
+static int persist_views(dlv_ctx *ctx, rt_order **changed, size_t n, char **removed,
+                         size_t removed_n, int64_t revision);
+
+int dlv__rt_persist_views(dlv_ctx *ctx, rt_order **changed, size_t n)
+{
+    return persist_views(ctx, changed, n, NULL, 0, -1);
+}
+
+static int persist_views(dlv_ctx *ctx, rt_order **changed, size_t n, char **removed,
+                         size_t removed_n, int64_t revision)
+{
+    dlv__persist_order *rows = dlv__calloc(n ? n : 1, sizeof *rows);
+    char **texts = dlv__calloc(n ? n : 1, sizeof *texts);
+    int rc = rows && texts ? DLV_OK : DLV_ENOMEM;
+    for (size_t i = 0; rc == DLV_OK && i < n; i++) {
+        const dlv_order *v = changed[i]->view;
+        texts[i] = dlv__order_to_json(v);
+        if (!texts[i]) {
+            rc = DLV_ENOMEM;
+            break;
+        }
+        rows[i] = (dlv__persist_order){v->id, v->revision, dlv_status_name(v->status), v->number,
+                                       texts[i]};
+    }
+    dlv_error err = {0};
+    if (rc == DLV_OK)
+        rc = dlv__persist_put_orders(ctx->persist, rows, n, (const char *const *)removed,
+                                     removed_n, revision, &err);
+    if (rc != DLV_OK)
+        DLV_LOGE(&ctx->log, "cannot cache orders: %s",
+                 err.message[0] ? err.message : dlv_strerror(rc));
+    for (size_t i = 0; texts && i < n; i++)
+        dlv__free(texts[i]);
+    dlv__free(texts);
+    dlv__free(rows);
+    return rc;
+}
+
+typedef struct change {
+    rt_order *o;
+    bool is_new;
+    dlv_status from;
+    dlv_money sum_before;
+} change;
+
+void dlv__rt_apply_server_orders(dlv_ctx *ctx, dlv_orders_response *resp)
+{
+    if (resp->settings) {
+        dlv__settings_free(ctx->settings);
+        ctx->settings = resp->settings;
+        resp->settings = NULL;
+        char *json = dlv__settings_to_json(ctx->settings);
+        if (json)
+            dlv__persist_meta_set(ctx->persist, "settings", json, NULL);
+        dlv__free(json);
+        dlv__rt_emit(ctx, dlv__ev_simple("settingsChanged", NULL, NULL));
+    }
+    change *changes = dlv__calloc(resp->order_count ? resp->order_count : 1, sizeof *changes);
+    rt_order **changed = dlv__calloc(resp->order_count ? resp->order_count : 1, sizeof *changed);
+    size_t n = 0;
+    for (size_t i = 0; changes && changed && i < resp->order_count; i++) {
+        dlv_order *incoming = resp->orders[i];
+        rt_order *o = dlv__table_find(&ctx->orders, incoming->id);
+        bool is_new = !o;
+        if (!o && !(o = dlv__table_add(&ctx->orders, incoming->id)))
+            continue;
+        resp->orders[i] = NULL;
+        if (o->pending > 0) {
+            /* Local commands are in flight: the view keeps them; the server copy waits. */
+            dlv__order_free(o->server);
+            o->server = incoming;
+            continue;
+        }
+        change c = {o, is_new, is_new ? incoming->status : o->view->status,
+                    is_new ? 0 : o->view->result_sum};
+        bool same = !is_new && o->view->revision == incoming->revision;
+        dlv__order_free(o->view);
+        o->view = incoming;
+        if (same)
+            continue;
+        changes[n] = c;
+        changed[n++] = o;
+    }
+    persist_views(ctx, changed, n, resp->removed_ids, resp->removed_count, resp->revision);
+    ctx->revision = resp->revision;
+    for (size_t i = 0; i < resp->removed_count; i++) {
+        if (!dlv__table_find(&ctx->orders, resp->removed_ids[i]))
+            continue;
+        dlv__table_remove(&ctx->orders, resp->removed_ids[i]);
+        dlv__rt_emit(ctx, dlv__ev_simple("orderRemoved", "orderId", resp->removed_ids[i]));
+    }
+    for (size_t i = 0; i < n; i++) {
+        change *c = &changes[i];
+        const dlv_order *v = c->o->view;
+        dlv__rt_emit(ctx, dlv__ev_order(ctx, v));
+        if (!c->is_new && c->from != v->status)
+            dlv__rt_emit(ctx, dlv__ev_status_changed(v->id, c->from, v->status, "server"));
+        dlv_event ev = {c->is_new ? DLV_TRIGGER_ARRIVED : DLV_TRIGGER_STATUS_CHANGED, c->from};
+        if (c->is_new || c->from != v->status)
+            dlv__rt_consequences(ctx, c->o, &ev);
+    }
+    dlv__free(changes);
+    dlv__free(changed);
+    dlv__rt_commit(ctx); /* automatic steps the arrivals made due */
+    dlv__rt_arm_due_timer(ctx);
+}
+
+void dlv__rt_load_cache(dlv_ctx *ctx);
+
+static void load_one(void *arg, const char *id, const char *json)
+{
+    dlv_ctx *ctx = arg;
+    dlv_order *order = NULL;
+    dlv_error err = {0};
+    if (dlv__order_from_json(json, strlen(json), 0, &order, &err) != DLV_OK) {
+        DLV_LOGW(&ctx->log, "cached order %s is unreadable and is dropped: %s", id, err.message);
+        return;
+    }
+    rt_order *o = dlv__table_add(&ctx->orders, order->id);
+    if (!o) {
+        dlv__order_free(order);
+        return;
+    }
+    o->view = order;
+    long pending = 0;
+    dlv__persist_pending_for_order(ctx->persist, order->id, &pending, NULL);
+    o->pending = (int)pending;
+}
+
+void dlv__rt_load_cache(dlv_ctx *ctx)
+{
+    char *settings = NULL;
+    if (dlv__persist_meta_get(ctx->persist, "settings", &settings, NULL) == DLV_OK && settings) {
+        dlv_error err = {0};
+        if (dlv__settings_from_json(settings, strlen(settings), &ctx->settings, &err) != DLV_OK)
+            DLV_LOGW(&ctx->log, "cached settings unreadable (%s): waiting for the call-center",
+                     err.message);
+    }
+    dlv__free(settings);
+    ctx->revision = dlv__persist_revision(ctx->persist);
+    dlv__persist_load_orders(ctx->persist, load_one, ctx, NULL);
+}
+
+/* ---- consequences ---- */
+
+void dlv__rt_consequences(dlv_ctx *ctx, rt_order *o, const dlv_event *event)
+{
+    if (!ctx->settings || !o->view)
+        return;
+    dlv_decision d;
+    bool a4 = dlv_front_config_flag(ctx->front, DLV_FRONT_A4_DELIVERY_INVOICE_FORMAT) != 0;
+    dlv__decide(o->view, ctx->settings, dlv__rt_now(ctx), event, a4, &d);
+    for (size_t i = 0; i < d.print_count; i++)
+        dlv__rt_print(ctx, o, &d.prints[i]);
+    if (d.overdue_cooking && !o->overdue_told) {
+        o->overdue_told = true;
+        dlv__rt_emit(ctx, dlv__ev_simple("overdueCooking", "orderId", o->id));
+    }
+    if (d.has_op) {
+        dlv_op_request req = dlv__op_request(d.op, 0);
+        const char *origin = d.op == DLV_OP_AUTO_START_COOKING ? "auto" : "timer";
+        dlv__rt_stage_op(ctx, o, &req, NULL, origin, NULL, NULL);
+    }
+}
+
+/* ---- the one timer for lead times ---- */
+
+void dlv__rt_arm_due_timer(dlv_ctx *ctx)
+{
+    if (!ctx->settings || ctx->state != RT_RUNNING)
+        return;
+    size_t n;
+    rt_order **list = dlv__table_list(&ctx->orders, &n);
+    const dlv_order **views = dlv__malloc((n ? n : 1) * sizeof *views);
+    dlv_time now = dlv__rt_now(ctx);
+    dlv_time next = DLV_TIME_NONE;
+    if (list && views) {
+        for (size_t i = 0; i < n; i++)
+            views[i] = list[i]->view;
+        next = dlv__orders_next_due((const dlv_order *const *)views, n, ctx->settings, now);
+    }
+    dlv__free(views);
+    dlv__free(list);
+    /* Looked at again at least every minute, so a wall-clock jump is caught within one. */
+    uint64_t delay_ms = 60000;
+    if (next != DLV_TIME_NONE && next > now && (uint64_t)(next - now) * 1000 < delay_ms)
+        delay_ms = (uint64_t)(next - now) * 1000;
+    else if (next != DLV_TIME_NONE && next <= now)
+        delay_ms = 0;
+    uv_timer_start(&ctx->due_timer, dlv__rt_on_due, delay_ms, 0);
+}
+
+void dlv__rt_on_due(uv_timer_t *timer)
+{
+    dlv_ctx *ctx = timer->data;
+    size_t n;
+    rt_order **list = dlv__table_list(&ctx->orders, &n);
+    dlv_event tick = {DLV_TRIGGER_TICK, 0};
+    for (size_t i = 0; list && i < n; i++)
+        if (!dlv_status_is_final(list[i]->view->status))
+            dlv__rt_consequences(ctx, list[i], &tick);
+    dlv__free(list);
+    dlv__rt_commit(ctx);
+    dlv__rt_arm_due_timer(ctx);
+}

@@ -1,0 +1,15 @@
+/* Print jobs of the runtime: every trigger goes through the durable print ledger, then to the
+ * printer; the host hears "printed" or "printFailed". */
+#ifndef DLV_RUNTIME_PRINTING_H
+#define DLV_RUNTIME_PRINTING_H
+
+#include "runtime/rt.h"
+
+/* A print the rules asked for (dlv__decide) or a by-hand invoice. */
+void dlv__rt_print(dlv_ctx *ctx, rt_order *o, const dlv_print_job *job);
+/* Sends what is due in the ledger. */
+void dlv__rt_print_pump(dlv_ctx *ctx);
+int dlv__rt_printing_start(dlv_ctx *ctx, dlv_error *err);
+void dlv__rt_printing_stop(dlv_ctx *ctx);
+
+#endif

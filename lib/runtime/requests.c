@@ -1,0 +1,299 @@
+/* The host's requests: one JSON object each ({"cmd":"confirm","orderId":"…"}), one reply each. */
+#include "runtime/rt.h"
+
+#include <string.h>
+
+#include "order/json.h"
+#include "runtime/printing.h"
+
+typedef struct req_ctx {
+    dlv_ctx *ctx;
+    host_req *req;
+    const cJSON *json;
+    const char *cmd;
+} req_ctx;
+
+static void reply_now(req_ctx *r, char *json)
+{
+    rt_staged *s = dlv__rt_staged_new(r->ctx, r->cmd, r->req->cb, r->req->arg);
+    if (!s) {
+        dlv__free(json);
+        return;
+    }
+    s->reply = json;
+}
+
+static void reply_error(req_ctx *r, int code, const char *message)
+{
+    reply_now(r, dlv__reply_error(r->cmd, dlv__reply_code(code), message));
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* The order a request names, or a reply with UnknownOrder. */
+static rt_order *find_order(req_ctx *r)
+{
+    const char *id = str(r->json, "orderId");
+    if (!id) {
+        reply_error(r, DLV_EINVAL, "orderId is required");
+        return NULL;
+    }
+    rt_order *o = dlv__table_find(&r->ctx->orders, id);
+    if (!o || !o->view) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "no order %.40s on this terminal", id);
+        reply_error(r, DLV_EUNKNOWNORDER, msg);
+        return NULL;
+    }
+    return o;
+}
+
+static bool need_login(req_ctx *r)
+{
+    if (r->ctx->logged_in)
+        return true;
+    reply_error(r, DLV_EMISSINGRIGHT, "no user is logged in (send login with the user's rights)");
+    return false;
+}
+
+static void do_op(req_ctx *r, dlv_op op)
+{
+    if (!need_login(r))
+        return;
+    rt_order *o = find_order(r);
+    if (!o)
+        return;
+    dlv_op_request req = dlv__op_request(op, r->ctx->rights);
+    req.courier_id = str(r->json, "courierId");
+    req.cancel_cause_id = str(r->json, "cancelCauseId");
+    req.comment = str(r->json, "comment");
+    const char *actual = str(r->json, "actualTime");
+    if (actual) {
+        const char *why = dlv__time_parse(actual, &req.actual_time);
+        if (why) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "actualTime: %s", why);
+            reply_error(r, DLV_EINVAL, msg);
+            return;
+        }
+    }
+    rt_staged *s = dlv__rt_stage_op(r->ctx, o, &req, r->cmd, "local", r->req->cb, r->req->arg);
+    if (s && s->new_view && op == DLV_OP_PRINT_INVOICE)
+        s->print_invoice = true;
+}
+
+static void do_set_status(req_ctx *r)
+{
+    if (!need_login(r))
+        return;
+    rt_order *o = find_order(r);
+    if (!o)
+        return;
+    const char *name = str(r->json, "status");
+    dlv_status to;
+    if (!name || dlv_status_from_name(name, &to) != DLV_OK) {
+        reply_error(r, DLV_EINVAL, "status must be one of the ten delivery statuses");
+        return;
+    }
+    dlv_op op;
+    dlv_error err = {0};
+    if (dlv__op_for_status(o->view, to, &op, &err) != DLV_OK) {
+        reply_error(r, err.code ? err.code : DLV_EINVALIDTRANSITION, err.message);
+        return;
+    }
+    do_op(r, op);
+}
+
+static void do_pay(req_ctx *r)
+{
+    if (!need_login(r))
+        return;
+    rt_order *o = find_order(r);
+    if (!o)
+        return;
+    dlv__jpath path;
+    dlv__jpath_init(&path, NULL);
+    const cJSON *list = NULL;
+    size_t count = 0;
+    dlv_error err = {0};
+    int rc = dlv__jget_array(r->json, "payments", DLV__J_REQUIRED, DLV_ORDER_MAX_PAYMENTS, &path,
+                             &list, &count, &err);
+    dlv_payment *payments = rc == DLV_OK ? dlv__calloc(count ? count : 1, sizeof *payments)
+                                         : NULL;
+    if (rc == DLV_OK && !payments)
+        rc = dlv__error_set(&err, DLV_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == DLV_OK && i < count; i++) {
+        const cJSON *p = cJSON_GetArrayItem(list, (int)i);
+        size_t at = dlv__jpath_key(&path, "payments");
+        dlv__jpath_index(&path, i);
+        int kind = 0;
+        rc = dlv__jget_string(p, "paymentTypeId", DLV__J_REQUIRED | DLV__J_UUID, &path,
+                              &payments[i].payment_type_id, &err);
+        if (rc == DLV_OK)
+            rc = dlv__jget_enum(p, "kind", DLV__J_REQUIRED, dlv__payment_kind_names, 3, &path,
+                                &kind, &err);
+        if (rc == DLV_OK)
+            rc = dlv__jget_decimal(p, "sum", DLV__J_REQUIRED, DLV_MONEY_SCALE, 1, DLV_MONEY_MAX,
+                                   &path, &payments[i].sum, NULL, &err);
+        payments[i].kind = (dlv_payment_kind)kind;
+        dlv__jpath_restore(&path, at);
+    }
+    if (rc == DLV_OK && count == 0)
+        rc = dlv__error_set(&err, DLV_EINVAL, "payments must not be empty");
+    if (rc != DLV_OK) {
+        reply_error(r, rc == DLV_EJSON ? DLV_EINVAL : rc, err.message);
+    } else {
+        dlv_op_request req = dlv__op_request(DLV_OP_TAKE_PAYMENT, r->ctx->rights);
+        req.payments = payments;
+        req.payment_count = count;
+        dlv__rt_stage_op(r->ctx, o, &req, r->cmd, "local", r->req->cb, r->req->arg);
+    }
+    for (size_t i = 0; payments && i < count; i++)
+        dlv__free(payments[i].payment_type_id);
+    dlv__free(payments);
+}
+
+static void do_login(req_ctx *r)
+{
+    dlv_ctx *ctx = r->ctx;
+    const char *user = str(r->json, "userId");
+    const char *name = str(r->json, "name");
+    const cJSON *rights = cJSON_GetObjectItemCaseSensitive(r->json, "rights");
+    if (!cJSON_IsArray(rights)) {
+        reply_error(r, DLV_EINVAL, "rights must be an array of right names");
+        return;
+    }
+    dlv_rights set = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, rights)
+    {
+        if (!cJSON_IsString(it)) {
+            reply_error(r, DLV_EINVAL, "rights must be an array of right names");
+            return;
+        }
+        set |= dlv_right_from_name(it->valuestring);
+    }
+    snprintf(ctx->actor_id, sizeof ctx->actor_id, "%s",
+             user && dlv__uuid_valid(user) ? user : "");
+    snprintf(ctx->actor_name, sizeof ctx->actor_name, "%s", name ? name : "");
+    ctx->rights = set;
+    ctx->logged_in = true;
+    reply_now(r, dlv__reply_ok(r->cmd, NULL));
+    if (dlv__open_list_on_login(
+            dlv_front_config_flag(ctx->front, DLV_FRONT_SHOW_DELIVERY_LIST_ON_LOGIN) != 0)) {
+        cJSON *list = dlv__rt_order_list(ctx);
+        cJSON *ev = cJSON_CreateObject();
+        if (list && ev && dlv__jput_string(ev, "event", "showDeliveryList") &&
+            dlv__jattach(ev, "orders", list)) {
+            list = NULL;
+            dlv__rt_staged_event(ctx->staged_tail, dlv__json_print(ev));
+        }
+        cJSON_Delete(list);
+        cJSON_Delete(ev);
+    }
+}
+
+cJSON *dlv__rt_order_list(dlv_ctx *ctx)
+{
+    size_t n;
+    rt_order **all = dlv__table_list(&ctx->orders, &n);
+    const dlv_order **views = dlv__malloc((n ? n : 1) * sizeof *views);
+    cJSON *arr = cJSON_CreateArray();
+    if (!all || !views || !arr) {
+        dlv__free(all);
+        dlv__free(views);
+        cJSON_Delete(arr);
+        return NULL;
+    }
+    size_t live = 0;
+    for (size_t i = 0; i < n; i++)
+        if (all[i]->view && !dlv_status_is_final(all[i]->view->status))
+            views[live++] = all[i]->view;
+    if (ctx->settings)
+        dlv__orders_sort(views, live, ctx->settings, dlv__rt_now(ctx));
+    for (size_t i = 0; i < live; i++)
+        dlv__jattach(arr, NULL, dlv__ev_order_summary(ctx, views[i]));
+    dlv__free(all);
+    dlv__free(views);
+    return arr;
+}
+
+static void do_list(req_ctx *r)
+{
+    cJSON *extra = cJSON_CreateObject();
+    cJSON *list = dlv__rt_order_list(r->ctx);
+    if (!extra || !list || !dlv__jattach(extra, "orders", list)) {
+        cJSON_Delete(extra);
+        reply_error(r, DLV_ENOMEM, "out of memory");
+        return;
+    }
+    reply_now(r, dlv__reply_ok(r->cmd, extra));
+}
+
+static void do_health(req_ctx *r)
+{
+    char *h = dlv_ctx_health(r->ctx);
+    cJSON *extra = cJSON_CreateObject();
+    cJSON *hj = h ? cJSON_Parse(h) : NULL;
+    dlv__free(h);
+    if (!extra || !hj || !dlv__jattach(extra, "health", hj)) {
+        cJSON_Delete(extra);
+        reply_error(r, DLV_ENOMEM, "out of memory");
+        return;
+    }
+    reply_now(r, dlv__reply_ok(r->cmd, extra));
+}
+
+void dlv__rt_handle_request(dlv_ctx *ctx, host_req *hr)
+{
+    req_ctx r = {ctx, hr, NULL, ""};
+    cJSON *json = NULL;
+    dlv_error err = {0};
+    /* Exact numbers: money in a request is read from its text, never through a double. */
+    int rc = dlv__json_parse(hr->json, strlen(hr->json), DLV_ORDER_JSON_MAX, &json, &err);
+    r.json = json;
+    const char *cmd = str(json, "cmd");
+    r.cmd = cmd ? cmd : "";
+    if (rc != DLV_OK) {
+        char msg[DLV_ERROR_MESSAGE_MAX + 32];
+        snprintf(msg, sizeof msg, "unparsable request: %s", err.message);
+        reply_error(&r, DLV_EINVAL, msg);
+    } else if (!cJSON_IsObject(json) || !cmd) {
+        reply_error(&r, DLV_EINVAL, "expected a JSON object with \"cmd\"");
+    } else if (strcmp(cmd, "login") == 0) {
+        do_login(&r);
+    } else if (strcmp(cmd, "logout") == 0) {
+        ctx->logged_in = false;
+        ctx->rights = 0;
+        reply_now(&r, dlv__reply_ok(cmd, NULL));
+    } else if (strcmp(cmd, "confirm") == 0) {
+        do_op(&r, DLV_OP_CONFIRM);
+    } else if (strcmp(cmd, "setStatus") == 0) {
+        do_set_status(&r);
+    } else if (strcmp(cmd, "cancel") == 0) {
+        do_op(&r, DLV_OP_CANCEL);
+    } else if (strcmp(cmd, "assignCourier") == 0) {
+        do_op(&r, DLV_OP_ASSIGN_COURIER);
+    } else if (strcmp(cmd, "pay") == 0) {
+        do_pay(&r);
+    } else if (strcmp(cmd, "printInvoice") == 0) {
+        do_op(&r, DLV_OP_PRINT_INVOICE);
+    } else if (strcmp(cmd, "createOrder") == 0) {
+        if (need_login(&r))
+            dlv__rt_create_order(ctx, cJSON_GetObjectItemCaseSensitive(json, "order"), cmd, hr->cb,
+                                 hr->arg);
+    } else if (strcmp(cmd, "list") == 0) {
+        do_list(&r);
+    } else if (strcmp(cmd, "health") == 0) {
+        do_health(&r);
+    } else {
+        char msg[128];
+        snprintf(msg, sizeof msg, "unknown command \"%.40s\"", cmd);
+        reply_error(&r, DLV_EINVAL, msg);
+    }
+    cJSON_Delete(json);
+}

@@ -1,0 +1,214 @@
+/* The terminal runtime: one dlv_ctx on one libuv loop. Internal to lib/runtime. */
+#ifndef DLV_RUNTIME_RT_H
+#define DLV_RUNTIME_RT_H
+
+#include <uv.h>
+
+#include "common/log.h"
+#include "delivery/delivery.h"
+#include "net/http.h"
+#include "net/protocol.h"
+#include "order/decide.h"
+#include "order/machine.h"
+#include "order/model.h"
+#include "order/notify.h"
+#include "runtime/persist.h"
+
+/* One order as the terminal holds it. */
+typedef struct rt_order {
+    char id[40];
+    dlv_order *view;   /* what the host sees: the server's copy with local changes on top */
+    dlv_order *server; /* the newest server copy that arrived while local commands were pending */
+    int pending;       /* local commands not yet acknowledged by the call-center */
+    bool overdue_told; /* overdueCooking already reported */
+    struct rt_order *next;
+} rt_order;
+
+typedef struct rt_table {
+    rt_order **buckets;
+    size_t bucket_count;
+    size_t count;
+} rt_table;
+
+typedef struct host_req {
+    char *json;
+    dlv_reply_cb cb;
+    void *arg;
+    struct host_req *next;
+} host_req;
+
+/* A command made in this loop turn, waiting for the group commit. */
+typedef struct rt_cmd {
+    char id[37];
+    char order_id[40];
+    char *body; /* the command's JSON object */
+    struct rt_cmd *next;
+} rt_cmd;
+
+/* An event to emit after the commit that makes it true. */
+typedef struct rt_event {
+    char *json;
+    struct rt_event *next;
+} rt_event;
+
+/* A request's result, held until the batch is committed: its reply, the new views it made and
+ * the events they cause. */
+typedef struct rt_staged {
+    dlv_reply_cb cb;
+    void *arg;
+    char *reply;            /* ok reply; replaced by an error reply when the commit fails */
+    char cmd_name[32];
+    rt_order *order;        /* the order it changes, or NULL */
+    dlv_order *new_view;    /* owned until the commit swaps it in */
+    dlv_status from;        /* status before */
+    const char *origin;     /* local | timer | auto */
+    int commands;           /* commands it added to the batch */
+    dlv_trigger trigger;    /* what the change was, for decisions */
+    bool created;           /* a new terminal-created order */
+    bool print_invoice;     /* a by-hand invoice */
+    bool trigger_set;       /* a change with consequences */
+    bool applied;           /* committed (or nothing to commit) */
+    rt_event *events;
+    struct rt_staged *next;
+} rt_staged;
+
+enum rt_state { RT_CREATED, RT_RUNNING, RT_STOPPING, RT_STOPPED };
+
+typedef struct rt_health {
+    bool online;
+    bool registered;
+    char last_error[256];
+    dlv_time last_sync;
+    long retries;
+    double rtt_last_ms, rtt_max_ms;
+    long pending_commands;
+    dlv_time oldest_pending_at;
+    long held_print_jobs;
+} rt_health;
+
+struct dlv_ctx {
+    /* configuration */
+    dlv_config *config;
+    dlv_front_config *front;
+    char *data_dir;
+    char *config_dir;
+    char *terminal_name;
+    char *receipt_printer, *a4_printer;
+    dlv_event_cb on_event;
+    void *event_arg;
+    dlv__logger log;
+    int long_poll_seconds;
+    int utc_offset_minutes;
+    int64_t regular_first, regular_last;
+
+    /* loop and host queue */
+    uv_loop_t own_loop;
+    uv_loop_t *loop;
+    bool own_thread;
+    uv_thread_t thread;
+    uv_async_t wake;
+    uv_mutex_t lock; /* queue, state, health, last error */
+    host_req *queue_head, *queue_tail;
+    enum rt_state state;
+    int open_handles;
+    int flush_ms;
+    uint64_t stop_deadline;
+
+    /* state */
+    dlv__persist *persist;
+    dlv_settings *settings;
+    rt_table orders;
+    int64_t revision;
+    char actor_id[40];
+    char actor_name[128];
+    dlv_rights rights;
+    bool logged_in;
+
+    /* the batch of this loop turn */
+    rt_cmd *batch_head, *batch_tail;
+    size_t batch_count;
+    rt_staged *staged_head, *staged_tail;
+
+    /* sync */
+    dlv__http *http;
+    char *token;
+    bool registered;
+    dlv__http_call *reg_call, *poll_call, *send_call, *hb_call;
+    unsigned reg_attempt, poll_attempt, send_attempt;
+    uv_timer_t reg_timer, poll_timer, send_timer, hb_timer, due_timer;
+    dlv__persist_row *in_flight_rows; /* the commands of the request in flight */
+    size_t in_flight_count;
+    uint32_t rng;
+
+    rt_health health;
+    char last_error[DLV_ERROR_MESSAGE_MAX];
+    dlv_time (*clock)(void *arg); /* tests inject time; NULL: the wall clock */
+    void *clock_arg;
+};
+
+/* ---- ctx.c ---- */
+dlv_time dlv__rt_now(dlv_ctx *ctx);
+void dlv__rt_emit(dlv_ctx *ctx, char *json); /* takes ownership */
+void dlv__rt_set_error(dlv_ctx *ctx, const char *fmt, ...) DLV__PRINTF(2, 3);
+/* Commits the batch, then replies and emits in request order, then runs consequences. */
+void dlv__rt_commit(dlv_ctx *ctx);
+uint32_t dlv__rt_random(dlv_ctx *ctx);
+void dlv__rt_health_update(dlv_ctx *ctx);
+
+/* ---- orders.c ---- */
+int dlv__table_init(rt_table *t);
+rt_order *dlv__table_find(rt_table *t, const char *id);
+rt_order *dlv__table_add(rt_table *t, const char *id);
+void dlv__table_remove(rt_table *t, const char *id);
+void dlv__table_free(rt_table *t);
+/* Every order, for iteration; caller frees the array with dlv__free. */
+rt_order **dlv__table_list(rt_table *t, size_t *count);
+
+/* Stages a change made by an operation on `o`: checks it, makes the new view and the commands.
+ * Returns a staged entry (also on refusal, carrying the error reply). */
+rt_staged *dlv__rt_stage_op(dlv_ctx *ctx, rt_order *o, const dlv_op_request *req,
+                            const char *cmd_name, const char *origin, dlv_reply_cb cb, void *arg);
+/* Caches the views of these orders (and nothing else). */
+int dlv__rt_persist_views(dlv_ctx *ctx, rt_order **changed, size_t n);
+/* Merges an orders answer from the call-center. */
+void dlv__rt_apply_server_orders(dlv_ctx *ctx, dlv_orders_response *resp);
+/* Consequences of a change that is now committed: automatic steps, prints, notices. */
+void dlv__rt_consequences(dlv_ctx *ctx, rt_order *o, const dlv_event *event);
+/* Re-arms the one timer for lead times and automatic steps. */
+void dlv__rt_arm_due_timer(dlv_ctx *ctx);
+void dlv__rt_on_due(uv_timer_t *timer);
+void dlv__rt_load_cache(dlv_ctx *ctx);
+/* The command batch: appends a command (takes `body`). */
+int dlv__rt_batch_add(dlv_ctx *ctx, const char *order_id, cJSON *body, dlv_error *err);
+rt_staged *dlv__rt_staged_new(dlv_ctx *ctx, const char *cmd_name, dlv_reply_cb cb, void *arg);
+void dlv__rt_staged_event(rt_staged *s, char *json);
+void dlv__rt_staged_error(rt_staged *s, int code, const char *message);
+
+/* ---- events.c ---- */
+char *dlv__ev_order(dlv_ctx *ctx, const dlv_order *o);
+cJSON *dlv__ev_order_summary(dlv_ctx *ctx, const dlv_order *o);
+char *dlv__ev_status_changed(const char *order_id, dlv_status from, dlv_status to,
+                             const char *origin);
+char *dlv__ev_simple(const char *event, const char *key, const char *value);
+char *dlv__reply_ok(const char *cmd, cJSON *extra); /* takes extra's members */
+char *dlv__reply_error(const char *cmd, const char *code, const char *message);
+/* The reply's error code for a library error ("MissingRight", "InvalidTransition", ...). */
+const char *dlv__reply_code(int err);
+
+/* ---- requests.c ---- */
+void dlv__rt_handle_request(dlv_ctx *ctx, host_req *req);
+/* The live orders for the host, overdue first then by due time. */
+cJSON *dlv__rt_order_list(dlv_ctx *ctx);
+
+/* ---- create.c ---- */
+/* An order taken at the terminal (a customer phoned): validated, numbered, stored, sent. */
+void dlv__rt_create_order(dlv_ctx *ctx, const cJSON *order, const char *cmd, dlv_reply_cb cb,
+                          void *arg);
+
+/* ---- sync.c ---- */
+void dlv__sync_start(dlv_ctx *ctx);
+void dlv__sync_kick_sender(dlv_ctx *ctx);
+void dlv__sync_stop(dlv_ctx *ctx);
+bool dlv__sync_idle(const dlv_ctx *ctx);
+
+#endif
