@@ -48,6 +48,12 @@ typedef enum dlv_log_level {
  * thread that logs (normally the loop thread). Default: stderr. */
 typedef void (*dlv_log_cb)(void *arg, dlv_log_level level, const char *line);
 
+/* A customer message to deliver (SMS or push), in addition to the "notification" event.
+ * `channel` is "sms"; `to` the customer's phone; `text` rendered from the event's template.
+ * Runs on the loop thread; return 0 when accepted for delivery. */
+typedef int (*dlv_notify_cb)(void *arg, const char *order_id, const char *event,
+                             const char *channel, const char *to, const char *text);
+
 #define DLV_OPTIONS_VERSION 1
 
 typedef struct dlv_options {
@@ -73,6 +79,13 @@ typedef struct dlv_options {
     int long_poll_seconds;
     /* The restaurant's UTC offset in minutes, for times on documents and messages (+180 Moscow). */
     int utc_offset_minutes;
+    /* Customer messages: the notifier (NULL: only the "notification" event), and the
+     * restaurant's address for @Model.CafeAddress. Message templates are read from
+     * <config folder>/notifications/<Event>.txt (Unconfirmed, New, Cooking, Ready, Waiting,
+     * OnWay, Delivered, Cancelled, SumChanged); built-in Russian texts otherwise. */
+    dlv_notify_cb on_notify;
+    void *notify_arg;
+    const char *cafe_address;
 } dlv_options;
 
 /* Creates a terminal context: loads the configuration (generating terminalId when absent), opens

@@ -122,7 +122,9 @@ void dlv_ctx_destroy(dlv_ctx *ctx)
     dlv__free(ctx->terminal_name);
     dlv__free(ctx->receipt_printer);
     dlv__free(ctx->a4_printer);
+    dlv__free(ctx->cafe_address);
     dlv__free(ctx->token);
+    dlv__rt_notify_free(ctx);
     while (ctx->queue_head) {
         host_req *r = ctx->queue_head;
         ctx->queue_head = r->next;
@@ -161,6 +163,8 @@ int dlv_ctx_create(const dlv_options *opts, dlv_ctx **out, dlv_error *err)
     ctx->utc_offset_minutes = opts->utc_offset_minutes;
     ctx->regular_first = opts->regular_numbers_first;
     ctx->regular_last = opts->regular_numbers_last;
+    ctx->on_notify = opts->on_notify;
+    ctx->notify_arg = opts->notify_arg;
     dlv__random_bytes(&ctx->rng, sizeof ctx->rng);
 
     int rc = dlv_config_load(opts->config_path, 0, &ctx->config, err);
@@ -173,6 +177,7 @@ int dlv_ctx_create(const dlv_options *opts, dlv_ctx **out, dlv_error *err)
                                                              : "Delivery terminal");
         ctx->receipt_printer = opts->receipt_printer ? dlv__strdup(opts->receipt_printer) : NULL;
         ctx->a4_printer = opts->a4_printer ? dlv__strdup(opts->a4_printer) : NULL;
+        ctx->cafe_address = opts->cafe_address ? dlv__strdup(opts->cafe_address) : NULL;
         if (!ctx->config_dir || !ctx->data_dir || !ctx->terminal_name ||
             (opts->receipt_printer && !ctx->receipt_printer) ||
             (opts->a4_printer && !ctx->a4_printer))
@@ -182,6 +187,8 @@ int dlv_ctx_create(const dlv_options *opts, dlv_ctx **out, dlv_error *err)
         rc = dlv__table_init(&ctx->orders) == DLV_OK
                  ? DLV_OK
                  : dlv__error_set(err, DLV_ENOMEM, "out of memory");
+    if (rc == DLV_OK)
+        rc = dlv__rt_notify_load(ctx, err);
     if (rc == DLV_OK)
         rc = dlv__persist_open(ctx->data_dir, &ctx->persist, err);
     if (rc != DLV_OK) {
@@ -360,7 +367,8 @@ void dlv__rt_commit(dlv_ctx *ctx)
         for (rt_staged *s = list; s; s = s->next) {
             if (s->applied && s->order && s->order->view && s->trigger_set) {
                 dlv_event ev = {s->trigger, s->from};
-                dlv__rt_consequences(ctx, s->order, &ev);
+                dlv_notify_before before = {s->created, s->from, s->sum_before};
+                dlv__rt_consequences(ctx, s->order, &ev, &before);
             }
         }
         while (list) {

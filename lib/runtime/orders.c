@@ -317,6 +317,7 @@ rt_staged *dlv__rt_stage_op(dlv_ctx *ctx, rt_order *o, const dlv_op_request *req
     s->order = o;
     s->new_view = next;
     s->from = base->status;
+    s->sum_before = base->result_sum;
     s->commands = commands;
     s->trigger = trigger_of(req->op);
     s->trigger_set = true;
@@ -432,8 +433,11 @@ void dlv__rt_apply_server_orders(dlv_ctx *ctx, dlv_orders_response *resp)
         if (!c->is_new && c->from != v->status)
             dlv__rt_emit(ctx, dlv__ev_status_changed(v->id, c->from, v->status, "server"));
         dlv_event ev = {c->is_new ? DLV_TRIGGER_ARRIVED : DLV_TRIGGER_STATUS_CHANGED, c->from};
+        dlv_notify_before before = {c->is_new, c->from, c->sum_before};
         if (c->is_new || c->from != v->status)
-            dlv__rt_consequences(ctx, c->o, &ev);
+            dlv__rt_consequences(ctx, c->o, &ev, &before);
+        else if (c->sum_before != v->result_sum)
+            dlv__rt_notify(ctx, c->o, &before);
     }
     dlv__free(changes);
     dlv__free(changed);
@@ -479,7 +483,8 @@ void dlv__rt_load_cache(dlv_ctx *ctx)
 
 /* ---- consequences ---- */
 
-void dlv__rt_consequences(dlv_ctx *ctx, rt_order *o, const dlv_event *event)
+void dlv__rt_consequences(dlv_ctx *ctx, rt_order *o, const dlv_event *event,
+                          const dlv_notify_before *before)
 {
     if (!ctx->settings || !o->view)
         return;
@@ -492,6 +497,8 @@ void dlv__rt_consequences(dlv_ctx *ctx, rt_order *o, const dlv_event *event)
         o->overdue_told = true;
         dlv__rt_emit(ctx, dlv__ev_simple("overdueCooking", "orderId", o->id));
     }
+    if (before)
+        dlv__rt_notify(ctx, o, before);
     if (d.has_op) {
         dlv_op_request req = dlv__op_request(d.op, 0);
         const char *origin = d.op == DLV_OP_AUTO_START_COOKING ? "auto" : "timer";
@@ -534,7 +541,7 @@ void dlv__rt_on_due(uv_timer_t *timer)
     dlv_event tick = {DLV_TRIGGER_TICK, 0};
     for (size_t i = 0; list && i < n; i++)
         if (!dlv_status_is_final(list[i]->view->status))
-            dlv__rt_consequences(ctx, list[i], &tick);
+            dlv__rt_consequences(ctx, list[i], &tick, NULL);
     dlv__free(list);
     dlv__rt_commit(ctx);
     dlv__rt_arm_due_timer(ctx);

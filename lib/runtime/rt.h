@@ -61,6 +61,7 @@ typedef struct rt_staged {
     rt_order *order;        /* the order it changes, or NULL */
     dlv_order *new_view;    /* owned until the commit swaps it in */
     dlv_status from;        /* status before */
+    dlv_money sum_before;   /* sum to pay before */
     const char *origin;     /* local | timer | auto */
     int commands;           /* commands it added to the batch */
     dlv_trigger trigger;    /* what the change was, for decisions */
@@ -142,6 +143,10 @@ struct dlv_ctx {
 
     rt_health health;
     char last_error[DLV_ERROR_MESSAGE_MAX];
+    struct dlv_template *templates[DLV_NOTIFY_COUNT]; /* NULL: no message for that event */
+    dlv_notify_cb on_notify;
+    void *notify_arg;
+    char *cafe_address;
     dlv_time (*clock)(void *arg); /* tests inject time; NULL: the wall clock */
     void *clock_arg;
 };
@@ -173,7 +178,10 @@ int dlv__rt_persist_views(dlv_ctx *ctx, rt_order **changed, size_t n);
 /* Merges an orders answer from the call-center. */
 void dlv__rt_apply_server_orders(dlv_ctx *ctx, dlv_orders_response *resp);
 /* Consequences of a change that is now committed: automatic steps, prints, notices. */
-void dlv__rt_consequences(dlv_ctx *ctx, rt_order *o, const dlv_event *event);
+/* `before` (NULL: nothing changed, a timer tick) is what the order looked like before, for the
+ * customer notifications. */
+void dlv__rt_consequences(dlv_ctx *ctx, rt_order *o, const dlv_event *event,
+                          const dlv_notify_before *before);
 /* Re-arms the one timer for lead times and automatic steps. */
 void dlv__rt_arm_due_timer(dlv_ctx *ctx);
 void dlv__rt_on_due(uv_timer_t *timer);
@@ -204,6 +212,13 @@ cJSON *dlv__rt_order_list(dlv_ctx *ctx);
 /* An order taken at the terminal (a customer phoned): validated, numbered, stored, sent. */
 void dlv__rt_create_order(dlv_ctx *ctx, const cJSON *order, const char *cmd, dlv_reply_cb cb,
                           void *arg);
+
+/* ---- notify.c ---- */
+/* Loads the message templates (built-in, or <config folder>/notifications/<Event>.txt). */
+int dlv__rt_notify_load(dlv_ctx *ctx, dlv_error *err);
+void dlv__rt_notify_free(dlv_ctx *ctx);
+/* Sends the customer messages a change calls for, each at most once (the ledger). */
+void dlv__rt_notify(dlv_ctx *ctx, rt_order *o, const dlv_notify_before *before);
 
 /* ---- sync.c ---- */
 void dlv__sync_start(dlv_ctx *ctx);

@@ -321,7 +321,8 @@ static void settle(dlv_ctx *ctx, const dlv_command_result *r, const char *order_
     if (o->view->status != before) {
         dlv__rt_emit(ctx, dlv__ev_status_changed(o->id, before, o->view->status, "server"));
         dlv_event ev = {DLV_TRIGGER_STATUS_CHANGED, before};
-        dlv__rt_consequences(ctx, o, &ev);
+        dlv_notify_before nb = {false, before, o->view->result_sum};
+        dlv__rt_consequences(ctx, o, &ev, &nb);
     }
     dlv__rt_persist_views(ctx, &o, 1);
 }

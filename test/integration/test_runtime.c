@@ -143,6 +143,13 @@ static void registers_and_receives_orders(void)
     CU_ASSERT_PTR_NOT_NULL(hostsim_wait(h, 3000, "statusChanged", id, "\"origin\":\"local\"",
                                         NULL));
     wait_server_status(id, "WaitCooking", 5000);
+    /* The customer heard of the order once when it arrived and once when it was confirmed. */
+    const char *note = hostsim_wait(h, 3000, "\"event\":\"notification\"", "\"kind\":\"New\"",
+                                    id, NULL);
+    CU_ASSERT_PTR_NOT_NULL(note);
+    DLV_ASSERT_CONTAINS(note, "подтверждён");
+    DLV_ASSERT_CONTAINS(note, "\"channel\":\"sms\"");
+    CU_ASSERT_EQUAL(hostsim_count(h, "\"kind\":\"Unconfirmed\""), 1);
     r = hostsim_request(h, cmd_for("confirm", id, NULL));
     DLV_ASSERT_CONTAINS(r, "\"error\":\"InvalidTransition\"");
     r = hostsim_request(h, cmd_for("confirm", "00000000-0000-4000-8000-000000000999", NULL));

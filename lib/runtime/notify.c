@@ -1,0 +1,127 @@
+/* Customer notifications: the rules core decides which event a change calls for, the ledger keeps
+ * each at most once, the template renders the text, and the host (event) and the notifier get it. */
+#include "runtime/rt.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/xml.h"
+#include "order/json.h"
+#include "store/store.h"
+
+/* Used when the config folder has no notifications/<Event>.txt. */
+static const char *const builtin[DLV_NOTIFY_COUNT] = {
+    [DLV_NOTIFY_UNCONFIRMED] = "Заказ №@Model.Number принят, ожидает подтверждения.",
+    [DLV_NOTIFY_NEW] = "Заказ №@Model.Number подтверждён. Доставим к @Model.ExpectedDeliverTime.",
+    [DLV_NOTIFY_COOKING] = "Заказ №@Model.Number готовится.",
+    [DLV_NOTIFY_READY] = "Заказ №@Model.Number приготовлен.",
+    [DLV_NOTIFY_WAITING] = "Заказ №@Model.Number собран и ждёт курьера.",
+    [DLV_NOTIFY_ON_WAY] = "Заказ №@Model.Number в пути. Курьер @Model.Courier.Name, "
+                          "тел. @Model.Courier.CellPhone. К оплате @Model.Order.ResultSum руб.",
+    [DLV_NOTIFY_DELIVERED] = "Заказ №@Model.Number доставлен. Спасибо!",
+    [DLV_NOTIFY_CANCELLED] = "Заказ №@Model.Number отменён.",
+    [DLV_NOTIFY_SUM_CHANGED] = "Сумма заказа №@Model.Number изменилась: @Model.Order.ResultSum руб.",
+};
+
+int dlv__rt_notify_load(dlv_ctx *ctx, dlv_error *err)
+{
+    for (int e = 0; e < DLV_NOTIFY_COUNT; e++) {
+        char *path = dlv__asprintf("%s/notifications/%s.txt", ctx->config_dir,
+                                   dlv__notify_event_name((dlv_notify_event)e));
+        char *text = NULL;
+        size_t len = 0;
+        dlv_error ferr = {0};
+        int rc = path ? dlv__read_file(path, 64 * 1024, &text, &len, &ferr) : DLV_ENOMEM;
+        if (rc == DLV_ENOTFOUND) {
+            text = dlv__strdup(builtin[e]);
+            len = text ? strlen(text) : 0;
+            rc = text ? DLV_OK : DLV_ENOMEM;
+        } else if (rc != DLV_OK) {
+            dlv__error_set(err, rc, "%s", ferr.message);
+        }
+        dlv_error terr = {0};
+        if (rc == DLV_OK) {
+            rc = dlv__template_compile(text, len, &ctx->templates[e], &terr);
+            if (rc != DLV_OK)
+                dlv__error_set(err, rc, "%s: %s", path, terr.message);
+        }
+        dlv__free(text);
+        dlv__free(path);
+        if (rc != DLV_OK) {
+            if (rc == DLV_ENOMEM)
+                dlv__error_set(err, rc, "out of memory loading message templates");
+            dlv__rt_notify_free(ctx);
+            return rc;
+        }
+    }
+    return DLV_OK;
+}
+
+void dlv__rt_notify_free(dlv_ctx *ctx)
+{
+    for (int e = 0; e < DLV_NOTIFY_COUNT; e++) {
+        dlv__template_free(ctx->templates[e]);
+        ctx->templates[e] = NULL;
+    }
+}
+
+/* What the ledger already holds for the order, as the rules core's mask. */
+static dlv_notify_mask sent_mask(dlv_ctx *ctx, const char *order_id)
+{
+    char **events = NULL;
+    size_t n = 0;
+    dlv_notify_mask mask = 0;
+    if (dlv__store_notify_sent(dlv__persist_store(ctx->persist), order_id, &events, &n, NULL) ==
+        DLV_OK) {
+        for (size_t i = 0; i < n; i++)
+            for (int e = 0; e < DLV_NOTIFY_COUNT; e++)
+                if (strcmp(events[i], dlv__notify_event_name((dlv_notify_event)e)) == 0)
+                    mask |= DLV_NOTIFY_BIT(e);
+    }
+    dlv__store_strings_free(events, n);
+    return mask;
+}
+
+void dlv__rt_notify(dlv_ctx *ctx, rt_order *o, const dlv_notify_before *before)
+{
+    const dlv_order *v = o->view;
+    if (!v || !v->phone)
+        return; /* an anonymous order has nobody to tell */
+    dlv_notify_mask events = dlv__notify_decide(v, before, sent_mask(ctx, o->id));
+    for (int e = 0; e < DLV_NOTIFY_COUNT; e++) {
+        if (!(events & DLV_NOTIFY_BIT(e)) || !ctx->templates[e])
+            continue;
+        const char *name = dlv__notify_event_name((dlv_notify_event)e);
+        char key[64];
+        /* SumChanged may repeat, once per sum; every other event once per order. */
+        if (e == DLV_NOTIFY_SUM_CHANGED)
+            snprintf(key, sizeof key, "%s:%lld", name, (long long)v->result_sum);
+        else
+            snprintf(key, sizeof key, "%s", name);
+        bool newly = false;
+        dlv_error err = {0};
+        if (dlv__persist_notify_mark(ctx->persist, o->id, key, &newly, &err) != DLV_OK) {
+            DLV_LOGE(&ctx->log, "notification %s for order %lld not recorded: %s", name,
+                     (long long)v->number, err.message);
+            continue;
+        }
+        if (!newly)
+            continue;
+        dlv_render_options ro = {.utc_offset_minutes = ctx->utc_offset_minutes,
+                                 .cafe_address = ctx->cafe_address};
+        char *text = NULL;
+        if (dlv__template_render(ctx->templates[e], v, &ro, &text, &err) != DLV_OK)
+            continue;
+        cJSON *j = cJSON_CreateObject();
+        if (j && dlv__jput_string(j, "event", "notification") &&
+            dlv__jput_string(j, "orderId", o->id) && dlv__jput_string(j, "kind", name) &&
+            dlv__jput_string(j, "channel", "sms") && dlv__jput_string(j, "to", v->phone) &&
+            dlv__jput_string(j, "text", text))
+            dlv__rt_emit(ctx, dlv__json_print(j));
+        cJSON_Delete(j);
+        if (ctx->on_notify && ctx->on_notify(ctx->notify_arg, o->id, name, "sms", v->phone, text) != 0)
+            DLV_LOGW(&ctx->log, "notifier refused the %s message for order %lld", name,
+                     (long long)v->number);
+        dlv__free(text);
+    }
+}
