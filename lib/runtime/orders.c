@@ -402,6 +402,10 @@ void dlv__rt_apply_server_orders(dlv_ctx *ctx, dlv_orders_response *resp)
         if (!o && !(o = dlv__table_add(&ctx->orders, incoming->id)))
             continue;
         resp->orders[i] = NULL;
+        if (!is_new && o->view && incoming->revision < o->view->revision) {
+            dlv__order_free(incoming); /* older than what the terminal already has */
+            continue;
+        }
         if (o->pending > 0) {
             /* Local commands are in flight: the view keeps them; the server copy waits. */
             dlv__order_free(o->server);

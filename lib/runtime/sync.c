@@ -290,12 +290,31 @@ static void settle(dlv_ctx *ctx, const dlv_command_result *r, const char *order_
     if (o && o->pending > 0)
         o->pending--;
     if (r->outcome != DLV_OUTCOME_REJECTED) {
-        if (o && o->pending == 0 && o->server && o->server->revision >= r->revision &&
-            o->server->revision > o->view->revision) {
-            dlv__order_free(o->view);
-            o->view = o->server;
+        if (!o || !o->view)
+            return;
+        /* The view now reflects at least this revision: an older answer still on its way (a
+         * poll that left the server before the command was applied) must not roll it back. */
+        if (r->revision > o->view->revision)
+            o->view->revision = r->revision;
+        if (o->pending == 0 && o->server) {
+            dlv_order *server = o->server;
             o->server = NULL;
+            if (server->revision >= o->view->revision) {
+                dlv_status before = o->view->status;
+                dlv__order_free(o->view);
+                o->view = server;
+                if (server->status != before) {
+                    dlv__rt_emit(ctx, dlv__ev_status_changed(o->id, before, server->status,
+                                                             "server"));
+                    dlv_event ev = {DLV_TRIGGER_STATUS_CHANGED, before};
+                    dlv_notify_before nb = {false, before, server->result_sum};
+                    dlv__rt_consequences(ctx, o, &ev, &nb);
+                }
+            } else {
+                dlv__order_free(server);
+            }
         }
+        dlv__rt_persist_views(ctx, &o, 1);
         return;
     }
     cJSON *j = cJSON_CreateObject();
