@@ -124,8 +124,11 @@ int dlv__persist_pending_for_order(dlv__persist *p, const char *order_id, long *
     dlv__store_cmd_row *rows = NULL;
     size_t n = 0;
     int rc = dlv__store_outbox_for_order(p->st, order_id, &rows, &n, err);
+    long changes = 0;
+    for (size_t i = 0; rc == DLV_OK && i < n; i++)
+        changes += !rows[i].type || strcmp(rows[i].type, "DocumentPrinted") != 0;
     dlv__store_cmd_rows_free(rows, n);
-    *count = rc == DLV_OK ? (long)n : 0;
+    *count = changes;
     return rc;
 }
 

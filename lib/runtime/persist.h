@@ -48,7 +48,7 @@ int dlv__persist_command_attempts(dlv__persist *p, const dlv__persist_row *rows,
                                   dlv_error *err);
 /* Pending commands and the creation time (UTC seconds) of the oldest, 0 when none. */
 int dlv__persist_pending(dlv__persist *p, long *count, int64_t *oldest, dlv_error *err);
-/* Pending commands of one order. */
+/* Pending commands that change one order (reports such as DocumentPrinted do not count). */
 int dlv__persist_pending_for_order(dlv__persist *p, const char *order_id, long *count,
                                    dlv_error *err);
 
