@@ -120,6 +120,34 @@ DLV_EXTERN char *dlv_ctx_health(dlv_ctx *ctx);
 /* The last error text of a failed call on this context. Any thread; valid until the next call. */
 DLV_EXTERN const char *dlv_last_error(const dlv_ctx *ctx);
 
+/* ---- diagnostics: "why don't deliveries arrive?" ---- */
+
+#define DLV_DOCTOR_OPTIONS_VERSION 1
+
+typedef struct dlv_doctor_options {
+    int version;                   /* DLV_DOCTOR_OPTIONS_VERSION */
+    const char *config_path;       /* NULL: the default location */
+    const char *front_config_path; /* optional */
+    const char *data_dir;          /* NULL: the config file's folder */
+    const char *receipt_printer;   /* printer URIs to check, optional */
+    const char *a4_printer;
+    long timeout_ms;               /* per network check; 0: the config's timeout */
+} dlv_doctor_options;
+
+/* Walks the checks of the seed's troubleshooting list, in order: the config file parses and is
+ * complete; serverUrl resolves, connects and speaks the delivery protocol (not, say, the point's
+ * local server); TLS is trusted; the terminal is registered as a delivery terminal; the clock
+ * agrees with the server's; the long poll returns; the outbox (pending commands, the oldest one's
+ * age) and held print jobs; the printers answer and have paper. Never changes the config file.
+ * *report is JSON {"ok":bool,"checks":[{"name","result":"pass|warn|fail|skip","detail","advice"}]}
+ * (free with dlv_free). Returns the number of failed checks (0: all passed), or a negative error
+ * when the report could not be made. Blocks the calling thread (network checks are bounded). */
+DLV_EXTERN int dlv_doctor_run(const dlv_doctor_options *opts, char **report, dlv_error *err);
+
+/* The report as lines for a person ("PASS  config  …" / "FAIL  registered  … → advice").
+ * Free with dlv_free(); NULL when `report` is not a doctor report. */
+DLV_EXTERN char *dlv_doctor_format(const char *report);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "order/json.h"
+#include "print/print.h"
 #include "runtime/printing.h"
 
 dlv_time dlv__rt_now(dlv_ctx *ctx)
@@ -123,6 +124,8 @@ void dlv_ctx_destroy(dlv_ctx *ctx)
     dlv__free(ctx->receipt_printer);
     dlv__free(ctx->a4_printer);
     dlv__free(ctx->cafe_address);
+    dlv__free(ctx->templates_dir);
+    dlv__free(ctx->front_config_path);
     dlv__free(ctx->token);
     dlv__rt_notify_free(ctx);
     while (ctx->queue_head) {
@@ -178,6 +181,8 @@ int dlv_ctx_create(const dlv_options *opts, dlv_ctx **out, dlv_error *err)
         ctx->receipt_printer = opts->receipt_printer ? dlv__strdup(opts->receipt_printer) : NULL;
         ctx->a4_printer = opts->a4_printer ? dlv__strdup(opts->a4_printer) : NULL;
         ctx->cafe_address = opts->cafe_address ? dlv__strdup(opts->cafe_address) : NULL;
+        ctx->front_config_path =
+            opts->front_config_path ? dlv__strdup(opts->front_config_path) : NULL;
         if (!ctx->config_dir || !ctx->data_dir || !ctx->terminal_name ||
             (opts->receipt_printer && !ctx->receipt_printer) ||
             (opts->a4_printer && !ctx->a4_printer))
@@ -187,6 +192,11 @@ int dlv_ctx_create(const dlv_options *opts, dlv_ctx **out, dlv_error *err)
         rc = dlv__table_init(&ctx->orders) == DLV_OK
                  ? DLV_OK
                  : dlv__error_set(err, DLV_ENOMEM, "out of memory");
+    if (rc == DLV_OK && !(ctx->templates_dir = dlv__asprintf("%s/templates", ctx->config_dir)))
+        rc = dlv__error_set(err, DLV_ENOMEM, "out of memory");
+    /* A bad document template is refused now, with its file and line, not at the first print. */
+    if (rc == DLV_OK)
+        rc = dlv__print_templates_check(ctx->templates_dir, err);
     if (rc == DLV_OK)
         rc = dlv__rt_notify_load(ctx, err);
     if (rc == DLV_OK)

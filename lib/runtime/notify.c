@@ -16,8 +16,8 @@ static const char *const builtin[DLV_NOTIFY_COUNT] = {
     [DLV_NOTIFY_COOKING] = "Заказ №@Model.Number готовится.",
     [DLV_NOTIFY_READY] = "Заказ №@Model.Number приготовлен.",
     [DLV_NOTIFY_WAITING] = "Заказ №@Model.Number собран и ждёт курьера.",
-    [DLV_NOTIFY_ON_WAY] = "Заказ №@Model.Number в пути. Курьер @Model.Courier.Name, "
-                          "тел. @Model.Courier.CellPhone. К оплате @Model.Order.ResultSum руб.",
+    [DLV_NOTIFY_ON_WAY] = ("Заказ №@Model.Number в пути. Курьер @Model.Courier.Name, "
+                           "тел. @Model.Courier.CellPhone. К оплате @Model.Order.ResultSum руб."),
     [DLV_NOTIFY_DELIVERED] = "Заказ №@Model.Number доставлен. Спасибо!",
     [DLV_NOTIFY_CANCELLED] = "Заказ №@Model.Number отменён.",
     [DLV_NOTIFY_SUM_CHANGED] = "Сумма заказа №@Model.Number изменилась: @Model.Order.ResultSum руб.",

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "order/json.h"
+#include "print/print.h"
 #include "store/store.h"
 
 #define PRINT_RETRY_MS 5000
@@ -63,53 +64,279 @@ void dlv__rt_print(dlv_ctx *ctx, rt_order *o, const dlv_print_job *job)
     dlv__rt_print_pump(ctx);
 }
 
-static void print_failed(dlv_ctx *ctx, const dlv__print_job *job, const char *error, bool retry)
+static void print_event(dlv_ctx *ctx, const dlv__print_job *job, const char *event,
+                        const char *error, int retry /* -1: not said */)
 {
     cJSON *j = cJSON_CreateObject();
-    if (j && dlv__jput_string(j, "event", "printFailed") &&
-        dlv__jput_string(j, "orderId", job->order_id) &&
-        dlv__jput_string(j, "document", job->document) && dlv__jput_string(j, "error", error) &&
-        dlv__jput_bool(j, "willRetry", retry))
+    bool ok = j && dlv__jput_string(j, "event", event) &&
+              dlv__jput_string(j, "orderId", job->order_id) &&
+              dlv__jput_string(j, "document", job->document) &&
+              cJSON_AddNumberToObject(j, "copies", job->copies) &&
+              dlv__jput_string(j, "printer", job->printer ? job->printer : "receipt") &&
+              cJSON_AddNumberToObject(j, "jobId", (double)job->id);
+    if (ok && job->is_copy)
+        ok = dlv__jput_bool(j, "copy", true);
+    if (ok && error)
+        ok = dlv__jput_string(j, "error", error);
+    if (ok && retry >= 0)
+        ok = dlv__jput_bool(j, "willRetry", retry != 0);
+    if (ok)
         dlv__rt_emit(ctx, dlv__json_print(j));
     cJSON_Delete(j);
 }
 
-/* Sends every job that is due, one at a time per printer. */
+static dlv_printer *printer_for(dlv_ctx *ctx, const dlv__print_job *job, bool *a4)
+{
+    bool wants_a4 = job->printer && strcmp(job->printer, "a4") == 0;
+    *a4 = wants_a4 && ctx->a4;
+    /* Without an A4 printer the invoice goes to the receipt printer as a receipt. */
+    return *a4 ? ctx->a4 : ctx->receipt;
+}
+
+static void update_held(dlv_ctx *ctx)
+{
+    dlv__print_job *jobs = NULL;
+    size_t n = 0, offers = 0;
+    dlv__store *st = dlv__persist_store(ctx->persist);
+    dlv__store_print_due(st, &jobs, &n, NULL);
+    dlv__store_print_jobs_free(jobs, n);
+    dlv__print_job *unknown = NULL;
+    dlv__store_print_offers(st, &unknown, &offers, NULL);
+    dlv__store_print_jobs_free(unknown, offers);
+    uv_mutex_lock(&ctx->lock);
+    ctx->health.held_print_jobs = (long)(n + offers + ctx->print_failed_waiting);
+    uv_mutex_unlock(&ctx->lock);
+}
+
+/* The printer may have printed some of it: "connection closed after N of M bytes" with N > 0. */
+static bool maybe_printed(int status, const char *message)
+{
+    if (status == DLV_EPAPEROUT || status == DLV_ECOVEROPEN || status == DLV_EOFFLINE ||
+        status == DLV_ESTOPPED)
+        return false; /* refused before any byte went out */
+    const char *after = message ? strstr(message, "after ") : NULL;
+    if (status == DLV_EPRINTER && after && strncmp(after, "after 0 of", 10) == 0)
+        return false;
+    if (status == DLV_EPRINTER && message && strstr(message, "refused"))
+        return false;
+    return true;
+}
+
+static void on_print_retry(uv_timer_t *t)
+{
+    dlv_ctx *ctx = t->data;
+    ctx->print_failed_waiting = 0;
+    dlv__rt_print_pump(ctx);
+}
+
+static void schedule_retry(dlv_ctx *ctx)
+{
+    ctx->print_failed_waiting = 1;
+    if (ctx->print_timer_open && !uv_is_active((uv_handle_t *)&ctx->print_timer))
+        uv_timer_start(&ctx->print_timer, on_print_retry, PRINT_RETRY_MS, 0);
+}
+
+typedef struct print_done {
+    dlv_ctx *ctx;
+    int64_t job_id;
+} print_done;
+
+static void on_printed(void *arg, int status, unsigned printer_status, const char *message)
+{
+    print_done *pd = arg;
+    dlv_ctx *ctx = pd->ctx;
+    int64_t id = pd->job_id;
+    dlv__free(pd);
+    (void)printer_status;
+    ctx->print_busy = false;
+    dlv__store *st = dlv__persist_store(ctx->persist);
+    dlv__print_job job = {0};
+    if (dlv__store_print_get(st, id, &job, NULL) != DLV_OK)
+        return;
+    dlv_error err = {0};
+    if (status == DLV_OK) {
+        dlv__store_print_set_state(st, id, DLV__PRINT_SENT, NULL, 0, &err);
+        print_event(ctx, &job, "printed", NULL, -1);
+        /* Tell the call-center, as a durable command like any other change. */
+        char cid[37], at[21];
+        cJSON *c = cJSON_CreateObject();
+        if (c && dlv__uuid_v4(cid) == DLV_OK && dlv__time_format(dlv__rt_now(ctx), at) &&
+            dlv__jput_string(c, "id", cid) && dlv__jput_string(c, "type", "DocumentPrinted") &&
+            dlv__jput_string(c, "orderId", job.order_id) &&
+            dlv__jput_string(c, "document", job.document) &&
+            cJSON_AddNumberToObject(c, "copies", job.copies) && dlv__jput_string(c, "at", at) &&
+            dlv__rt_staged_new(ctx, NULL, NULL, NULL)) {
+            dlv__rt_batch_add(ctx, job.order_id, c, NULL);
+            c = NULL;
+        }
+        cJSON_Delete(c);
+        dlv__rt_commit(ctx);
+    } else if (status == DLV_ESTOPPED) {
+        /* Closed before it started: still pending in the ledger for the next start. */
+        dlv__store_print_set_state(st, id, DLV__PRINT_FAILED, message, 0, NULL);
+    } else if (maybe_printed(status, message)) {
+        /* Never resent by itself: the operator decides (reprint offer). */
+        dlv__store_print_set_state(st, id, DLV__PRINT_UNKNOWN, message, 0, &err);
+        print_event(ctx, &job, "printFailed", message, 0);
+        print_event(ctx, &job, "reprintOffered", message, -1);
+    } else {
+        dlv__store_print_set_state(st, id, DLV__PRINT_FAILED, message,
+                                   dlv__store_now(st) + PRINT_RETRY_MS, &err);
+        print_event(ctx, &job, "printFailed", message, 1);
+        schedule_retry(ctx);
+    }
+    DLV_LOGI(&ctx->log, "print job %lld (%s): %s", (long long)id, job.document,
+             status == DLV_OK ? "printed" : message);
+    dlv__store_print_job_clear(&job);
+    update_held(ctx);
+    if (ctx->state == RT_RUNNING)
+        dlv__rt_print_pump(ctx);
+}
+
+/* Sends the oldest due job; one job in flight at a time, so the ledger's order is the paper's. */
 void dlv__rt_print_pump(dlv_ctx *ctx)
 {
+    if (ctx->print_busy || ctx->state != RT_RUNNING)
+        return;
     dlv__store *st = dlv__persist_store(ctx->persist);
     dlv__print_job *jobs = NULL;
     size_t n = 0;
     if (dlv__store_print_due(st, &jobs, &n, NULL) != DLV_OK)
         return;
-    for (size_t i = 0; i < n; i++) {
-        const char *uri = strcmp(jobs[i].printer ? jobs[i].printer : "", "a4") == 0 &&
-                                  ctx->a4_printer
-                              ? ctx->a4_printer
-                              : ctx->receipt_printer;
-        if (!uri) {
+    for (size_t i = 0; i < n && !ctx->print_busy; i++) {
+        dlv__print_job *job = &jobs[i];
+        bool a4 = false;
+        dlv_printer *printer = printer_for(ctx, job, &a4);
+        rt_order *o = dlv__table_find(&ctx->orders, job->order_id);
+        dlv_error err = {0};
+        if (!printer) {
             /* Held, not lost: it prints once a printer is configured. */
-            dlv__store_print_set_state(st, jobs[i].id, DLV__PRINT_SENDING, NULL, 0, NULL);
-            dlv__store_print_set_state(st, jobs[i].id, DLV__PRINT_FAILED,
-                                       "no printer configured", dlv__store_now(st) + 3600000,
-                                       NULL);
-            print_failed(ctx, &jobs[i], "no printer configured for this document", true);
+            if (dlv__store_print_set_state(st, job->id, DLV__PRINT_SENDING, NULL, 0, NULL) ==
+                DLV_OK)
+                dlv__store_print_set_state(st, job->id, DLV__PRINT_FAILED,
+                                           "no printer configured",
+                                           dlv__store_now(st) + 3600 * 1000, NULL);
+            print_event(ctx, job, "printFailed", "no printer configured for this document", 1);
+            continue;
+        }
+        if (!o || !o->view) {
+            dlv__store_print_set_state(st, job->id, DLV__PRINT_DISMISSED,
+                                       "the order is no longer on this terminal", 0, NULL);
+            continue;
+        }
+        dlv__print_context pc = {.templates_dir = ctx->templates_dir,
+                                 .is_copy = job->is_copy,
+                                 .copies = job->copies,
+                                 .now = dlv__rt_now(ctx),
+                                 .tz_offset_minutes = ctx->utc_offset_minutes};
+        dlv__print_out out = {0};
+        dlv__print_format format;
+        dlv__doc_kind kind = strcmp(job->document, "Invoice") == 0 ? DLV__DOC_INVOICE
+                                                                   : DLV__DOC_SERVICE_CHECK;
+        int rc = dlv__print_render_for(kind, o->view, ctx->settings, &pc, printer, a4, &out,
+                                       &format, &err);
+        if (rc != DLV_OK) {
+            dlv__store_print_set_state(st, job->id, DLV__PRINT_SENDING, NULL, 0, NULL);
+            dlv__store_print_set_state(st, job->id, DLV__PRINT_FAILED, err.message,
+                                       dlv__store_now(st) + 60000, NULL);
+            print_event(ctx, job, "printFailed", err.message, 1);
+            schedule_retry(ctx);
+            continue;
+        }
+        /* Recorded as going out before the first byte does. */
+        if (dlv__store_print_set_state(st, job->id, DLV__PRINT_SENDING, NULL, 0, &err) != DLV_OK) {
+            DLV_LOGE(&ctx->log, "print ledger: %s", err.message);
+            dlv__print_out_free(&out);
+            continue;
+        }
+        char title[64];
+        snprintf(title, sizeof title, "%s %lld", kind == DLV__DOC_INVOICE ? "Накладная" : "Сервисный чек",
+                 (long long)o->view->number);
+        dlv__printer_job_options jo = {
+            .format = format == DLV__FORMAT_PDF ? DLV_PRINT_PDF
+                      : format == DLV__FORMAT_TEXT ? DLV_PRINT_TEXT
+                                                   : DLV_PRINT_RAW,
+            .title = title};
+        print_done *pd = dlv__malloc(sizeof *pd);
+        rc = pd ? DLV_OK : DLV_ENOMEM;
+        if (pd) {
+            pd->ctx = ctx;
+            pd->job_id = job->id;
+            ctx->print_busy = true;
+            rc = dlv__printer_submit(printer, out.data, out.len, &jo, on_printed, pd, &err);
+        }
+        dlv__print_out_free(&out);
+        if (rc != DLV_OK) {
+            ctx->print_busy = false;
+            dlv__free(pd);
+            dlv__store_print_set_state(st, job->id, DLV__PRINT_FAILED, err.message,
+                                       dlv__store_now(st) + PRINT_RETRY_MS, NULL);
+            print_event(ctx, job, "printFailed", err.message, 1);
+            schedule_retry(ctx);
         }
     }
     dlv__store_print_jobs_free(jobs, n);
-    uv_mutex_lock(&ctx->lock);
-    ctx->health.held_print_jobs = 0;
-    uv_mutex_unlock(&ctx->lock);
+    update_held(ctx);
+}
+
+int dlv__rt_reprint(dlv_ctx *ctx, int64_t job_id, dlv_error *err)
+{
+    int64_t new_id = 0;
+    int rc = dlv__store_print_reprint(dlv__persist_store(ctx->persist), job_id, &new_id, err);
+    if (rc == DLV_OK)
+        dlv__rt_print_pump(ctx);
+    return rc;
 }
 
 int dlv__rt_printing_start(dlv_ctx *ctx, dlv_error *err)
 {
-    (void)err;
-    dlv__rt_print_pump(ctx);
+    int rc = DLV_OK;
+    if (ctx->receipt_printer &&
+        (rc = dlv__printer_open(ctx->loop, ctx->receipt_printer, &ctx->receipt, err)) != DLV_OK)
+        return rc;
+    if (ctx->a4_printer &&
+        (rc = dlv__printer_open(ctx->loop, ctx->a4_printer, &ctx->a4, err)) != DLV_OK)
+        return rc;
+    uv_timer_init(ctx->loop, &ctx->print_timer);
+    ctx->print_timer.data = ctx;
+    ctx->print_timer_open = true;
+    ctx->open_handles++;
+    /* Jobs a crash left half-sent are the operator's to decide: offer them once at start. */
+    dlv__print_job *offers = NULL;
+    size_t n = 0;
+    dlv__store_print_offers(dlv__persist_store(ctx->persist), &offers, &n, NULL);
+    for (size_t i = 0; i < n; i++)
+        print_event(ctx, &offers[i], "reprintOffered",
+                    "the terminal stopped while this document was printing", -1);
+    dlv__store_print_jobs_free(offers, n);
     return DLV_OK;
+}
+
+static void on_print_closed(void *arg)
+{
+    dlv_ctx *ctx = arg;
+    ctx->open_handles--;
+}
+
+static void on_print_timer_closed(uv_handle_t *h)
+{
+    dlv_ctx *ctx = h->data;
+    ctx->open_handles--;
 }
 
 void dlv__rt_printing_stop(dlv_ctx *ctx)
 {
-    (void)ctx;
+    if (ctx->print_timer_open) {
+        uv_timer_stop(&ctx->print_timer);
+        uv_close((uv_handle_t *)&ctx->print_timer, on_print_timer_closed);
+        ctx->print_timer_open = false;
+    }
+    dlv_printer *printers[2] = {ctx->receipt, ctx->a4};
+    ctx->receipt = ctx->a4 = NULL;
+    for (int i = 0; i < 2; i++) {
+        if (printers[i]) {
+            ctx->open_handles++;
+            dlv__printer_close(printers[i], on_print_closed, ctx);
+        }
+    }
 }

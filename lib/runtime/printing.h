@@ -9,6 +9,8 @@
 void dlv__rt_print(dlv_ctx *ctx, rt_order *o, const dlv_print_job *job);
 /* Sends what is due in the ledger. */
 void dlv__rt_print_pump(dlv_ctx *ctx);
+/* A manual reprint of a ledger job (marked «КОПИЯ»). */
+int dlv__rt_reprint(dlv_ctx *ctx, int64_t job_id, dlv_error *err);
 int dlv__rt_printing_start(dlv_ctx *ctx, dlv_error *err);
 void dlv__rt_printing_stop(dlv_ctx *ctx);
 

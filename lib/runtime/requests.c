@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "order/json.h"
+#include "runtime/doctor.h"
 #include "runtime/printing.h"
 
 typedef struct req_ctx {
@@ -248,6 +249,94 @@ static void do_health(req_ctx *r)
     reply_now(r, dlv__reply_ok(r->cmd, extra));
 }
 
+/* {"cmd":"doctor"}: the checks run on a worker thread (they wait on the network); the reply comes
+ * back on the loop thread. The outbox is reported from this context's own numbers. */
+typedef struct doctor_job {
+    uv_work_t work;
+    dlv_ctx *ctx;
+    dlv_reply_cb cb;
+    void *arg;
+    rt_health health;
+    char *config_path, *front_path, *receipt, *a4;
+    char *report;
+    int failed;
+    dlv_error err;
+} doctor_job;
+
+static void doctor_outbox(void *arg, void *r)
+{
+    doctor_job *j = arg;
+    dlv__doctor_outbox(r, j->health.pending_commands, j->health.oldest_pending_at,
+                       j->health.held_print_jobs, NULL);
+}
+
+static void doctor_work(uv_work_t *w)
+{
+    doctor_job *j = w->data;
+    dlv_doctor_options o = {.version = DLV_DOCTOR_OPTIONS_VERSION,
+                            .config_path = j->config_path,
+                            .front_config_path = j->front_path,
+                            .receipt_printer = j->receipt,
+                            .a4_printer = j->a4};
+    j->failed = dlv__doctor(&o, doctor_outbox, j, &j->report, &j->err);
+}
+
+static void doctor_done(uv_work_t *w, int status)
+{
+    doctor_job *j = w->data;
+    (void)status;
+    char *reply = NULL;
+    if (j->report) {
+        cJSON *extra = cJSON_CreateObject();
+        cJSON *rep = cJSON_Parse(j->report);
+        if (extra && rep && dlv__jattach(extra, "doctor", rep))
+            reply = dlv__reply_ok("doctor", extra);
+        else
+            cJSON_Delete(extra);
+    } else {
+        reply = dlv__reply_error("doctor", dlv__reply_code(j->err.code), j->err.message);
+    }
+    if (j->cb)
+        j->cb(j->arg, reply ? reply : "{\"reply\":\"doctor\",\"ok\":false,\"error\":\"OutOfMemory\"}");
+    dlv__free(reply);
+    dlv__free(j->report);
+    dlv__free(j->config_path);
+    dlv__free(j->front_path);
+    dlv__free(j->receipt);
+    dlv__free(j->a4);
+    dlv__free(j);
+}
+
+static void do_doctor(req_ctx *r)
+{
+    dlv_ctx *ctx = r->ctx;
+    doctor_job *j = dlv__calloc(1, sizeof *j);
+    if (!j) {
+        reply_error(r, DLV_ENOMEM, "out of memory");
+        return;
+    }
+    dlv__rt_health_update(ctx);
+    uv_mutex_lock(&ctx->lock);
+    j->health = ctx->health;
+    uv_mutex_unlock(&ctx->lock);
+    j->ctx = ctx;
+    j->cb = r->req->cb;
+    j->arg = r->req->arg;
+    j->config_path = dlv__strdup(dlv_config_path(ctx->config));
+    j->front_path = ctx->front_config_path ? dlv__strdup(ctx->front_config_path) : NULL;
+    j->receipt = ctx->receipt_printer ? dlv__strdup(ctx->receipt_printer) : NULL;
+    j->a4 = ctx->a4_printer ? dlv__strdup(ctx->a4_printer) : NULL;
+    j->work.data = j;
+    if (!j->config_path || uv_queue_work(ctx->loop, &j->work, doctor_work, doctor_done) != 0) {
+        dlv__free(j->config_path);
+        dlv__free(j->front_path);
+        dlv__free(j->receipt);
+        dlv__free(j->a4);
+        dlv__free(j);
+        reply_error(r, DLV_ENOMEM, "cannot start the checks");
+    }
+}
+
 void dlv__rt_handle_request(dlv_ctx *ctx, host_req *hr)
 {
     req_ctx r = {ctx, hr, NULL, ""};
@@ -286,8 +375,23 @@ void dlv__rt_handle_request(dlv_ctx *ctx, host_req *hr)
         if (need_login(&r))
             dlv__rt_create_order(ctx, cJSON_GetObjectItemCaseSensitive(json, "order"), cmd, hr->cb,
                                  hr->arg);
+    } else if (strcmp(cmd, "reprint") == 0) {
+        const cJSON *job = cJSON_GetObjectItemCaseSensitive(json, "jobId");
+        dlv_error perr = {0};
+        if (!need_login(&r)) {
+        } else if (!(ctx->rights & DLV_RIGHT_D_MD)) {
+            reply_error(&r, DLV_EMISSINGRIGHT, "missing right D_MD to reprint a document");
+        } else if (!cJSON_IsNumber(job)) {
+            reply_error(&r, DLV_EINVAL, "jobId (a number from a print event) is required");
+        } else if (dlv__rt_reprint(ctx, (int64_t)job->valuedouble, &perr) != DLV_OK) {
+            reply_error(&r, perr.code ? perr.code : DLV_EINVAL, perr.message);
+        } else {
+            reply_now(&r, dlv__reply_ok(cmd, NULL));
+        }
     } else if (strcmp(cmd, "list") == 0) {
         do_list(&r);
+    } else if (strcmp(cmd, "doctor") == 0) {
+        do_doctor(&r);
     } else if (strcmp(cmd, "health") == 0) {
         do_health(&r);
     } else {

@@ -95,6 +95,8 @@ struct dlv_ctx {
     char *config_dir;
     char *terminal_name;
     char *receipt_printer, *a4_printer;
+    char *templates_dir;
+    char *front_config_path;
     dlv_event_cb on_event;
     void *event_arg;
     dlv__logger log;
@@ -140,6 +142,13 @@ struct dlv_ctx {
     dlv__persist_row *in_flight_rows; /* the commands of the request in flight */
     size_t in_flight_count;
     uint32_t rng;
+
+    /* printing */
+    struct dlv_printer *receipt, *a4;
+    uv_timer_t print_timer;
+    bool print_timer_open;
+    bool print_busy;
+    int print_failed_waiting;
 
     rt_health health;
     char last_error[DLV_ERROR_MESSAGE_MAX];

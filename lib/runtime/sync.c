@@ -280,13 +280,16 @@ static void on_send_timer(uv_timer_t *t)
 }
 
 /* The outcome of one command: it leaves the outbox; a rejection puts the server state back. */
-static void settle(dlv_ctx *ctx, const dlv_command_result *r, const char *order_id)
+static void settle(dlv_ctx *ctx, const dlv_command_result *r, const char *order_id,
+                   bool changes_order)
 {
     dlv_error err = {0};
     static const char *const outcomes[] = {"Applied", "Duplicate", "Rejected"};
     if (dlv__persist_complete_command(ctx->persist, r->id, outcomes[r->outcome], &err) != DLV_OK)
         DLV_LOGE(&ctx->log, "cannot remove command %s from the outbox: %s", r->id, err.message);
     rt_order *o = order_id ? dlv__table_find(&ctx->orders, order_id) : NULL;
+    if (!changes_order)
+        return; /* DocumentPrinted: a report, not a change of the order */
     if (o && o->pending > 0)
         o->pending--;
     if (r->outcome != DLV_OUTCOME_REJECTED) {
@@ -392,15 +395,19 @@ static void on_sent(void *arg, const dlv__http_response *resp)
     for (size_t i = 0; i < cr->result_count; i++) {
         const dlv_command_result *r = &cr->results[i];
         const char *order_id = NULL;
-        for (size_t k = 0; k < batch.count; k++)
-            if (strcmp(batch.rows[k].id, r->id) == 0)
+        bool changes_order = true;
+        for (size_t k = 0; k < batch.count; k++) {
+            if (strcmp(batch.rows[k].id, r->id) == 0) {
                 order_id = batch.rows[k].order_id;
+                changes_order = !strstr(batch.rows[k].body, "\"type\":\"DocumentPrinted\"");
+            }
+        }
         if (!order_id) {
             DLV_LOGW(&ctx->log, "the call-center answered for a command it was not sent: %s",
                      r->id);
             continue;
         }
-        settle(ctx, r, order_id);
+        settle(ctx, r, order_id, changes_order);
     }
     dlv__commands_response_free(cr);
     dlv__persist_rows_free(batch.rows, batch.count);

@@ -1,0 +1,23 @@
+# cmake -DDIR=<templates folder> -DOUT=<header> -P embed.cmake
+# Writes every DIR/*.xml as a NUL-terminated byte array with a table of {name, data, size}.
+file(GLOB files ${DIR}/*.xml)
+list(SORT files)
+set(body "/* Generated from lib/print/templates by embed.cmake; do not edit. */\n")
+set(table "")
+set(i 0)
+foreach(f ${files})
+    get_filename_component(name ${f} NAME)
+    file(READ ${f} hex HEX)
+    string(LENGTH "${hex}" n)
+    math(EXPR size "${n} / 2")
+    string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
+    string(REGEX REPLACE "((0x..,){16})" "\\1\n    " hex "${hex}")
+    string(APPEND body "static const unsigned char dlv__tpl_${i}[] = {\n    ${hex}0x00};\n")
+    string(APPEND table "    {\"${name}\", (const char *)dlv__tpl_${i}, ${size}},\n")
+    math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND body "static const struct {\n    const char *name;\n    const char *data;\n"
+    "    size_t size;\n} dlv__print_builtin_templates[] = {\n${table}};\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)
+file(REMOVE ${OUT}.tmp)
