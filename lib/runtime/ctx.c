@@ -9,6 +9,7 @@
 
 #include "order/json.h"
 #include "print/print.h"
+#include "store/store.h"
 #include "runtime/printing.h"
 
 dlv_time dlv__rt_now(dlv_ctx *ctx)
@@ -259,6 +260,8 @@ static void drain_queue(uv_async_t *async)
     ctx->queue_head = ctx->queue_tail = NULL;
     bool stopping = ctx->state == RT_STOPPING;
     uv_mutex_unlock(&ctx->lock);
+    if (stopping)
+        ctx->loop_state = RT_STOPPING;
     while (list) {
         host_req *r = list;
         list = r->next;
@@ -423,6 +426,7 @@ static void finish_stop(dlv_ctx *ctx)
     uv_mutex_lock(&ctx->lock);
     ctx->state = RT_STOPPED;
     uv_mutex_unlock(&ctx->lock);
+    ctx->loop_state = RT_STOPPED;
 }
 
 static void on_flush_check(uv_timer_t *t);
@@ -487,8 +491,26 @@ int dlv_ctx_start(dlv_ctx *ctx)
     uv_mutex_lock(&ctx->lock);
     ctx->state = RT_RUNNING;
     uv_mutex_unlock(&ctx->lock);
+    ctx->loop_state = RT_RUNNING; /* before the loop thread exists */
     char *started = dlv__ev_simple("started", "terminalId", dlv_config_terminal_id(ctx->config));
     dlv__rt_emit(ctx, started);
+    /* A damaged database was moved aside at open: the operator must know, support keeps it. */
+    const dlv__store_recovery *rec = dlv__store_recovery_info(dlv__persist_store(ctx->persist));
+    if (rec) {
+        char msg[768];
+        snprintf(msg, sizeof msg,
+                 "the terminal database was damaged (%s) and moved to %s; %ld pending "
+                 "command(s) and %ld print job(s) carried over%s; orders are fetched again",
+                 rec->reason ? rec->reason : "unreadable", rec->moved_to ? rec->moved_to : "?",
+                 rec->commands, rec->print_jobs,
+                 rec->complete ? "" : " (some could not be read: accepted by the operator)");
+        DLV_LOGE(&ctx->log, "%s", msg);
+        cJSON *j = cJSON_CreateObject();
+        if (j && dlv__jput_string(j, "event", "error") &&
+            dlv__jput_string(j, "code", "StoreRecovered") && dlv__jput_string(j, "message", msg))
+            dlv__rt_emit(ctx, dlv__json_print(j));
+        cJSON_Delete(j);
+    }
     /* Cached orders are the host's before the network is back. */
     size_t n;
     rt_order **list = dlv__table_list(&ctx->orders, &n);

@@ -514,7 +514,7 @@ void dlv__rt_consequences(dlv_ctx *ctx, rt_order *o, const dlv_event *event,
 
 void dlv__rt_arm_due_timer(dlv_ctx *ctx)
 {
-    if (!ctx->settings || ctx->state != RT_RUNNING)
+    if (!ctx->settings || ctx->loop_state != RT_RUNNING)
         return;
     size_t n;
     rt_order **list = dlv__table_list(&ctx->orders, &n);

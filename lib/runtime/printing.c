@@ -189,14 +189,14 @@ static void on_printed(void *arg, int status, unsigned printer_status, const cha
              status == DLV_OK ? "printed" : message);
     dlv__store_print_job_clear(&job);
     update_held(ctx);
-    if (ctx->state == RT_RUNNING)
+    if (ctx->loop_state == RT_RUNNING)
         dlv__rt_print_pump(ctx);
 }
 
 /* Sends the oldest due job; one job in flight at a time, so the ledger's order is the paper's. */
 void dlv__rt_print_pump(dlv_ctx *ctx)
 {
-    if (ctx->print_busy || ctx->state != RT_RUNNING)
+    if (ctx->print_busy || ctx->loop_state != RT_RUNNING)
         return;
     dlv__store *st = dlv__persist_store(ctx->persist);
     dlv__print_job *jobs = NULL;

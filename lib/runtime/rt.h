@@ -112,7 +112,8 @@ struct dlv_ctx {
     uv_async_t wake;
     uv_mutex_t lock; /* queue, state, health, last error */
     host_req *queue_head, *queue_tail;
-    enum rt_state state;
+    enum rt_state state;      /* under `lock`: what other threads see */
+    enum rt_state loop_state; /* the loop thread's own copy, read without locking */
     int open_handles;
     int flush_ms;
     uint64_t stop_deadline;

@@ -15,7 +15,7 @@ static void start_send(dlv_ctx *ctx);
 
 static bool running(const dlv_ctx *ctx)
 {
-    return ctx->state == RT_RUNNING || ctx->state == RT_STOPPING;
+    return ctx->loop_state == RT_RUNNING || ctx->loop_state == RT_STOPPING;
 }
 
 static void note_health(dlv_ctx *ctx, bool online, const char *error, double rtt_ms)
@@ -173,7 +173,7 @@ static void on_registered(void *arg, const dlv__http_response *resp)
     }
     cJSON_Delete(sj);
     cJSON_Delete(j);
-    if (ctx->state == RT_RUNNING && !ctx->poll_call)
+    if (ctx->loop_state == RT_RUNNING && !ctx->poll_call)
         start_poll(ctx);
     dlv__sync_kick_sender(ctx);
     dlv__rt_arm_due_timer(ctx);
@@ -232,7 +232,7 @@ static void on_polled(void *arg, const dlv__http_response *resp)
         note_health(ctx, false, a.message, 0);
         if (a.err == DLV_EUNAUTHORIZED || a.err == DLV_ENOTREGISTERED)
             session_lost(ctx);
-        else if (ctx->state == RT_RUNNING)
+        else if (ctx->loop_state == RT_RUNNING)
             retry_in(ctx, &ctx->poll_timer, on_poll_timer, &ctx->poll_attempt, a.retry_after_s);
         dlv__proto_answer_free(&a);
         return;
@@ -255,13 +255,13 @@ static void on_polled(void *arg, const dlv__http_response *resp)
     }
     dlv__rt_apply_server_orders(ctx, orders);
     dlv__orders_response_free(orders);
-    if (ctx->state == RT_RUNNING)
+    if (ctx->loop_state == RT_RUNNING)
         start_poll(ctx);
 }
 
 static void start_poll(dlv_ctx *ctx)
 {
-    if (ctx->state != RT_RUNNING || !ctx->registered || ctx->poll_call)
+    if (ctx->loop_state != RT_RUNNING || !ctx->registered || ctx->poll_call)
         return;
     char path[128];
     snprintf(path, sizeof path, "/delivery/v1/orders?sinceRevision=%lld&waitSeconds=%d",
@@ -487,7 +487,7 @@ static void on_heartbeat_done(void *arg, const dlv__http_response *resp)
 static void on_heartbeat(uv_timer_t *t)
 {
     dlv_ctx *ctx = t->data;
-    if (ctx->state != RT_RUNNING || !ctx->registered || ctx->poll_call || ctx->hb_call)
+    if (ctx->loop_state != RT_RUNNING || !ctx->registered || ctx->poll_call || ctx->hb_call)
         return;
     char body[96];
     snprintf(body, sizeof body, "{\"pendingCommands\":%ld,\"lastRevision\":%lld}",
