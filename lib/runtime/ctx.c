@@ -357,6 +357,10 @@ void dlv__rt_commit(dlv_ctx *ctx)
                 continue;
             }
             rt_order *o = s->order;
+            if (o->view && o->view->status != s->new_view->status)
+                DLV_LOGI(&ctx->log, "order %lld: %s -> %s (%s, stored)",
+                         (long long)s->new_view->number, dlv_status_name(o->view->status),
+                         dlv_status_name(s->new_view->status), s->origin);
             dlv__order_free(o->view);
             o->view = s->new_view;
             s->new_view = NULL;

@@ -433,6 +433,12 @@ void dlv__rt_apply_server_orders(dlv_ctx *ctx, dlv_orders_response *resp)
     for (size_t i = 0; i < n; i++) {
         change *c = &changes[i];
         const dlv_order *v = c->o->view;
+        if (c->is_new)
+            DLV_LOGI(&ctx->log, "order %lld arrived: %s, due %lld", (long long)v->number,
+                     dlv_status_name(v->status), (long long)v->complete_before);
+        else if (c->from != v->status)
+            DLV_LOGI(&ctx->log, "order %lld: %s -> %s at the call-center", (long long)v->number,
+                     dlv_status_name(c->from), dlv_status_name(v->status));
         dlv__rt_emit(ctx, dlv__ev_order(ctx, v));
         if (!c->is_new && c->from != v->status)
             dlv__rt_emit(ctx, dlv__ev_status_changed(v->id, c->from, v->status, "server"));

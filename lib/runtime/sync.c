@@ -89,6 +89,7 @@ static void session_lost(dlv_ctx *ctx)
     dlv__free(ctx->token);
     ctx->token = NULL;
     DLV_LOGW(&ctx->log, "session expired: registering again");
+    note_health(ctx, false, "session expired or terminal unregistered: registering again", 0);
     if (!ctx->reg_call)
         start_register(ctx);
 }
