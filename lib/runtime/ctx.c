@@ -329,21 +329,40 @@ void dlv__rt_commit(dlv_ctx *ctx)
     for (int round = 0; ctx->staged_head && round < 16; round++) {
         rt_staged *list = ctx->staged_head;
         ctx->staged_head = ctx->staged_tail = NULL;
+        /* One transaction, one flush, for everything this turn produced: the commands and the
+         * views they make. Only after it is durable do the replies say ok. */
         dlv_error err = {0};
-        int rc = commit_batch(ctx, &err);
+        size_t n = 0;
+        for (rt_staged *s = list; s; s = s->next)
+            n += s->new_view != NULL;
+        const dlv_order **views = dlv__calloc(n ? n : 1, sizeof *views);
+        size_t k = 0;
+        for (rt_staged *s = list; views && s; s = s->next)
+            if (s->new_view)
+                views[k++] = s->new_view;
+        int rc = views ? DLV_OK : dlv__error_set(&err, DLV_ENOMEM, "out of memory");
+        bool group = false;
+        if (rc == DLV_OK && (ctx->batch_count > 0 || k > 0)) {
+            rc = dlv__persist_begin(ctx->persist, &err);
+            group = rc == DLV_OK;
+        }
+        if (rc == DLV_OK)
+            rc = commit_batch(ctx, &err);
+        if (rc == DLV_OK && k > 0 && dlv__rt_persist_orders(ctx, views, k, NULL, 0, -1) != DLV_OK)
+            rc = dlv__error_set(&err, DLV_ESTORE, "cannot cache the changed orders");
+        if (group && rc == DLV_OK)
+            rc = dlv__persist_commit(ctx->persist, &err);
+        else if (group)
+            dlv__persist_rollback(ctx->persist);
+        dlv__free(views);
         batch_clear(ctx);
         if (rc != DLV_OK) {
             DLV_LOGE(&ctx->log, "changes refused, not stored: %s", err.message);
             dlv__rt_set_error(ctx, "%s", err.message);
         }
-        /* Swap the new views in and cache them; a failed commit turns them into errors. */
-        size_t n = 0;
-        for (rt_staged *s = list; s; s = s->next) {
+        /* Swap the new views in; a failed commit turns them into errors. */
+        for (rt_staged *s = list; s; s = s->next)
             s->applied = s->new_view == NULL || rc == DLV_OK;
-            n += s->new_view != NULL;
-        }
-        rt_order **changed = dlv__calloc(n ? n : 1, sizeof *changed);
-        size_t k = 0;
         for (rt_staged *s = list; s; s = s->next) {
             if (!s->new_view)
                 continue;
@@ -365,12 +384,7 @@ void dlv__rt_commit(dlv_ctx *ctx)
             o->view = s->new_view;
             s->new_view = NULL;
             o->pending += s->commands;
-            if (changed)
-                changed[k++] = o;
         }
-        if (k > 0)
-            dlv__rt_persist_views(ctx, changed, k);
-        dlv__free(changed);
         /* Replies first, then the events each request caused, in request order. */
         for (rt_staged *s = list; s; s = s->next) {
             if (s->cb)

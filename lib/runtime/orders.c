@@ -335,22 +335,14 @@ rt_staged *dlv__rt_stage_op(dlv_ctx *ctx, rt_order *o, const dlv_op_request *req
 
 /* ---- the call-center's answers ---- */
 
-static int persist_views(dlv_ctx *ctx, rt_order **changed, size_t n, char **removed,
-                         size_t removed_n, int64_t revision);
-
-int dlv__rt_persist_views(dlv_ctx *ctx, rt_order **changed, size_t n)
-{
-    return persist_views(ctx, changed, n, NULL, 0, -1);
-}
-
-static int persist_views(dlv_ctx *ctx, rt_order **changed, size_t n, char **removed,
-                         size_t removed_n, int64_t revision)
+int dlv__rt_persist_orders(dlv_ctx *ctx, const dlv_order *const *orders, size_t n,
+                           char **removed, size_t removed_n, int64_t revision)
 {
     dlv__persist_order *rows = dlv__calloc(n ? n : 1, sizeof *rows);
     char **texts = dlv__calloc(n ? n : 1, sizeof *texts);
     int rc = rows && texts ? DLV_OK : DLV_ENOMEM;
     for (size_t i = 0; rc == DLV_OK && i < n; i++) {
-        const dlv_order *v = changed[i]->view;
+        const dlv_order *v = orders[i];
         texts[i] = dlv__order_to_json(v);
         if (!texts[i]) {
             rc = DLV_ENOMEM;
@@ -371,6 +363,24 @@ static int persist_views(dlv_ctx *ctx, rt_order **changed, size_t n, char **remo
     dlv__free(texts);
     dlv__free(rows);
     return rc;
+}
+
+static int persist_views(dlv_ctx *ctx, rt_order **changed, size_t n, char **removed,
+                         size_t removed_n, int64_t revision)
+{
+    const dlv_order **views = dlv__calloc(n ? n : 1, sizeof *views);
+    if (!views)
+        return DLV_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        views[i] = changed[i]->view;
+    int rc = dlv__rt_persist_orders(ctx, views, n, removed, removed_n, revision);
+    dlv__free(views);
+    return rc;
+}
+
+int dlv__rt_persist_views(dlv_ctx *ctx, rt_order **changed, size_t n)
+{
+    return persist_views(ctx, changed, n, NULL, 0, -1);
 }
 
 typedef struct change {

@@ -34,6 +34,21 @@ void dlv__persist_close(dlv__persist *p)
     dlv__free(p);
 }
 
+int dlv__persist_begin(dlv__persist *p, dlv_error *err)
+{
+    return dlv__store_begin(p->st, err);
+}
+
+int dlv__persist_commit(dlv__persist *p, dlv_error *err)
+{
+    return dlv__store_commit(p->st, err);
+}
+
+void dlv__persist_rollback(dlv__persist *p)
+{
+    dlv__store_rollback(p->st);
+}
+
 int dlv__persist_add_commands(dlv__persist *p, const dlv__persist_cmd *cmds, size_t count,
                               dlv_error *err)
 {

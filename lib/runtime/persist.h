@@ -34,6 +34,11 @@ typedef struct dlv__persist_order {
 int dlv__persist_open(const char *data_dir, dlv__persist **out, dlv_error *err);
 void dlv__persist_close(dlv__persist *p);
 
+/* A group: every write until commit shares one transaction and one flush to disk. */
+int dlv__persist_begin(dlv__persist *p, dlv_error *err);
+int dlv__persist_commit(dlv__persist *p, dlv_error *err);
+void dlv__persist_rollback(dlv__persist *p);
+
 /* The outbox. add: one transaction for the whole batch (group commit). */
 int dlv__persist_add_commands(dlv__persist *p, const dlv__persist_cmd *cmds, size_t count,
                               dlv_error *err);

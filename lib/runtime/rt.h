@@ -183,6 +183,10 @@ rt_order **dlv__table_list(rt_table *t, size_t *count);
  * Returns a staged entry (also on refusal, carrying the error reply). */
 rt_staged *dlv__rt_stage_op(dlv_ctx *ctx, rt_order *o, const dlv_op_request *req,
                             const char *cmd_name, const char *origin, dlv_reply_cb cb, void *arg);
+/* Caches these orders (and removes `removed`, sets the revision when >= 0), in one transaction
+ * or inside the open group. */
+int dlv__rt_persist_orders(dlv_ctx *ctx, const dlv_order *const *orders, size_t n,
+                           char **removed, size_t removed_n, int64_t revision);
 /* Caches the views of these orders (and nothing else). */
 int dlv__rt_persist_views(dlv_ctx *ctx, rt_order **changed, size_t n);
 /* Merges an orders answer from the call-center. */
