@@ -20,6 +20,7 @@
 #include "config.h"
 #include "errors.h"
 #include "order.h"
+#include "printer.h"
 #include "version.h"
 
 #ifdef __cplusplus

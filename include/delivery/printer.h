@@ -33,9 +33,9 @@ extern "C" {
 
 /* What the bytes of a job are. */
 typedef enum dlv_print_format {
-    DLV_PRINT_RAW = 0,  /* printer language as is (ESC/POS): send unchanged */
-    DLV_PRINT_PDF = 1,  /* an A4 PDF document */
-    DLV_PRINT_TEXT = 2  /* UTF-8 plain text */
+    DLV_PRINT_RAW = 0, /* printer language as is (ESC/POS): send unchanged */
+    DLV_PRINT_PDF = 1, /* an A4 PDF document */
+    DLV_PRINT_TEXT = 2 /* UTF-8 plain text */
 } dlv_print_format;
 
 /* Printer state flags, as a job or a status query reports them. 0 means "unknown": the link
@@ -76,10 +76,10 @@ struct dlv_printer {
 };
 
 struct dlv_printer_methods {
-    int version;       /* DLV_PRINTER_METHODS_VERSION the table was written for */
+    int version;        /* DLV_PRINTER_METHODS_VERSION the table was written for */
     const char *scheme; /* URI scheme, lowercase, without ':' ("tcp") */
-    size_t priv_size;  /* sizeof the backend's struct (>= sizeof(dlv_printer)), zero-filled */
-    unsigned flags;    /* DLV_PRINTER_BLOCKING or 0 */
+    size_t priv_size;   /* sizeof the backend's struct (>= sizeof(dlv_printer)), zero-filled */
+    unsigned flags;     /* DLV_PRINTER_BLOCKING or 0 */
     /* Version 1 methods. */
     /* Checks the URI (dlv_printer_target, dlv_printer_option) and prepares; no I/O that may
      * block. Returns 0, or an error code with `err` filled. The library calls close() even

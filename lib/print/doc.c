@@ -142,9 +142,9 @@ typedef struct style {
 typedef struct builder {
     dlv__doc *doc;
     dlv__eval ev;
-    pbuild para;     /* the paragraph being filled */
+    pbuild para;      /* the paragraph being filled */
     style para_style; /* its style (fixed: a style change ends it) */
-    pbuild scratch;  /* for pairs and cells */
+    pbuild scratch;   /* for pairs and cells */
     int rc;
 } builder;
 

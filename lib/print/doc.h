@@ -76,7 +76,11 @@ typedef enum dlv__tnode_kind {
     DLV__T_UNLESS   /* children when it is not */
 } dlv__tnode_kind;
 
-typedef enum dlv__align { DLV__ALIGN_LEFT = 0, DLV__ALIGN_CENTER = 1, DLV__ALIGN_RIGHT = 2 } dlv__align;
+typedef enum dlv__align {
+    DLV__ALIGN_LEFT = 0,
+    DLV__ALIGN_CENTER = 1,
+    DLV__ALIGN_RIGHT = 2
+} dlv__align;
 
 /* Compiled text: literal pieces and field references in order. */
 typedef struct dlv__tpart {
@@ -104,9 +108,9 @@ typedef struct dlv__tnode {
 
 typedef struct dlv__tpl {
     dlv__arena arena;
-    dlv__tnode *root;    /* the <doc> element's children */
-    bool marks_copy;     /* names Doc.IsCopy somewhere */
-    const char *name;    /* file name for messages */
+    dlv__tnode *root; /* the <doc> element's children */
+    bool marks_copy;  /* names Doc.IsCopy somewhere */
+    const char *name; /* file name for messages */
 } dlv__tpl;
 
 /* Parses a template from memory; `name` appears in messages ("invoice.xml:12: ..."). DLV_ETEMPLATE
@@ -145,12 +149,12 @@ typedef struct dlv__cell {
 
 typedef struct dlv__block {
     dlv__block_kind kind;
-    int size;           /* 0 normal, 1 double height, 2 double height and width */
-    int align;          /* TEXT */
-    dlv__para text;     /* TEXT; PAIR left */
-    dlv__para right;    /* PAIR */
-    const char *sep;    /* LINE */
-    dlv__cell *cells;   /* COLUMNS */
+    int size;         /* 0 normal, 1 double height, 2 double height and width */
+    int align;        /* TEXT */
+    dlv__para text;   /* TEXT; PAIR left */
+    dlv__para right;  /* PAIR */
+    const char *sep;  /* LINE */
+    dlv__cell *cells; /* COLUMNS */
     size_t cell_count;
 } dlv__block;
 
@@ -190,8 +194,8 @@ void dlv__field_list_select(dlv__eval *ev, int field, size_t i);
 /* ---- Monospace layout (ESC/POS and text) ---- */
 
 typedef struct dlv__mline {
-    int size;     /* as the block's */
-    bool cut;     /* a cut instead of text */
+    int size; /* as the block's */
+    bool cut; /* a cut instead of text */
     dlv__run *runs;
     size_t count; /* runs already padded for alignment; no trailing spaces */
 } dlv__mline;
@@ -210,8 +214,6 @@ void dlv__column_widths(const dlv__block *blk, size_t w, size_t *widths);
 int dlv__layout(dlv__doc *doc, int width, dlv__mlines *out, dlv_error *err);
 
 /* ---- Renderers ---- */
-
-int dlv__out_append(dlv__print_out *out, const void *data, size_t len);
 
 /* ESC/POS bytes of one copy (without the printer init, which the caller writes once). */
 int dlv__escpos_begin(const dlv__print_profile *profile, dlv__print_out *out, dlv_error *err);

@@ -177,30 +177,64 @@ int dlv__escpos_copy(const dlv__mlines *lines, const dlv__print_profile *profile
     return DLV_OK;
 }
 
+/* The preview shows what the printer prints: text through CP866 and back, so a character the
+ * printer cannot print shows as its stand-in or '?' here too. */
+static int preview_text(iconv_t to866, iconv_t from866, const char *s, dlv__print_out *out)
+{
+    dlv__print_out tmp = {0};
+    int rc = to_cp866(to866, s, &tmp);
+    char *in = (char *)tmp.data;
+    size_t inleft = tmp.len;
+    while (rc == DLV_OK && inleft > 0) {
+        char buf[512];
+        char *o = buf;
+        size_t oleft = sizeof buf;
+        size_t r = iconv(from866, &in, &inleft, &o, &oleft);
+        rc = dlv__out_append(out, buf, (size_t)(o - buf));
+        if (r == (size_t)-1 && errno != E2BIG)
+            break; /* cannot happen: every CP866 byte has a code point */
+    }
+    dlv__print_out_free(&tmp);
+    return rc;
+}
+
+static int cut_mark(int width, dlv__print_out *out)
+{
+    int rc = dlv__out_append(out, "8<", 2);
+    for (int k = 2; k < width && rc == DLV_OK; k++)
+        rc = dlv__out_append(out, "-", 1);
+    return rc == DLV_OK ? dlv__out_append(out, "\n", 1) : rc;
+}
+
 int dlv__text_copy(const dlv__mlines *lines, int width, dlv__print_out *out, dlv_error *err)
 {
+    iconv_t to866 = iconv_open("CP866", "UTF-8");
+    iconv_t from866 = iconv_open("UTF-8", "CP866");
+    if (to866 == (iconv_t)-1 || from866 == (iconv_t)-1) {
+        if (to866 != (iconv_t)-1)
+            iconv_close(to866);
+        if (from866 != (iconv_t)-1)
+            iconv_close(from866);
+        return dlv__error_set(err, DLV_EIO, "iconv cannot convert between UTF-8 and CP866");
+    }
     int rc = DLV_OK;
     bool ends_cut = false;
     for (size_t i = 0; i < lines->count && rc == DLV_OK; i++) {
         const dlv__mline *l = &lines->lines[i];
         ends_cut = l->cut;
         if (l->cut) {
-            rc = dlv__out_append(out, "8<", 2);
-            for (int k = 2; k < width && rc == DLV_OK; k++)
-                rc = dlv__out_append(out, "-", 1);
+            rc = cut_mark(width, out);
+            continue;
         }
         for (size_t r = 0; r < l->count && rc == DLV_OK; r++)
-            rc = dlv__out_append(out, l->runs[r].text, strlen(l->runs[r].text));
+            rc = preview_text(to866, from866, l->runs[r].text, out);
         if (rc == DLV_OK)
             rc = dlv__out_append(out, "\n", 1);
     }
-    if (rc == DLV_OK && !ends_cut) {
-        rc = dlv__out_append(out, "8<", 2);
-        for (int k = 2; k < width && rc == DLV_OK; k++)
-            rc = dlv__out_append(out, "-", 1);
-        if (rc == DLV_OK)
-            rc = dlv__out_append(out, "\n", 1);
-    }
+    if (rc == DLV_OK && !ends_cut)
+        rc = cut_mark(width, out);
+    iconv_close(to866);
+    iconv_close(from866);
     if (rc != DLV_OK)
         return dlv__error_set(err, rc, "out of memory");
     return DLV_OK;

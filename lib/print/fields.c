@@ -205,9 +205,9 @@ static const char *address_line(dlv__arena *a, const dlv_address *ad)
         return "";
     const struct {
         const char *prefix, *value;
-    } parts[] = {{"", ad->city},          {"", ad->street},          {"д. ", ad->house},
+    } parts[] = {{"", ad->city},           {"", ad->street},           {"д. ", ad->house},
                  {"корп. ", ad->building}, {"кв. ", ad->flat},         {"подъезд ", ad->entrance},
-                 {"этаж ", ad->floor},    {"домофон ", ad->doorphone}};
+                 {"этаж ", ad->floor},     {"домофон ", ad->doorphone}};
     size_t n = 1;
     for (size_t i = 0; i < DLV__ARRAY_SIZE(parts); i++)
         if (parts[i].value && *parts[i].value)

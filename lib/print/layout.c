@@ -228,8 +228,8 @@ static void lb_finish(layout *L, int size)
             L->rc = DLV_ENOMEM;
         for (size_t i = 0; l->runs && i < b->nmarks; i++) {
             size_t end = i + 1 < b->nmarks ? b->marks[i + 1].start : b->len;
-            const char *t =
-                dlv__arena_strndup(&L->doc->arena, b->text + b->marks[i].start, end - b->marks[i].start);
+            const char *t = dlv__arena_strndup(&L->doc->arena, b->text + b->marks[i].start,
+                                               end - b->marks[i].start);
             if (!t) {
                 L->rc = DLV_ENOMEM;
                 break;

@@ -22,12 +22,13 @@ typedef struct pdf {
     double y;
     bool page_used, new_page;
     int width; /* receipt characters the text width stands for */
+    bool oom;
 } pdf;
 
 static cairo_status_t write_out(void *closure, const unsigned char *data, unsigned int length)
 {
     return dlv__out_append(closure, data, length) == DLV_OK ? CAIRO_STATUS_SUCCESS
-                                                             : CAIRO_STATUS_NO_MEMORY;
+                                                            : CAIRO_STATUS_NO_MEMORY;
 }
 
 static double area(void)
@@ -42,6 +43,8 @@ static void set_para(pdf *P, const dlv__para *para, int size, double width, int 
     for (size_t i = 0; i < para->count; i++)
         n += strlen(para->runs[i].text);
     char *text = dlv__malloc(n + 1);
+    if (!text)
+        P->oom = true;
     PangoAttrList *attrs = pango_attr_list_new();
     size_t at = 0;
     if (text) {
@@ -250,6 +253,8 @@ int dlv__pdf_render(dlv__doc *const *docs, size_t count, int width, const char *
     if (st == CAIRO_STATUS_SUCCESS)
         st = cairo_surface_status(s);
     cairo_surface_destroy(s);
+    if (st == CAIRO_STATUS_SUCCESS && P.oom)
+        st = CAIRO_STATUS_NO_MEMORY;
     if (st != CAIRO_STATUS_SUCCESS) {
         out->len = start;
         return dlv__error_set(err, st == CAIRO_STATUS_NO_MEMORY ? DLV_ENOMEM : DLV_EIO,

@@ -21,13 +21,14 @@
 /* ---- Documents ---- */
 
 typedef enum dlv__doc_kind {
-    DLV__DOC_INVOICE = 0,      /* «накладная»: templates/invoice.xml */
-    DLV__DOC_SERVICE_CHECK = 1 /* «сервисный чек», the kitchen ticket: templates/service-check.xml */
+    DLV__DOC_INVOICE = 0, /* «накладная»: templates/invoice.xml */
+    DLV__DOC_SERVICE_CHECK =
+        1 /* «сервисный чек», the kitchen ticket: templates/service-check.xml */
 } dlv__doc_kind;
 
 typedef enum dlv__print_format {
     DLV__FORMAT_ESCPOS = 0, /* receipt printer bytes: CP866 text, never raw UTF-8 */
-    DLV__FORMAT_TEXT = 1,   /* UTF-8 preview laid out like the receipt, for logs and the demo */
+    DLV__FORMAT_TEXT = 1,   /* UTF-8 preview: exactly what the receipt shows, for logs, demo */
     DLV__FORMAT_PDF = 2     /* A4 pages (cairo + pango, DejaVu Sans) */
 } dlv__print_format;
 
@@ -52,21 +53,23 @@ typedef struct dlv__print_context {
     const char *restaurant;    /* optional header line (NULL: none) */
 } dlv__print_context;
 
-/* A growing byte buffer; free `data` with dlv__free. */
+/* A growing byte buffer; release with dlv__print_out_free. */
 typedef struct dlv__print_out {
     unsigned char *data;
     size_t len, cap;
 } dlv__print_out;
 
 void dlv__print_out_free(dlv__print_out *out);
+/* Appends bytes; DLV_ENOMEM. */
+int dlv__out_append(dlv__print_out *out, const void *data, size_t len);
 
 /* Renders the document `kind` of `order` into `out` (appended; start from a zeroed buffer) in
  * `format`, all copies included (each ESC/POS copy ends with a cut, each PDF copy starts a new
  * page). `settings` may be NULL. `profile` may be NULL for the defaults; PDF ignores it.
  * The template is <templates_dir>/invoice.xml or service-check.xml when that file exists, else
  * the built-in one. Errors: DLV_ETEMPLATE (a bad template, the message names file:line),
- * DLV_EINVAL, DLV_EIO, DLV_ENOMEM. On error `out` is left as it was. Any thread; not
- * reentrant with itself only through fontconfig's global state, which pango locks. */
+ * DLV_EINVAL, DLV_EIO, DLV_ENOMEM. On error `out` is left as it was. Any thread, several at
+ * once (pango keeps a font map per thread; fontconfig locks its own state). */
 int dlv__print_render(dlv__doc_kind kind, const dlv_order *order, const dlv_settings *settings,
                       const dlv__print_context *ctx, dlv__print_format format,
                       const dlv__print_profile *profile, dlv__print_out *out, dlv_error *err);
@@ -104,18 +107,18 @@ const char *dlv__print_doc_name(dlv__doc_kind kind);
 typedef void (*dlv__printer_cb)(void *arg, int status, unsigned printer_status,
                                 const char *message);
 
-/* Opens the printer `uri` ("tcp://host:9100?codepage=17&width=42", "file:/path", "dev:/dev/usb/lp0",
- * "cups:QUEUE", "null:", or a registered scheme) on `loop`. Parses and checks the URI only: no
- * connection is made until a job is sent, so a printer that is off now can print later.
- * DLV_EINVAL (bad URI or option), DLV_ENOTFOUND (no backend for the scheme), DLV_ENOMEM, or what
- * the backend's open returns; then *out is NULL and nothing needs closing (the object may still
- * be released on a later loop turn). Loop thread only, as every call below. */
+/* Opens the printer `uri` ("tcp://host:9100?codepage=17&width=42", "file:/path",
+ * "dev:/dev/usb/lp0", "cups:QUEUE", "null:", or a registered scheme) on `loop`. Parses and checks
+ * the URI only: no connection is made until a job is sent, so a printer that is off now can print
+ * later. DLV_EINVAL (bad URI or option), DLV_ENOTFOUND (no backend for the scheme), DLV_ENOMEM, or
+ * what the backend's open returns; then *out is NULL and nothing needs closing (the object may
+ * still be released on a later loop turn). Loop thread only, as every call below. */
 int dlv__printer_open(uv_loop_t *loop, const char *uri, dlv_printer **out, dlv_error *err);
 
 /* Options for one job. */
 typedef struct dlv__printer_job_options {
     dlv_print_format format; /* what the bytes are */
-    const char *title;       /* job name for spoolers and file names ("Накладная 100245") */
+    const char *title; /* job name for spoolers and file names ("Накладная 100245") */
 } dlv__printer_job_options;
 
 /* Queues `len` bytes (copied) for printing; jobs of one printer go out one at a time in order.

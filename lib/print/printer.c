@@ -57,8 +57,8 @@ static bool scheme_valid(const char *s)
     if (!s || !*s || !islower((unsigned char)*s))
         return false;
     for (; *s; s++)
-        if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '+' &&
-            *s != '-' && *s != '.')
+        if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '+' && *s != '-' &&
+            *s != '.')
             return false;
     return true;
 }
@@ -601,7 +601,9 @@ DLV_EXTERN void dlv_printer_job_done(dlv_printer_job *j, int status, unsigned pr
     j->status = status;
     j->flags = printer_status;
     snprintf(j->message, sizeof j->message, "%s",
-             message ? message : status ? dlv_strerror(status) : "");
+             message  ? message
+             : status ? dlv_strerror(status)
+                      : "");
     /* The job's bytes are no longer the backend's to read. */
     uv_mutex_lock(&c->lock);
     j->done = true;

@@ -3,7 +3,7 @@
  * A PDF job goes as application/pdf (an A4 invoice to a system printer), a raw job as
  * application/vnd.cups-raw (a receipt printer behind a raw queue). The server is the one libcups
  * finds by itself (CUPS_SERVER, client.conf, the local socket) unless server= names one. A job
- * counts as sent once CUPS has accepted the whole document: from there CUPS's own queue keeps
+ * counts as sent once CUPS has answered the Print-Job request: from there CUPS's own queue keeps
  * it across printer trouble. Status queries read the queue's printer-state-reasons. */
 #include <cups/cups.h>
 #include <cups/ipp.h>
@@ -81,6 +81,15 @@ static int refused(ipp_status_t st)
     return st == IPP_STATUS_ERROR_NOT_FOUND ? DLV_ENOTFOUND : DLV_EOFFLINE;
 }
 
+static void printer_uri(const char *queue, char *uri, size_t size)
+{
+    /* cupsd goes by the resource path; the host part is only formal. */
+    httpAssembleURIf(HTTP_URI_CODING_ALL, uri, (int)size, "ipp", NULL, "localhost", ippPort(),
+                     "/printers/%s", queue);
+}
+
+/* One IPP Print-Job request with the document: CUPS creates the job only once the whole request
+ * has arrived, so any failure before the answer means nothing will print. */
 static int cups_submit(dlv_printer *p, dlv_printer_job *job)
 {
     cups_printer *cp = (cups_printer *)p;
@@ -93,38 +102,48 @@ static int cups_submit(dlv_printer *p, dlv_printer_job *job)
     }
     size_t len;
     const unsigned char *data = dlv_printer_job_data(job, &len);
-    const char *title = dlv_printer_job_title(job);
     dlv_print_format f = dlv_printer_job_format(job);
     const char *format = f == DLV_PRINT_PDF    ? CUPS_FORMAT_PDF
                          : f == DLV_PRINT_TEXT ? CUPS_FORMAT_TEXT
                                                : CUPS_FORMAT_RAW;
+    char uri[HTTP_MAX_URI], resource[256];
+    printer_uri(queue, uri, sizeof uri);
+    snprintf(resource, sizeof resource, "/printers/%s", queue);
+    ipp_t *req = ippNewRequest(IPP_OP_PRINT_JOB);
+    ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_URI, "printer-uri", NULL, uri);
+    ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name", NULL, cupsUser());
+    ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "job-name", NULL,
+                 dlv_printer_job_title(job));
+    ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_MIMETYPE, "document-format", NULL, format);
+    bool sent = false;
+    /* The length covers the whole body: the encoded request and the document. */
+    http_status_t hs = cupsSendRequest(http, req, resource, ippLength(req) + len);
+    if (hs == HTTP_STATUS_CONTINUE) {
+        hs = cupsWriteRequestData(http, (const char *)data, len);
+        sent = hs == HTTP_STATUS_CONTINUE;
+    }
+    ipp_t *resp = cupsGetResponse(http, resource);
+    ipp_status_t st = cupsLastError();
     int status = DLV_OK;
-    int id = cupsCreateJob(http, queue, title, 0, NULL);
-    if (id == 0) {
-        status = refused(cupsLastError());
-        snprintf(msg, sizeof msg, "CUPS queue %s refused the job: %s (nothing sent)", queue,
-                 cupsLastErrorString());
-    } else if (cupsStartDocument(http, queue, id, title, format, 1) != HTTP_STATUS_CONTINUE) {
-        status = refused(cupsLastError());
-        snprintf(msg, sizeof msg, "CUPS queue %s: cannot start the document: %s (nothing sent)",
-                 queue, cupsLastErrorString());
-        cupsCancelJob2(http, queue, id, 0);
-    } else if (cupsWriteRequestData(http, (const char *)data, len) != HTTP_STATUS_CONTINUE) {
-        status = DLV_EPRINTER;
-        snprintf(msg, sizeof msg, "CUPS queue %s: sending job %d failed: %s", queue, id,
-                 cupsLastErrorString());
-        cupsFinishDocument(http, queue);
-    } else if (cupsFinishDocument(http, queue) > IPP_STATUS_OK_EVENTS_COMPLETE) {
-        status = DLV_EPRINTER;
-        snprintf(msg, sizeof msg, "CUPS queue %s: job %d not accepted: %s", queue, id,
-                 cupsLastErrorString());
-    } else {
-        snprintf(msg, sizeof msg, "CUPS job %s-%d", queue, id);
+    if (resp && st <= IPP_STATUS_OK_EVENTS_COMPLETE) {
+        ipp_attribute_t *id = ippFindAttribute(resp, "job-id", IPP_TAG_INTEGER);
+        snprintf(msg, sizeof msg, "CUPS job %s-%d", queue, id ? ippGetInteger(id, 0) : 0);
         uv_mutex_lock(&cp->lock);
         cp->counters.jobs++;
         cp->counters.bytes += len;
         uv_mutex_unlock(&cp->lock);
+    } else if (resp || !sent) {
+        status = refused(st);
+        snprintf(msg, sizeof msg, "CUPS queue %s refused the job: %s (nothing sent)", queue,
+                 cupsLastErrorString());
+    } else {
+        /* Everything went out but no answer came back: CUPS may hold the job. */
+        status = DLV_EPRINTER;
+        snprintf(msg, sizeof msg, "CUPS queue %s: no answer after the whole job was sent (%s)",
+                 queue, cupsLastErrorString());
     }
+    ippDelete(resp);
+    ippDelete(req);
     httpClose(http);
     dlv_printer_job_done(job, status, 0, msg);
     return DLV_OK;
@@ -153,8 +172,7 @@ static int cups_query(dlv_printer *p, dlv_printer_job *job)
     static const char *const wanted[] = {"printer-state", "printer-state-reasons",
                                          "printer-is-accepting-jobs"};
     char uri[HTTP_MAX_URI];
-    httpAssembleURIf(HTTP_URI_CODING_ALL, uri, sizeof uri, "ipp", NULL, "localhost", ippPort(),
-                     "/printers/%s", queue);
+    printer_uri(queue, uri, sizeof uri);
     ipp_t *req = ippNewRequest(IPP_OP_GET_PRINTER_ATTRIBUTES);
     ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_URI, "printer-uri", NULL, uri);
     ippAddStrings(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes",

@@ -133,7 +133,7 @@ static void count(fd_printer *fp, size_t bytes)
 static int open_error(int e)
 {
     return e == ENOENT || e == ENODEV || e == ENXIO || e == EBUSY || e == EIO ? DLV_EOFFLINE
-                                                                           : DLV_EPRINTER;
+                                                                              : DLV_EPRINTER;
 }
 
 /* Asks a two-way device its state (DLE EOT 1, 2, 4). 0 and *flags, or an error with msg. */

@@ -31,8 +31,8 @@ typedef enum phase {
     PH_CONNECTING,
     PH_STATUS, /* asked DLE EOT 1/2/4, waiting for 3 bytes */
     PH_SENDING,
-    PH_ACK,    /* sent the job and DLE EOT 1, waiting for 1 byte */
-    PH_LINGER  /* no status: sent the job and FIN, waiting for the printer to close */
+    PH_ACK,   /* sent the job and DLE EOT 1, waiting for 1 byte */
+    PH_LINGER /* no status: sent the job and FIN, waiting for the printer to close */
 } phase;
 
 typedef struct tcp_printer tcp_printer;
@@ -106,8 +106,8 @@ static int tcp_open(dlv_printer *p, dlv_error *err)
     }
     size_t pl = port ? n - (size_t)(port - t) : 0;
     if (hl == 0 || hl >= sizeof tp->host)
-        return dlv__error_set(err, DLV_EINVAL, "tcp printer: expected tcp://HOST[:PORT], got \"%s\"",
-                              t);
+        return dlv__error_set(err, DLV_EINVAL,
+                              "tcp printer: expected tcp://HOST[:PORT], got \"%s\"", t);
     memcpy(tp->host, host, hl);
     tp->host[hl] = '\0';
     if (port) {
@@ -148,8 +148,7 @@ static void on_handle_closed(uv_handle_t *h)
 
 /* Decides the job's outcome once and tears the connection down; the job completes when every
  * handle has closed. */
-static void finish(tcp_job *j, int result, unsigned flags, const char *fmt, ...)
-    DLV__PRINTF(4, 5);
+static void finish(tcp_job *j, int result, unsigned flags, const char *fmt, ...) DLV__PRINTF(4, 5);
 static void finish(tcp_job *j, int result, unsigned flags, const char *fmt, ...)
 {
     if (j->finished)
@@ -480,8 +479,8 @@ static int tcp_close(dlv_printer *p)
     tcp_job *j = tp->job;
     if (j->sent > 0)
         finish(j, DLV_EPRINTER, 0,
-               "printer closed after %zu of %zu bytes: the document may be partly printed",
-               j->sent, j->total);
+               "printer closed after %zu of %zu bytes: the document may be partly printed", j->sent,
+               j->total);
     else
         finish(j, DLV_ESTOPPED, 0, "the printer was closed before the job was sent");
     return DLV_PRINTER_CLOSING;

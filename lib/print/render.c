@@ -46,9 +46,9 @@ int dlv__print_render(dlv__doc_kind kind, const dlv_order *order, const dlv_sett
         rc = dlv__doc_build(tpl, &in, &docs[c], err);
     }
     if (rc == DLV_OK && format == DLV__FORMAT_PDF) {
-        char *title = dlv__asprintf("%s № %lld",
-                                    kind == DLV__DOC_INVOICE ? "Накладная" : "Сервисный чек",
-                                    (long long)order->number);
+        char *title =
+            dlv__asprintf("%s № %lld", kind == DLV__DOC_INVOICE ? "Накладная" : "Сервисный чек",
+                          (long long)order->number);
         rc = title ? dlv__pdf_render(docs, (size_t)copies, PDF_WIDTH, title, out, err)
                    : dlv__error_set(err, DLV_ENOMEM, "out of memory");
         dlv__free(title);

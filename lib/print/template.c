@@ -176,6 +176,8 @@ size_t dlv__utf8_encode(uint32_t cp, char out[4])
 
 typedef struct parser {
     dlv__tpl *tpl;
+    const char *src; /* the template's bytes, to locate errors inside text */
+    size_t srclen;
     const char *name;
     dlv_error *err;
     int rc;
@@ -195,6 +197,23 @@ static int fail(parser *p, long line, const char *fmt, ...)
     return p->rc;
 }
 
+/* The line of the first occurrence of needle[0..n) in the source at or after line `from`, else
+ * `from`. libxml2 numbers a text node by where its first parsed chunk ended, not where it
+ * starts, so an error inside text is located in the source itself. */
+static long source_line(const parser *p, long from, const char *needle, size_t n)
+{
+    long line = 1;
+    const char *s = p->src, *end = p->src + p->srclen;
+    while (s < end && line < from)
+        line += *s++ == '\n';
+    for (; n > 0 && s + n <= end; s++) {
+        if (memcmp(s, needle, n) == 0)
+            return line;
+        line += *s == '\n';
+    }
+    return from;
+}
+
 static int oom(parser *p)
 {
     if (p->rc == DLV_OK)
@@ -210,9 +229,9 @@ static bool field_usable(int field, scope_set scopes)
     return (scopes >> dlv__fields[field].scope) & 1u;
 }
 
-/* Compiles "text {{Field}} text" into parts. `line` is where the text starts; a field's own line
- * is found by counting newlines before it. */
-static int compile_text(parser *p, const char *s, long line, scope_set scopes, dlv__ttext *out)
+/* Compiles "text {{Field}} text" into parts. `from` is the line the text cannot start before;
+ * errors name the line of the offending placeholder. */
+static int compile_text(parser *p, const char *s, long from, scope_set scopes, dlv__ttext *out)
 {
     dlv__arena *a = &p->tpl->arena;
     size_t n = 0;
@@ -225,35 +244,38 @@ static int compile_text(parser *p, const char *s, long line, scope_set scopes, d
     const char *q = s;
     while (*q) {
         const char *open = strstr(q, "{{");
-        long at = line;
-        for (const char *c = s; c < (open ? open : q); c++)
-            at += *c == '\n';
         if (!open) {
             out->parts[out->count++] = (dlv__tpart){-1, dlv__arena_strdup(a, q)};
             break;
         }
         if (open > q)
-            out->parts[out->count++] = (dlv__tpart){-1, dlv__arena_strndup(a, q, (size_t)(open - q))};
+            out->parts[out->count++] =
+                (dlv__tpart){-1, dlv__arena_strndup(a, q, (size_t)(open - q))};
         const char *close = strstr(open + 2, "}}");
-        if (!close)
-            return fail(p, at, "'{{' without '}}'");
+        if (!close) {
+            size_t k = strcspn(open, "\n<");
+            return fail(p, source_line(p, from, open, k < 24 ? k : 24), "'{{' without '}}'");
+        }
+        long at = 0;
         const char *b = open + 2, *e = close;
         while (b < e && (*b == ' ' || *b == '\t'))
             b++;
         while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
             e--;
         int field = dlv__field_find(b, (size_t)(e - b));
-        if (field < 0)
+        const dlv__field_def *def = field >= 0 ? &dlv__fields[field] : NULL;
+        if (!def || def->is_list || !field_usable(field, scopes))
+            at = source_line(p, from, open, (size_t)(close + 2 - open));
+        if (!def)
             return fail(p, at, "unknown field {{%.*s}}", (int)(e - b < 80 ? e - b : 80), b);
-        if (dlv__fields[field].is_list)
-            return fail(p, at, "{{%s}} is a list: walk it with <foreach items=\"%s\">",
-                        dlv__fields[field].name, dlv__fields[field].name);
+        if (def->is_list)
+            return fail(p, at, "{{%s}} is a list: walk it with <foreach items=\"%s\">", def->name,
+                        def->name);
         if (!field_usable(field, scopes))
-            return fail(p, at, "{{%s}} is only valid inside <foreach items=\"%s\">",
-                        dlv__fields[field].name,
-                        dlv__fields[field].scope == DLV__SCOPE_MODIFIER ? "Item.Modifiers"
-                        : dlv__fields[field].scope == DLV__SCOPE_PAYMENT ? "Order.Payments"
-                                                                          : "Order.Items");
+            return fail(p, at, "{{%s}} is only valid inside <foreach items=\"%s\">", def->name,
+                        def->scope == DLV__SCOPE_MODIFIER  ? "Item.Modifiers"
+                        : def->scope == DLV__SCOPE_PAYMENT ? "Order.Payments"
+                                                           : "Order.Items");
         if (field == dlv__field_is_copy())
             p->tpl->marks_copy = true;
         out->parts[out->count++] = (dlv__tpart){field, NULL};
@@ -304,13 +326,16 @@ static bool is_blank(const char *s)
     return true;
 }
 
-static char *attr(xmlNodePtr n, const char *name)
+/* An attribute's value (fresh), or NULL when absent or out of memory (then p->rc is set). */
+static char *attr(parser *p, xmlNodePtr n, const char *name)
 {
-    xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
-    if (!v)
+    if (!xmlHasNsProp(n, (const xmlChar *)name, NULL))
         return NULL;
-    char *s = dlv__strdup((const char *)v);
+    xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
+    char *s = v ? dlv__strdup((const char *)v) : NULL;
     xmlFree(v);
+    if (!s)
+        oom(p);
     return s;
 }
 
@@ -341,7 +366,9 @@ static int parse_field_attr(parser *p, xmlNodePtr x, const char *name, scope_set
                             bool want_list, int *field)
 {
     long line = xmlGetLineNo(x);
-    char *v = attr(x, name);
+    char *v = attr(p, x, name);
+    if (p->rc != DLV_OK)
+        return p->rc;
     if (!v)
         return fail(p, line, "<%s> needs %s=\"...\"", (const char *)x->name, name);
     int f = dlv__field_find(v, strlen(v));
@@ -366,9 +393,9 @@ static int parse_field_attr(parser *p, xmlNodePtr x, const char *name, scope_set
 
 static int parse_align(parser *p, xmlNodePtr x, int *align)
 {
-    char *v = attr(x, "align");
+    char *v = attr(p, x, "align");
     if (!v)
-        return DLV_OK;
+        return p->rc;
     if (strcmp(v, "left") == 0)
         *align = DLV__ALIGN_LEFT;
     else if (strcmp(v, "center") == 0)
@@ -420,7 +447,9 @@ static int parse_element(parser *p, xmlNodePtr x, dlv__tnode *parent, ctx_kind c
     ctx_kind inner = ctx == CTX_INLINE ? CTX_INLINE : CTX_FLOW;
     switch (el->kind) {
     case DLV__T_LINE: {
-        char *c = attr(x, "char");
+        char *c = attr(p, x, "char");
+        if (p->rc != DLV_OK)
+            return p->rc;
         t->sep = "-";
         if (c) {
             uint32_t cp;
@@ -443,8 +472,9 @@ static int parse_element(parser *p, xmlNodePtr x, dlv__tnode *parent, ctx_kind c
         inner = CTX_EMPTY;
         break;
     case DLV__T_PAIR: {
-        char *l = attr(x, "left"), *r = attr(x, "right");
-        compile_text(p, l ? l : "", line, scopes, &t->text);
+        char *l = attr(p, x, "left"), *r = p->rc == DLV_OK ? attr(p, x, "right") : NULL;
+        if (p->rc == DLV_OK)
+            compile_text(p, l ? l : "", line, scopes, &t->text);
         if (p->rc == DLV_OK)
             compile_text(p, r ? r : "", line, scopes, &t->right);
         dlv__free(l);
@@ -464,8 +494,10 @@ static int parse_element(parser *p, xmlNodePtr x, dlv__tnode *parent, ctx_kind c
         break;
     }
     case DLV__T_COL: {
-        char *w = attr(x, "width");
-        if (!w) {
+        char *w = attr(p, x, "width");
+        if (p->rc != DLV_OK) {
+            return p->rc;
+        } else if (!w) {
             fail(p, line, "<col> needs width=\"N\" (characters) or width=\"*\" (the rest)");
         } else if (strcmp(w, "*") == 0) {
             t->width = 0;
@@ -504,12 +536,15 @@ static int parse_element(parser *p, xmlNodePtr x, dlv__tnode *parent, ctx_kind c
 static int parse_children(parser *p, xmlNodePtr x, dlv__tnode *parent, ctx_kind ctx,
                           scope_set scopes, int depth)
 {
+    long from = xmlGetLineNo(x); /* text cannot start before its parent or previous element */
     for (xmlNodePtr c = x->children; c && p->rc == DLV_OK; c = c->next) {
         switch (c->type) {
         case XML_ELEMENT_NODE:
             if (ctx == CTX_EMPTY)
                 return fail(p, xmlGetLineNo(c), "<%s> must be empty", (const char *)x->name);
             parse_element(p, c, parent, ctx, scopes, depth);
+            if (xmlGetLineNo(c) > from)
+                from = xmlGetLineNo(c);
             break;
         case XML_TEXT_NODE:
         case XML_CDATA_SECTION_NODE: {
@@ -517,18 +552,21 @@ static int parse_children(parser *p, xmlNodePtr x, dlv__tnode *parent, ctx_kind 
             if (!s || is_blank(s)) {
                 /* White space between elements still separates words in a paragraph. */
                 if (s && *s && (ctx == CTX_FLOW || ctx == CTX_INLINE)) {
-                    dlv__tnode *t = new_node(p, parent, DLV__T_TEXT, xmlGetLineNo(c));
+                    dlv__tnode *t = new_node(p, parent, DLV__T_TEXT, from);
                     if (t)
-                        compile_text(p, " ", t->line, scopes, &t->text);
+                        compile_text(p, " ", from, scopes, &t->text);
                 }
                 break;
             }
-            if (ctx == CTX_EMPTY || ctx == CTX_COLUMNS)
-                return fail(p, xmlGetLineNo(c), "text is not allowed inside <%s>",
-                            (const char *)x->name);
-            dlv__tnode *t = new_node(p, parent, DLV__T_TEXT, xmlGetLineNo(c));
+            if (ctx == CTX_EMPTY || ctx == CTX_COLUMNS) {
+                const char *w = s + strspn(s, " \t\r\n");
+                size_t k = strcspn(w, "\r\n");
+                return fail(p, source_line(p, from, w, k < 16 ? k : 16),
+                            "text is not allowed inside <%s>", (const char *)x->name);
+            }
+            dlv__tnode *t = new_node(p, parent, DLV__T_TEXT, from);
             if (t)
-                compile_text(p, s, xmlGetLineNo(c), scopes, &t->text);
+                compile_text(p, s, from, scopes, &t->text);
             break;
         }
         case XML_COMMENT_NODE:
@@ -558,7 +596,7 @@ int dlv__tpl_parse(const char *name, const char *data, size_t len, dlv__tpl **ou
         xmlFreeDoc(xdoc);
         return dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", name);
     }
-    parser p = {.tpl = tpl, .name = name, .err = err, .rc = DLV_OK};
+    parser p = {.tpl = tpl, .src = data, .srclen = len, .name = name, .err = err, .rc = DLV_OK};
     tpl->name = dlv__arena_strdup(&tpl->arena, name);
     tpl->root = dlv__arena_alloc(&tpl->arena, sizeof *tpl->root);
     xmlNodePtr root = xmlDocGetRootElement(xdoc);
@@ -625,15 +663,16 @@ int dlv__tpl_load(dlv__doc_kind kind, const char *dir, dlv__tpl **out, dlv_error
             int rc = dlv__read_file(path, TEMPLATE_MAX_BYTES, &data, &len, err);
             if (rc == DLV_OK)
                 rc = dlv__tpl_parse(path, data, len, out, err);
-            else if (rc == DLV_ETOOLARGE && err)
-                err->code = rc = DLV_ETEMPLATE;
+            else if (rc == DLV_ETOOLARGE)
+                rc = dlv__error_set(err, DLV_ETEMPLATE, "%s: larger than %zu bytes: not a layout",
+                                    path, TEMPLATE_MAX_BYTES);
             dlv__free(data);
             dlv__free(path);
             return rc;
         }
         int e = errno;
         dlv__free(path);
-        if (e != ENOENT)
+        if (e != ENOENT && e != ENOTDIR)
             return dlv__error_set(err, DLV_EIO, "%s/%s: %s", dir, file, strerror(e));
     }
     const char *builtin = dlv__print_builtin_template(kind);
@@ -641,7 +680,13 @@ int dlv__tpl_load(dlv__doc_kind kind, const char *dir, dlv__tpl **out, dlv_error
         return dlv__error_set(err, DLV_ETEMPLATE, "no built-in template %s", file);
     char name[64];
     snprintf(name, sizeof name, "built-in %s", file);
-    return dlv__tpl_parse(name, builtin, strlen(builtin), out, err);
+    int rc = dlv__tpl_parse(name, builtin, strlen(builtin), out, err);
+    if (rc == DLV_ETEMPLATE) {
+        /* The built-in layouts are checked by the tests: failing to read one means libxml2 ran
+         * out of memory, whatever it called the failure. */
+        rc = dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", name);
+    }
+    return rc;
 }
 
 int dlv__print_templates_check(const char *templates_dir, dlv_error *err)

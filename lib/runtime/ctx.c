@@ -537,6 +537,7 @@ int dlv_ctx_start(dlv_ctx *ctx)
     dlv__free(list);
     dlv__sync_start(ctx);
     dlv__rt_arm_due_timer(ctx);
+    dlv__rt_printing_resume(ctx);
     if (ctx->own_thread && uv_thread_create(&ctx->thread, thread_main, ctx) != 0) {
         dlv__rt_set_error(ctx, "cannot start the plugin's thread");
         return DLV_ENOMEM;

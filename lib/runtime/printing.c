@@ -108,20 +108,6 @@ static void update_held(dlv_ctx *ctx)
     uv_mutex_unlock(&ctx->lock);
 }
 
-/* The printer may have printed some of it: "connection closed after N of M bytes" with N > 0. */
-static bool maybe_printed(int status, const char *message)
-{
-    if (status == DLV_EPAPEROUT || status == DLV_ECOVEROPEN || status == DLV_EOFFLINE ||
-        status == DLV_ESTOPPED)
-        return false; /* refused before any byte went out */
-    const char *after = message ? strstr(message, "after ") : NULL;
-    if (status == DLV_EPRINTER && after && strncmp(after, "after 0 of", 10) == 0)
-        return false;
-    if (status == DLV_EPRINTER && message && strstr(message, "refused"))
-        return false;
-    return true;
-}
-
 static void on_print_retry(uv_timer_t *t)
 {
     dlv_ctx *ctx = t->data;
@@ -174,14 +160,14 @@ static void on_printed(void *arg, int status, unsigned printer_status, const cha
     } else if (status == DLV_ESTOPPED) {
         /* Closed before it started: still pending in the ledger for the next start. */
         dlv__store_print_set_state(st, id, DLV__PRINT_FAILED, message, 0, NULL);
-    } else if (maybe_printed(status, message)) {
+    } else if (dlv__print_maybe_printed(status)) {
         /* Never resent by itself: the operator decides (reprint offer). */
         dlv__store_print_set_state(st, id, DLV__PRINT_UNKNOWN, message, 0, &err);
         print_event(ctx, &job, "printFailed", message, 0);
         print_event(ctx, &job, "reprintOffered", message, -1);
     } else {
         dlv__store_print_set_state(st, id, DLV__PRINT_FAILED, message,
-                                   dlv__store_now(st) + PRINT_RETRY_MS, &err);
+                                   dlv__store_now(st), &err); /* paced by the retry timer */
         print_event(ctx, &job, "printFailed", message, 1);
         schedule_retry(ctx);
     }
@@ -270,7 +256,7 @@ void dlv__rt_print_pump(dlv_ctx *ctx)
             ctx->print_busy = false;
             dlv__free(pd);
             dlv__store_print_set_state(st, job->id, DLV__PRINT_FAILED, err.message,
-                                       dlv__store_now(st) + PRINT_RETRY_MS, NULL);
+                                       dlv__store_now(st), NULL);
             print_event(ctx, job, "printFailed", err.message, 1);
             schedule_retry(ctx);
         }
@@ -322,6 +308,14 @@ static void on_print_timer_closed(uv_handle_t *h)
 {
     dlv_ctx *ctx = h->data;
     ctx->open_handles--;
+}
+
+void dlv__rt_printing_resume(dlv_ctx *ctx)
+{
+    /* Jobs held before a restart print now, and those waiting for their retry time a little
+     * later. */
+    dlv__rt_print_pump(ctx);
+    schedule_retry(ctx);
 }
 
 void dlv__rt_printing_stop(dlv_ctx *ctx)

@@ -12,6 +12,8 @@ void dlv__rt_print_pump(dlv_ctx *ctx);
 /* A manual reprint of a ledger job (marked «КОПИЯ»). */
 int dlv__rt_reprint(dlv_ctx *ctx, int64_t job_id, dlv_error *err);
 int dlv__rt_printing_start(dlv_ctx *ctx, dlv_error *err);
+/* After start: what the ledger holds goes out. */
+void dlv__rt_printing_resume(dlv_ctx *ctx);
 void dlv__rt_printing_stop(dlv_ctx *ctx);
 
 #endif

@@ -1,0 +1,16 @@
+# Printing (lib/print): templates and renderers with golden files, printers against an ESC/POS
+# emulator, a pty and files, and A4 through a real cupsd with the cups-pdf printer.
+add_library(dlv_testprint STATIC ${PROJECT_SOURCE_DIR}/test/common/printer_emulator.c)
+target_link_libraries(dlv_testprint PUBLIC dlv_testlib Threads::Threads)
+target_include_directories(dlv_testprint PUBLIC ${PROJECT_SOURCE_DIR}/test/common)
+
+# The suites release fontconfig's process-wide caches at exit, so they call it directly.
+pkg_check_modules(FONTCONFIG REQUIRED IMPORTED_TARGET fontconfig)
+dlv_unit_test(test_print_render SOURCES unit/test_print_render.c
+    MODULES common order print LIBS PkgConfig::LIBUV PkgConfig::FONTCONFIG TIMEOUT 60)
+dlv_unit_test(test_print_printer SOURCES unit/test_print_printer.c
+    MODULES common order print LIBS dlv_testprint PkgConfig::LIBUV TIMEOUT 60)
+# Starts a private cupsd as root with the cups-pdf printer; fails (never skips) when it cannot.
+dlv_unit_test(test_print_cups SOURCES unit/test_print_cups.c
+    MODULES common order print LIBS dlv_testprint PkgConfig::LIBUV PkgConfig::FONTCONFIG TIMEOUT 90)
+set_tests_properties(test_print_cups PROPERTIES LABELS "unit;cups")
