@@ -64,6 +64,9 @@ int dlv__xml_read_memory(const char *name, const char *data, size_t len, xmlDocP
     *out = NULL;
     if (len > INT32_MAX)
         return dlv__error_set(err, DLV_ETOOLARGE, "%s: document too large", name);
+    /* Idempotent; sets up libxml2's per-thread state so that a worker thread's is freed when
+     * the thread ends (the doctor parses on a libuv pool thread). */
+    xmlInitParser();
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
     if (!ctxt)
         return dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", name);

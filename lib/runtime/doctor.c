@@ -344,8 +344,8 @@ static void check_printer(report *r, const char *role, const char *uri)
     uv_loop_close(&loop);
 }
 
-int dlv__doctor(const dlv_doctor_options *opts, const dlv__doctor_outbox_fn outbox, void *outbox_arg,
-                char **out, dlv_error *err)
+int dlv__doctor(const dlv_doctor_options *opts, const dlv_config *loaded,
+                const dlv__doctor_outbox_fn outbox, void *outbox_arg, char **out, dlv_error *err)
 {
     report r = {cJSON_CreateArray(), 0};
     cJSON *root = cJSON_CreateObject();
@@ -354,10 +354,13 @@ int dlv__doctor(const dlv_doctor_options *opts, const dlv__doctor_outbox_fn outb
         cJSON_Delete(root);
         return dlv__error_set(err, DLV_ENOMEM, "out of memory");
     }
-    dlv_config *cfg = NULL;
+    dlv_config *owned = NULL;
+    const dlv_config *cfg = loaded;
     dlv_error cerr = {0};
     char detail[600];
-    if (dlv_config_load(opts->config_path, DLV_CONFIG_READ_ONLY, &cfg, &cerr) != DLV_OK) {
+    if (!cfg && dlv_config_load(opts->config_path, DLV_CONFIG_READ_ONLY, &owned, &cerr) == DLV_OK)
+        cfg = owned;
+    if (!cfg) {
         add(&r, "config", "fail", cerr.message,
             "fix deliveryPluginConfig.xml at the line named (see deliveryPluginConfig.xml.sample)");
     } else {
@@ -367,7 +370,7 @@ int dlv__doctor(const dlv_doctor_options *opts, const dlv__doctor_outbox_fn outb
         add(&r, "config", dlv_config_warning_count(cfg) ? "warn" : "pass", detail,
             dlv_config_warning_count(cfg) ? dlv_config_warning(cfg, 0) : NULL);
     }
-    if (opts->front_config_path) {
+    if (opts->front_config_path && !loaded) {
         dlv_front_config *fc = NULL;
         if (dlv_front_config_load(opts->front_config_path, &fc, &cerr) != DLV_OK)
             add(&r, "front config", "fail", cerr.message, "fix config.xml at the line named");
@@ -400,7 +403,7 @@ int dlv__doctor(const dlv_doctor_options *opts, const dlv__doctor_outbox_fn outb
         check_printer(&r, "receipt", opts->receipt_printer);
     if (opts->a4_printer)
         check_printer(&r, "a4", opts->a4_printer);
-    dlv_config_free(cfg);
+    dlv_config_free(owned);
     dlv__jput_bool(root, "ok", r.failed == 0);
     dlv__jattach(root, "checks", r.checks);
     *out = dlv__json_print(root);
@@ -414,7 +417,7 @@ int dlv_doctor_run(const dlv_doctor_options *opts, char **report_out, dlv_error 
         return dlv__error_set(err, DLV_EINVAL, "dlv_doctor_run: options (version %d) and report "
                                                "are required",
                               DLV_DOCTOR_OPTIONS_VERSION);
-    return dlv__doctor(opts, NULL, NULL, report_out, err);
+    return dlv__doctor(opts, NULL, NULL, NULL, report_out, err);
 }
 
 char *dlv_doctor_format(const char *report_json)

@@ -278,7 +278,7 @@ static void doctor_work(uv_work_t *w)
                             .front_config_path = j->front_path,
                             .receipt_printer = j->receipt,
                             .a4_printer = j->a4};
-    j->failed = dlv__doctor(&o, doctor_outbox, j, &j->report, &j->err);
+    j->failed = dlv__doctor(&o, j->ctx->config, doctor_outbox, j, &j->report, &j->err);
 }
 
 static void doctor_done(uv_work_t *w, int status)
