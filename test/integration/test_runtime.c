@@ -414,6 +414,68 @@ static void two_terminals_one_process(void)
     free(d2);
 }
 
+typedef struct load_counts {
+    int ok, refused;
+} load_counts;
+
+static void on_load_reply(void *arg, const char *json)
+{
+    load_counts *c = arg;
+    if (strstr(json, "\"ok\":true"))
+        __atomic_add_fetch(&c->ok, 1, __ATOMIC_SEQ_CST);
+    else
+        __atomic_add_fetch(&c->refused, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Stop while requests pour in: each accepted request gets exactly one reply, every "ok" is
+ * durable and reaches the call-center after a restart, nothing is applied twice. */
+static void stop_under_load(void)
+{
+    start_cc(NULL);
+    cJSON *gen = admin_json("POST", "orders/generate", "{\"count\":150,\"terminalId\":\"" TID "\"}");
+    const cJSON *ids = cJSON_GetObjectItem(gen, "orderIds");
+    char *d = fresh_dir();
+    hostsim *h = start_host(d, TID);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(hostsim_wait(h, 5000, "\"event\":\"registered\"", NULL));
+    hostsim_request(h, LOGIN);
+    for (int i = 0; i < 200 && hostsim_count(h, "\"event\":\"order\"") < 150; i++)
+        usleep(20000);
+    load_counts c = {0};
+    int accepted = 0, n = cJSON_GetArraySize(ids);
+    for (int i = 0; i < n; i++) {
+        if (dlv_ctx_request(hostsim_ctx(h), cmd_for("confirm", cJSON_GetArrayItem(ids, i)->valuestring, NULL),
+                            on_load_reply, &c) == DLV_OK)
+            accepted++;
+        if (i == n / 2)
+            CU_ASSERT_EQUAL(dlv_ctx_stop(hostsim_ctx(h), 200), DLV_OK); /* mid-stream */
+    }
+    CU_ASSERT_EQUAL(c.ok + c.refused, accepted); /* one reply per accepted request */
+    CU_ASSERT_TRUE(accepted > n / 2 - 1 && accepted <= n / 2 + 1);
+    int acknowledged = c.ok;
+    hostsim_stop(h, 0);
+    h = start_host(d, TID); /* what was acknowledged but not yet sent goes out now */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    int applied = 0;
+    for (int wait = 0; wait < 300; wait++) {
+        applied = 0;
+        cJSON *log = admin_json("GET", "log", NULL);
+        const cJSON *e;
+        cJSON_ArrayForEach(e, cJSON_GetObjectItem(log, "commands"))
+            applied += cJSON_GetObjectItem(e, "applied")->valueint;
+        cJSON_Delete(log);
+        if (applied >= acknowledged)
+            break;
+        usleep(20000);
+    }
+    CU_ASSERT_EQUAL(applied, acknowledged);
+    CU_ASSERT_EQUAL(applied_exactly_once(NULL), 0);
+    hostsim_stop(h, 1000);
+    cJSON_Delete(gen);
+    cc_proc_stop(&cc);
+    free(d);
+}
+
 /* An integrator's loop: the context attaches to it; the loop closes clean afterwards. */
 static void attached_to_host_loop(void)
 {
@@ -451,6 +513,7 @@ int main(void)
         DLV_TEST(restart_with_pending_commands),
         DLV_TEST(two_terminals_one_process),
         DLV_TEST(attached_to_host_loop),
+        DLV_TEST(stop_under_load),
         DLV_TEST_END,
     };
     int rc = dlv_test_main("runtime", cases);
