@@ -412,8 +412,10 @@ bool cc_orders_since(cc_state *st, const char *terminal_id, int64_t since, cc_re
         cJSON_AddItemToArray(removed, cJSON_CreateString((const char *)sqlite3_column_text(s, 0)));
     sqlite3_finalize(s);
     bool settings_changed = meta_int(st, "settings_revision") > since;
+    /* A snapshot (since 0) is answered at once when there is anything at all; an empty
+     * call-center holds it like any long poll. */
     bool any = cJSON_GetArraySize(orders) > 0 || cJSON_GetArraySize(removed) > 0 ||
-               settings_changed || since == 0;
+               settings_changed || (since == 0 && revision > 0);
     cJSON *answer = NULL;
     if (any) {
         answer = cJSON_CreateObject();

@@ -395,6 +395,8 @@ void dlv__rt_commit(dlv_ctx *ctx)
                 e->json = NULL;
             }
         }
+        /* Their consequences (notification marks, print jobs) share one transaction too. */
+        bool cgroup = dlv__persist_begin(ctx->persist, NULL) == DLV_OK;
         for (rt_staged *s = list; s; s = s->next) {
             if (s->applied && s->order && s->order->view && s->trigger_set) {
                 dlv_event ev = {s->trigger, s->from};
@@ -402,6 +404,9 @@ void dlv__rt_commit(dlv_ctx *ctx)
                 dlv__rt_consequences(ctx, s->order, &ev, &before);
             }
         }
+        if (cgroup && dlv__persist_commit(ctx->persist, &err) != DLV_OK)
+            DLV_LOGE(&ctx->log, "cannot store print jobs and notification marks: %s",
+                     err.message);
         while (list) {
             rt_staged *s = list;
             list = s->next;

@@ -461,8 +461,6 @@ void dlv__rt_apply_server_orders(dlv_ctx *ctx, dlv_orders_response *resp)
     }
     dlv__free(changes);
     dlv__free(changed);
-    dlv__rt_commit(ctx); /* automatic steps the arrivals made due */
-    dlv__rt_arm_due_timer(ctx);
 }
 
 void dlv__rt_load_cache(dlv_ctx *ctx);

@@ -16,6 +16,8 @@ static const char *doc_name(dlv_document d)
     return d == DLV_DOC_INVOICE ? "Invoice" : "ServiceCheck";
 }
 
+static void on_print_retry(uv_timer_t *t);
+
 void dlv__rt_print(dlv_ctx *ctx, rt_order *o, const dlv_print_job *job)
 {
     dlv__store *st = dlv__persist_store(ctx->persist);
@@ -61,7 +63,10 @@ void dlv__rt_print(dlv_ctx *ctx, rt_order *o, const dlv_print_job *job)
     }
     if (!created)
         return; /* the same trigger again (an undo and redo): the document exists already */
-    dlv__rt_print_pump(ctx);
+    /* Sent on the next loop turn: the job's row may sit in a transaction not committed yet, and
+     * it must be durable before the first byte goes out. */
+    if (ctx->print_timer_open && !ctx->print_busy)
+        uv_timer_start(&ctx->print_timer, on_print_retry, 0, 0);
 }
 
 static void print_event(dlv_ctx *ctx, const dlv__print_job *job, const char *event,

@@ -254,9 +254,25 @@ static void on_polled(void *arg, const dlv__http_response *resp)
             dlv__rt_emit(ctx, dlv__json_print(j));
         cJSON_Delete(j);
     }
-    dlv__rt_apply_server_orders(ctx, orders);
+    bool nothing = orders->order_count == 0 && orders->removed_count == 0 && !orders->settings &&
+                   orders->revision == ctx->revision;
+    if (!nothing) {
+        /* Everything this answer changes (cache, revision, ledgers) in one transaction. */
+        bool group = dlv__persist_begin(ctx->persist, NULL) == DLV_OK;
+        dlv__rt_apply_server_orders(ctx, orders);
+        if (group && dlv__persist_commit(ctx->persist, &err) != DLV_OK)
+            DLV_LOGE(&ctx->log, "cannot store the orders answer: %s", err.message);
+        dlv__rt_commit(ctx); /* automatic steps the arrivals made due */
+        dlv__rt_arm_due_timer(ctx);
+    }
     dlv__orders_response_free(orders);
-    if (ctx->loop_state == RT_RUNNING)
+    if (ctx->loop_state != RT_RUNNING)
+        return;
+    /* A server that answers an empty poll at once instead of holding it must not make the
+     * terminal spin: wait a second before asking again. */
+    if (nothing && resp->total_ms < 1000)
+        uv_timer_start(&ctx->poll_timer, on_poll_timer, 1000, 0);
+    else
         start_poll(ctx);
 }
 
@@ -393,6 +409,7 @@ static void on_sent(void *arg, const dlv__http_response *resp)
     dlv__proto_answer_free(&a);
     ctx->send_attempt = 0;
     note_health(ctx, true, NULL, resp->total_ms);
+    bool group = dlv__persist_begin(ctx->persist, NULL) == DLV_OK;
     for (size_t i = 0; i < cr->result_count; i++) {
         const dlv_command_result *r = &cr->results[i];
         const char *order_id = NULL;
@@ -410,6 +427,10 @@ static void on_sent(void *arg, const dlv__http_response *resp)
         }
         settle(ctx, r, order_id, changes_order);
     }
+    if (group && dlv__persist_commit(ctx->persist, &err) != DLV_OK)
+        DLV_LOGE(&ctx->log, "cannot store the commands' outcomes: %s (they are sent again and "
+                            "answered as duplicates)",
+                 err.message);
     dlv__commands_response_free(cr);
     dlv__persist_rows_free(batch.rows, batch.count);
     dlv__rt_health_update(ctx);
