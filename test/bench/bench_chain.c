@@ -1,0 +1,439 @@
+/* 7. Scale of a chain: 200 terminals (dlv contexts, 4 processes x 50, each on its own thread)
+ * against one emulator, each with its own orders; then the emulator restarts on the same port
+ * and database and the terminals come back.
+ *
+ *  - Orders: DLV_BENCH_CHAIN_ROUNDS rounds (default 5), each round one order per terminal
+ *    (admin POST orders with its terminalId, sent back to back). Per terminal: orders received
+ *    and latency (admin POST sent -> the terminal's `order` event). No terminal may starve.
+ *  - Restart: SIGTERM (held long polls are released), DLV_BENCH_CHAIN_DOWN_MS down (default
+ *    2000), start again on the same port and database; the moment the emulator listens again is
+ *    t=0. A settings change is made at once so that every held or arriving long poll answers:
+ *    a terminal's "connection: online" event then marks its first successful call. The
+ *    distribution of those times shows how the backoff's jitter spreads the reconnects.
+ *
+ *   bench_chain                                   coordinator (everything, ROW lines)
+ *   bench_chain worker URL IDS_FILE FIRST COUNT DIR   50 contexts; events as lines on stdout,
+ *                                                 stops when stdin closes */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "ccproc.h"
+
+#define MAX_TERMINALS 1000
+
+/* ---- worker ---- */
+
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+static bench_latch worker_registered;
+
+static void worker_event(void *arg, const char *json)
+{
+    int idx = (int)(intptr_t)arg;
+    uint64_t now = bench_now_ns();
+    char id[37];
+    if (bench_order_event_id(json, id)) {
+        pthread_mutex_lock(&out_lock);
+        printf("ORDER %d %s %llu\n", idx, id, (unsigned long long)now);
+        fflush(stdout);
+        pthread_mutex_unlock(&out_lock);
+    } else if (strstr(json, "\"event\":\"connection\"")) {
+        bool online = strstr(json, "\"state\":\"online\"") != NULL;
+        pthread_mutex_lock(&out_lock);
+        printf("%s %d %llu\n", online ? "ONLINE" : "OFFLINE", idx, (unsigned long long)now);
+        fflush(stdout);
+        pthread_mutex_unlock(&out_lock);
+    } else if (strstr(json, "\"event\":\"registered\"")) {
+        bench_latch_add(&worker_registered, 1);
+    }
+}
+
+static int worker(const char *url, const char *ids_file, int first, int count, const char *dir)
+{
+    bench_latch_init(&worker_registered);
+    char *ids = bench_read_file(ids_file, NULL);
+    if (!ids)
+        return 1;
+    dlv_ctx **ctxs = calloc((size_t)count, sizeof *ctxs);
+    char *line = ids;
+    for (int i = 0; i < first + count && line && *line; i++) {
+        char *next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        if (i >= first) {
+            char data[700];
+            snprintf(data, sizeof data, "%s/t%d", dir, i);
+            mkdir(data, 0755);
+            bench_host_config hc = {.dir = data,
+                                    .server_url = url,
+                                    .terminal_id = line,
+                                    .long_poll_seconds = 25,
+                                    .on_event = worker_event,
+                                    .event_arg = (void *)(intptr_t)i};
+            ctxs[i - first] = bench_host_start(&hc);
+        }
+        line = next;
+    }
+    bool ready = bench_latch_wait(&worker_registered, count, 60000);
+    pthread_mutex_lock(&out_lock);
+    printf("READY %ld\n", bench_latch_get(&worker_registered));
+    fflush(stdout);
+    pthread_mutex_unlock(&out_lock);
+    char buf[64];
+    while (fgets(buf, sizeof buf, stdin)) /* until the coordinator closes our stdin */
+        ;
+    for (int i = 0; i < count; i++) {
+        if (ctxs[i]) {
+            dlv_ctx_stop(ctxs[i], 0);
+            dlv_ctx_destroy(ctxs[i]);
+        }
+    }
+    free(ctxs);
+    free(ids);
+    return ready ? 0 : 1;
+}
+
+/* ---- coordinator ---- */
+
+typedef struct sent_order {
+    char id[37];
+    int terminal;
+    uint64_t sent, received;
+} sent_order;
+
+static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
+static sent_order *sent;
+static size_t sent_count, slots;
+static size_t *table; /* open addressing: index + 1 into `sent` */
+static long received_orders, ready_terminals, unknown_orders;
+static uint64_t up_at; /* emulator listening again; 0 before the restart */
+static uint64_t online_at[MAX_TERMINALS];
+static long online_count, offline_events;
+static bench_latch progress;
+
+static size_t hash_id(const char *id)
+{
+    size_t h = 1469598103934665603u;
+    for (int i = 0; i < 36; i++)
+        h = (h ^ (unsigned char)id[i]) * 1099511628211u;
+    return h;
+}
+
+static void table_put(size_t index)
+{
+    size_t at = hash_id(sent[index].id) % slots;
+    while (table[at])
+        at = (at + 1) % slots;
+    table[at] = index + 1;
+}
+
+static sent_order *table_get(const char *id)
+{
+    for (size_t at = hash_id(id) % slots; table[at]; at = (at + 1) % slots)
+        if (strcmp(sent[table[at] - 1].id, id) == 0)
+            return &sent[table[at] - 1];
+    return NULL;
+}
+
+typedef struct worker_proc {
+    pid_t pid;
+    FILE *out; /* its stdout */
+    int in;    /* its stdin */
+    pthread_t reader;
+} worker_proc;
+
+static void *read_worker(void *arg)
+{
+    worker_proc *w = arg;
+    char line[256];
+    while (fgets(line, sizeof line, w->out)) {
+        int idx;
+        char id[40];
+        unsigned long long t;
+        long n;
+        pthread_mutex_lock(&state_lock);
+        if (sscanf(line, "ORDER %d %36s %llu", &idx, id, &t) == 3) {
+            sent_order *o = table_get(id);
+            if (o && !o->received) {
+                o->received = t;
+                received_orders++;
+                if (o->terminal != idx)
+                    unknown_orders++; /* delivered to the wrong terminal */
+            } else if (!o) {
+                unknown_orders++;
+            }
+        } else if (sscanf(line, "ONLINE %d %llu", &idx, &t) == 2) {
+            if (up_at && t >= up_at && idx >= 0 && idx < MAX_TERMINALS && !online_at[idx]) {
+                online_at[idx] = t;
+                online_count++;
+            }
+        } else if (sscanf(line, "OFFLINE %d %llu", &idx, &t) == 2) {
+            offline_events++;
+        } else if (sscanf(line, "READY %ld", &n) == 1) {
+            ready_terminals += n;
+        }
+        pthread_mutex_unlock(&state_lock);
+        bench_latch_add(&progress, 1);
+    }
+    return NULL;
+}
+
+static int spawn_worker(worker_proc *w, const char *self, const char *url, const char *ids,
+                        int first, int count, const char *dir)
+{
+    int to_child[2], from_child[2];
+    if (pipe2(to_child, O_CLOEXEC) != 0 || pipe2(from_child, O_CLOEXEC) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        dup2(to_child[0], 0);
+        dup2(from_child[1], 1);
+        close(to_child[1]);
+        close(from_child[0]);
+        char a[16], b[16];
+        snprintf(a, sizeof a, "%d", first);
+        snprintf(b, sizeof b, "%d", count);
+        execl(self, self, "worker", url, ids, a, b, dir, (char *)NULL);
+        _exit(127);
+    }
+    close(to_child[0]);
+    close(from_child[1]);
+    w->pid = pid;
+    w->in = to_child[1];
+    w->out = fdopen(from_child[0], "r");
+    return pthread_create(&w->reader, NULL, read_worker, w);
+}
+
+/* Waits until `cond` holds (checked under state_lock), bounded. */
+#define WAIT_FOR(cond, ms)                                                                         \
+    do {                                                                                           \
+        double until_ = bench_now_ms() + (ms);                                                     \
+        for (;;) {                                                                                 \
+            pthread_mutex_lock(&state_lock);                                                       \
+            bool done_ = (cond);                                                                   \
+            pthread_mutex_unlock(&state_lock);                                                     \
+            if (done_ || bench_now_ms() > until_)                                                  \
+                break;                                                                             \
+            bench_latch_wait(&progress, bench_latch_get(&progress) + 1, 50);                       \
+        }                                                                                          \
+    } while (0)
+
+static pid_t start_on_port(const char *db, int port, const char *port_file)
+{
+    char listen[64];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
+    unlink(port_file);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0)
+            dup2(devnull, 1);
+        execl(cc_proc_binary(), "delivery-callcenter", "--listen", listen, "--db", db,
+              "--port-file", port_file, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+int main(int argc, char **argv)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    signal(SIGPIPE, SIG_IGN);
+    if (argc == 7 && strcmp(argv[1], "worker") == 0)
+        return worker(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]), argv[6]);
+    int terminals = (int)bench_env_long("DLV_BENCH_CHAIN_TERMINALS", 200);
+    int procs = (int)bench_env_long("DLV_BENCH_CHAIN_PROCS", 4);
+    int rounds = (int)bench_env_long("DLV_BENCH_CHAIN_ROUNDS", 5);
+    int down_ms = (int)bench_env_long("DLV_BENCH_CHAIN_DOWN_MS", 2000);
+    if (terminals > MAX_TERMINALS || procs < 1 || terminals % procs != 0) {
+        fprintf(stderr, "chain: terminals must be a multiple of procs, at most %d\n",
+                MAX_TERMINALS);
+        return 2;
+    }
+    char self[1024];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[n > 0 ? n : 0] = '\0';
+    char *dir = bench_mkdtemp("chain");
+    char db[600], ids_path[600];
+    snprintf(db, sizeof db, "%s/cc.db", dir);
+    snprintf(ids_path, sizeof ids_path, "%s/terminals.txt", dir);
+    cc_proc cc;
+    if (cc_proc_start(&cc, db, NULL) != 0)
+        return 1;
+    bench_cc_bump_revision(&cc);
+    char(*tids)[37] = calloc((size_t)terminals, sizeof *tids);
+    FILE *f = fopen(ids_path, "w");
+    for (int i = 0; i < terminals; i++) {
+        bench_uuid(tids[i]);
+        fprintf(f, "%s\n", tids[i]);
+        char path[80];
+        snprintf(path, sizeof path, "terminals/%s", tids[i]);
+        http_result r;
+        cc_admin(&cc, "POST", path, NULL, &r);
+        http_result_free(&r);
+    }
+    fclose(f);
+    bench_latch_init(&progress);
+    sent_count = (size_t)terminals * (size_t)rounds;
+    sent = calloc(sent_count, sizeof *sent);
+    slots = sent_count * 4 + 1;
+    table = calloc(slots, sizeof *table);
+    for (size_t i = 0; i < sent_count; i++) {
+        bench_uuid(sent[i].id);
+        sent[i].terminal = (int)(i % (size_t)terminals);
+        table_put(i);
+    }
+
+    double s0 = bench_now_ms();
+    worker_proc *workers = calloc((size_t)procs, sizeof *workers);
+    int per = terminals / procs;
+    for (int p = 0; p < procs; p++)
+        spawn_worker(&workers[p], self, cc.base, ids_path, p * per, per, dir);
+    WAIT_FOR(ready_terminals >= terminals, 120000);
+    double s1 = bench_now_ms();
+    bench_sleep_ms(500);
+
+    /* Orders: one per terminal per round, back to back. */
+    bench_http http;
+    bench_http_init(&http);
+    char url[256], body[160];
+    snprintf(url, sizeof url, "%s/admin/orders", cc.base);
+    double o0 = bench_now_ms();
+    for (size_t i = 0; i < sent_count; i++) {
+        snprintf(body, sizeof body, "{\"id\":\"%s\",\"terminalId\":\"%s\"}", sent[i].id,
+                 tids[sent[i].terminal]);
+        pthread_mutex_lock(&state_lock);
+        sent[i].sent = bench_now_ns();
+        pthread_mutex_unlock(&state_lock);
+        bench_http_call(&http, "POST", url, NULL, body);
+    }
+    double o1 = bench_now_ms();
+    WAIT_FOR(received_orders >= (long)sent_count, 120000);
+    double o2 = bench_now_ms();
+
+    /* Per terminal: how many arrived and how long they took. */
+    long *got = calloc((size_t)terminals, sizeof *got);
+    bench_samples all = {0}, per_p50 = {0};
+    bench_samples *lat = calloc((size_t)terminals, sizeof *lat);
+    pthread_mutex_lock(&state_lock);
+    for (size_t i = 0; i < sent_count; i++) {
+        if (!sent[i].received)
+            continue;
+        got[sent[i].terminal]++;
+        double ms = (double)(sent[i].received - sent[i].sent) / 1e6;
+        bench_samples_add(&all, ms);
+        bench_samples_add(&lat[sent[i].terminal], ms);
+    }
+    long wrong = unknown_orders;
+    pthread_mutex_unlock(&state_lock);
+    long min_got = rounds, max_got = 0;
+    for (int t = 0; t < terminals; t++) {
+        min_got = got[t] < min_got ? got[t] : min_got;
+        max_got = got[t] > max_got ? got[t] : max_got;
+        if (lat[t].n)
+            bench_samples_add(&per_p50, bench_samples_pct(&lat[t], 50));
+    }
+
+    /* Restart on the same port and database. */
+    bench_sleep_ms(1000);
+    int port = cc.port;
+    cc_proc_stop(&cc);
+    bench_sleep_ms(down_ms);
+    char port_file[700];
+    snprintf(port_file, sizeof port_file, "%s/restart.port", dir);
+    cc.pid = start_on_port(db, port, port_file);
+    uint64_t up = 0;
+    for (int i = 0; i < 2000 && !up; i++) {
+        if (access(port_file, F_OK) == 0) {
+            bench_sleep_ms(1); /* written right after listen() */
+            up = bench_now_ns();
+        } else {
+            bench_sleep_ms(2);
+        }
+    }
+    pthread_mutex_lock(&state_lock);
+    up_at = up;
+    pthread_mutex_unlock(&state_lock);
+    bench_cc_bump_revision(&cc); /* every long poll answers: "online" marks a reconnect */
+    WAIT_FOR(online_count >= terminals, 90000);
+    bench_samples rec = {0};
+    int buckets[12] = {0}; /* 500 ms each; the last one is everything later */
+    pthread_mutex_lock(&state_lock);
+    for (int t = 0; t < terminals; t++) {
+        if (!online_at[t])
+            continue;
+        double ms = (double)(online_at[t] - up) / 1e6;
+        bench_samples_add(&rec, ms);
+        int b = (int)(ms / 500);
+        buckets[b < 11 ? b : 11]++;
+    }
+    /* The storm's peak: the most reconnects in any 100 ms. */
+    long peak = 0;
+    for (size_t i = 0; i < rec.n; i++) {
+        long in = 0;
+        for (size_t j = 0; j < rec.n; j++)
+            in += rec.v[j] >= rec.v[i] && rec.v[j] < rec.v[i] + 100;
+        peak = in > peak ? in : peak;
+    }
+    long offline = offline_events;
+    pthread_mutex_unlock(&state_lock);
+
+    for (int p = 0; p < procs; p++)
+        close(workers[p].in);
+    for (int p = 0; p < procs; p++) {
+        pthread_join(workers[p].reader, NULL);
+        waitpid(workers[p].pid, NULL, 0);
+        fclose(workers[p].out);
+    }
+    cc_proc_stop(&cc);
+    bench_http_cleanup(&http);
+
+    const char *b = "7 chain";
+    bench_row(
+        b,
+        bench_fmt("%d terminals (%d processes x %d) registered and polling", terminals, procs, per),
+        bench_fmt("%.1f s from spawning the workers", (s1 - s0) / 1000), NULL, NULL, "info");
+    bool fair = min_got == rounds && max_got == rounds && wrong == 0;
+    bench_row(b,
+              bench_fmt("%zu orders, %d per terminal, sent back to back in %.1f s", sent_count,
+                        rounds, (o1 - o0) / 1000),
+              bench_fmt("per terminal min %ld / max %ld received; latency p50 %.0f ms, p99 %.0f "
+                        "ms, max %.0f ms; all in %.1f s",
+                        min_got, max_got, bench_samples_pct(&all, 50), bench_samples_pct(&all, 99),
+                        bench_samples_pct(&all, 100), (o2 - o0) / 1000),
+              bench_fmt("per-terminal median latency: best %.0f ms, worst %.0f ms%s",
+                        bench_samples_pct(&per_p50, 0), bench_samples_pct(&per_p50, 100),
+                        wrong ? bench_fmt("; %ld misdelivered", wrong) : ""),
+              "no terminal starves (every one gets all its orders)", bench_verdict(fair));
+    char hist[256];
+    size_t hl = 0;
+    for (int i = 0; i < 12; i++)
+        hl += (size_t)snprintf(hist + hl, sizeof hist - hl, "%s%d", i ? "/" : "", buckets[i]);
+    bool spread = rec.n == (size_t)terminals && peak * 5 <= terminals;
+    bench_row(b,
+              bench_fmt("reconnect after an emulator restart (down %.1f s, same port and DB)",
+                        down_ms / 1000.0),
+              bench_fmt("%zu of %d back; from listening: p10 %.0f, p50 %.0f, p90 %.0f, max %.0f "
+                        "ms; busiest 100 ms: %ld terminals",
+                        rec.n, terminals, bench_samples_pct(&rec, 10), bench_samples_pct(&rec, 50),
+                        bench_samples_pct(&rec, 90), bench_samples_pct(&rec, 100), peak),
+              bench_fmt("per 500 ms from listening: %s (%ld offline events)", hist, offline),
+              "spread by jitter: no 100 ms holds more than 20% of the terminals",
+              bench_verdict(spread));
+    for (int t = 0; t < terminals; t++)
+        bench_samples_free(&lat[t]);
+    free(lat);
+    free(got);
+    free(dir);
+    curl_global_cleanup();
+    return 0;
+}
