@@ -166,6 +166,44 @@ static int insert_terminal_id(xmlNodePtr root, const char *id)
     return DLV_OK;
 }
 
+/* The new contents must read back as the same configuration with the new terminalId before they
+ * replace the file: an exotic declared encoding (UTF-7) can serialise into something the next
+ * start would refuse, and the file must never be destroyed by the write-back. */
+static int verify_written(const char *path, const char *data, size_t len, xmlDocPtr original,
+                          dlv_error *err)
+{
+    xmlDocPtr doc = NULL;
+    dlv_error perr = {0};
+    int rc = dlv__xml_read_memory(path, data, len, &doc, &perr);
+    bool same = false;
+    if (rc == DLV_OK) {
+        xmlNodePtr root = xmlDocGetRootElement(doc);
+        xmlNodePtr want = xmlDocGetRootElement(original);
+        same = root && strcmp((const char *)root->name, "config") == 0;
+        for (xmlNodePtr a = want->children, b = root ? root->children : NULL; same && (a || b);
+             a = a ? a->next : NULL, b = b ? b->next : NULL) {
+            same = a && b && a->type == b->type &&
+                   (a->type != XML_ELEMENT_NODE || strcmp((const char *)a->name,
+                                                          (const char *)b->name) == 0);
+            if (same && a->type == XML_ELEMENT_NODE) {
+                char *ta = dlv__xml_text(a), *tb = dlv__xml_text(b);
+                same = ta && tb && strcmp(ta, tb) == 0;
+                dlv__free(ta);
+                dlv__free(tb);
+            }
+        }
+    }
+    xmlFreeDoc(doc);
+    if (rc == DLV_ENOMEM)
+        return dlv__error_set(err, rc, "%s: out of memory checking the write-back", path);
+    if (!same)
+        return dlv__error_set(err, DLV_ECONFIG,
+                              "%s: cannot write terminalId back in the file's encoding (%s) without "
+                              "changing it; save the file as UTF-8, or add <terminalId> yourself",
+                              path, original->encoding ? (const char *)original->encoding : "?");
+    return DLV_OK;
+}
+
 /* Serialises the document as it was read (declaration, encoding, comments, a UTF-8 BOM) and
  * replaces the file atomically. */
 static int write_back(const char *path, xmlDocPtr doc, bool had_decl, bool had_bom, dlv_error *err)
@@ -196,7 +234,9 @@ static int write_back(const char *path, xmlDocPtr doc, bool had_decl, bool had_b
                 off = 3;
             }
             memcpy(out + off, content, len);
-            rc = dlv__write_file_atomic(path, out, len + off, err);
+            rc = verify_written(path, out, len + off, doc, err);
+            if (rc == DLV_OK)
+                rc = dlv__write_file_atomic(path, out, len + off, err);
             dlv__free(out);
         }
     }
@@ -311,8 +351,9 @@ int dlv_config_load(const char *path, unsigned flags, dlv_config **out, dlv_erro
     }
     dlv_config *cfg = dlv__calloc(1, sizeof *cfg);
     if (!cfg) {
-        dlv__free(default_path);
-        return dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", path);
+        dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", path);
+        dlv__free(default_path); /* `path` may be this very string: free after the message */
+        return DLV_ENOMEM;
     }
     cfg->path = default_path ? default_path : dlv__strdup(path);
     cfg->timeout_ms = DLV_CONFIG_TIMEOUT_MS_DEFAULT;

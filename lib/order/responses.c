@@ -73,8 +73,11 @@ static int decode_orders(const cJSON *root, dlv__jpath *p, dlv_orders_response *
         size_t mark = dlv__jpath_index(p, i);
         int rc = dlv__order_from_cjson(c, 0, p, &r->orders[i], err);
         dlv__jpath_restore(p, mark);
-        if (rc && rc != DLV_ENOMEM && lenient)
+        if (rc && rc != DLV_ENOMEM && lenient) {
             rc = note_invalid(r, c, err);
+            if (rc)
+                dlv__error_set(err, rc, "out of memory noting an invalid order");
+        }
         if (rc) {
             dlv__jpath_restore(p, key_mark);
             return rc;
@@ -234,6 +237,19 @@ static int decode_register(const cJSON *root, dlv__jpath *p, dlv_register_respon
     const cJSON *node;
     TRY(dlv__jget_string(root, "sessionToken", DLV__J_REQUIRED | DLV__J_NONEMPTY, p,
                          &r->session_token, err));
+    /* It goes back in an Authorization header: printable ASCII only, and short. */
+    size_t len = strlen(r->session_token);
+    bool printable = len <= 256;
+    for (size_t i = 0; printable && i < len; i++)
+        printable = r->session_token[i] > ' ' && r->session_token[i] < 0x7f;
+    if (!printable) {
+        size_t mark = dlv__jpath_key(p, "sessionToken");
+        int rc = dlv__jerr(err, DLV_EJSON, p,
+                           "must be at most 256 printable ASCII characters (it is sent back "
+                           "in a header)");
+        dlv__jpath_restore(p, mark);
+        return rc;
+    }
     TRY(dlv__jget_decimal(root, "expiresInSeconds", DLV__J_REQUIRED, 0, 1, 366 * 86400, p,
                           &r->expires_in_seconds, NULL, err));
     TRY(dlv__jget_time(root, "serverTime", DLV__J_REQUIRED, p, &r->server_time, err));

@@ -202,13 +202,14 @@ int dlv_ctx_create(const dlv_options *opts, dlv_ctx **out, dlv_error *err)
         rc = dlv__rt_notify_load(ctx, err);
     if (rc == DLV_OK)
         rc = dlv__persist_open(ctx->data_dir, &ctx->persist, err);
+    if (rc == DLV_OK)
+        rc = dlv__rt_load_cache(ctx, err);
     if (rc != DLV_OK) {
         dlv_ctx_destroy(ctx);
         return rc;
     }
     for (size_t i = 0; i < dlv_config_warning_count(ctx->config); i++)
         DLV_LOGW(&ctx->log, "%s", dlv_config_warning(ctx->config, i));
-    dlv__rt_load_cache(ctx);
     dlv__rt_health_update(ctx);
     ctx->state = RT_CREATED;
     *out = ctx;

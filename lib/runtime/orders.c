@@ -463,20 +463,24 @@ void dlv__rt_apply_server_orders(dlv_ctx *ctx, dlv_orders_response *resp)
     dlv__free(changed);
 }
 
-void dlv__rt_load_cache(dlv_ctx *ctx);
-
 static void load_one(void *arg, const char *id, const char *json)
 {
     dlv_ctx *ctx = arg;
     dlv_order *order = NULL;
     dlv_error err = {0};
-    if (dlv__order_from_json(json, strlen(json), 0, &order, &err) != DLV_OK) {
+    int rc = dlv__order_from_json(json, strlen(json), 0, &order, &err);
+    if (rc == DLV_ENOMEM) {
+        ctx->load_error = DLV_ENOMEM;
+        return;
+    }
+    if (rc != DLV_OK) {
         DLV_LOGW(&ctx->log, "cached order %s is unreadable and is dropped: %s", id, err.message);
         return;
     }
     rt_order *o = dlv__table_add(&ctx->orders, order->id);
     if (!o) {
         dlv__order_free(order);
+        ctx->load_error = DLV_ENOMEM;
         return;
     }
     o->view = order;
@@ -485,18 +489,31 @@ static void load_one(void *arg, const char *id, const char *json)
     o->pending = (int)pending;
 }
 
-void dlv__rt_load_cache(dlv_ctx *ctx)
+/* Everything cached comes back, or the context does not start: a partial load would keep the
+ * cached revision while orders are missing, and the call-center would never send them again. */
+int dlv__rt_load_cache(dlv_ctx *ctx, dlv_error *err)
 {
     char *settings = NULL;
-    if (dlv__persist_meta_get(ctx->persist, "settings", &settings, NULL) == DLV_OK && settings) {
-        dlv_error err = {0};
-        if (dlv__settings_from_json(settings, strlen(settings), &ctx->settings, &err) != DLV_OK)
+    int rc = dlv__persist_meta_get(ctx->persist, "settings", &settings, err);
+    if (rc == DLV_OK && settings) {
+        dlv_error serr = {0};
+        rc = dlv__settings_from_json(settings, strlen(settings), &ctx->settings, &serr);
+        if (rc != DLV_OK && rc != DLV_ENOMEM) {
             DLV_LOGW(&ctx->log, "cached settings unreadable (%s): waiting for the call-center",
-                     err.message);
+                     serr.message);
+            rc = DLV_OK;
+        }
     }
     dlv__free(settings);
+    if (rc == DLV_OK)
+        rc = dlv__persist_load_orders(ctx->persist, load_one, ctx, err);
+    if (rc == DLV_OK)
+        rc = ctx->load_error;
+    if (rc != DLV_OK)
+        return dlv__error_set(err, rc, "cannot load the terminal's cached state: %s",
+                              dlv_strerror(rc));
     ctx->revision = dlv__persist_revision(ctx->persist);
-    dlv__persist_load_orders(ctx->persist, load_one, ctx, NULL);
+    return DLV_OK;
 }
 
 /* ---- consequences ---- */

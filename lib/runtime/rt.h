@@ -123,6 +123,7 @@ struct dlv_ctx {
     dlv_settings *settings;
     rt_table orders;
     int64_t revision;
+    int load_error; /* set while reading the cache */
     char actor_id[40];
     char actor_name[128];
     dlv_rights rights;
@@ -199,7 +200,7 @@ void dlv__rt_consequences(dlv_ctx *ctx, rt_order *o, const dlv_event *event,
 /* Re-arms the one timer for lead times and automatic steps. */
 void dlv__rt_arm_due_timer(dlv_ctx *ctx);
 void dlv__rt_on_due(uv_timer_t *timer);
-void dlv__rt_load_cache(dlv_ctx *ctx);
+int dlv__rt_load_cache(dlv_ctx *ctx, dlv_error *err);
 /* The command batch: appends a command (takes `body`). */
 int dlv__rt_batch_add(dlv_ctx *ctx, const char *order_id, cJSON *body, dlv_error *err);
 rt_staged *dlv__rt_staged_new(dlv_ctx *ctx, const char *cmd_name, dlv_reply_cb cb, void *arg);

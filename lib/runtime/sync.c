@@ -137,12 +137,34 @@ static void on_registered(void *arg, const dlv__http_response *resp)
             dlv__rt_emit(ctx, dlv__json_print(j));
         }
         cJSON_Delete(j);
-        DLV_LOGW(&ctx->log, "registration failed: %s", a.message);
+        /* The server's text may quote the terminalId: never log it in full. */
+        char safe[sizeof a.message];
+        snprintf(safe, sizeof safe, "%s", a.message);
+        const char *tid = dlv_config_terminal_id(ctx->config);
+        char *at = tid && *tid ? strstr(safe, tid) : NULL;
+        while (at) {
+            size_t n = strlen(tid);
+            memset(at + 4, '*', n - 4);
+            at = strstr(at + n, tid);
+        }
+        DLV_LOGW(&ctx->log, "registration failed: %s", safe);
         if (not_registered)
             uv_timer_start(&ctx->reg_timer, on_reg_timer, (uint64_t)retry_s * 1000, 0);
         else
             retry_in(ctx, &ctx->reg_timer, on_reg_timer, &ctx->reg_attempt, a.retry_after_s);
         dlv__proto_answer_free(&a);
+        return;
+    }
+    /* The token goes back in every header: one that cannot be sent is a broken answer. */
+    if (!reg->session_token || !dlv__http_header_value_ok(reg->session_token) ||
+        strlen(reg->session_token) > 256) {
+        dlv__register_response_free(reg);
+        dlv__proto_answer_free(&a);
+        DLV_LOGE(&ctx->log, "registration answer refused: the session token has a line break or "
+                            "is longer than 256 characters");
+        note_health(ctx, false, "the call-center sent a session token that cannot be sent back",
+                    0);
+        retry_in(ctx, &ctx->reg_timer, on_reg_timer, &ctx->reg_attempt, -1);
         return;
     }
     dlv__proto_answer_free(&a);
