@@ -282,15 +282,8 @@ static void config_default_path(void)
     free(dlv_test_write_file(folder, "deliveryPluginConfig.xml", FULL_CONFIG));
     char *saved = getenv("XDG_CONFIG_HOME") ? strdup(getenv("XDG_CONFIG_HOME")) : NULL;
     setenv("XDG_CONFIG_HOME", xdg, 1);
-    /* Known bug (reported): when the config struct's allocation fails after the default path was
-     * made, dlv_config_load frees the path and then formats it into the message (config.c, the
-     * "if (!cfg)" branch): a use-after-free. Swept only with DLV_TEST_KNOWN_BUGS=1. */
-    if (known_bugs()) {
-        sweep("config at the default path", load_default_path, NULL, DLV_OK, config_oom(), true);
-    } else {
-        dlv_error err;
-        CU_ASSERT_EQUAL(load_default_path(NULL, &err), DLV_OK);
-    }
+    /* Was a use-after-free (the default path freed, then formatted into the message): fixed. */
+    sweep("config at the default path", load_default_path, NULL, DLV_OK, config_oom(), true);
     if (saved)
         setenv("XDG_CONFIG_HOME", saved, 1);
     else
@@ -463,10 +456,8 @@ static void lenient_orders_response(void)
              "{\"revision\":12,\"orders\":[%s,%s,%s,{\"id\":\"not-a-uuid\"}],"
              "\"removedOrderIds\":[\"ffffffff-0000-4000-8000-000000000001\"],\"settings\":%s}",
              a, bad, b, s);
-    /* Known bug (reported): when noting an invalid order runs out of memory, the decoder returns
-     * DLV_ENOMEM with the invalid order's message and code still in err. Only the complete
-     * message check is relaxed, unless DLV_TEST_KNOWN_BUGS=1. */
-    lenient_message_relaxed = !known_bugs();
+    /* Was: DLV_ENOMEM returned with the invalid order's message still in err. Fixed. */
+    lenient_message_relaxed = false;
     sweep("lenient orders response", decode_lenient, resp, DLV_OK, JSON_OOM, false);
     lenient_message_relaxed = false;
     free(resp);
