@@ -8,24 +8,31 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *const first_names[] = {"Анна",  "Иван",   "Мария",  "Сергей", "Ольга",
+static const char *const first_names[] = {"Анна",    "Иван",  "Мария",   "Сергей",  "Ольга",
                                           "Дмитрий", "Елена", "Алексей", "Наталья", "Павел"};
-static const char *const surnames[] = {"Петрова", "Смирнов", "Иванова", "Кузнецов", "Соколова",
-                                       "Попов",   "Лебедева", "Козлов", "Новикова", "Морозов"};
-static const char *const streets[] = {"Тверская", "Арбат", "Профсоюзная", "Ленинский проспект",
-                                      "Мясницкая", "Пятницкая", "Садовая-Кудринская",
-                                      "Новослободская"};
-static const char *const comments[] = {NULL, "позвонить за 10 минут", "домофон не работает",
-                                       "оставить у двери", NULL, "код подъезда 1234"};
+static const char *const surnames[] = {"Петрова", "Смирнов",  "Иванова", "Кузнецов", "Соколова",
+                                       "Попов",   "Лебедева", "Козлов",  "Новикова", "Морозов"};
+static const char *const streets[] = {"Тверская",           "Арбат",         "Профсоюзная",
+                                      "Ленинский проспект", "Мясницкая",     "Пятницкая",
+                                      "Садовая-Кудринская", "Новослободская"};
+static const char *const comments[] = {
+    NULL, "позвонить за 10 минут", "домофон не работает", "оставить у двери",
+    NULL, "код подъезда 1234"};
 static const char *const order_comments[] = {NULL, "без лука", "острое отдельно", NULL,
                                              "приборы на двоих"};
 static const struct {
     const char *name;
     int64_t price; /* kopecks */
 } menu[] = {
-    {"Пицца Маргарита", 59000}, {"Пицца Пепперони", 69000}, {"Пицца Четыре сыра", 74000},
-    {"Салат Цезарь", 42000},    {"Борщ", 35000},            {"Суп том ям", 49000},
-    {"Морс клюквенный", 15050}, {"Чизкейк", 27000},         {"Роллы Филадельфия", 64000},
+    {"Пицца Маргарита", 59000},
+    {"Пицца Пепперони", 69000},
+    {"Пицца Четыре сыра", 74000},
+    {"Салат Цезарь", 42000},
+    {"Борщ", 35000},
+    {"Суп том ям", 49000},
+    {"Морс клюквенный", 15050},
+    {"Чизкейк", 27000},
+    {"Роллы Филадельфия", 64000},
 };
 static const struct {
     const char *name;
@@ -59,9 +66,9 @@ static void uuid_from(unsigned seq, unsigned salt, char out[37])
     }
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-             b[13], b[14], b[15]);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
 }
 
 static cJSON *id_list_item(const char *id, const char *name)
@@ -151,9 +158,9 @@ int64_t cc_items_total(const cJSON *items)
         {
             const cJSON *amount = cJSON_GetObjectItemCaseSensitive(md, "amount");
             double a = cJSON_IsNumber(amount) ? amount->valuedouble : 1;
-            total += (int64_t)((double)kopecks_of(cJSON_GetObjectItemCaseSensitive(md, "price")) *
-                                   a +
-                               0.5);
+            total +=
+                (int64_t)((double)kopecks_of(cJSON_GetObjectItemCaseSensitive(md, "price")) * a +
+                          0.5);
         }
     }
     return total;
@@ -251,8 +258,8 @@ void cc_complete_order(cJSON *o, unsigned seq, time_t now, const cJSON *settings
         }
     }
     if (!cJSON_GetObjectItemCaseSensitive(o, "fullSum"))
-        cJSON_AddItemToObject(o, "fullSum",
-                              cc_money(cc_items_total(cJSON_GetObjectItemCaseSensitive(o, "items"))));
+        cJSON_AddItemToObject(
+            o, "fullSum", cc_money(cc_items_total(cJSON_GetObjectItemCaseSensitive(o, "items"))));
     int64_t full = kopecks_of(cJSON_GetObjectItemCaseSensitive(o, "fullSum"));
     add_if_missing(o, "discountSum", cc_money(0));
     int64_t discount = kopecks_of(cJSON_GetObjectItemCaseSensitive(o, "discountSum"));

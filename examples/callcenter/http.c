@@ -178,8 +178,7 @@ static void clear_faults(cc_server *srv)
 }
 
 static const char *const fault_routes[] = {"commands", "orders", "register", "heartbeat"};
-static const char *const fault_kinds[] = {"drop",    "status", "delay",
-                                          "truncate", "garbage", "idle"};
+static const char *const fault_kinds[] = {"drop", "status", "delay", "truncate", "garbage", "idle"};
 
 static void admin_faults(cc_server *srv, const cJSON *body, cc_reply *out)
 {
@@ -214,8 +213,9 @@ static void admin_faults(cc_server *srv, const cJSON *body, cc_reply *out)
                   : 1;
     f.after_apply = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "afterApply"));
     if (f.status < 100 || f.status > 599 || f.count < 0 || f.delay_ms < 0) {
-        cc_error(out, 400, "BadRequest", "status 100..599, count >= 0 (0: until cleared), "
-                                         "delayMs >= 0");
+        cc_error(out, 400, "BadRequest",
+                 "status 100..599, count >= 0 (0: until cleared), "
+                 "delayMs >= 0");
         return;
     }
     cc_server_add_fault(srv, &f);
@@ -421,10 +421,10 @@ static enum MHD_Result handle_protocol(cc_server *srv, request *r, const char *r
         /* reply holds the 400/401/403 */
     } else if (is_get) {
         int64_t wait = 0;
-        const char *since_s = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
-                                                          "sinceRevision");
-        const char *wait_s = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
-                                                         "waitSeconds");
+        const char *since_s =
+            MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "sinceRevision");
+        const char *wait_s =
+            MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "waitSeconds");
         if (!parse_int(since_s, 0, INT64_MAX, &r->since) ||
             (wait_s && !parse_int(wait_s, 0, 60, &wait))) {
             cc_error(&reply, 400, "BadRequest",
@@ -487,8 +487,7 @@ static enum MHD_Result handle_admin(cc_server *srv, request *r, const char *path
         reply.status = 200;
         reply.body = cJSON_CreateObject();
         cJSON_AddBoolToObject(reply.body, "cleared", 1);
-    }
-    else if (strcmp(path, "log") == 0 && get)
+    } else if (strcmp(path, "log") == 0 && get)
         cc_admin_log(srv->st, &reply);
     else if (strcmp(path, "sessions/expire") == 0 && post)
         cc_admin_expire_sessions(srv->st, &reply);
@@ -499,9 +498,8 @@ static enum MHD_Result handle_admin(cc_server *srv, request *r, const char *path
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     cc_server *srv = cls;
@@ -596,8 +594,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
-cc_server *cc_server_start(cc_state *st, const struct sockaddr *addr, const char *base,
-                           char *err, size_t errlen)
+cc_server *cc_server_start(cc_state *st, const struct sockaddr *addr, const char *base, char *err,
+                           size_t errlen)
 {
     cc_server *srv = calloc(1, sizeof *srv);
     srv->st = st;
@@ -613,11 +611,11 @@ cc_server *cc_server_start(cc_state *st, const struct sockaddr *addr, const char
     pthread_condattr_destroy(&ca);
     cc_state_on_change(st, on_state_change, srv);
     pthread_create(&srv->timer, NULL, timer_main, srv);
-    srv->daemon = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, on_request, srv,
-        MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)180, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
-        MHD_OPTION_END);
+    srv->daemon =
+        MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
+                         on_request, srv, MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_NOTIFY_COMPLETED,
+                         on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)180,
+                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000, MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(err, errlen, "cannot listen: %s", strerror(errno ? errno : EADDRINUSE));
         cc_server_stop(srv);

@@ -20,8 +20,8 @@ typedef struct cc_fault {
     struct cc_fault *next;
 } cc_fault;
 
-cc_server *cc_server_start(cc_state *st, const struct sockaddr *addr, const char *base,
-                           char *err, size_t errlen);
+cc_server *cc_server_start(cc_state *st, const struct sockaddr *addr, const char *base, char *err,
+                           size_t errlen);
 unsigned short cc_server_port(const cc_server *srv);
 void cc_server_add_fault(cc_server *srv, const cc_fault *fault);
 void cc_server_stop(cc_server *srv);

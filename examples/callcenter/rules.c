@@ -5,9 +5,9 @@
 
 #include "callcenter.h"
 
-static const char *const statuses[] = {"Unconfirmed", "WaitCooking", "ReadyForCooking",
-                                       "CookingStarted", "CookingCompleted", "Waiting",
-                                       "OnWay", "Delivered", "Closed", "Cancelled"};
+static const char *const statuses[] = {
+    "Unconfirmed", "WaitCooking", "ReadyForCooking", "CookingStarted", "CookingCompleted",
+    "Waiting",     "OnWay",       "Delivered",       "Closed",         "Cancelled"};
 
 /* Allowed next statuses of each status (the terminal's undo steps included). */
 static const struct {

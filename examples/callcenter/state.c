@@ -164,7 +164,8 @@ static cJSON *cancel_info(const cJSON *cause, const char *comment, const char *w
     cJSON *c = cJSON_AddObjectToObject(info, "cause");
     cJSON_AddStringToObject(c, "id", str(cause, "id"));
     cJSON_AddStringToObject(c, "name", str(cause, "name"));
-    cJSON_AddItemToObject(info, "comment", comment ? cJSON_CreateString(comment) : cJSON_CreateNull());
+    cJSON_AddItemToObject(info, "comment",
+                          comment ? cJSON_CreateString(comment) : cJSON_CreateNull());
     return info;
 }
 
@@ -178,9 +179,8 @@ static cJSON *order_load(cc_state *st, const char *id, char **terminal)
     if (sqlite3_step(s) == SQLITE_ROW) {
         o = cJSON_Parse((const char *)sqlite3_column_text(s, 0));
         if (terminal)
-            *terminal = sqlite3_column_text(s, 1)
-                            ? strdup((const char *)sqlite3_column_text(s, 1))
-                            : NULL;
+            *terminal =
+                sqlite3_column_text(s, 1) ? strdup((const char *)sqlite3_column_text(s, 1)) : NULL;
     }
     sqlite3_finalize(s);
     return o;
@@ -200,8 +200,7 @@ static int64_t order_save(cc_state *st, cJSON *o, const char *terminal)
     if (terminal)
         sqlite3_bind_text(s, 2, terminal, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, rev);
-    sqlite3_bind_text(s, 4, str(o, "status") ? str(o, "status") : "Unconfirmed", -1,
-                      SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, str(o, "status") ? str(o, "status") : "Unconfirmed", -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 5, cJSON_IsNumber(num) ? (int64_t)num->valuedouble : 0);
     sqlite3_bind_text(s, 6, json, -1, SQLITE_STATIC);
     sqlite3_step(s);
@@ -337,7 +336,8 @@ void cc_register(cc_state *st, const char *terminal_id, const cJSON *body, cc_re
     for (int i = 0; i < 16; i++)
         snprintf(token + 2 * i, 3, "%02x", raw[i]);
     time_t now = time(NULL);
-    sqlite3_stmt *s = prep(st, "INSERT INTO sessions(token, terminal_id, expires_at) VALUES(?,?,?)");
+    sqlite3_stmt *s =
+        prep(st, "INSERT INTO sessions(token, terminal_id, expires_at) VALUES(?,?,?)");
     sqlite3_bind_text(s, 1, token, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, terminal_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, (int64_t)now + st->session_ttl);
@@ -477,8 +477,8 @@ static bool fully_paid(const cJSON *o)
 {
     int64_t paid = 0;
     const cJSON *p;
-    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(o, "payments"))
-        paid += kopecks(cJSON_GetObjectItemCaseSensitive(p, "sum"));
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(o, "payments")) paid +=
+        kopecks(cJSON_GetObjectItemCaseSensitive(p, "sum"));
     return paid >= kopecks(cJSON_GetObjectItemCaseSensitive(o, "resultSum"));
 }
 
@@ -522,8 +522,7 @@ static void apply_change_status(cc_state *st, cJSON *o, const cJSON *cmd, outcom
     }
     set_item(o, "status", cJSON_CreateString(to));
     if (strcmp(to, "Delivered") == 0 && !cJSON_GetObjectItemCaseSensitive(o, "actualDeliveryTime"))
-        set_item(o, "actualDeliveryTime",
-                 cJSON_CreateString(str(cmd, "at") ? str(cmd, "at") : ""));
+        set_item(o, "actualDeliveryTime", cJSON_CreateString(str(cmd, "at") ? str(cmd, "at") : ""));
 }
 
 static void apply_cancel(cc_state *st, cJSON *o, const cJSON *cmd, outcome *r)
@@ -540,7 +539,8 @@ static void apply_cancel(cc_state *st, cJSON *o, const cJSON *cmd, outcome *r)
     } else {
         char t[32];
         cc_format_time(time(NULL), t);
-        set_item(o, "cancelInfo", cancel_info(cause, str(cmd, "comment"), str(cmd, "at") ? str(cmd, "at") : t));
+        set_item(o, "cancelInfo",
+                 cancel_info(cause, str(cmd, "comment"), str(cmd, "at") ? str(cmd, "at") : t));
         set_item(o, "status", cJSON_CreateString("Cancelled"));
     }
     cJSON_Delete(settings);
@@ -977,9 +977,9 @@ void cc_admin_change_order(cc_state *st, const char *order_id, const cJSON *body
             set_item(o, "courier", courier);
         }
     }
-    static const char *const copied[] = {"items",   "fullSum",  "discountSum", "resultSum",
-                                         "payments", "comment", "completeBefore", "problem",
-                                         "address", "customer", "phone"};
+    static const char *const copied[] = {"items",    "fullSum",  "discountSum",    "resultSum",
+                                         "payments", "comment",  "completeBefore", "problem",
+                                         "address",  "customer", "phone"};
     for (size_t i = 0; i < sizeof copied / sizeof *copied; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, copied[i]);
         if (v)
@@ -1050,8 +1050,8 @@ void cc_admin_log(cc_state *st, cc_reply *out)
     cJSON *list = cJSON_CreateArray();
     while (sqlite3_step(s) == SQLITE_ROW) {
         cJSON *e = cJSON_CreateObject();
-        static const char *const names[] = {"id",   "terminalId", "orderId", "type",
-                                            "outcome", "error"};
+        static const char *const names[] = {"id",   "terminalId", "orderId",
+                                            "type", "outcome",    "error"};
         for (int i = 0; i < 6; i++) {
             const unsigned char *v = sqlite3_column_text(s, i);
             if (v)

@@ -15,8 +15,17 @@ static int esc_args(int c)
     switch (c) {
     case '@':
         return 0;
-    case 'J': case 'd': case 't': case '!': case 'E': case 'a': case 'M': case '-': case 'G':
-    case 'R': case 'e':
+    case 'J':
+    case 'd':
+    case 't':
+    case '!':
+    case 'E':
+    case 'a':
+    case 'M':
+    case '-':
+    case 'G':
+    case 'R':
+    case 'e':
         return 1;
     case 'p':
         return 3;

@@ -39,8 +39,9 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--printer") == 0 && strncmp(v, "a4=", 3) == 0)
             o.a4_printer = v + 3;
         else {
-            fprintf(stderr, "usage: delivery-doctor --config PATH [--front-config PATH] "
-                            "[--data-dir DIR] [--json] [--printer receipt=URI] [--printer a4=URI]\n");
+            fprintf(stderr,
+                    "usage: delivery-doctor --config PATH [--front-config PATH] "
+                    "[--data-dir DIR] [--json] [--printer receipt=URI] [--printer a4=URI]\n");
             return 2;
         }
     }

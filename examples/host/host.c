@@ -64,14 +64,13 @@ static void on_log(void *arg, dlv_log_level level, const char *line)
 
 static void usage(FILE *to)
 {
-    fprintf(to,
-            "usage: delivery-host --plugin PATH/libdelivery_plugin.so --config PATH/"
-            "deliveryPluginConfig.xml\n"
-            "                     [--front-config PATH/config.xml] [--data-dir DIR]\n"
-            "                     [--printer receipt=URI] [--printer a4=URI] "
-            "[--user-rights D_CND,D_MD,...]\n"
-            "Reads one JSON command per line on stdin, writes events and replies as JSON lines "
-            "on stdout.\n");
+    fprintf(to, "usage: delivery-host --plugin PATH/libdelivery_plugin.so --config PATH/"
+                "deliveryPluginConfig.xml\n"
+                "                     [--front-config PATH/config.xml] [--data-dir DIR]\n"
+                "                     [--printer receipt=URI] [--printer a4=URI] "
+                "[--user-rights D_CND,D_MD,...]\n"
+                "Reads one JSON command per line on stdin, writes events and replies as JSON lines "
+                "on stdout.\n");
 }
 
 static void print_bad_command(const char *message)

@@ -132,7 +132,7 @@ typedef struct dlv_doctor_options {
     const char *data_dir;          /* NULL: the config file's folder */
     const char *receipt_printer;   /* printer URIs to check, optional */
     const char *a4_printer;
-    long timeout_ms;               /* per network check; 0: the config's timeout */
+    long timeout_ms; /* per network check; 0: the config's timeout */
 } dlv_doctor_options;
 
 /* Walks the checks of the seed's troubleshooting list, in order: the config file parses and is

@@ -38,7 +38,7 @@ extern "C" {
     XX(EPRINTER, -25, "printer error")                                                             \
     XX(EPAPEROUT, -26, "printer is out of paper")                                                  \
     XX(EOFFLINE, -27, "printer is offline")                                                        \
-    XX(ETEMPLATE, -28, "invalid document template")                                               \
+    XX(ETEMPLATE, -28, "invalid document template")                                                \
     XX(EBUSY, -29, "resource busy")                                                                \
     XX(ESTOPPED, -30, "the context is stopped")                                                    \
     XX(EABI, -31, "incompatible plugin ABI")                                                       \
@@ -53,7 +53,7 @@ typedef enum dlv_err {
 #define DLV_ERR_ENUM_(name, value, text) DLV_##name = value,
     DLV_ERRNO_MAP(DLV_ERR_ENUM_)
 #undef DLV_ERR_ENUM_
-    DLV_ERR_LAST_ = -37 /* one below the last code; not an error itself */
+        DLV_ERR_LAST_ = -37 /* one below the last code; not an error itself */
 } dlv_err;
 
 /* Detail of a failed call that has no handle to keep it (loading a file, decoding a document):

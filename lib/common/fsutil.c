@@ -106,8 +106,7 @@ int dlv__write_file_atomic(const char *path, const void *data, size_t len, dlv_e
     close(fd);
     if (rc == DLV_OK && (injected(4) || rename(tmp, path) != 0))
 #endif
-        rc = dlv__error_set(err, DLV_EIO, "%s: cannot replace the file: %s", path,
-                            strerror(errno));
+        rc = dlv__error_set(err, DLV_EIO, "%s: cannot replace the file: %s", path, strerror(errno));
     if (rc != DLV_OK)
         remove(tmp);
 #if !defined(_WIN32)

@@ -53,8 +53,8 @@ void dlv_config_free(dlv_config *cfg)
 
 static int add_warning(dlv_config *cfg, char *text, dlv_error *err)
 {
-    char **grown = text ? dlv__realloc(cfg->warnings, (cfg->warning_count + 1) * sizeof *grown)
-                        : NULL;
+    char **grown =
+        text ? dlv__realloc(cfg->warnings, (cfg->warning_count + 1) * sizeof *grown) : NULL;
     if (!grown) {
         dlv__free(text);
         return dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", cfg->path);
@@ -135,8 +135,8 @@ static int insert_terminal_id(xmlNodePtr root, const char *id)
     xmlChar *indent = NULL;
     if (first && first->prev && first->prev->type == XML_TEXT_NODE)
         indent = xmlNodeGetContent(first->prev);
-    xmlNodePtr elem = xmlNewDocNode(root->doc, NULL, (const xmlChar *)"terminalId",
-                                    (const xmlChar *)id);
+    xmlNodePtr elem =
+        xmlNewDocNode(root->doc, NULL, (const xmlChar *)"terminalId", (const xmlChar *)id);
     if (!elem) {
         xmlFree(indent);
         return DLV_ENOMEM;
@@ -183,8 +183,8 @@ static int verify_written(const char *path, const char *data, size_t len, xmlDoc
         for (xmlNodePtr a = want->children, b = root ? root->children : NULL; same && (a || b);
              a = a ? a->next : NULL, b = b ? b->next : NULL) {
             same = a && b && a->type == b->type &&
-                   (a->type != XML_ELEMENT_NODE || strcmp((const char *)a->name,
-                                                          (const char *)b->name) == 0);
+                   (a->type != XML_ELEMENT_NODE ||
+                    strcmp((const char *)a->name, (const char *)b->name) == 0);
             if (same && a->type == XML_ELEMENT_NODE) {
                 char *ta = dlv__xml_text(a), *tb = dlv__xml_text(b);
                 same = ta && tb && strcmp(ta, tb) == 0;
@@ -197,10 +197,11 @@ static int verify_written(const char *path, const char *data, size_t len, xmlDoc
     if (rc == DLV_ENOMEM)
         return dlv__error_set(err, rc, "%s: out of memory checking the write-back", path);
     if (!same)
-        return dlv__error_set(err, DLV_ECONFIG,
-                              "%s: cannot write terminalId back in the file's encoding (%s) without "
-                              "changing it; save the file as UTF-8, or add <terminalId> yourself",
-                              path, original->encoding ? (const char *)original->encoding : "?");
+        return dlv__error_set(
+            err, DLV_ECONFIG,
+            "%s: cannot write terminalId back in the file's encoding (%s) without "
+            "changing it; save the file as UTF-8, or add <terminalId> yourself",
+            path, original->encoding ? (const char *)original->encoding : "?");
     return DLV_OK;
 }
 
@@ -219,8 +220,10 @@ static int write_back(const char *path, xmlDocPtr doc, bool had_decl, bool had_b
         saved = xmlSaveClose(save) < 0 ? -1 : saved;
     int rc = DLV_OK;
     if (saved < 0) {
-        rc = dlv__error_set(err, DLV_EIO, "%s: cannot serialise the configuration to write back "
-                                          "terminalId", path);
+        rc = dlv__error_set(err, DLV_EIO,
+                            "%s: cannot serialise the configuration to write back "
+                            "terminalId",
+                            path);
     } else {
         size_t len = (size_t)xmlBufferLength(buf);
         const char *content = (const char *)xmlBufferContent(buf);
@@ -270,8 +273,9 @@ static int load_fields(dlv_config *cfg, xmlNodePtr root, xmlNodePtr *terminal_id
             continue;
         }
         if (seen_line[field])
-            return dlv__error_set(err, DLV_ECONFIG, "%s:%ld: <%s> appears twice (first at line %ld)",
-                                  path, line, name, seen_line[field]);
+            return dlv__error_set(err, DLV_ECONFIG,
+                                  "%s:%ld: <%s> appears twice (first at line %ld)", path, line,
+                                  name, seen_line[field]);
         seen_line[field] = line;
         for (xmlNodePtr child = node->children; child; child = child->next) {
             if (child->type == XML_ELEMENT_NODE)

@@ -61,8 +61,9 @@ int dlv_front_config_load(const char *path, dlv_front_config **out, dlv_error *e
                 continue;
             long line = xmlGetLineNo(node);
             if (seen[f]) {
-                rc = dlv__error_set(err, DLV_ECONFIG, "%s:%ld: <%s> appears twice (first at line "
-                                                      "%ld)",
+                rc = dlv__error_set(err, DLV_ECONFIG,
+                                    "%s:%ld: <%s> appears twice (first at line "
+                                    "%ld)",
                                     path, line, flag_names[f], seen[f]);
                 break;
             }

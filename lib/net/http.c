@@ -276,10 +276,10 @@ int dlv__http_create(uv_loop_t *loop, const dlv__http_options *opts, dlv__http *
     if (!http)
         return dlv__error_set(err, DLV_ENOMEM, "out of memory");
     http->loop = loop;
-    http->connect_timeout_ms = opts && opts->connect_timeout_ms ? opts->connect_timeout_ms
-                                                                : DEFAULT_CONNECT_TIMEOUT_MS;
-    http->max_response = opts && opts->max_response_bytes ? opts->max_response_bytes
-                                                          : DEFAULT_MAX_RESPONSE;
+    http->connect_timeout_ms =
+        opts && opts->connect_timeout_ms ? opts->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
+    http->max_response =
+        opts && opts->max_response_bytes ? opts->max_response_bytes : DEFAULT_MAX_RESPONSE;
     if (opts && opts->ca_file && !(http->ca_file = dlv__strdup(opts->ca_file))) {
         dlv__free(http);
         return dlv__error_set(err, DLV_ENOMEM, "out of memory");
@@ -378,9 +378,8 @@ int dlv__http_start(dlv__http *http, const dlv__http_request *req, dlv__http_cb 
     if (!req->long_poll) {
         /* A server that trickles bytes is as good as dead. */
         curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, req->timeout_ms / 1000 > 5
-                                                        ? req->timeout_ms / 1000
-                                                        : 5L);
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME,
+                         req->timeout_ms / 1000 > 5 ? req->timeout_ms / 1000 : 5L);
     }
     if (strcmp(req->method, "POST") == 0) {
         curl_easy_setopt(e, CURLOPT_POST, 1L);

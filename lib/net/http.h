@@ -11,29 +11,29 @@ typedef struct dlv__http dlv__http;
 typedef struct dlv__http_call dlv__http_call;
 
 typedef struct dlv__http_options {
-    const char *ca_file;         /* extra trust for a private call-center; NULL: system store */
-    long connect_timeout_ms;     /* 0: 10 s */
-    size_t max_response_bytes;   /* 0: 16 MiB */
+    const char *ca_file;       /* extra trust for a private call-center; NULL: system store */
+    long connect_timeout_ms;   /* 0: 10 s */
+    size_t max_response_bytes; /* 0: 16 MiB */
 } dlv__http_options;
 
 typedef struct dlv__http_request {
-    const char *method;          /* GET or POST */
+    const char *method; /* GET or POST */
     const char *url;
-    const char *const *headers;  /* NULL-terminated "Name: value"; CR/LF in a value is refused */
-    const char *body;            /* copied; NULL: none */
+    const char *const *headers; /* NULL-terminated "Name: value"; CR/LF in a value is refused */
+    const char *body;           /* copied; NULL: none */
     size_t body_len;
-    long timeout_ms;             /* whole call */
-    bool long_poll;              /* no low-speed limit: the server is silent on purpose */
+    long timeout_ms; /* whole call */
+    bool long_poll;  /* no low-speed limit: the server is silent on purpose */
 } dlv__http_request;
 
 typedef struct dlv__http_response {
-    int err;                     /* DLV_OK when an HTTP answer arrived (any status) */
+    int err; /* DLV_OK when an HTTP answer arrived (any status) */
     long status;
-    const char *body;            /* NUL-terminated, valid during the callback only */
+    const char *body; /* NUL-terminated, valid during the callback only */
     size_t body_len;
-    long retry_after_s;          /* -1 when absent */
+    long retry_after_s; /* -1 when absent */
     double total_ms;
-    char error_text[256];        /* what went wrong when err != DLV_OK */
+    char error_text[256]; /* what went wrong when err != DLV_OK */
 } dlv__http_response;
 
 /* Runs exactly once per started call, on the loop thread (also with DLV_ESTOPPED when the

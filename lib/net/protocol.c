@@ -58,8 +58,9 @@ void dlv__proto_classify(const dlv__http_response *resp, dlv__proto_answer *a)
              cJSON_IsString(desc) ? ": " : "", cJSON_IsString(desc) ? desc->valuestring : "");
     cJSON_Delete(json);
     if (st >= 300 && st < 400)
-        set(a, DLV_EPROTOCOL, false, "%s (redirects are not followed: set serverUrl to the final "
-                                     "address)",
+        set(a, DLV_EPROTOCOL, false,
+            "%s (redirects are not followed: set serverUrl to the final "
+            "address)",
             detail);
     else if (st == 401)
         set(a, DLV_EUNAUTHORIZED, false, "%s", detail);

@@ -15,13 +15,13 @@
 #define DLV_MAX_COMMANDS_PER_REQUEST 500
 
 typedef struct dlv__proto_answer {
-    int err;             /* DLV_OK: 2xx with a JSON object in `json` */
-    long status;         /* HTTP status, 0 when none arrived */
-    bool retryable;      /* transport failure, 5xx, 429: try again later with backoff */
-    long retry_after_s;  /* -1: none; else capped at DLV_RETRY_AFTER_CAP_S */
-    char code[32];       /* the protocol's error code ("StatusConflict"), or "" */
-    char message[400];   /* one line for logs and the host */
-    cJSON *json;         /* owned; free with dlv__proto_answer_free */
+    int err;            /* DLV_OK: 2xx with a JSON object in `json` */
+    long status;        /* HTTP status, 0 when none arrived */
+    bool retryable;     /* transport failure, 5xx, 429: try again later with backoff */
+    long retry_after_s; /* -1: none; else capped at DLV_RETRY_AFTER_CAP_S */
+    char code[32];      /* the protocol's error code ("StatusConflict"), or "" */
+    char message[400];  /* one line for logs and the host */
+    cJSON *json;        /* owned; free with dlv__proto_answer_free */
 } dlv__proto_answer;
 
 /* Classifies an HTTP result. 401 → DLV_EUNAUTHORIZED, 403 → DLV_ENOTREGISTERED, 404 →

@@ -45,8 +45,9 @@ void dlv__rt_create_order(dlv_ctx *ctx, const cJSON *json, const char *cmd, dlv_
         return;
     dlv_error err = {0};
     if (!ctx->settings) {
-        dlv__rt_staged_error(s, DLV_ERULE, "the delivery settings have not arrived from the "
-                                           "call-center yet");
+        dlv__rt_staged_error(s, DLV_ERULE,
+                             "the delivery settings have not arrived from the "
+                             "call-center yet");
         return;
     }
     if (!cJSON_IsObject(json)) {

@@ -177,8 +177,8 @@ int dlv_ctx_create(const dlv_options *opts, dlv_ctx **out, dlv_error *err)
     if (rc == DLV_OK) {
         ctx->config_dir = folder_of(dlv_config_path(ctx->config));
         ctx->data_dir = opts->data_dir ? dlv__strdup(opts->data_dir) : dlv__strdup(ctx->config_dir);
-        ctx->terminal_name = dlv__strdup(opts->terminal_name ? opts->terminal_name
-                                                             : "Delivery terminal");
+        ctx->terminal_name =
+            dlv__strdup(opts->terminal_name ? opts->terminal_name : "Delivery terminal");
         ctx->receipt_printer = opts->receipt_printer ? dlv__strdup(opts->receipt_printer) : NULL;
         ctx->a4_printer = opts->a4_printer ? dlv__strdup(opts->a4_printer) : NULL;
         ctx->cafe_address = opts->cafe_address ? dlv__strdup(opts->cafe_address) : NULL;
@@ -406,8 +406,7 @@ void dlv__rt_commit(dlv_ctx *ctx)
             }
         }
         if (cgroup && dlv__persist_commit(ctx->persist, &err) != DLV_OK)
-            DLV_LOGE(&ctx->log, "cannot store print jobs and notification marks: %s",
-                     err.message);
+            DLV_LOGE(&ctx->log, "cannot store print jobs and notification marks: %s", err.message);
         while (list) {
             rt_staged *s = list;
             list = s->next;

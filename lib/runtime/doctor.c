@@ -128,8 +128,9 @@ static void check_network(report *r, const dlv_config *cfg, long timeout_ms, cha
     body *b = dlv__calloc(1, sizeof *b);
     long status = 0;
     char reg[256];
-    snprintf(reg, sizeof reg, "{\"terminalId\":\"%s\",\"name\":\"delivery-doctor\","
-                              "\"pluginVersion\":\"%s\",\"protocolVersion\":1}",
+    snprintf(reg, sizeof reg,
+             "{\"terminalId\":\"%s\",\"name\":\"delivery-doctor\","
+             "\"pluginVersion\":\"%s\",\"protocolVersion\":1}",
              terminal ? terminal : "", dlv_version_string());
     char *reg_url = dlv__proto_url(url, "/delivery/v1/register");
     CURLcode rc = b && reg_url ? call("POST", reg_url, terminal ? terminal : "", NULL, reg,
@@ -177,8 +178,9 @@ static void check_network(report *r, const dlv_config *cfg, long timeout_ms, cha
                     "start the plugin once: it generates terminalId and writes it into the "
                     "config; then register that id at the call-center");
             } else if (code && strcmp(code, "TerminalNotRegistered") == 0) {
-                snprintf(detail, sizeof detail, "terminal %s is not a delivery terminal at the "
-                                                "call-center",
+                snprintf(detail, sizeof detail,
+                         "terminal %s is not a delivery terminal at the "
+                         "call-center",
                          terminal);
                 add(r, "registered", "fail", detail,
                     "register this terminal in the call-center, or remove terminalId from "
@@ -191,17 +193,22 @@ static void check_network(report *r, const dlv_config *cfg, long timeout_ms, cha
                 dlv_time server = 0;
                 if (st && !dlv__time_parse(st, &server)) {
                     long skew = (long)((dlv_time)time(NULL) - server);
-                    snprintf(detail, sizeof detail, "local clock is %+ld s from the server's", skew);
+                    snprintf(detail, sizeof detail, "local clock is %+ld s from the server's",
+                             skew);
                     long a = skew < 0 ? -skew : skew;
-                    add(r, "clock", a > 600 ? "fail" : a > 60 ? "warn" : "pass", detail,
+                    add(r, "clock",
+                        a > 600  ? "fail"
+                        : a > 60 ? "warn"
+                                 : "pass",
+                        detail,
                         a > 60 ? "set the terminal's clock (NTP): due times and cooking lead "
                                  "times depend on it"
                                : NULL);
                 }
                 char *poll_url = dlv__proto_url(url, "/delivery/v1/orders?sinceRevision=0"
                                                      "&waitSeconds=1");
-                rc = call("GET", poll_url, terminal, token, NULL, timeout_ms + 1000, ca, &status,
-                          b);
+                rc =
+                    call("GET", poll_url, terminal, token, NULL, timeout_ms + 1000, ca, &status, b);
                 cJSON *o = cJSON_ParseWithLength(b->data, b->len);
                 const cJSON *orders = cJSON_GetObjectItemCaseSensitive(o, "orders");
                 if (rc == CURLE_OK && status == 200 && cJSON_IsArray(orders)) {
@@ -219,8 +226,9 @@ static void check_network(report *r, const dlv_config *cfg, long timeout_ms, cha
             } else {
                 snprintf(detail, sizeof detail, "registration answered HTTP %ld %s", status,
                          code ? code : "");
-                snprintf(advice, sizeof advice, "the call-center refused the terminal: see its "
-                                                "logs");
+                snprintf(advice, sizeof advice,
+                         "the call-center refused the terminal: see its "
+                         "logs");
                 add(r, "registered", "fail", detail, advice);
             }
         }
@@ -329,14 +337,14 @@ static void check_printer(report *r, const char *role, const char *uri)
             bool ok = q.status == DLV_OK &&
                       !(q.flags & (DLV_PRINTER_STATUS_OFFLINE | DLV_PRINTER_STATUS_PAPER_OUT |
                                    DLV_PRINTER_STATUS_COVER_OPEN));
-            snprintf(detail, sizeof detail, "%s: %s%s%s%s", uri,
-                     q.status ? q.message : "online",
+            snprintf(detail, sizeof detail, "%s: %s%s%s%s", uri, q.status ? q.message : "online",
                      q.flags & DLV_PRINTER_STATUS_PAPER_OUT ? ", paper out" : "",
                      q.flags & DLV_PRINTER_STATUS_COVER_OPEN ? ", cover open" : "",
                      q.flags & DLV_PRINTER_STATUS_PAPER_LOW ? ", paper low" : "");
             add(r, name, ok ? "pass" : "fail", detail,
-                ok ? NULL : "load paper, close the cover, switch the printer on: held jobs print "
-                            "then by themselves");
+                ok ? NULL
+                   : "load paper, close the cover, switch the printer on: held jobs print "
+                     "then by themselves");
         }
         dlv__printer_close(p, closed_noop, NULL);
     }
@@ -414,8 +422,9 @@ int dlv__doctor(const dlv_doctor_options *opts, const dlv_config *loaded,
 int dlv_doctor_run(const dlv_doctor_options *opts, char **report_out, dlv_error *err)
 {
     if (!opts || !report_out || opts->version != DLV_DOCTOR_OPTIONS_VERSION)
-        return dlv__error_set(err, DLV_EINVAL, "dlv_doctor_run: options (version %d) and report "
-                                               "are required",
+        return dlv__error_set(err, DLV_EINVAL,
+                              "dlv_doctor_run: options (version %d) and report "
+                              "are required",
                               DLV_DOCTOR_OPTIONS_VERSION);
     return dlv__doctor(opts, NULL, NULL, NULL, report_out, err);
 }
@@ -461,8 +470,9 @@ char *dlv_doctor_format(const char *report_json)
     }
     if (out) {
         bool ok = cJSON_IsTrue(cJSON_GetObjectItem(j, "ok"));
-        len += (size_t)snprintf(out + len, cap - len, "%s\n",
-                                ok ? "all checks passed" : "some checks failed: see the advice above");
+        len +=
+            (size_t)snprintf(out + len, cap - len, "%s\n",
+                             ok ? "all checks passed" : "some checks failed: see the advice above");
     }
     cJSON_Delete(j);
     return out;

@@ -12,7 +12,6 @@ void dlv__doctor_outbox(void *r, long pending, int64_t oldest_at, long held, con
 /* `loaded` (may be NULL): the running context's configuration, used instead of parsing the file
  * again (the checks then run on a worker thread without touching libxml2). */
 int dlv__doctor(const dlv_doctor_options *opts, const dlv_config *loaded,
-                const dlv__doctor_outbox_fn outbox, void *outbox_arg, char **out,
-                dlv_error *err);
+                const dlv__doctor_outbox_fn outbox, void *outbox_arg, char **out, dlv_error *err);
 
 #endif

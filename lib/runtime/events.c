@@ -16,9 +16,8 @@ cJSON *dlv__ev_order_summary(dlv_ctx *ctx, const dlv_order *o)
               dlv__jput_string(j, "status", dlv_status_name(o->status)) &&
               dlv__jput_string(j, "serviceType", dlv_service_type_name(o->service_type)) &&
               dlv__jput_time(j, "completeBefore", o->complete_before) &&
-              dlv__jput_bool(j, "overdue", ctx->settings
-                                               ? dlv__order_overdue(o, ctx->settings, now)
-                                               : false) &&
+              dlv__jput_bool(j, "overdue",
+                             ctx->settings ? dlv__order_overdue(o, ctx->settings, now) : false) &&
               dlv__jput_decimal(j, "resultSum", o->result_sum, DLV_MONEY_SCALE, true) &&
               dlv__jput_string(j, "customerName", o->customer ? o->customer->name : NULL) &&
               dlv__jput_string(j, "phone", o->phone) &&

@@ -1,5 +1,6 @@
 /* Customer notifications: the rules core decides which event a change calls for, the ledger keeps
- * each at most once, the template renders the text, and the host (event) and the notifier get it. */
+ * each at most once, the template renders the text, and the host (event) and the notifier get it.
+ */
 #include "runtime/rt.h"
 
 #include <stdio.h>
@@ -20,7 +21,8 @@ static const char *const builtin[DLV_NOTIFY_COUNT] = {
                            "тел. @Model.Courier.CellPhone. К оплате @Model.Order.ResultSum руб."),
     [DLV_NOTIFY_DELIVERED] = "Заказ №@Model.Number доставлен. Спасибо!",
     [DLV_NOTIFY_CANCELLED] = "Заказ №@Model.Number отменён.",
-    [DLV_NOTIFY_SUM_CHANGED] = "Сумма заказа №@Model.Number изменилась: @Model.Order.ResultSum руб.",
+    [DLV_NOTIFY_SUM_CHANGED] =
+        "Сумма заказа №@Model.Number изменилась: @Model.Order.ResultSum руб.",
 };
 
 int dlv__rt_notify_load(dlv_ctx *ctx, dlv_error *err)
@@ -119,7 +121,8 @@ void dlv__rt_notify(dlv_ctx *ctx, rt_order *o, const dlv_notify_before *before)
             dlv__jput_string(j, "text", text))
             dlv__rt_emit(ctx, dlv__json_print(j));
         cJSON_Delete(j);
-        if (ctx->on_notify && ctx->on_notify(ctx->notify_arg, o->id, name, "sms", v->phone, text) != 0)
+        if (ctx->on_notify &&
+            ctx->on_notify(ctx->notify_arg, o->id, name, "sms", v->phone, text) != 0)
             DLV_LOGW(&ctx->log, "notifier refused the %s message for order %lld", name,
                      (long long)v->number);
         dlv__free(text);

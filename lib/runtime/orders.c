@@ -295,8 +295,9 @@ rt_staged *dlv__rt_stage_op(dlv_ctx *ctx, rt_order *o, const dlv_op_request *req
     s->origin = origin;
     dlv_error err = {0};
     if (!ctx->settings) {
-        dlv__rt_staged_error(s, DLV_ERULE, "the delivery settings have not arrived from the "
-                                           "call-center yet");
+        dlv__rt_staged_error(s, DLV_ERULE,
+                             "the delivery settings have not arrived from the "
+                             "call-center yet");
         return s;
     }
     const dlv_order *base = working_view(ctx, o);
@@ -335,8 +336,8 @@ rt_staged *dlv__rt_stage_op(dlv_ctx *ctx, rt_order *o, const dlv_op_request *req
 
 /* ---- the call-center's answers ---- */
 
-int dlv__rt_persist_orders(dlv_ctx *ctx, const dlv_order *const *orders, size_t n,
-                           char **removed, size_t removed_n, int64_t revision)
+int dlv__rt_persist_orders(dlv_ctx *ctx, const dlv_order *const *orders, size_t n, char **removed,
+                           size_t removed_n, int64_t revision)
 {
     dlv__persist_order *rows = dlv__calloc(n ? n : 1, sizeof *rows);
     char **texts = dlv__calloc(n ? n : 1, sizeof *texts);
@@ -353,8 +354,8 @@ int dlv__rt_persist_orders(dlv_ctx *ctx, const dlv_order *const *orders, size_t 
     }
     dlv_error err = {0};
     if (rc == DLV_OK)
-        rc = dlv__persist_put_orders(ctx->persist, rows, n, (const char *const *)removed,
-                                     removed_n, revision, &err);
+        rc = dlv__persist_put_orders(ctx->persist, rows, n, (const char *const *)removed, removed_n,
+                                     revision, &err);
     if (rc != DLV_OK)
         DLV_LOGE(&ctx->log, "cannot cache orders: %s",
                  err.message[0] ? err.message : dlv_strerror(rc));

@@ -62,8 +62,8 @@ int dlv__persist_add_commands(dlv__persist *p, const dlv__persist_cmd *cmds, siz
     return rc;
 }
 
-int dlv__persist_peek_commands(dlv__persist *p, size_t max, dlv__persist_row **out,
-                               size_t *count, dlv_error *err)
+int dlv__persist_peek_commands(dlv__persist *p, size_t max, dlv__persist_row **out, size_t *count,
+                               dlv_error *err)
 {
     dlv__store_cmd_row *rows = NULL;
     size_t n = 0;
@@ -192,8 +192,8 @@ static int collect(void *arg, const dlv__store_order_row *row)
 }
 
 int dlv__persist_load_orders(dlv__persist *p,
-                             void (*each)(void *arg, const char *id, const char *json),
-                             void *arg, dlv_error *err)
+                             void (*each)(void *arg, const char *id, const char *json), void *arg,
+                             dlv_error *err)
 {
     load_ctx l = {each, arg, NULL, NULL, 0, 0};
     int rc = dlv__store_orders_each(p->st, collect, &l, err);
@@ -225,8 +225,8 @@ int dlv__persist_meta_set(dlv__persist *p, const char *key, const char *value, d
     return dlv__store_meta_set(p->st, key, value, err);
 }
 
-int dlv__persist_notify_mark(dlv__persist *p, const char *order_id, const char *event,
-                             bool *newly, dlv_error *err)
+int dlv__persist_notify_mark(dlv__persist *p, const char *order_id, const char *event, bool *newly,
+                             dlv_error *err)
 {
     return dlv__store_notify_mark(p->st, order_id, event, newly, err);
 }

@@ -10,10 +10,10 @@
 typedef struct dlv__persist dlv__persist;
 
 typedef struct dlv__persist_cmd {
-    const char *id;       /* UUID */
+    const char *id; /* UUID */
     const char *order_id;
-    const char *type;     /* ChangeStatus, Cancel, ... */
-    const char *body;     /* the command's JSON object */
+    const char *type; /* ChangeStatus, Cancel, ... */
+    const char *body; /* the command's JSON object */
 } dlv__persist_cmd;
 
 typedef struct dlv__persist_row {
@@ -43,8 +43,8 @@ void dlv__persist_rollback(dlv__persist *p);
 int dlv__persist_add_commands(dlv__persist *p, const dlv__persist_cmd *cmds, size_t count,
                               dlv_error *err);
 /* Up to `max` oldest commands in creation order. Free with dlv__persist_rows_free. */
-int dlv__persist_peek_commands(dlv__persist *p, size_t max, dlv__persist_row **rows,
-                               size_t *count, dlv_error *err);
+int dlv__persist_peek_commands(dlv__persist *p, size_t max, dlv__persist_row **rows, size_t *count,
+                               dlv_error *err);
 void dlv__persist_rows_free(dlv__persist_row *rows, size_t count);
 /* outcome: "Applied", "Duplicate" or "Rejected". */
 int dlv__persist_complete_command(dlv__persist *p, const char *id, const char *outcome,
@@ -64,8 +64,8 @@ int dlv__persist_put_orders(dlv__persist *p, const dlv__persist_order *orders, s
                             dlv_error *err);
 /* Calls `each` for every cached order. */
 int dlv__persist_load_orders(dlv__persist *p,
-                             void (*each)(void *arg, const char *id, const char *json),
-                             void *arg, dlv_error *err);
+                             void (*each)(void *arg, const char *id, const char *json), void *arg,
+                             dlv_error *err);
 int64_t dlv__persist_revision(dlv__persist *p);
 
 /* Small values: settings JSON and the like. *value is dlv__malloc'd or NULL when absent. */
@@ -73,8 +73,8 @@ int dlv__persist_meta_get(dlv__persist *p, const char *key, char **value, dlv_er
 int dlv__persist_meta_set(dlv__persist *p, const char *key, const char *value, dlv_error *err);
 
 /* Notification ledger: *newly true when (order, event) was not recorded before. */
-int dlv__persist_notify_mark(dlv__persist *p, const char *order_id, const char *event,
-                             bool *newly, dlv_error *err);
+int dlv__persist_notify_mark(dlv__persist *p, const char *order_id, const char *event, bool *newly,
+                             dlv_error *err);
 
 /* Delivery numbers: the last issued, persisted before use. */
 int dlv__persist_number_last(dlv__persist *p, int64_t *last, dlv_error *err);

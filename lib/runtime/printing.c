@@ -171,8 +171,8 @@ static void on_printed(void *arg, int status, unsigned printer_status, const cha
         print_event(ctx, &job, "printFailed", message, 0);
         print_event(ctx, &job, "reprintOffered", message, -1);
     } else {
-        dlv__store_print_set_state(st, id, DLV__PRINT_FAILED, message,
-                                   dlv__store_now(st), &err); /* paced by the retry timer */
+        dlv__store_print_set_state(st, id, DLV__PRINT_FAILED, message, dlv__store_now(st),
+                                   &err); /* paced by the retry timer */
         print_event(ctx, &job, "printFailed", message, 1);
         schedule_retry(ctx);
     }
@@ -204,8 +204,7 @@ void dlv__rt_print_pump(dlv_ctx *ctx)
             /* Held, not lost: it prints once a printer is configured. */
             if (dlv__store_print_set_state(st, job->id, DLV__PRINT_SENDING, NULL, 0, NULL) ==
                 DLV_OK)
-                dlv__store_print_set_state(st, job->id, DLV__PRINT_FAILED,
-                                           "no printer configured",
+                dlv__store_print_set_state(st, job->id, DLV__PRINT_FAILED, "no printer configured",
                                            dlv__store_now(st) + 3600 * 1000, NULL);
             print_event(ctx, job, "printFailed", "no printer configured for this document", 1);
             continue;
@@ -222,8 +221,8 @@ void dlv__rt_print_pump(dlv_ctx *ctx)
                                  .tz_offset_minutes = ctx->utc_offset_minutes};
         dlv__print_out out = {0};
         dlv__print_format format;
-        dlv__doc_kind kind = strcmp(job->document, "Invoice") == 0 ? DLV__DOC_INVOICE
-                                                                   : DLV__DOC_SERVICE_CHECK;
+        dlv__doc_kind kind =
+            strcmp(job->document, "Invoice") == 0 ? DLV__DOC_INVOICE : DLV__DOC_SERVICE_CHECK;
         int rc = dlv__print_render_for(kind, o->view, ctx->settings, &pc, printer, a4, &out,
                                        &format, &err);
         if (rc != DLV_OK) {
@@ -241,13 +240,13 @@ void dlv__rt_print_pump(dlv_ctx *ctx)
             continue;
         }
         char title[64];
-        snprintf(title, sizeof title, "%s %lld", kind == DLV__DOC_INVOICE ? "Накладная" : "Сервисный чек",
+        snprintf(title, sizeof title, "%s %lld",
+                 kind == DLV__DOC_INVOICE ? "Накладная" : "Сервисный чек",
                  (long long)o->view->number);
-        dlv__printer_job_options jo = {
-            .format = format == DLV__FORMAT_PDF ? DLV_PRINT_PDF
-                      : format == DLV__FORMAT_TEXT ? DLV_PRINT_TEXT
-                                                   : DLV_PRINT_RAW,
-            .title = title};
+        dlv__printer_job_options jo = {.format = format == DLV__FORMAT_PDF    ? DLV_PRINT_PDF
+                                                 : format == DLV__FORMAT_TEXT ? DLV_PRINT_TEXT
+                                                                              : DLV_PRINT_RAW,
+                                       .title = title};
         print_done *pd = dlv__malloc(sizeof *pd);
         rc = pd ? DLV_OK : DLV_ENOMEM;
         if (pd) {

@@ -123,8 +123,7 @@ static void do_pay(req_ctx *r)
     dlv_error err = {0};
     int rc = dlv__jget_array(r->json, "payments", DLV__J_REQUIRED, DLV_ORDER_MAX_PAYMENTS, &path,
                              &list, &count, &err);
-    dlv_payment *payments = rc == DLV_OK ? dlv__calloc(count ? count : 1, sizeof *payments)
-                                         : NULL;
+    dlv_payment *payments = rc == DLV_OK ? dlv__calloc(count ? count : 1, sizeof *payments) : NULL;
     if (rc == DLV_OK && !payments)
         rc = dlv__error_set(&err, DLV_ENOMEM, "out of memory");
     for (size_t i = 0; rc == DLV_OK && i < count; i++) {
@@ -178,8 +177,7 @@ static void do_login(req_ctx *r)
         }
         set |= dlv_right_from_name(it->valuestring);
     }
-    snprintf(ctx->actor_id, sizeof ctx->actor_id, "%s",
-             user && dlv__uuid_valid(user) ? user : "");
+    snprintf(ctx->actor_id, sizeof ctx->actor_id, "%s", user && dlv__uuid_valid(user) ? user : "");
     snprintf(ctx->actor_name, sizeof ctx->actor_name, "%s", name ? name : "");
     ctx->rights = set;
     ctx->logged_in = true;
@@ -297,7 +295,8 @@ static void doctor_done(uv_work_t *w, int status)
         reply = dlv__reply_error("doctor", dlv__reply_code(j->err.code), j->err.message);
     }
     if (j->cb)
-        j->cb(j->arg, reply ? reply : "{\"reply\":\"doctor\",\"ok\":false,\"error\":\"OutOfMemory\"}");
+        j->cb(j->arg,
+              reply ? reply : "{\"reply\":\"doctor\",\"ok\":false,\"error\":\"OutOfMemory\"}");
     dlv__free(reply);
     dlv__free(j->report);
     dlv__free(j->config_path);

@@ -56,19 +56,19 @@ typedef struct rt_event {
 typedef struct rt_staged {
     dlv_reply_cb cb;
     void *arg;
-    char *reply;            /* ok reply; replaced by an error reply when the commit fails */
+    char *reply; /* ok reply; replaced by an error reply when the commit fails */
     char cmd_name[32];
-    rt_order *order;        /* the order it changes, or NULL */
-    dlv_order *new_view;    /* owned until the commit swaps it in */
-    dlv_status from;        /* status before */
-    dlv_money sum_before;   /* sum to pay before */
-    const char *origin;     /* local | timer | auto */
-    int commands;           /* commands it added to the batch */
-    dlv_trigger trigger;    /* what the change was, for decisions */
-    bool created;           /* a new terminal-created order */
-    bool print_invoice;     /* a by-hand invoice */
-    bool trigger_set;       /* a change with consequences */
-    bool applied;           /* committed (or nothing to commit) */
+    rt_order *order;      /* the order it changes, or NULL */
+    dlv_order *new_view;  /* owned until the commit swaps it in */
+    dlv_status from;      /* status before */
+    dlv_money sum_before; /* sum to pay before */
+    const char *origin;   /* local | timer | auto */
+    int commands;         /* commands it added to the batch */
+    dlv_trigger trigger;  /* what the change was, for decisions */
+    bool created;         /* a new terminal-created order */
+    bool print_invoice;   /* a by-hand invoice */
+    bool trigger_set;     /* a change with consequences */
+    bool applied;         /* committed (or nothing to commit) */
     rt_event *events;
     struct rt_staged *next;
 } rt_staged;
@@ -186,8 +186,8 @@ rt_staged *dlv__rt_stage_op(dlv_ctx *ctx, rt_order *o, const dlv_op_request *req
                             const char *cmd_name, const char *origin, dlv_reply_cb cb, void *arg);
 /* Caches these orders (and removes `removed`, sets the revision when >= 0), in one transaction
  * or inside the open group. */
-int dlv__rt_persist_orders(dlv_ctx *ctx, const dlv_order *const *orders, size_t n,
-                           char **removed, size_t removed_n, int64_t revision);
+int dlv__rt_persist_orders(dlv_ctx *ctx, const dlv_order *const *orders, size_t n, char **removed,
+                           size_t removed_n, int64_t revision);
 /* Caches the views of these orders (and nothing else). */
 int dlv__rt_persist_views(dlv_ctx *ctx, rt_order **changed, size_t n);
 /* Merges an orders answer from the call-center. */

@@ -60,8 +60,12 @@ static int start_call(dlv_ctx *ctx, const char *method, const char *path, const 
     char *u = url(ctx, path);
     if (!u)
         return DLV_ENOMEM;
-    dlv__http_request req = {.method = method, .url = u, .headers = h.list, .body = body,
-                             .body_len = body ? strlen(body) : 0, .timeout_ms = timeout_ms,
+    dlv__http_request req = {.method = method,
+                             .url = u,
+                             .headers = h.list,
+                             .body = body,
+                             .body_len = body ? strlen(body) : 0,
+                             .timeout_ms = timeout_ms,
                              .long_poll = long_poll};
     dlv_error err = {0};
     int rc = dlv__http_start(ctx->http, &req, cb, ctx, call, &err);
@@ -123,9 +127,10 @@ static void on_registered(void *arg, const dlv__http_response *resp)
         long retry_s = not_registered ? REGISTER_RETRY_NOT_REGISTERED_S : -1;
         cJSON *j = cJSON_CreateObject();
         if (j && dlv__jput_string(j, "event", "registrationFailed") &&
-            dlv__jput_string(j, "error", not_registered ? "TerminalNotRegistered"
-                                         : a.code[0]    ? a.code
-                                                        : dlv_err_name(a.err)) &&
+            dlv__jput_string(j, "error",
+                             not_registered ? "TerminalNotRegistered"
+                             : a.code[0]    ? a.code
+                                            : dlv_err_name(a.err)) &&
             dlv__jput_string(j, "description",
                              not_registered
                                  ? "this terminal is not registered as a delivery terminal at "
@@ -162,8 +167,7 @@ static void on_registered(void *arg, const dlv__http_response *resp)
         dlv__proto_answer_free(&a);
         DLV_LOGE(&ctx->log, "registration answer refused: the session token has a line break or "
                             "is longer than 256 characters");
-        note_health(ctx, false, "the call-center sent a session token that cannot be sent back",
-                    0);
+        note_health(ctx, false, "the call-center sent a session token that cannot be sent back", 0);
         retry_in(ctx, &ctx->reg_timer, on_reg_timer, &ctx->reg_attempt, -1);
         return;
     }
@@ -216,10 +220,10 @@ static void start_register(dlv_ctx *ctx)
     cJSON_Delete(b);
     char *saved = ctx->token;
     ctx->token = NULL; /* registration carries no session */
-    int rc = body ? start_call(ctx, "POST", "/delivery/v1/register", body, false,
-                               dlv_config_service_timeout_ms(ctx->config), on_registered,
-                               &ctx->reg_call)
-                  : DLV_ENOMEM;
+    int rc =
+        body ? start_call(ctx, "POST", "/delivery/v1/register", body, false,
+                          dlv_config_service_timeout_ms(ctx->config), on_registered, &ctx->reg_call)
+             : DLV_ENOMEM;
     ctx->token = saved;
     dlv__free(body);
     if (rc != DLV_OK)
@@ -244,8 +248,7 @@ static void on_polled(void *arg, const dlv__http_response *resp)
     dlv_orders_response *orders = NULL;
     dlv_error err = {0};
     if (a.err == DLV_OK &&
-        dlv__orders_response_decode_lenient(resp->body, resp->body_len, &orders, &err) !=
-            DLV_OK) {
+        dlv__orders_response_decode_lenient(resp->body, resp->body_len, &orders, &err) != DLV_OK) {
         a.err = DLV_EPROTOCOL;
         a.retryable = true;
         snprintf(a.message, sizeof a.message, "orders answer refused: %.300s", err.message);
@@ -346,8 +349,8 @@ static void settle(dlv_ctx *ctx, const dlv_command_result *r, const char *order_
                 dlv__order_free(o->view);
                 o->view = server;
                 if (server->status != before) {
-                    dlv__rt_emit(ctx, dlv__ev_status_changed(o->id, before, server->status,
-                                                             "server"));
+                    dlv__rt_emit(ctx,
+                                 dlv__ev_status_changed(o->id, before, server->status, "server"));
                     dlv_event ev = {DLV_TRIGGER_STATUS_CHANGED, before};
                     dlv_notify_before nb = {false, before, server->result_sum};
                     dlv__rt_consequences(ctx, o, &ev, &nb);
@@ -417,8 +420,7 @@ static void on_sent(void *arg, const dlv__http_response *resp)
             if (a.err == DLV_EUNAUTHORIZED || a.err == DLV_ENOTREGISTERED)
                 session_lost(ctx);
             else if (a.retryable)
-                retry_in(ctx, &ctx->send_timer, on_send_timer, &ctx->send_attempt,
-                         a.retry_after_s);
+                retry_in(ctx, &ctx->send_timer, on_send_timer, &ctx->send_attempt, a.retry_after_s);
             else {
                 DLV_LOGE(&ctx->log, "the call-center refused the whole batch: %s", a.message);
                 retry_in(ctx, &ctx->send_timer, on_send_timer, &ctx->send_attempt, 30);
@@ -450,8 +452,9 @@ static void on_sent(void *arg, const dlv__http_response *resp)
         settle(ctx, r, order_id, changes_order);
     }
     if (group && dlv__persist_commit(ctx->persist, &err) != DLV_OK)
-        DLV_LOGE(&ctx->log, "cannot store the commands' outcomes: %s (they are sent again and "
-                            "answered as duplicates)",
+        DLV_LOGE(&ctx->log,
+                 "cannot store the commands' outcomes: %s (they are sent again and "
+                 "answered as duplicates)",
                  err.message);
     dlv__commands_response_free(cr);
     dlv__persist_rows_free(batch.rows, batch.count);
@@ -462,7 +465,8 @@ static void on_sent(void *arg, const dlv__http_response *resp)
 
 static void start_send(dlv_ctx *ctx)
 {
-    if (!running(ctx) || !ctx->registered || ctx->send_call || uv_is_active((uv_handle_t *)&ctx->send_timer))
+    if (!running(ctx) || !ctx->registered || ctx->send_call ||
+        uv_is_active((uv_handle_t *)&ctx->send_timer))
         return;
     dlv__persist_row *rows = NULL;
     size_t count = 0;

@@ -10,7 +10,7 @@
 typedef struct cc_proc {
     pid_t pid;
     int port;
-    char base[128];  /* http://127.0.0.1:PORT/resto */
+    char base[128]; /* http://127.0.0.1:PORT/resto */
     char db[512];
 } cc_proc;
 
@@ -25,11 +25,11 @@ int cc_proc_stop(cc_proc *cc);
 
 typedef struct http_result {
     long status;
-    char *body;       /* NUL-terminated; free with http_result_free */
-    cJSON *json;      /* parsed body or NULL */
+    char *body;  /* NUL-terminated; free with http_result_free */
+    cJSON *json; /* parsed body or NULL */
     char retry_after[16];
-    double seconds;   /* total time of the call */
-    int curl_code;    /* CURLcode, 0 on a complete transfer */
+    double seconds; /* total time of the call */
+    int curl_code;  /* CURLcode, 0 on a complete transfer */
 } http_result;
 
 /* One HTTP call. `headers` is a NULL-terminated list of "Name: value" lines. A body, when given,

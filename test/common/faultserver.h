@@ -4,16 +4,16 @@
 #define DLV_TEST_FAULTSERVER_H
 
 typedef enum fault_mode {
-    FAULT_OK_JSON,   /* 200 with {"ok":true} */
-    FAULT_HTML,      /* 200 text/html: not the call-center */
-    FAULT_ENDLESS,   /* 200, no length, an endless body */
-    FAULT_REDIRECT,  /* 302 to ftp:// */
-    FAULT_TRICKLE,   /* headers, then one byte every 2 s */
-    FAULT_RESET,     /* read the request, then reset the connection */
-    FAULT_EMPTY,     /* close without a byte */
-    FAULT_IDLE,      /* accept and never answer */
-    FAULT_SHORT,     /* Content-Length 100, 10 bytes, close */
-    FAULT_STATUS,    /* the configured status with Retry-After */
+    FAULT_OK_JSON,  /* 200 with {"ok":true} */
+    FAULT_HTML,     /* 200 text/html: not the call-center */
+    FAULT_ENDLESS,  /* 200, no length, an endless body */
+    FAULT_REDIRECT, /* 302 to ftp:// */
+    FAULT_TRICKLE,  /* headers, then one byte every 2 s */
+    FAULT_RESET,    /* read the request, then reset the connection */
+    FAULT_EMPTY,    /* close without a byte */
+    FAULT_IDLE,     /* accept and never answer */
+    FAULT_SHORT,    /* Content-Length 100, 10 bytes, close */
+    FAULT_STATUS,   /* the configured status with Retry-After */
 } fault_mode;
 
 typedef struct fault_server fault_server;

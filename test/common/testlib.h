@@ -11,8 +11,14 @@ typedef struct dlv_test_case {
     CU_TestFunc fn;
 } dlv_test_case;
 
-#define DLV_TEST(fn) {#fn, fn}
-#define DLV_TEST_END {NULL, NULL}
+#define DLV_TEST(fn)                                                                               \
+    {                                                                                              \
+#fn, fn                                                                                    \
+    }
+#define DLV_TEST_END                                                                               \
+    {                                                                                              \
+        NULL, NULL                                                                                 \
+    }
 
 /* Runs one suite verbosely, prints CUnit's summary and returns the process exit code:
  * 0 only when at least one test ran and none failed. */
@@ -35,7 +41,7 @@ bool dlv_test_contains(const char *haystack, const char *needle);
         const char *h_ = (haystack), *n_ = (needle);                                               \
         bool ok_ = dlv_test_contains(h_, n_);                                                      \
         if (!ok_)                                                                                  \
-            fprintf(stderr, "\n  expected \"%s\" in \"%s\"\n", n_, h_ ? h_ : "(null)");          \
+            fprintf(stderr, "\n  expected \"%s\" in \"%s\"\n", n_, h_ ? h_ : "(null)");            \
         CU_ASSERT(ok_);                                                                            \
     } while (0)
 

@@ -30,7 +30,7 @@ void fuzz_quiet_libxml(void);
 #define FUZZ_CHECK(cond)                                                                           \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "invariant broken: %s (%s:%d)\n", #cond, __FILE__, __LINE__);         \
+            fprintf(stderr, "invariant broken: %s (%s:%d)\n", #cond, __FILE__, __LINE__);          \
             abort();                                                                               \
         }                                                                                          \
     } while (0)
@@ -39,7 +39,7 @@ void fuzz_quiet_libxml(void);
 #define FUZZ_CHECK_MSG(cond, msg)                                                                  \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "invariant broken: %s (%s:%d): %s\n", #cond, __FILE__, __LINE__,      \
+            fprintf(stderr, "invariant broken: %s (%s:%d): %s\n", #cond, __FILE__, __LINE__,       \
                     (msg));                                                                        \
             abort();                                                                               \
         }                                                                                          \

@@ -20,8 +20,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     const dlv_render_options options[] = {
         {0},
-        {.utc_offset_minutes = 180, .date_format = "yyyy-MM-dd HH:mm:ss yy",
-         .cafe_address = "Москва, Тверская 7", .decimal_separator = '.'},
+        {.utc_offset_minutes = 180,
+         .date_format = "yyyy-MM-dd HH:mm:ss yy",
+         .cafe_address = "Москва, Тверская 7",
+         .decimal_separator = '.'},
         {.utc_offset_minutes = -720, .date_format = "", .cafe_address = ""},
     };
     for (size_t i = 0; i < FUZZ_ORDER_COUNT; i++) {

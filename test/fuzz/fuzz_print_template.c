@@ -36,8 +36,11 @@ static void check_preview(const dlv__print_out *out, int width)
 
 static void render(const dlv__tpl *tpl, const dlv_order *order, bool is_copy, int copies)
 {
-    dlv__print_context ctx = {.is_copy = is_copy, .copies = copies, .now = 1795955000,
-                              .tz_offset_minutes = 180, .courier_name = is_copy ? "Пётр" : NULL,
+    dlv__print_context ctx = {.is_copy = is_copy,
+                              .copies = copies,
+                              .now = 1795955000,
+                              .tz_offset_minutes = 180,
+                              .courier_name = is_copy ? "Пётр" : NULL,
                               .restaurant = is_copy ? "Пиццерия «Север»" : NULL};
     static const int widths[] = {32, 42, 48};
     for (int c = 0; c < copies; c++) {

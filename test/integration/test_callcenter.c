@@ -270,8 +270,8 @@ static void commands_apply_once(void)
              "\"expectedStatus\":\"WaitCooking\"},{\"id\":\"11111111-0000-4000-8000-000000000005\","
              "\"type\":\"ChangeStatus\",\"orderId\":\"%s\",\"status\":\"CookingCompleted\","
              "\"expectedStatus\":\"CookingStarted\"},{\"id\":\"11111111-0000-4000-8000-"
-             "000000000006\",\"type\":\"AssignCourier\",\"orderId\":\"%s\",\"courierId\":\""
-             COURIER "\"},{\"id\":\"11111111-0000-4000-8000-000000000007\",\"type\":\"Cancel\","
+             "000000000006\",\"type\":\"AssignCourier\",\"orderId\":\"%s\",\"courierId\":\"" COURIER
+             "\"},{\"id\":\"11111111-0000-4000-8000-000000000007\",\"type\":\"Cancel\","
              "\"orderId\":\"%s\",\"cancelCauseId\":\"00000000-0000-4000-8000-000000000000\"}]}",
              order, order, order, order);
     r = send_commands(cmd_buf);
@@ -334,8 +334,8 @@ static void bad_command_requests(void)
     char *big = malloc(cap), *p = big;
     p += sprintf(p, "{\"commands\":[");
     for (int i = 0; i < 501; i++)
-        p += sprintf(p, "%s{\"id\":\"22222222-0000-4000-8000-%012d\",\"type\":\"X\"}",
-                     i ? "," : "", i);
+        p += sprintf(p, "%s{\"id\":\"22222222-0000-4000-8000-%012d\",\"type\":\"X\"}", i ? "," : "",
+                     i);
     sprintf(p, "]}");
     r = send_commands(big);
     expect_error(&r, 400, "BadRequest");
@@ -555,8 +555,8 @@ static void restart_keeps_state(void)
     free(a);
     free(b);
     /* Replays still resolve to the first outcome. */
-    const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(after_log.json,
-                                                                             "commands"), 0);
+    const cJSON *first =
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(after_log.json, "commands"), 0);
     snprintf(cmd_buf, sizeof cmd_buf,
              "{\"commands\":[{\"id\":\"%s\",\"type\":\"ChangeStatus\",\"orderId\":\"%s\","
              "\"status\":\"WaitCooking\"}]}",
@@ -581,11 +581,16 @@ int main(void)
         return 1;
     }
     static const dlv_test_case cases[] = {
-        DLV_TEST(registration),        DLV_TEST(authorization),
-        DLV_TEST(snapshot_and_long_poll), DLV_TEST(commands_apply_once),
-        DLV_TEST(bad_command_requests), DLV_TEST(heartbeat),
-        DLV_TEST(faults),              DLV_TEST(call_center_changes),
-        DLV_TEST(session_expiry),      DLV_TEST(restart_keeps_state),
+        DLV_TEST(registration),
+        DLV_TEST(authorization),
+        DLV_TEST(snapshot_and_long_poll),
+        DLV_TEST(commands_apply_once),
+        DLV_TEST(bad_command_requests),
+        DLV_TEST(heartbeat),
+        DLV_TEST(faults),
+        DLV_TEST(call_center_changes),
+        DLV_TEST(session_expiry),
+        DLV_TEST(restart_keeps_state),
         DLV_TEST_END,
     };
     int rc = dlv_test_main("callcenter", cases);

@@ -208,10 +208,14 @@ int main(int argc, char **argv)
     if (cc_proc_start(&cc, db, args) != 0)
         return 1;
     static const dlv_test_case cases[] = {
-        DLV_TEST(all_green),         DLV_TEST(wrong_port),
-        DLV_TEST(unknown_terminal),  DLV_TEST(not_the_call_center),
-        DLV_TEST(printer_down_and_paper_out), DLV_TEST(bad_config),
-        DLV_TEST(outbox_held),       DLV_TEST_END,
+        DLV_TEST(all_green),
+        DLV_TEST(wrong_port),
+        DLV_TEST(unknown_terminal),
+        DLV_TEST(not_the_call_center),
+        DLV_TEST(printer_down_and_paper_out),
+        DLV_TEST(bad_config),
+        DLV_TEST(outbox_held),
+        DLV_TEST_END,
     };
     int rc = dlv_test_main("doctor", cases);
     cc_proc_stop(&cc);

@@ -41,10 +41,11 @@ static void write_config(const char *d)
     char path[600];
     snprintf(path, sizeof path, "%s/deliveryPluginConfig.xml", d);
     FILE *f = fopen(path, "w");
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<config>\n"
-               "  <serviceMethodTimeoutMilliseconds>2000</serviceMethodTimeoutMilliseconds>\n"
-               "  <serverUrl>%s</serverUrl>\n  <terminalId>" TID "</terminalId>\n"
-               "  <connectToServerDelayInSeconds>0</connectToServerDelayInSeconds>\n</config>\n",
+    fprintf(f,
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<config>\n"
+            "  <serviceMethodTimeoutMilliseconds>2000</serviceMethodTimeoutMilliseconds>\n"
+            "  <serverUrl>%s</serverUrl>\n  <terminalId>" TID "</terminalId>\n"
+            "  <connectToServerDelayInSeconds>0</connectToServerDelayInSeconds>\n</config>\n",
             cc.base);
     fclose(f);
 }
@@ -66,8 +67,9 @@ static host *host_start(const char *d, const char *front, const char *rights)
         close(in[1]);
         close(out[0]);
         close(err[0]);
-        const char *argv[20] = {host_bin, "--plugin", plugin_so, "--config", cfg, "--data-dir", d,
-                                "--long-poll-seconds", "2", "--printer", printer};
+        const char *argv[20] = {host_bin, "--plugin",   plugin_so, "--config",
+                                cfg,      "--data-dir", d,         "--long-poll-seconds",
+                                "2",      "--printer",  printer};
         int n = 11;
         if (front) {
             argv[n++] = "--front-config";
@@ -282,7 +284,8 @@ static void whole_shift(void)
         const char *line = expect_line(h, &at, 5000, want, NULL);
         CU_ASSERT_PTR_NOT_NULL(line);
         if (!line)
-            fprintf(stderr, "  step %zu failed; last: %s\n", i, h->nlines ? h->lines[h->nlines - 1] : "");
+            fprintf(stderr, "  step %zu failed; last: %s\n", i,
+                    h->nlines ? h->lines[h->nlines - 1] : "");
     }
     /* Paid before sending (the emulator's settings), then Waiting, OnWay, Delivered, Closed. */
     http_result r;
@@ -291,8 +294,9 @@ static void whole_shift(void)
     cc_admin(&cc, "GET", path, NULL, &r);
     char *sum = cJSON_PrintUnformatted(cJSON_GetObjectItem(r.json, "resultSum"));
     http_result_free(&r);
-    send_line(h, "{\"cmd\":\"pay\",\"orderId\":\"%s\",\"payments\":[{\"paymentTypeId\":"
-                 "\"09322f46-578a-d210-add7-eec222a08871\",\"kind\":\"Cash\",\"sum\":%s}]}",
+    send_line(h,
+              "{\"cmd\":\"pay\",\"orderId\":\"%s\",\"payments\":[{\"paymentTypeId\":"
+              "\"09322f46-578a-d210-add7-eec222a08871\",\"kind\":\"Cash\",\"sum\":%s}]}",
               courier, sum);
     CU_ASSERT_PTR_NOT_NULL(expect_line(h, &at, 5000, "\"reply\":\"pay\",\"ok\":true", NULL));
     free(sum);
@@ -300,14 +304,15 @@ static void whole_shift(void)
     for (size_t i = 0; i < 4; i++) {
         send_line(h, "{\"cmd\":\"setStatus\",\"orderId\":\"%s\",\"status\":\"%s\"}", courier,
                   later[i]);
-        CU_ASSERT_PTR_NOT_NULL(expect_line(h, &at, 5000, "\"reply\":\"setStatus\",\"ok\":true",
-                                           NULL));
+        CU_ASSERT_PTR_NOT_NULL(
+            expect_line(h, &at, 5000, "\"reply\":\"setStatus\",\"ok\":true", NULL));
     }
     /* One cancelled with a cause; a cancellation without one is refused. */
     send_line(h, "{\"cmd\":\"cancel\",\"orderId\":\"%s\"}", doomed);
     CU_ASSERT_PTR_NOT_NULL(expect_line(h, &at, 5000, "\"reply\":\"cancel\",\"ok\":false", NULL));
-    send_line(h, "{\"cmd\":\"cancel\",\"orderId\":\"%s\",\"cancelCauseId\":\"" CAUSE
-                 "\",\"comment\":\"клиент передумал\"}",
+    send_line(h,
+              "{\"cmd\":\"cancel\",\"orderId\":\"%s\",\"cancelCauseId\":\"" CAUSE
+              "\",\"comment\":\"клиент передумал\"}",
               doomed);
     CU_ASSERT_PTR_NOT_NULL(expect_line(h, &at, 5000, "\"reply\":\"cancel\",\"ok\":true", NULL));
     /* A user without the right is refused, naming it. */
@@ -432,11 +437,8 @@ int main(int argc, char **argv)
     if (cc_proc_start(&cc, db, args) != 0)
         return 1;
     static const dlv_test_case cases[] = {
-        DLV_TEST(bad_config_exits_nonzero),
-        DLV_TEST(whole_shift),
-        DLV_TEST(courier_terminal_login),
-        DLV_TEST(restart_with_pending),
-        DLV_TEST_END,
+        DLV_TEST(bad_config_exits_nonzero), DLV_TEST(whole_shift), DLV_TEST(courier_terminal_login),
+        DLV_TEST(restart_with_pending),     DLV_TEST_END,
     };
     int rc = dlv_test_main("host", cases);
     cc_proc_stop(&cc);

@@ -82,10 +82,11 @@ static void load_unload_loop(void)
     char cfg[600];
     snprintf(cfg, sizeof cfg, "%s/deliveryPluginConfig.xml", dir);
     FILE *f = fopen(cfg, "w");
-    fprintf(f, "<config><serverUrl>%s</serverUrl><terminalId>" TID "</terminalId>"
-               "<connectToServerDelayInSeconds>0</connectToServerDelayInSeconds>"
-               "<serviceMethodTimeoutMilliseconds>2000</serviceMethodTimeoutMilliseconds>"
-               "</config>",
+    fprintf(f,
+            "<config><serverUrl>%s</serverUrl><terminalId>" TID "</terminalId>"
+            "<connectToServerDelayInSeconds>0</connectToServerDelayInSeconds>"
+            "<serviceMethodTimeoutMilliseconds>2000</serviceMethodTimeoutMilliseconds>"
+            "</config>",
             cc.base);
     fclose(f);
     int before = thread_count();
@@ -97,8 +98,11 @@ static void load_unload_loop(void)
         *(void **)&entry = dlsym(so, DLV_PLUGIN_ENTRY_NAME);
         const dlv_plugin_api *api = entry(DLV_PLUGIN_ABI_VERSION, NULL, 0);
         int registered = 0;
-        dlv_options opts = {.version = DLV_OPTIONS_VERSION, .config_path = cfg, .data_dir = dir,
-                            .on_event = on_event, .event_arg = &registered,
+        dlv_options opts = {.version = DLV_OPTIONS_VERSION,
+                            .config_path = cfg,
+                            .data_dir = dir,
+                            .on_event = on_event,
+                            .event_arg = &registered,
                             .long_poll_seconds = 1};
         dlv_ctx *ctx = NULL;
         dlv_error err;

@@ -15,8 +15,9 @@
 #include "testlib.h"
 
 #define TID "e49d3632-b06a-4a9a-8c76-ae816c4404ad"
-#define LOGIN "{\"cmd\":\"login\",\"userId\":\"00000000-0000-4000-8000-0000000000aa\"," \
-              "\"name\":\"Менеджер\",\"rights\":[\"D_CND\",\"D_MD\",\"D_CD\",\"F_CASH\"]}"
+#define LOGIN                                                                                      \
+    "{\"cmd\":\"login\",\"userId\":\"00000000-0000-4000-8000-0000000000aa\","                      \
+    "\"name\":\"Менеджер\",\"rights\":[\"D_CND\",\"D_MD\",\"D_CD\",\"F_CASH\"]}"
 
 static char *dir;
 static cc_proc cc;
@@ -41,8 +42,8 @@ static hostsim *start(const char **d_out, printer_emulator *pe)
     fresh_callcenter();
     static char uri[128];
     snprintf(uri, sizeof uri, "tcp://127.0.0.1:%d?timeout=2000", printer_emulator_port(pe));
-    hostsim_config cfg = {.dir = d, .server_url = cc.base, .terminal_id = TID,
-                          .receipt_printer = uri};
+    hostsim_config cfg = {
+        .dir = d, .server_url = cc.base, .terminal_id = TID, .receipt_printer = uri};
     *d_out = d;
     hostsim *h = hostsim_start(&cfg);
     if (h) {
@@ -151,8 +152,8 @@ static void held_jobs_survive_restart(void)
     printer_emulator_set_state(pe, PE_ONLINE);
     static char uri[128];
     snprintf(uri, sizeof uri, "tcp://127.0.0.1:%d?timeout=2000", printer_emulator_port(pe));
-    hostsim_config cfg = {.dir = d, .server_url = cc.base, .terminal_id = TID,
-                          .receipt_printer = uri};
+    hostsim_config cfg = {
+        .dir = d, .server_url = cc.base, .terminal_id = TID, .receipt_printer = uri};
     h = hostsim_start(&cfg);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
     CU_ASSERT_PTR_NOT_NULL(hostsim_wait(h, 12000, "\"event\":\"printed\"", id, NULL));

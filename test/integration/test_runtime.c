@@ -16,8 +16,9 @@
 #define TID "e49d3632-b06a-4a9a-8c76-ae816c4404ad"
 #define TID2 "5f2c9a10-3b4d-4e6f-8a9b-0c1d2e3f4a5b"
 #define CAUSE "0c4a6a4e-7d43-4f0e-8a50-3b1f0c000001"
-#define LOGIN "{\"cmd\":\"login\",\"userId\":\"00000000-0000-4000-8000-0000000000aa\"," \
-              "\"name\":\"Менеджер\",\"rights\":[\"D_CND\",\"D_MD\",\"D_CD\",\"D_CAD\",\"F_CASH\"]}"
+#define LOGIN                                                                                      \
+    "{\"cmd\":\"login\",\"userId\":\"00000000-0000-4000-8000-0000000000aa\","                      \
+    "\"name\":\"Менеджер\",\"rights\":[\"D_CND\",\"D_MD\",\"D_CD\",\"D_CAD\",\"F_CASH\"]}"
 
 static char *dir;
 static cc_proc cc;
@@ -60,7 +61,8 @@ static cJSON *admin_json(const char *method, const char *path, const char *body)
 
 static char *new_order(const char *body)
 {
-    cJSON *o = admin_json("POST", "orders", body ? body : "{\"serviceType\":\"DeliveryByCourier\"}");
+    cJSON *o =
+        admin_json("POST", "orders", body ? body : "{\"serviceType\":\"DeliveryByCourier\"}");
     const cJSON *id = cJSON_GetObjectItem(o, "id");
     char *copy = cJSON_IsString(id) ? strdup(id->valuestring) : NULL;
     cJSON_Delete(o);
@@ -141,12 +143,12 @@ static void registers_and_receives_orders(void)
     DLV_ASSERT_CONTAINS(r, "\"ok\":true");
     r = hostsim_request(h, cmd_for("confirm", id, NULL));
     DLV_ASSERT_CONTAINS(r, "\"reply\":\"confirm\",\"ok\":true");
-    CU_ASSERT_PTR_NOT_NULL(hostsim_wait(h, 3000, "statusChanged", id, "\"origin\":\"local\"",
-                                        NULL));
+    CU_ASSERT_PTR_NOT_NULL(
+        hostsim_wait(h, 3000, "statusChanged", id, "\"origin\":\"local\"", NULL));
     wait_server_status(id, "WaitCooking", 5000);
     /* The customer heard of the order once when it arrived and once when it was confirmed. */
-    const char *note = hostsim_wait(h, 3000, "\"event\":\"notification\"", "\"kind\":\"New\"",
-                                    id, NULL);
+    const char *note =
+        hostsim_wait(h, 3000, "\"event\":\"notification\"", "\"kind\":\"New\"", id, NULL);
     CU_ASSERT_PTR_NOT_NULL(note);
     DLV_ASSERT_CONTAINS(note, "подтверждён");
     DLV_ASSERT_CONTAINS(note, "\"channel\":\"sms\"");
@@ -205,8 +207,8 @@ static void server_down_at_start(void)
     /* cc_proc_start always listens on :0 first; start by hand on the old port. */
     pid_t pid = fork();
     if (pid == 0) {
-        execl(cc_proc_binary(), "delivery-callcenter", "--db", db, args[0], args[1],
-              args[2], args[3], (char *)NULL);
+        execl(cc_proc_binary(), "delivery-callcenter", "--db", db, args[0], args[1], args[2],
+              args[3], (char *)NULL);
         _exit(127);
     }
     cc.pid = pid;
@@ -432,7 +434,8 @@ static void on_load_reply(void *arg, const char *json)
 static void stop_under_load(void)
 {
     start_cc(NULL);
-    cJSON *gen = admin_json("POST", "orders/generate", "{\"count\":150,\"terminalId\":\"" TID "\"}");
+    cJSON *gen =
+        admin_json("POST", "orders/generate", "{\"count\":150,\"terminalId\":\"" TID "\"}");
     const cJSON *ids = cJSON_GetObjectItem(gen, "orderIds");
     char *d = fresh_dir();
     hostsim *h = start_host(d, TID);
@@ -444,7 +447,8 @@ static void stop_under_load(void)
     load_counts c = {0};
     int accepted = 0, n = cJSON_GetArraySize(ids);
     for (int i = 0; i < n; i++) {
-        if (dlv_ctx_request(hostsim_ctx(h), cmd_for("confirm", cJSON_GetArrayItem(ids, i)->valuestring, NULL),
+        if (dlv_ctx_request(hostsim_ctx(h),
+                            cmd_for("confirm", cJSON_GetArrayItem(ids, i)->valuestring, NULL),
                             on_load_reply, &c) == DLV_OK)
             accepted++;
         if (i == n / 2)
@@ -461,8 +465,8 @@ static void stop_under_load(void)
         applied = 0;
         cJSON *log = admin_json("GET", "log", NULL);
         const cJSON *e;
-        cJSON_ArrayForEach(e, cJSON_GetObjectItem(log, "commands"))
-            applied += cJSON_GetObjectItem(e, "applied")->valueint;
+        cJSON_ArrayForEach(e, cJSON_GetObjectItem(log, "commands")) applied +=
+            cJSON_GetObjectItem(e, "applied")->valueint;
         cJSON_Delete(log);
         if (applied >= acknowledged)
             break;

@@ -112,10 +112,14 @@ static void log_levels(void)
 int main(void)
 {
     static const dlv_test_case cases[] = {
-        DLV_TEST(error_names_and_texts),      DLV_TEST(error_set_formats_message),
-        DLV_TEST(allocator_fails_on_demand),  DLV_TEST(uuid_v4_is_random_and_valid),
-        DLV_TEST(version_matches_header),     DLV_TEST(masking),
-        DLV_TEST(log_levels),                 DLV_TEST_END,
+        DLV_TEST(error_names_and_texts),
+        DLV_TEST(error_set_formats_message),
+        DLV_TEST(allocator_fails_on_demand),
+        DLV_TEST(uuid_v4_is_random_and_valid),
+        DLV_TEST(version_matches_header),
+        DLV_TEST(masking),
+        DLV_TEST(log_levels),
+        DLV_TEST_END,
     };
     return dlv_test_main("common", cases);
 }

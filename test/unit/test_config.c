@@ -43,14 +43,15 @@ static void expect_error(const char *text, int code, const char *fragment1, cons
 
 static void full_file_is_read(void)
 {
-    char *path = write_config("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-                              "<config xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"\n"
-                              "        xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\">\n"
-                              "  <serviceMethodTimeoutMilliseconds>1000</serviceMethodTimeoutMilliseconds>\n"
-                              "  <serverUrl>http://localhost:8080/resto/</serverUrl>\n"
-                              "  <terminalId>" TID "</terminalId>\n"
-                              "  <connectToServerDelayInSeconds>0</connectToServerDelayInSeconds>\n"
-                              "</config>\n");
+    char *path =
+        write_config("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+                     "<config xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"\n"
+                     "        xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\">\n"
+                     "  <serviceMethodTimeoutMilliseconds>1000</serviceMethodTimeoutMilliseconds>\n"
+                     "  <serverUrl>http://localhost:8080/resto/</serverUrl>\n"
+                     "  <terminalId>" TID "</terminalId>\n"
+                     "  <connectToServerDelayInSeconds>0</connectToServerDelayInSeconds>\n"
+                     "</config>\n");
     char *before = dlv_test_read_file(path, NULL);
     dlv_config *cfg = NULL;
     dlv_error err;
@@ -86,14 +87,15 @@ static void defaults_apply(void)
 
 static void terminal_id_generated_and_written_back(void)
 {
-    const char *text = "\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-                       "<!-- terminal 3, kitchen side -->\n"
-                       "<config xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n"
-                       "  <!-- 30 s over the 3G link -->\n"
-                       "  <serviceMethodTimeoutMilliseconds>30000</serviceMethodTimeoutMilliseconds>\n"
-                       "  <serverUrl>http://localhost:8080/resto</serverUrl>\n"
-                       "  <vendorExtra a=\"1\">keep me</vendorExtra>\n"
-                       "</config>\n";
+    const char *text =
+        "\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+        "<!-- terminal 3, kitchen side -->\n"
+        "<config xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n"
+        "  <!-- 30 s over the 3G link -->\n"
+        "  <serviceMethodTimeoutMilliseconds>30000</serviceMethodTimeoutMilliseconds>\n"
+        "  <serverUrl>http://localhost:8080/resto</serverUrl>\n"
+        "  <vendorExtra a=\"1\">keep me</vendorExtra>\n"
+        "</config>\n";
     char *path = write_config(text);
     dlv_config *cfg = NULL;
     dlv_error err;
@@ -216,8 +218,8 @@ static void bad_inputs_are_named(void)
 {
     expect_error("", DLV_ECONFIG, "file is empty", NULL);
     expect_error("<config><serverUrl>http://h</serverUrl>", DLV_ECONFIG, "malformed XML", ":1:");
-    expect_error("<config>\n<serverUrl>x</serverUr>\n</config>", DLV_ECONFIG, ":2:",
-                 "malformed XML");
+    expect_error("<config>\n<serverUrl>x</serverUr>\n</config>", DLV_ECONFIG,
+                 ":2:", "malformed XML");
     expect_error("not xml at all", DLV_ECONFIG, "malformed XML", NULL);
     expect_error("<settings>" URL "</settings>", DLV_ECONFIG, "root element is <settings>",
                  "expected <config>");
@@ -229,8 +231,8 @@ static void bad_inputs_are_named(void)
                  "<serverUrl>: 'localhost:8080'", NULL);
     expect_error("<config><serverUrl>http:///resto</serverUrl></config>", DLV_ECONFIG,
                  "<serverUrl>: 'http:///resto'", NULL);
-    expect_error("<config><serverUrl>http://h/a b</serverUrl></config>", DLV_ECONFIG,
-                 "<serverUrl>", "spaces or control characters");
+    expect_error("<config><serverUrl>http://h/a b</serverUrl></config>", DLV_ECONFIG, "<serverUrl>",
+                 "spaces or control characters");
     expect_error("<config><serverUrl>  </serverUrl></config>", DLV_ECONFIG, "<serverUrl> is empty",
                  NULL);
     expect_error("<config>" URL "\n\n<serviceMethodTimeoutMilliseconds>abc"
@@ -255,8 +257,8 @@ static void bad_inputs_are_named(void)
                  DLV_ECONFIG, "99999999999999999999999 is out of range", NULL);
     expect_error("<config>" URL "\n<terminalId>terminal-1</terminalId></config>", DLV_ECONFIG,
                  ":2: <terminalId>: 'terminal-1' is not a UUID", NULL);
-    expect_error("<config>" URL "\n<serverUrl>http://other/resto</serverUrl></config>",
-                 DLV_ECONFIG, ":2: <serverUrl> appears twice (first at line 1)", NULL);
+    expect_error("<config>" URL "\n<serverUrl>http://other/resto</serverUrl></config>", DLV_ECONFIG,
+                 ":2: <serverUrl> appears twice (first at line 1)", NULL);
     expect_error("<config><serverUrl><b>http://h</b></serverUrl></config>", DLV_ECONFIG,
                  "<serverUrl> must hold text only", "<b>");
     expect_error("<?xml version=\"1.0\"?>\n<!DOCTYPE config [<!ENTITY x SYSTEM "
@@ -289,8 +291,8 @@ static void oversized_file_is_refused(void)
 
 static void xsi_nil_counts_as_absent(void)
 {
-    char *path = write_config("<config xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
-                              URL "<terminalId>" TID "</terminalId>"
+    char *path = write_config("<config xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">" URL
+                              "<terminalId>" TID "</terminalId>"
                               "<serviceMethodTimeoutMilliseconds xsi:nil=\"true\"/></config>");
     dlv_config *cfg = NULL;
     CU_ASSERT_EQUAL_FATAL(dlv_config_load(path, 0, &cfg, NULL), DLV_OK);
@@ -329,8 +331,9 @@ static void default_locations(void)
     char *folder = NULL;
     if (asprintf(&folder, "%s/iiko/CashServer/PluginConfigs/Resto.Front.Api.Delivery", dir) > 0) {
         CU_ASSERT_EQUAL(dlv__mkdir_p(folder, NULL), DLV_OK);
-        char *path = dlv_test_write_file(folder, "deliveryPluginConfig.xml",
-                                         "<config>" URL "<terminalId>" TID "</terminalId></config>");
+        char *path =
+            dlv_test_write_file(folder, "deliveryPluginConfig.xml",
+                                "<config>" URL "<terminalId>" TID "</terminalId></config>");
         CU_ASSERT_EQUAL(dlv_config_load(NULL, 0, &cfg, &err), DLV_OK);
         CU_ASSERT_STRING_EQUAL(dlv_config_path(cfg), path);
         dlv_config_free(cfg);

@@ -274,8 +274,8 @@ static void config_default_path(void)
     char *xdg = NULL;
     CU_ASSERT_FATAL(asprintf(&xdg, "%s/xdg", dir) > 0);
     char *folder = NULL;
-    CU_ASSERT_FATAL(asprintf(&folder, "%s/iiko/CashServer/PluginConfigs/Resto.Front.Api.Delivery",
-                             xdg) > 0);
+    CU_ASSERT_FATAL(
+        asprintf(&folder, "%s/iiko/CashServer/PluginConfigs/Resto.Front.Api.Delivery", xdg) > 0);
     char *cmd = NULL;
     CU_ASSERT_FATAL(asprintf(&cmd, "mkdir -p '%s'", folder) > 0);
     CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
@@ -345,14 +345,14 @@ static int load_front(void *arg, dlv_error *err)
 
 static void front_config(void)
 {
-    char *path = scratch("front.xml",
-                         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<config>\n"
-                         "  <showDeliveryListOnLogin>true</showDeliveryListOnLogin>\n"
-                         "  <AllowHandCardRoll>false</AllowHandCardRoll>\n"
-                         "  <cardReaderConfigured>1</cardReaderConfigured>\n"
-                         "  <hostStuff><deep a=\"b\">x</deep></hostStuff>\n"
-                         "  <a4DeliveryInvoiceFormat> true </a4DeliveryInvoiceFormat>\n"
-                         "</config>\n");
+    char *path =
+        scratch("front.xml", "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<config>\n"
+                             "  <showDeliveryListOnLogin>true</showDeliveryListOnLogin>\n"
+                             "  <AllowHandCardRoll>false</AllowHandCardRoll>\n"
+                             "  <cardReaderConfigured>1</cardReaderConfigured>\n"
+                             "  <hostStuff><deep a=\"b\">x</deep></hostStuff>\n"
+                             "  <a4DeliveryInvoiceFormat> true </a4DeliveryInvoiceFormat>\n"
+                             "</config>\n");
     sweep("front config", load_front, path, DLV_OK, config_oom(), true);
     free(path);
     static const int allowed[] = {DLV_ECONFIG, DLV_ENOMEM, 0};
@@ -497,7 +497,8 @@ static void orders_of_every_kind(void)
     /* Invalid orders fail the same way whatever allocation fails. */
     char *b1 = replace_once(courier, "\"sum\":590.00", "\"sum\":591.00");
     char *b2 = replace_once(courier, "\"comment\":\"без лука\"", "\"comment\":\"\xC0\xAF\"");
-    char *b3 = replace_once(courier, "\"resultSum\":680.00", "\"resultSum\":680.00,\"resultSum\":1");
+    char *b3 =
+        replace_once(courier, "\"resultSum\":680.00", "\"resultSum\":680.00,\"resultSum\":1");
     order_case bad[] = {{b1, 0}, {b2, 0}, {b3, 0}, {"[1,2,{\"a\":[[[[{}]]]]}]", 0}};
     for (size_t i = 0; i < DLV__ARRAY_SIZE(bad); i++)
         sweep("invalid order", decode_order, &bad[i], DLV_EJSON, JSON_OOM, false);
@@ -547,8 +548,10 @@ static int notify_roundtrip(void *arg, dlv_error *err)
     int rc = dlv__template_compile(c->text, strlen(c->text), &t, err);
     if (rc != DLV_OK)
         return t ? WRONG_RESULT : rc;
-    const dlv_render_options opts = {.utc_offset_minutes = 180, .date_format = "dd.MM.yy HH:mm",
-                                     .cafe_address = "Тверская, 7", .decimal_separator = '.'};
+    const dlv_render_options opts = {.utc_offset_minutes = 180,
+                                     .date_format = "dd.MM.yy HH:mm",
+                                     .cafe_address = "Тверская, 7",
+                                     .decimal_separator = '.'};
     for (size_t i = 0; i < 3 && rc == DLV_OK; i++) {
         char *out = (char *)0x1;
         rc = dlv__template_render(t, c->orders[i], i == 1 ? NULL : &opts, &out, err);
@@ -592,8 +595,8 @@ static int print_from_memory(print_case *c, dlv_error *err)
     int rc = dlv__tpl_parse("custom.xml", c->text, strlen(c->text), &tpl, err);
     if (rc != DLV_OK)
         return tpl ? WRONG_RESULT : rc;
-    dlv__print_context ctx = {.now = 1795955000, .tz_offset_minutes = 180, .copies = 1,
-                              .restaurant = "Север"};
+    dlv__print_context ctx = {
+        .now = 1795955000, .tz_offset_minutes = 180, .copies = 1, .restaurant = "Север"};
     for (size_t i = 0; i < 3 && rc == DLV_OK; i++) {
         dlv__doc_input in = {.order = c->orders[i], .ctx = &ctx, .copy_number = 1, .copies = 1};
         dlv__doc *doc = NULL;
@@ -622,8 +625,10 @@ static int print_roundtrip(void *arg, dlv_error *err)
     if (c->text)
         return print_from_memory(c, err);
     int rc = dlv__print_templates_check(c->templates_dir, err);
-    dlv__print_context ctx = {.templates_dir = c->templates_dir, .now = 1795955000,
-                              .tz_offset_minutes = 180, .is_copy = true};
+    dlv__print_context ctx = {.templates_dir = c->templates_dir,
+                              .now = 1795955000,
+                              .tz_offset_minutes = 180,
+                              .is_copy = true};
     for (int kind = DLV__DOC_INVOICE; kind <= DLV__DOC_SERVICE_CHECK && rc == DLV_OK; kind++) {
         for (size_t i = 0; i < 3 && rc == DLV_OK; i++) {
             for (int f = DLV__FORMAT_ESCPOS; f <= DLV__FORMAT_TEXT && rc == DLV_OK; f++) {
@@ -664,8 +669,7 @@ static void document_templates(void)
                              "<if field=\"Address.Line\">{{Address.Line}}</if><np/></doc>\n"));
     c.text = NULL;
     c.templates_dir = tdir;
-    sweep("documents from the config folder", print_roundtrip, &c, DLV_OK, template_oom(),
-          false);
+    sweep("documents from the config folder", print_roundtrip, &c, DLV_OK, template_oom(), false);
     static const int bad_allowed[] = {DLV_ETEMPLATE, DLV_ENOMEM, 0};
     print_case bad = c;
     bad.text = "<doc>\n<foreach items=\"Order.Items\">\n{{Modifier.Name}}</foreach></doc>";
@@ -734,9 +738,9 @@ static void context_start_up(void)
         orders[i] = load_order(names[i], 0);
         CU_ASSERT_PTR_NOT_NULL_FATAL(orders[i]);
         texts[i] = dlv__order_to_json(orders[i]);
-        rows[i] = (dlv__persist_order){orders[i]->id, orders[i]->revision,
-                                       dlv_status_name(orders[i]->status), orders[i]->number,
-                                       texts[i]};
+        rows[i] =
+            (dlv__persist_order){orders[i]->id, orders[i]->revision,
+                                 dlv_status_name(orders[i]->status), orders[i]->number, texts[i]};
     }
     CU_ASSERT_EQUAL(dlv__persist_put_orders(p, rows, 3, NULL, 0, 1041, &err), DLV_OK);
     char *settings = fixture("settings.json");

@@ -29,8 +29,9 @@
 #define TID "e49d3632-b06a-4a9a-8c76-ae816c4404ad"
 #define UNKNOWN_TID "7d1e8c3b-55aa-4c1d-9e0f-a1b2c3d4e5f6"
 #define CAUSE "0c4a6a4e-7d43-4f0e-8a50-3b1f0c000001"
-#define LOGIN "{\"cmd\":\"login\",\"userId\":\"00000000-0000-4000-8000-0000000000aa\"," \
-              "\"name\":\"Менеджер\",\"rights\":[\"D_CND\",\"D_MD\",\"D_CD\",\"D_CAD\",\"F_CASH\"]}"
+#define LOGIN                                                                                      \
+    "{\"cmd\":\"login\",\"userId\":\"00000000-0000-4000-8000-0000000000aa\","                      \
+    "\"name\":\"Менеджер\",\"rights\":[\"D_CND\",\"D_MD\",\"D_CD\",\"D_CAD\",\"F_CASH\"]}"
 
 /* The fixture customers: every value is distinctive so that a hit cannot be a coincidence. */
 #define PHONE1 "+79995550167"
@@ -54,8 +55,9 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const personal_data[] = {
-    PHONE1, "9995550167", NAME1, SURNAME1, STREET1, HOUSE1, FLAT1, DOORPHONE1, ADDRNOTE1, NOTE1,
-    PHONE2, "9993332211", NAME2, SURNAME2, STREET2, PHONE3, "9997778899", NAME3, SURNAME3, STREET3,
+    PHONE1,     "9995550167", NAME1,        SURNAME1, STREET1,      HOUSE1,  FLAT1,
+    DOORPHONE1, ADDRNOTE1,    NOTE1,        PHONE2,   "9993332211", NAME2,   SURNAME2,
+    STREET2,    PHONE3,       "9997778899", NAME3,    SURNAME3,     STREET3,
 };
 
 static char *dir;
@@ -338,8 +340,9 @@ static char *terminal_order(void)
     free(text);
     if (!o)
         return NULL;
-    static const char *const drop[] = {"id", "revision", "number", "status", "whenCreated",
-                                       "externalNumber", "courier", "cancelInfo", "operator"};
+    static const char *const drop[] = {"id",      "revision",    "number",
+                                       "status",  "whenCreated", "externalNumber",
+                                       "courier", "cancelInfo",  "operator"};
     for (size_t i = 0; i < sizeof drop / sizeof *drop; i++)
         cJSON_DeleteItemFromObject(o, drop[i]);
     /* Due in two hours, so it is not overdue at once. */
@@ -384,11 +387,11 @@ static void session_logs_hold_no_personal_data(void)
         "\"customer\":{\"id\":\"0b7e3c2a-1d4f-4e6a-8b9c-2f3e4d5c6b72\",\"name\":\"" NAME2 "\","
         "\"surname\":\"" SURNAME2 "\",\"comment\":null,\"inBlacklist\":false,"
         "\"blacklistReason\":null}}");
-    char *bad = new_order(
-        "{\"serviceType\":\"DeliveryByCourier\",\"phone\":\"" PHONE2 "\","
-        "\"customer\":{\"id\":\"0b7e3c2a-1d4f-4e6a-8b9c-2f3e4d5c6b73\",\"name\":42,"
-        "\"surname\":\"" SURNAME2 "\",\"inBlacklist\":false},"
-        "\"address\":{\"city\":\"Москва\",\"street\":\"" STREET2 "\",\"house\":\"1\"}}");
+    char *bad =
+        new_order("{\"serviceType\":\"DeliveryByCourier\",\"phone\":\"" PHONE2 "\","
+                  "\"customer\":{\"id\":\"0b7e3c2a-1d4f-4e6a-8b9c-2f3e4d5c6b73\",\"name\":42,"
+                  "\"surname\":\"" SURNAME2 "\",\"inBlacklist\":false},"
+                  "\"address\":{\"city\":\"Москва\",\"street\":\"" STREET2 "\",\"house\":\"1\"}}");
     CU_ASSERT_FATAL(id1 && id2 && bad);
 
     char *d = fresh_dir("session");
@@ -419,8 +422,8 @@ static void session_logs_hold_no_personal_data(void)
     cJSON_Delete(admin("POST", "faults", "{\"route\":\"orders\",\"fault\":\"garbage\"}"));
     request_ok(h, cmd_for("setStatus", id1, "\"status\":\"CookingStarted\""));
     /* The call-center cancels an order while a local step on it is held back: rejected. */
-    cJSON_Delete(admin("POST", "faults",
-                       "{\"route\":\"commands\",\"fault\":\"delay\",\"delayMs\":800}"));
+    cJSON_Delete(
+        admin("POST", "faults", "{\"route\":\"commands\",\"fault\":\"delay\",\"delayMs\":800}"));
     request_ok(h, cmd_for("setStatus", id2, "\"status\":\"CookingStarted\""));
     char path[128], body[128];
     snprintf(path, sizeof path, "orders/%s", id2);

@@ -11,7 +11,6 @@
 
 static char *dir;
 
-
 /* fuzz_config, test/fuzz/corpus/config/regress-utf7-write-back.xml. A file declaring
  * encoding="utf-7" whose bytes are plain ASCII loads; the load that generates a terminalId
  * writes it back serialised in UTF-7 ("+ADw-config+AD4-..."), and the next start refuses the
@@ -35,8 +34,7 @@ static void config_utf7_write_back(void)
                 (rc != DLV_OK && rc2 == DLV_OK && dlv_config_terminal_id(again) == NULL);
     if (!fine) {
         char *after = dlv_test_read_file(path, NULL);
-        fprintf(stderr, "\n  %s after write-back (%s): %.60s...\n",
-                "unreadable", err.message,
+        fprintf(stderr, "\n  %s after write-back (%s): %.60s...\n", "unreadable", err.message,
                 after ? after : "");
         free(after);
     }

@@ -56,8 +56,9 @@ static char *billion_laughs(const char *root_open, const char *root_close)
 {
     size_t cap = 8192, len = 0;
     char *s = malloc(cap);
-    len += (size_t)snprintf(s + len, cap - len, "<?xml version=\"1.0\"?>\n<!DOCTYPE x [\n"
-                                                " <!ENTITY l0 \"lol\">\n");
+    len += (size_t)snprintf(s + len, cap - len,
+                            "<?xml version=\"1.0\"?>\n<!DOCTYPE x [\n"
+                            " <!ENTITY l0 \"lol\">\n");
     for (int i = 1; i <= 10; i++) {
         len += (size_t)snprintf(s + len, cap - len, " <!ENTITY l%d \"", i);
         for (int k = 0; k < 10; k++)
@@ -214,8 +215,8 @@ static void document_templates_refuse_entities(void)
     dlv_error err;
     dlv_order *order = NULL;
     char *fixture = NULL;
-    CU_ASSERT_FATAL(asprintf(&fixture, "%s/test/unit/data/order/order_courier.json",
-                             DLV_TEST_SOURCE_DIR) > 0);
+    CU_ASSERT_FATAL(
+        asprintf(&fixture, "%s/test/unit/data/order/order_courier.json", DLV_TEST_SOURCE_DIR) > 0);
     char *json = dlv_test_read_file(fixture, NULL);
     CU_ASSERT_EQUAL_FATAL(dlv__order_from_json(json, strlen(json), 0, &order, &err), DLV_OK);
     for (size_t i = 0; i < n; i++) {
@@ -381,8 +382,12 @@ static void http_layer_refuses_before_connecting(void)
         char header[128];
         snprintf(header, sizeof header, "X-Terminal-Id: %s", bad_values[i]);
         const char *headers[] = {"Content-Type: application/json", header, NULL};
-        dlv__http_request req = {.method = "POST", .url = listener_url, .headers = headers,
-                                 .body = "{}", .body_len = 2, .timeout_ms = 1000};
+        dlv__http_request req = {.method = "POST",
+                                 .url = listener_url,
+                                 .headers = headers,
+                                 .body = "{}",
+                                 .body_len = 2,
+                                 .timeout_ms = 1000};
         dlv_error err;
         CU_ASSERT_EQUAL(dlv__http_start(http, &req, on_done, NULL, NULL, &err), DLV_EINVAL);
         DLV_ASSERT_CONTAINS(err.message, "line break");
@@ -390,8 +395,8 @@ static void http_layer_refuses_before_connecting(void)
     /* A line break in the name part, and a line without a name. */
     const char *odd[][2] = {{"X-A\r\nX-Evil: 1", NULL}, {"no colon here", NULL}};
     for (size_t i = 0; i < DLV__ARRAY_SIZE(odd); i++) {
-        dlv__http_request req = {.method = "GET", .url = listener_url, .headers = odd[i],
-                                 .timeout_ms = 1000};
+        dlv__http_request req = {
+            .method = "GET", .url = listener_url, .headers = odd[i], .timeout_ms = 1000};
         CU_ASSERT_EQUAL(dlv__http_start(http, &req, on_done, NULL, NULL, NULL), DLV_EINVAL);
     }
     uv_run(&loop, UV_RUN_NOWAIT);
@@ -415,8 +420,8 @@ static void register_answer_with_unsendable_token(void)
         return;
     }
     char *path = NULL;
-    CU_ASSERT_FATAL(asprintf(&path, "%s/test/unit/data/order/register_response.json",
-                             DLV_TEST_SOURCE_DIR) > 0);
+    CU_ASSERT_FATAL(
+        asprintf(&path, "%s/test/unit/data/order/register_response.json", DLV_TEST_SOURCE_DIR) > 0);
     char *text = dlv_test_read_file(path, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
     cJSON *j = cJSON_Parse(text);
@@ -533,7 +538,8 @@ static void tls_is_verified(void)
     snprintf(url, sizeof url, "https://localhost:%d/", port);
     for (int i = 0; i < 100; i++) {
         int s = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)port),
                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         int ok = connect(s, (struct sockaddr *)&a, sizeof a) == 0;
         close(s);
@@ -623,8 +629,7 @@ int main(void)
     xmlSetGenericErrorFunc(NULL, silent_xml_errors);
     listener = fault_server_start();
     fault_server_set(listener, FAULT_OK_JSON, 200, 0);
-    snprintf(listener_url, sizeof listener_url, "http://127.0.0.1:%d",
-             fault_server_port(listener));
+    snprintf(listener_url, sizeof listener_url, "http://127.0.0.1:%d", fault_server_port(listener));
     static const dlv_test_case cases[] = {
         DLV_TEST(config_refuses_entities),
         DLV_TEST(front_config_refuses_entities),

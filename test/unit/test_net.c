@@ -49,8 +49,12 @@ static outcome run_one(const char *method, const char *url, const char *const *h
     CU_ASSERT_EQUAL_FATAL(dlv__http_create(&loop, &opts, &http, NULL), DLV_OK);
     outcome o;
     memset(&o, 0, sizeof o);
-    dlv__http_request req = {.method = method, .url = url, .headers = headers, .body = body,
-                             .body_len = body ? strlen(body) : 0, .timeout_ms = timeout_ms,
+    dlv__http_request req = {.method = method,
+                             .url = url,
+                             .headers = headers,
+                             .body = body,
+                             .body_len = body ? strlen(body) : 0,
+                             .timeout_ms = timeout_ms,
                              .long_poll = long_poll};
     dlv_error err;
     CU_ASSERT_EQUAL(dlv__http_start(http, &req, on_done, &o, NULL, &err), DLV_OK);

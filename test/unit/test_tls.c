@@ -81,8 +81,8 @@ static int server_start(tls_server *s, const char *cert, const char *key, bool w
             execlp("openssl", "openssl", "s_server", "-accept", p, "-cert", c, "-key", k, "-www",
                    "-quiet", (char *)NULL);
         else
-            execlp("openssl", "openssl", "s_server", "-accept", p, "-cert", c, "-key", k,
-                   "-quiet", (char *)NULL);
+            execlp("openssl", "openssl", "s_server", "-accept", p, "-cert", c, "-key", k, "-quiet",
+                   (char *)NULL);
         _exit(127);
     }
     close(in[0]);
