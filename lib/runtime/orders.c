@@ -475,7 +475,9 @@ static void load_one(void *arg, const char *id, const char *json)
         return;
     }
     if (rc != DLV_OK) {
+        /* Dropped here, so the sync must start over to bring it back (see dlv__rt_load_cache). */
         DLV_LOGW(&ctx->log, "cached order %s is unreadable and is dropped: %s", id, err.message);
+        ctx->cache_incomplete = true;
         return;
     }
     rt_order *o = dlv__table_add(&ctx->orders, order->id);
@@ -514,6 +516,12 @@ int dlv__rt_load_cache(dlv_ctx *ctx, dlv_error *err)
         return dlv__error_set(err, rc, "cannot load the terminal's cached state: %s",
                               dlv_strerror(rc));
     ctx->revision = dlv__persist_revision(ctx->persist);
+    if (ctx->cache_incomplete) {
+        /* An order missing from the cache would never come back from a sync that resumes at
+         * the cached revision: ask for the whole snapshot instead. */
+        DLV_LOGW(&ctx->log, "cached orders incomplete: syncing from revision 0");
+        ctx->revision = 0;
+    }
     return DLV_OK;
 }
 

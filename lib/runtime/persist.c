@@ -188,7 +188,8 @@ static int collect(void *arg, const dlv__store_order_row *row)
     l->ids[l->count] = dlv__strdup(row->id);
     l->jsons[l->count] = dlv__strdup(row->json);
     l->count++;
-    return DLV_OK;
+    /* A row skipped for lack of memory would be an order silently missing. */
+    return l->ids[l->count - 1] && l->jsons[l->count - 1] ? DLV_OK : DLV_ENOMEM;
 }
 
 int dlv__persist_load_orders(dlv__persist *p,

@@ -123,7 +123,8 @@ struct dlv_ctx {
     dlv_settings *settings;
     rt_table orders;
     int64_t revision;
-    int load_error; /* set while reading the cache */
+    int load_error;        /* set while reading the cache */
+    bool cache_incomplete; /* a cached order could not be read: sync from revision 0 */
     char actor_id[40];
     char actor_name[128];
     dlv_rights rights;

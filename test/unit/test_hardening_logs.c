@@ -471,10 +471,10 @@ static void session_logs_hold_no_personal_data(void)
     free(d);
 }
 
-/* Known bug (reported): when the call-center refuses the registration, the runtime logs its
+/* Was a bug (fixed): when the call-center refused the registration, the runtime logged its
  * answer verbatim ("registration failed: HTTP 403 TerminalNotRegistered: terminal <id> is not
- * registered ..."); the emulator, like a real call-center may, names the terminalId in full.
- * Asserted only with DLV_TEST_KNOWN_BUGS=1. */
+ * registered ..."), and the emulator, like a real call-center may, names the terminalId in
+ * full. */
 static void refused_registration_logs_no_terminal_id(void)
 {
     char db[600];
@@ -487,12 +487,7 @@ static void refused_registration_logs_no_terminal_id(void)
     CU_ASSERT(wait_event(h, 8000, "registrationFailed", "TerminalNotRegistered"));
     host_stop(h, 100);
     const char *secrets[] = {UNKNOWN_TID};
-    int found = leaks(h, secrets, 1);
-    if (getenv("DLV_TEST_KNOWN_BUGS")) {
-        CU_ASSERT_EQUAL(found, 0);
-    } else if (found) {
-        fprintf(stderr, "\n  (known bug, asserted with DLV_TEST_KNOWN_BUGS=1) ");
-    }
+    CU_ASSERT_EQUAL(leaks(h, secrets, 1), 0);
     host_free(h);
     cc_proc_stop(&cc);
     free(d);
