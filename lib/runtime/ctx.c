@@ -310,16 +310,9 @@ static int commit_batch(dlv_ctx *ctx, dlv_error *err)
     if (!cmds)
         return dlv__error_set(err, DLV_ENOMEM, "out of memory");
     size_t i = 0;
-    for (rt_cmd *c = ctx->batch_head; c; c = c->next, i++) {
-        cJSON *body = cJSON_Parse(c->body);
-        const cJSON *type = cJSON_GetObjectItemCaseSensitive(body, "type");
-        cmds[i] = (dlv__persist_cmd){c->id, c->order_id, NULL, c->body};
-        cmds[i].type = cJSON_IsString(type) ? dlv__strdup(type->valuestring) : NULL;
-        cJSON_Delete(body);
-    }
+    for (rt_cmd *c = ctx->batch_head; c; c = c->next, i++)
+        cmds[i] = (dlv__persist_cmd){c->id, c->order_id, c->type, c->body};
     int rc = dlv__persist_add_commands(ctx->persist, cmds, ctx->batch_count, err);
-    for (i = 0; i < ctx->batch_count; i++)
-        dlv__free((char *)cmds[i].type);
     dlv__free(cmds);
     return rc;
 }

@@ -158,8 +158,10 @@ int dlv__rt_batch_add(dlv_ctx *ctx, const char *order_id, cJSON *body, dlv_error
 {
     rt_cmd *c = dlv__calloc(1, sizeof *c);
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(body, "id");
-    if (c && cJSON_IsString(id)) {
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(body, "type");
+    if (c && cJSON_IsString(id) && cJSON_IsString(type)) {
         snprintf(c->id, sizeof c->id, "%s", id->valuestring);
+        snprintf(c->type, sizeof c->type, "%s", type->valuestring);
         snprintf(c->order_id, sizeof c->order_id, "%s", order_id);
         c->body = dlv__json_print(body);
     }

@@ -41,7 +41,8 @@ typedef struct host_req {
 typedef struct rt_cmd {
     char id[37];
     char order_id[40];
-    char *body; /* the command's JSON object */
+    char type[32]; /* ChangeStatus, Cancel, ... */
+    char *body;    /* the command's JSON object */
     struct rt_cmd *next;
 } rt_cmd;
 
