@@ -8,7 +8,8 @@
 # works from a clean checkout. Each target starts from the committed seeds in
 # test/fuzz/corpus/<target>/ (read only) and keeps what it learns in BUILD_DIR/fuzz/corpus/<target>/,
 # so a later run goes on from there; a crashing input is written to BUILD_DIR/fuzz/artifacts/ and
-# its log to BUILD_DIR/fuzz/logs/. A crash becomes a regression test (test_hardening_*.c).
+# its log to BUILD_DIR/fuzz/logs/. A crash becomes a regression test
+# (test/unit/test_<module>_hardening.c).
 # Environment: DLV_FUZZ_TIMEOUT (seconds per input, 10), DLV_FUZZ_RSS_MB (2048),
 # DLV_FUZZ_JOBS (targets run at once, 1).
 set -euo pipefail

@@ -14,3 +14,9 @@ dlv_unit_test(test_print_printer SOURCES unit/test_print_printer.c
 dlv_unit_test(test_print_cups SOURCES unit/test_print_cups.c
     MODULES common order print LIBS dlv_testprint PkgConfig::LIBUV PkgConfig::FONTCONFIG TIMEOUT 90)
 set_tests_properties(test_print_cups PROPERTIES LABELS "unit;cups")
+# Hardening (issue 9): allocation failure swept through the document templates (alloc_sweep.h),
+# hostile XML refused in templates. The libFuzzer targets live in test/fuzz/.
+dlv_unit_test(test_print_alloc SOURCES unit/test_print_alloc.c unit/alloc_sweep.c
+    MODULES common order print LIBS PkgConfig::LIBUV TIMEOUT 600)
+dlv_unit_test(test_print_hardening SOURCES unit/test_print_hardening.c
+    MODULES common order print LIBS dlv_testhostile PkgConfig::LIBUV TIMEOUT 120)

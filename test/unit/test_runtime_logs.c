@@ -502,7 +502,7 @@ int main(void)
         DLV_TEST(refused_registration_logs_no_terminal_id),
         DLV_TEST_END,
     };
-    int rc = dlv_test_main("hardening_logs", cases);
+    int rc = dlv_test_main("runtime_logs", cases);
     dlv_test_rmdir(dir);
     curl_global_cleanup();
     return rc;
