@@ -1,3 +1,5 @@
+/* Reading whole files with a size cap, and safe libxml2 parsing of configuration and template
+ * files (no network, no DTD, no entities). */
 #include "common/xml.h"
 
 #include <errno.h>

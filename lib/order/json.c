@@ -1,3 +1,5 @@
+/* Strict JSON reading and writing: field paths for error messages, UTF-8 checks, the number
+ * pre-scan that keeps exact decimals (see json.h), typed getters and putters over cJSON. */
 #include "order/json.h"
 #include "order/values.h"
 
