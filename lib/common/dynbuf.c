@@ -56,6 +56,8 @@ static int ensure(dlv__dynbuf *b, size_t extra)
     if (b->error)
         return b->error;
     DLV__ASSERT(b->leng < b->toobig && b->allc <= b->toobig);
+    if (b->toobig == 0)
+        return fail(b, DLV_EINVAL); /* never initialised: refuse rather than overrun */
     /* leng + extra + 1 <= toobig, written so that nothing overflows. */
     if (extra > b->toobig - b->leng - 1)
         return fail(b, DLV_ETOOLARGE);

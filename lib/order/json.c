@@ -1,6 +1,8 @@
 /* Strict JSON reading and writing: field paths for error messages, UTF-8 checks, the number
  * pre-scan that keeps exact decimals (see json.h), typed getters and putters over cJSON. */
 #include "order/json.h"
+
+#include "common/dynbuf.h"
 #include "order/values.h"
 
 #include <stdarg.h>
@@ -151,14 +153,9 @@ static int prescan(scan *sc, size_t len, dlv_error *err)
             size_t start = i;
             while (i < len && is_number_char(t[i]))
                 i++;
-            if (sc->count == sc->cap) {
-                size_t cap = sc->cap ? sc->cap * 2 : 16;
-                span *grown = dlv__realloc(sc->nums, cap * sizeof *grown);
-                if (!grown)
-                    return dlv__error_set(err, DLV_ENOMEM, "out of memory");
-                sc->nums = grown;
-                sc->cap = cap;
-            }
+            if (DLV__DYNARR_RESERVE(sc->nums, sc->cap, sc->count + 1, 16, DLV__DYNARR_NOLIMIT) !=
+                DLV_OK)
+                return dlv__error_set(err, DLV_ENOMEM, "out of memory");
             sc->nums[sc->count++] = (span){start, i - start};
             continue;
         }
