@@ -1,4 +1,5 @@
-/* The operation table of delivery-rules §3 and its interpreter. */
+/* The operation table (the statuses, service type and rights each operation needs, the rules
+ * checked after the rights, and the change it makes) and its interpreter (see machine.h). */
 #include "order/machine.h"
 
 #include <string.h>

@@ -1,4 +1,5 @@
-/* Delivery service settings (delivery-rules §2): defaults, codec, lookups. */
+/* Delivery service settings, as the call-center sends them with the register answer
+ * (docs/protocol.md): defaults, codec, lookups. */
 #include "order/model.h"
 
 #include <string.h>

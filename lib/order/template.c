@@ -213,7 +213,7 @@ FIELD(f_doorphone, puts_(b, ADDRESS(doorphone)))
 FIELD(f_address_info, puts_(b, ADDRESS(comment)))
 FIELD(f_cafe, puts_(b, opt->cafe_address))
 
-/* The seed's table «Описание полей», in its order. Fields the protocol's ORDER carries no data
+/* Every @Model.X field a notification template may use. Fields the protocol's ORDER carries no data
  * for (Email, predictions, route index, marketing source, card number, e-mails, item categories)
  * render empty; the times the terminal records itself come from the order's local history. */
 static const struct {
