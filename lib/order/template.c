@@ -483,10 +483,12 @@ int dlv__template_render(const dlv_template *t, const dlv_order *o, const dlv_re
         opt = &defaults;
     for (size_t k = 0; k < t->count; k++) {
         const segment *s = &t->segs[k];
-        if (s->field < 0)
+        if (s->field < 0) {
             put(&b, t->text + s->off, s->len);
-        else
+        } else {
+            DLV__ASSERT((size_t)s->field < DLV__ARRAY_SIZE(fields)); /* compile checked it */
             fields[s->field].fn(&b, o, opt, s->index);
+        }
     }
     *out = dlv__dynbuf_take(&b, NULL);
     dlv__dynbuf_free(&b);

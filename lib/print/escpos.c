@@ -16,6 +16,7 @@
 
 int dlv__out_append(dlv__print_out *out, const void *data, size_t len)
 {
+    DLV__ASSERT(out && (data || len == 0) && out->len <= out->cap);
     if (len == 0)
         return DLV_OK;
     if (len > SIZE_MAX - out->len || DLV__DYNARR_RESERVE(out->data, out->cap, out->len + len, 1024,
