@@ -1,3 +1,5 @@
+/* The library's one allocator (dlv__malloc and friends) with the test hook that fails the N-th
+ * allocation, and its installation as cJSON's and libxml2's allocator. */
 #include "internal.h"
 
 #include <cjson/cJSON.h>

@@ -1,6 +1,9 @@
+/* Error codes to names and texts (from the DLV_ERRNO_MAP X-macro), filling dlv_error, and the
+ * report of a failed DLV__ASSERT. */
 #include "internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *dlv_strerror(int err)
@@ -57,4 +60,11 @@ void dlv__error_clear(dlv_error *err)
         err->code = DLV_OK;
         err->message[0] = '\0';
     }
+}
+
+void dlv__assert_fail(const char *cond, const char *file, int line, const char *func)
+{
+    fprintf(stderr, "libdelivery: %s:%d: %s: assertion failed: %s\n", file, line, func, cond);
+    fflush(stderr);
+    abort();
 }

@@ -1,3 +1,5 @@
+/* File-system helpers: atomic replacement of a file (write, flush, rename, flush the folder)
+ * with a failure-injection hook for tests, and mkdir -p. */
 #include "common/fsutil.h"
 
 #include <errno.h>

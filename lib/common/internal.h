@@ -17,6 +17,27 @@
 
 #define DLV__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Evaluates `expr` (an int status) and returns it from the calling function unless it is DLV_OK.
+ * For functions whose error path has nothing to undo; those that do use a `goto fail` block. */
+#define DLV__TRY(expr)                                                                             \
+    do {                                                                                           \
+        int dlv__try_rc_ = (expr);                                                                 \
+        if (dlv__try_rc_ != DLV_OK)                                                                \
+            return dlv__try_rc_;                                                                   \
+    } while (0)
+
+/* Internal invariants (curl's DEBUGASSERT): checked in debug builds (no NDEBUG), sanitizer builds
+ * (DLV_SANITIZER_BUILD) and with the CMake option DLV_ASSERTIONS; otherwise compiled out, but the
+ * expression is still type-checked and never evaluated. Only for what no input can make false:
+ * anything a caller, a file or the network can get wrong stays an error return. */
+#if !defined(NDEBUG) || defined(DLV_SANITIZER_BUILD) || defined(DLV_ASSERTIONS)
+#define DLV__ASSERT(cond) ((cond) ? (void)0 : dlv__assert_fail(#cond, __FILE__, __LINE__, __func__))
+#else
+#define DLV__ASSERT(cond) ((void)sizeof(!(cond)))
+#endif
+/* Reports a failed DLV__ASSERT on stderr and aborts. */
+_Noreturn void dlv__assert_fail(const char *cond, const char *file, int line, const char *func);
+
 /* One allocator for the whole library so tests can fail the N-th allocation. */
 void *dlv__malloc(size_t size);
 void *dlv__calloc(size_t count, size_t size);

@@ -1,3 +1,4 @@
+/* Log lines to the host's callback or stderr, and masking of phones, names and secrets. */
 #include "common/log.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* Random bytes from the operating system and UUID v4 generation and checking. */
 #include "internal.h"
 
 #include <ctype.h>

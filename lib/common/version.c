@@ -1,3 +1,4 @@
+/* The library's release number at run time (dlv_version_string, dlv_version_hex). */
 #include "delivery/version.h"
 #include "internal.h"
 

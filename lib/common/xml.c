@@ -1,4 +1,8 @@
+/* Reading whole files with a size cap, and safe libxml2 parsing of configuration and template
+ * files (no network, no DTD, no entities). */
 #include "common/xml.h"
+
+#include "common/dynbuf.h"
 
 #include <errno.h>
 #include <libxml/parser.h>
@@ -15,44 +19,38 @@ int dlv__read_file(const char *path, size_t max_bytes, char **out, size_t *len, 
         return dlv__error_set(err, e == ENOENT ? DLV_ENOTFOUND : DLV_EIO, "%s: cannot open: %s",
                               path, strerror(e));
     }
-    size_t cap = 4096, n = 0;
-    char *buf = dlv__malloc(cap);
+    dlv__dynbuf buf;
+    /* One byte more than allowed: a file of exactly max_bytes still fits with its NUL. */
+    dlv__dynbuf_init(&buf, max_bytes < SIZE_MAX ? max_bytes + 1 : SIZE_MAX);
+    char chunk[4096];
     int rc = DLV_OK;
-    while (buf) {
-        if (n + 1 >= cap) {
-            if (cap > max_bytes + 1) {
-                rc = dlv__error_set(err, DLV_ETOOLARGE, "%s: file is larger than %zu bytes", path,
-                                    max_bytes);
-                break;
-            }
-            char *bigger = dlv__realloc(buf, cap * 2);
-            if (!bigger) {
-                rc = dlv__error_set(err, DLV_ENOMEM, "%s: out of memory reading the file", path);
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
+    for (;;) {
+        size_t got = fread(chunk, 1, sizeof chunk, f);
         if (got == 0) {
             if (ferror(f))
                 rc = dlv__error_set(err, DLV_EIO, "%s: read error", path);
             break;
         }
-        n += got;
+        rc = dlv__dynbuf_add(&buf, chunk, got);
+        if (rc == DLV_ETOOLARGE) {
+            rc = dlv__error_set(err, DLV_ETOOLARGE, "%s: file is larger than %zu bytes", path,
+                                max_bytes);
+            break;
+        }
+        if (rc != DLV_OK) {
+            rc = dlv__error_set(err, DLV_ENOMEM, "%s: out of memory reading the file", path);
+            break;
+        }
     }
     fclose(f);
-    if (!buf)
-        return dlv__error_set(err, DLV_ENOMEM, "%s: out of memory reading the file", path);
-    if (rc == DLV_OK && n > max_bytes)
-        rc = dlv__error_set(err, DLV_ETOOLARGE, "%s: file is larger than %zu bytes", path,
-                            max_bytes);
-    if (rc != DLV_OK) {
-        dlv__free(buf);
+    size_t n = 0;
+    char *data = rc == DLV_OK ? dlv__dynbuf_take(&buf, &n) : NULL;
+    if (rc == DLV_OK && !data)
+        rc = dlv__error_set(err, DLV_ENOMEM, "%s: out of memory reading the file", path);
+    dlv__dynbuf_free(&buf);
+    if (rc != DLV_OK)
         return rc;
-    }
-    buf[n] = '\0';
-    *out = buf;
+    *out = data;
     if (len)
         *len = n;
     return DLV_OK;

@@ -137,33 +137,29 @@ static int insert_terminal_id(xmlNodePtr root, const char *id)
         indent = xmlNodeGetContent(first->prev);
     xmlNodePtr elem =
         xmlNewDocNode(root->doc, NULL, (const xmlChar *)"terminalId", (const xmlChar *)id);
-    if (!elem) {
-        xmlFree(indent);
-        return DLV_ENOMEM;
-    }
+    if (!elem)
+        goto fail;
     if (last) {
         if (indent) {
             xmlNodePtr ws = xmlNewDocText(root->doc, indent);
             if (!ws || !xmlAddNextSibling(last, ws)) {
                 xmlFreeNode(ws);
-                xmlFreeNode(elem);
-                xmlFree(indent);
-                return DLV_ENOMEM;
+                goto fail;
             }
             last = ws;
         }
-        if (!xmlAddNextSibling(last, elem)) {
-            xmlFreeNode(elem);
-            xmlFree(indent);
-            return DLV_ENOMEM;
-        }
+        if (!xmlAddNextSibling(last, elem))
+            goto fail;
     } else if (!xmlAddChild(root, elem)) {
-        xmlFreeNode(elem);
-        xmlFree(indent);
-        return DLV_ENOMEM;
+        goto fail;
     }
     xmlFree(indent);
     return DLV_OK;
+
+fail:
+    xmlFreeNode(elem); /* NULL, or not linked into the document */
+    xmlFree(indent);
+    return DLV_ENOMEM;
 }
 
 /* The new contents must read back as the same configuration with the new terminalId before they

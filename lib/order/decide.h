@@ -79,7 +79,7 @@ int dlv__orders_sort(const dlv_order **orders, size_t count, const dlv_settings 
  * showDeliveryListOnLogin: a courier terminal). */
 bool dlv__open_list_on_login(bool show_delivery_list_on_login);
 
-/* ---- Numbers for terminal-created orders (delivery-rules §5) ---- */
+/* ---- Numbers for terminal-created orders (never reused; stored: docs/store.md) ---- */
 
 /* What the store persists: the last number handed out (0: none yet). */
 typedef struct dlv_number_state {

@@ -1,4 +1,8 @@
+/* Strict JSON reading and writing: field paths for error messages, UTF-8 checks, the number
+ * pre-scan that keeps exact decimals (see json.h), typed getters and putters over cJSON. */
 #include "order/json.h"
+
+#include "common/dynbuf.h"
 #include "order/values.h"
 
 #include <stdarg.h>
@@ -149,14 +153,9 @@ static int prescan(scan *sc, size_t len, dlv_error *err)
             size_t start = i;
             while (i < len && is_number_char(t[i]))
                 i++;
-            if (sc->count == sc->cap) {
-                size_t cap = sc->cap ? sc->cap * 2 : 16;
-                span *grown = dlv__realloc(sc->nums, cap * sizeof *grown);
-                if (!grown)
-                    return dlv__error_set(err, DLV_ENOMEM, "out of memory");
-                sc->nums = grown;
-                sc->cap = cap;
-            }
+            if (DLV__DYNARR_RESERVE(sc->nums, sc->cap, sc->count + 1, 16, DLV__DYNARR_NOLIMIT) !=
+                DLV_OK)
+                return dlv__error_set(err, DLV_ENOMEM, "out of memory");
             sc->nums[sc->count++] = (span){start, i - start};
             continue;
         }
@@ -192,37 +191,38 @@ int dlv__json_parse(const char *text, size_t len, size_t max_len, cJSON **out, d
         return dlv__error_set(err, DLV_ETOOLARGE, "document of %zu bytes exceeds %zu bytes", len,
                               max_len);
     scan sc = {.text = text};
+    cJSON *root = NULL;
     int rc = prescan(&sc, len, err);
-    if (rc) {
-        dlv__free(sc.nums);
-        return rc;
-    }
+    if (rc != DLV_OK)
+        goto done;
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    root = cJSON_ParseWithLengthOpts(text, len, &end, false);
     if (!root) {
-        dlv__free(sc.nums);
         size_t at = end && end >= text ? (size_t)(end - text) : 0;
-        if (at < len)
-            return dlv__error_set(err, DLV_EJSON, "invalid JSON at offset %zu", at);
         /* cJSON reports running out of memory the same way as a syntax error. */
-        return dlv__error_set(err, DLV_EJSON, "invalid or truncated JSON");
+        rc = at < len ? dlv__error_set(err, DLV_EJSON, "invalid JSON at offset %zu", at)
+                      : dlv__error_set(err, DLV_EJSON, "invalid or truncated JSON");
+        goto done;
     }
     for (size_t at = (size_t)(end - text); at < len; at++) {
         if (!strchr(" \t\r\n", text[at])) {
-            dlv__free(sc.nums);
-            cJSON_Delete(root);
-            return dlv__error_set(err, DLV_EJSON, "invalid JSON: trailing data at offset %zu", at);
+            rc = dlv__error_set(err, DLV_EJSON, "invalid JSON: trailing data at offset %zu", at);
+            goto done;
         }
     }
     size_t next = 0;
     rc = attach_numbers(root, &sc, &next);
     if (rc == DLV_OK && next != sc.count)
         rc = DLV_EJSON;
+    if (rc != DLV_OK)
+        rc = rc == DLV_ENOMEM ? dlv__error_set(err, rc, "out of memory")
+                              : dlv__error_set(err, rc, "invalid JSON: number tokens mismatch");
+
+done:
     dlv__free(sc.nums);
-    if (rc) {
+    if (rc != DLV_OK) {
         cJSON_Delete(root);
-        return rc == DLV_ENOMEM ? dlv__error_set(err, rc, "out of memory")
-                                : dlv__error_set(err, rc, "invalid JSON: number tokens mismatch");
+        return rc;
     }
     *out = root;
     return DLV_OK;

@@ -1,4 +1,5 @@
-/* The operation table of delivery-rules §3 and its interpreter. */
+/* The operation table (the statuses, service type and rights each operation needs, the rules
+ * checked after the rights, and the change it makes) and its interpreter (see machine.h). */
 #include "order/machine.h"
 
 #include <string.h>
@@ -112,6 +113,27 @@ dlv_op_request dlv__op_request(dlv_op op, dlv_rights rights)
 dlv_time dlv__cooking_due_at(const dlv_order *o, const dlv_settings *s)
 {
     return o->complete_before - (dlv_time)s->pickup_cooking_lead_minutes * 60;
+}
+
+/* What the table must satisfy for dlv__op_check to be sound: known operations with a name, from
+ * and to real statuses, at least one service type, and a reason wherever a row excludes one
+ * (its text ends up in the error message). Checked by DLV__ASSERT, so only in debug builds. */
+static bool table_consistent(void)
+{
+    for (size_t i = 0; i < DLV__ARRAY_SIZE(table); i++) {
+        const op_row *row = &table[i];
+        if ((unsigned)row->op >= DLV_OP_COUNT || !op_names[row->op])
+            return false;
+        if (row->from == 0 || (row->from & ~(unsigned)ALL) != 0)
+            return false;
+        if (row->to != SAME && row->to != CONFIRMED && (unsigned)row->to >= DLV_STATUS_COUNT)
+            return false;
+        if (row->service == 0 || (row->service & ~(unsigned)ANY_SERVICE) != 0)
+            return false;
+        if ((row->service != ANY_SERVICE) != (row->service_reason != NULL))
+            return false;
+    }
+    return true;
 }
 
 static const op_row *find_row(dlv_op op, dlv_status status)
@@ -235,11 +257,13 @@ int dlv__op_check(const dlv_order *o, const dlv_settings *s, const dlv_op_reques
     if (!o || !s || !req || (unsigned)req->op >= DLV_OP_COUNT ||
         (unsigned)o->status >= DLV_STATUS_COUNT)
         return dlv__error_set(err, DLV_EINVAL, "invalid operation request");
+    DLV__ASSERT(table_consistent());
     const char *name = op_names[req->op], *status = dlv_status_name(o->status);
     const op_row *row = find_row(req->op, o->status);
     if (!row)
         return dlv__error_set(err, DLV_EINVALIDTRANSITION, "cannot %s: the order is %s", name,
                               status);
+    DLV__ASSERT(row->op == req->op && (row->from & (1u << o->status)));
     if (!(row->service & (1u << o->service_type)))
         return dlv__error_set(err, DLV_EINVALIDTRANSITION, "cannot %s: %s", name,
                               row->service_reason);

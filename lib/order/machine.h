@@ -1,5 +1,5 @@
 /* The status machine: what an actor with a set of rights may do to an order, as a static table
- * of operations (delivery-rules §3), and the change each operation makes.
+ * of operations (the requests that run them: docs/api.md), and the change each operation makes.
  *
  * A refused operation returns DLV_EINVALIDTRANSITION (not possible from this status or for this
  * service type), DLV_EMISSINGRIGHT (message names every missing right: "missing right D_CAD, D_MD

@@ -154,8 +154,8 @@ typedef enum dlv_cooking_start_mode {
     DLV_COOKING_MANUAL = 1
 } dlv_cooking_start_mode;
 
-/* Delivery service settings (delivery-rules §2). Absent fields take the defaults that
- * dlv__settings_defaults() sets. */
+/* Delivery service settings, as the call-center sends them (docs/protocol.md). Absent fields take
+ * the defaults that dlv__settings_defaults() sets. */
 typedef struct dlv_settings {
     int pickup_cooking_lead_minutes; /* 0..1440, default 15 */
     dlv_delivery_service_type service_type;

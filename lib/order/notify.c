@@ -1,4 +1,5 @@
-/* When to notify the customer (delivery-rules §6, seed «Принцип отправки сообщений»). */
+/* When to notify the customer: the event each status calls for, SumChanged only before the order
+ * is sent out, and silence for pickup orders past the kitchen (the rules: notify.h). */
 #include "order/notify.h"
 
 static const char *const event_names[DLV_NOTIFY_COUNT] = {"Unconfirmed", "New",       "Cooking",
@@ -28,7 +29,8 @@ int dlv__notify_event_for_status(dlv_status status)
     return (unsigned)status < DLV_STATUS_COUNT ? status_events[status] : -1;
 }
 
-/* The seed: no SMS for pickup orders in «Ждет отправки», «В пути» and «Доставлена». */
+/* No message for pickup orders in Waiting, OnWay and Delivered («Ждет отправки», «В пути»,
+ * «Доставлена»). */
 static bool silent(const dlv_order *o)
 {
     return o->service_type == DLV_SERVICE_PICKUP &&

@@ -1,5 +1,6 @@
-/* Customer notifications (delivery-rules §6): which event to send when, and the @Model.X
- * templates of their texts. */
+/* Customer notifications: which event to send when (every event at most once per order, except
+ * SumChanged, sent on each change of the sum to pay until the order is sent out; nothing for a
+ * pickup order in Waiting, OnWay or Delivered), and the @Model.X templates of their texts. */
 #ifndef DLV_ORDER_NOTIFY_H
 #define DLV_ORDER_NOTIFY_H
 

@@ -3,13 +3,6 @@
 
 #include <string.h>
 
-#define TRY(expr)                                                                                  \
-    do {                                                                                           \
-        int rc_ = (expr);                                                                          \
-        if (rc_)                                                                                   \
-            return rc_;                                                                            \
-    } while (0)
-
 enum { REQ = DLV__J_REQUIRED, NUL = DLV__J_NULLABLE, NE = DLV__J_NONEMPTY, ID = DLV__J_UUID };
 
 #define MONEY(obj, key, flags, min, path, out)                                                     \
@@ -33,7 +26,7 @@ static int decode_array(const cJSON *obj, const char *key, unsigned flags, size_
 {
     const cJSON *arr;
     size_t n;
-    TRY(dlv__jget_array(obj, key, flags, max, path, &arr, &n, err));
+    DLV__TRY(dlv__jget_array(obj, key, flags, max, path, &arr, &n, err));
     if (!arr || n == 0)
         return DLV_OK;
     char *elems = dlv__calloc(n, elem_size);
@@ -64,25 +57,25 @@ static int need_object(const cJSON *node, dlv__jpath *path, dlv_error *err)
 static int decode_modifier(const cJSON *n, dlv__jpath *p, void *slot, dlv_error *err)
 {
     dlv_modifier *m = slot;
-    TRY(need_object(n, p, err));
-    TRY(dlv__jget_string(n, "productId", REQ | ID, p, &m->product_id, err));
-    TRY(dlv__jget_string(n, "name", REQ | NE, p, &m->name, err));
-    TRY(AMOUNT(n, "amount", p, &m->amount));
-    TRY(MONEY(n, "price", REQ, 0, p, &m->price));
+    DLV__TRY(need_object(n, p, err));
+    DLV__TRY(dlv__jget_string(n, "productId", REQ | ID, p, &m->product_id, err));
+    DLV__TRY(dlv__jget_string(n, "name", REQ | NE, p, &m->name, err));
+    DLV__TRY(AMOUNT(n, "amount", p, &m->amount));
+    DLV__TRY(MONEY(n, "price", REQ, 0, p, &m->price));
     return DLV_OK;
 }
 
 static int decode_item(const cJSON *n, dlv__jpath *p, void *slot, dlv_error *err)
 {
     dlv_item *it = slot;
-    TRY(need_object(n, p, err));
-    TRY(dlv__jget_string(n, "positionId", REQ | ID, p, &it->position_id, err));
-    TRY(dlv__jget_string(n, "productId", REQ | ID, p, &it->product_id, err));
-    TRY(dlv__jget_string(n, "name", REQ | NE, p, &it->name, err));
-    TRY(AMOUNT(n, "amount", p, &it->amount));
-    TRY(MONEY(n, "price", REQ, 0, p, &it->price));
-    TRY(MONEY(n, "sum", REQ, 0, p, &it->sum));
-    TRY(dlv__jget_string(n, "comment", NUL, p, &it->comment, err));
+    DLV__TRY(need_object(n, p, err));
+    DLV__TRY(dlv__jget_string(n, "positionId", REQ | ID, p, &it->position_id, err));
+    DLV__TRY(dlv__jget_string(n, "productId", REQ | ID, p, &it->product_id, err));
+    DLV__TRY(dlv__jget_string(n, "name", REQ | NE, p, &it->name, err));
+    DLV__TRY(AMOUNT(n, "amount", p, &it->amount));
+    DLV__TRY(MONEY(n, "price", REQ, 0, p, &it->price));
+    DLV__TRY(MONEY(n, "sum", REQ, 0, p, &it->sum));
+    DLV__TRY(dlv__jget_string(n, "comment", NUL, p, &it->comment, err));
     void *mods = NULL;
     int rc = decode_array(n, "modifiers", NUL, DLV_ORDER_MAX_MODIFIERS, sizeof(dlv_modifier),
                           decode_modifier, p, &mods, &it->modifier_count, err);
@@ -94,14 +87,14 @@ static int decode_payment(const cJSON *n, dlv__jpath *p, void *slot, dlv_error *
 {
     dlv_payment *pay = slot;
     int kind = 0;
-    TRY(need_object(n, p, err));
-    TRY(dlv__jget_string(n, "paymentTypeId", REQ | ID, p, &pay->payment_type_id, err));
-    TRY(dlv__jget_string(n, "name", NUL, p, &pay->name, err));
-    TRY(dlv__jget_enum(n, "kind", REQ, dlv__payment_kind_names, 3, p, &kind, err));
+    DLV__TRY(need_object(n, p, err));
+    DLV__TRY(dlv__jget_string(n, "paymentTypeId", REQ | ID, p, &pay->payment_type_id, err));
+    DLV__TRY(dlv__jget_string(n, "name", NUL, p, &pay->name, err));
+    DLV__TRY(dlv__jget_enum(n, "kind", REQ, dlv__payment_kind_names, 3, p, &kind, err));
     pay->kind = (dlv_payment_kind)kind;
-    TRY(MONEY(n, "sum", REQ, 1, p, &pay->sum));
-    TRY(dlv__jget_bool(n, "isProcessedExternally", 0, p, &pay->processed_externally, err));
-    TRY(dlv__jget_bool(n, "isPrepay", 0, p, &pay->prepay, err));
+    DLV__TRY(MONEY(n, "sum", REQ, 1, p, &pay->sum));
+    DLV__TRY(dlv__jget_bool(n, "isProcessedExternally", 0, p, &pay->processed_externally, err));
+    DLV__TRY(dlv__jget_bool(n, "isPrepay", 0, p, &pay->prepay, err));
     return DLV_OK;
 }
 
@@ -109,7 +102,7 @@ static int decode_payment(const cJSON *n, dlv__jpath *p, void *slot, dlv_error *
 static int sub_object(const cJSON *obj, const char *key, unsigned flags, dlv__jpath *p,
                       const cJSON **node, size_t *mark, dlv_error *err)
 {
-    TRY(dlv__jget_object(obj, key, flags, p, node, err));
+    DLV__TRY(dlv__jget_object(obj, key, flags, p, node, err));
     if (*node)
         *mark = dlv__jpath_key(p, key);
     return DLV_OK;
@@ -121,7 +114,7 @@ static int decode_customer(const cJSON *obj, unsigned flags, dlv__jpath *p, dlv_
     const cJSON *n;
     size_t mark;
     bool draft = flags & DLV_ORDER_DRAFT;
-    TRY(sub_object(obj, "customer", draft ? NUL : REQ | NUL, p, &n, &mark, err));
+    DLV__TRY(sub_object(obj, "customer", draft ? NUL : REQ | NUL, p, &n, &mark, err));
     if (!n)
         return DLV_OK;
     dlv_customer *c = *out = dlv__calloc(1, sizeof *c);
@@ -147,7 +140,8 @@ static int decode_address(const cJSON *obj, unsigned flags, dlv__jpath *p, dlv_a
 {
     const cJSON *n;
     size_t mark;
-    TRY(sub_object(obj, "address", flags & DLV_ORDER_DRAFT ? NUL : REQ | NUL, p, &n, &mark, err));
+    DLV__TRY(
+        sub_object(obj, "address", flags & DLV_ORDER_DRAFT ? NUL : REQ | NUL, p, &n, &mark, err));
     if (!n)
         return DLV_OK;
     dlv_address *a = *out = dlv__calloc(1, sizeof *a);
@@ -183,7 +177,7 @@ static int decode_courier(const cJSON *obj, dlv__jpath *p, dlv_order_courier **o
 {
     const cJSON *n;
     size_t mark;
-    TRY(sub_object(obj, "courier", NUL, p, &n, &mark, err));
+    DLV__TRY(sub_object(obj, "courier", NUL, p, &n, &mark, err));
     if (!n)
         return DLV_OK;
     dlv_order_courier *c = *out = dlv__calloc(1, sizeof *c);
@@ -203,7 +197,7 @@ static int decode_cancel_info(const cJSON *obj, dlv__jpath *p, dlv_cancel_info *
 {
     const cJSON *n, *cause;
     size_t mark, cause_mark = 0;
-    TRY(sub_object(obj, "cancelInfo", NUL, p, &n, &mark, err));
+    DLV__TRY(sub_object(obj, "cancelInfo", NUL, p, &n, &mark, err));
     if (!n)
         return DLV_OK;
     dlv_cancel_info *ci = *out = dlv__calloc(1, sizeof *ci);
@@ -230,19 +224,19 @@ static int decode_small_objects(const cJSON *obj, dlv_order *o, dlv__jpath *p, d
 {
     const cJSON *n;
     size_t mark;
-    TRY(sub_object(obj, "problem", NUL, p, &n, &mark, err));
+    DLV__TRY(sub_object(obj, "problem", NUL, p, &n, &mark, err));
     if (n) {
         int rc = dlv__jget_bool(n, "hasProblem", REQ, p, &o->has_problem, err);
         if (!rc)
             rc = dlv__jget_string(n, "description", NUL, p, &o->problem_description, err);
         dlv__jpath_restore(p, mark);
-        TRY(rc);
+        DLV__TRY(rc);
     }
-    TRY(sub_object(obj, "operator", NUL, p, &n, &mark, err));
+    DLV__TRY(sub_object(obj, "operator", NUL, p, &n, &mark, err));
     if (n) {
         int rc = dlv__jget_string(n, "name", NUL, p, &o->operator_name, err);
         dlv__jpath_restore(p, mark);
-        TRY(rc);
+        DLV__TRY(rc);
     }
     return DLV_OK;
 }
@@ -254,32 +248,33 @@ static int decode_fields(const cJSON *obj, unsigned flags, dlv_order *o, dlv__jp
     unsigned assigned = draft ? NUL : REQ; /* what the server assigns */
     int status = DLV_STATUS_UNCONFIRMED, service = 0;
     int64_t persons = 1;
-    TRY(need_object(obj, p, err));
-    TRY(dlv__jget_string(obj, "id", assigned | ID, p, &o->id, err));
-    TRY(dlv__jget_decimal(obj, "revision", assigned, 0, 0, INT64_MAX, p, &o->revision, NULL, err));
-    TRY(dlv__jget_decimal(obj, "number", assigned, 0, draft ? 0 : 1, INT64_C(999999999999999), p,
-                          &o->number, NULL, err));
-    TRY(dlv__jget_string(obj, "externalNumber", NUL, p, &o->external_number, err));
-    TRY(dlv__jget_string(obj, "sourceKey", NUL, p, &o->source_key, err));
-    TRY(dlv__jget_enum(obj, "status", assigned, dlv__status_names, DLV_STATUS_COUNT, p, &status,
-                       err));
+    DLV__TRY(need_object(obj, p, err));
+    DLV__TRY(dlv__jget_string(obj, "id", assigned | ID, p, &o->id, err));
+    DLV__TRY(
+        dlv__jget_decimal(obj, "revision", assigned, 0, 0, INT64_MAX, p, &o->revision, NULL, err));
+    DLV__TRY(dlv__jget_decimal(obj, "number", assigned, 0, draft ? 0 : 1, INT64_C(999999999999999),
+                               p, &o->number, NULL, err));
+    DLV__TRY(dlv__jget_string(obj, "externalNumber", NUL, p, &o->external_number, err));
+    DLV__TRY(dlv__jget_string(obj, "sourceKey", NUL, p, &o->source_key, err));
+    DLV__TRY(dlv__jget_enum(obj, "status", assigned, dlv__status_names, DLV_STATUS_COUNT, p,
+                            &status, err));
     o->status = (dlv_status)status;
-    TRY(dlv__jget_enum(obj, "serviceType", REQ, service_names, 2, p, &service, err));
+    DLV__TRY(dlv__jget_enum(obj, "serviceType", REQ, service_names, 2, p, &service, err));
     o->service_type = (dlv_service_type)service;
-    TRY(dlv__jget_time(obj, "completeBefore", REQ, p, &o->complete_before, err));
-    TRY(dlv__jget_time(obj, "whenCreated", assigned, p, &o->when_created, err));
-    TRY(dlv__jget_string(obj, "phone", REQ | NUL | NE, p, &o->phone, err));
-    TRY(decode_customer(obj, flags, p, &o->customer, err));
-    TRY(decode_address(obj, flags, p, &o->address, err));
-    TRY(dlv__jget_string(obj, "comment", NUL, p, &o->comment, err));
-    TRY(dlv__jget_decimal(obj, "personsCount", 0, 0, 0, 10000, p, &persons, NULL, err));
+    DLV__TRY(dlv__jget_time(obj, "completeBefore", REQ, p, &o->complete_before, err));
+    DLV__TRY(dlv__jget_time(obj, "whenCreated", assigned, p, &o->when_created, err));
+    DLV__TRY(dlv__jget_string(obj, "phone", REQ | NUL | NE, p, &o->phone, err));
+    DLV__TRY(decode_customer(obj, flags, p, &o->customer, err));
+    DLV__TRY(decode_address(obj, flags, p, &o->address, err));
+    DLV__TRY(dlv__jget_string(obj, "comment", NUL, p, &o->comment, err));
+    DLV__TRY(dlv__jget_decimal(obj, "personsCount", 0, 0, 0, 10000, p, &persons, NULL, err));
     o->persons_count = (int)persons;
-    TRY(dlv__jget_bool(obj, "splitBetweenPersons", 0, p, &o->split_between_persons, err));
+    DLV__TRY(dlv__jget_bool(obj, "splitBetweenPersons", 0, p, &o->split_between_persons, err));
     void *items = NULL, *payments = NULL;
     int rc = decode_array(obj, "items", REQ, DLV_ORDER_MAX_ITEMS, sizeof(dlv_item), decode_item, p,
                           &items, &o->item_count, err);
     o->items = items;
-    TRY(rc);
+    DLV__TRY(rc);
     if (o->item_count == 0) {
         size_t mark = dlv__jpath_key(p, "items");
         rc = dlv__jerr(err, DLV_EJSON, p, "must not be empty");
@@ -289,18 +284,18 @@ static int decode_fields(const cJSON *obj, unsigned flags, dlv_order *o, dlv__jp
     rc = decode_array(obj, "payments", NUL, DLV_ORDER_MAX_PAYMENTS, sizeof(dlv_payment),
                       decode_payment, p, &payments, &o->payment_count, err);
     o->payments = payments;
-    TRY(rc);
-    TRY(MONEY(obj, "fullSum", REQ, 0, p, &o->full_sum));
-    TRY(MONEY(obj, "discountSum", 0, 0, p, &o->discount_sum));
-    TRY(MONEY(obj, "resultSum", REQ, 0, p, &o->result_sum));
-    TRY(decode_courier(obj, p, &o->courier, err));
-    TRY(decode_cancel_info(obj, p, &o->cancel_info, err));
-    TRY(decode_small_objects(obj, o, p, err));
-    TRY(dlv__jget_time(obj, "whenConfirmed", NUL, p, &o->when_confirmed, err));
-    TRY(dlv__jget_time(obj, "whenBilled", NUL, p, &o->when_billed, err));
-    TRY(dlv__jget_time(obj, "whenPrinted", NUL, p, &o->when_printed, err));
-    TRY(dlv__jget_time(obj, "whenSent", NUL, p, &o->when_sent, err));
-    TRY(dlv__jget_time(obj, "actualDeliveryTime", NUL, p, &o->actual_delivery_time, err));
+    DLV__TRY(rc);
+    DLV__TRY(MONEY(obj, "fullSum", REQ, 0, p, &o->full_sum));
+    DLV__TRY(MONEY(obj, "discountSum", 0, 0, p, &o->discount_sum));
+    DLV__TRY(MONEY(obj, "resultSum", REQ, 0, p, &o->result_sum));
+    DLV__TRY(decode_courier(obj, p, &o->courier, err));
+    DLV__TRY(decode_cancel_info(obj, p, &o->cancel_info, err));
+    DLV__TRY(decode_small_objects(obj, o, p, err));
+    DLV__TRY(dlv__jget_time(obj, "whenConfirmed", NUL, p, &o->when_confirmed, err));
+    DLV__TRY(dlv__jget_time(obj, "whenBilled", NUL, p, &o->when_billed, err));
+    DLV__TRY(dlv__jget_time(obj, "whenPrinted", NUL, p, &o->when_printed, err));
+    DLV__TRY(dlv__jget_time(obj, "whenSent", NUL, p, &o->when_sent, err));
+    DLV__TRY(dlv__jget_time(obj, "actualDeliveryTime", NUL, p, &o->actual_delivery_time, err));
     return DLV_OK;
 }
 

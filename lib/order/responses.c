@@ -4,20 +4,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#define TRY(expr)                                                                                  \
-    do {                                                                                           \
-        int rc_ = (expr);                                                                          \
-        if (rc_)                                                                                   \
-            return rc_;                                                                            \
-    } while (0)
-
 #define MAX_ORDERS 10000
 /* The protocol allows 500 commands per request, so never more results. */
 #define MAX_RESULTS 500
 
 static int parse_root(const char *json, size_t len, cJSON **root, dlv_error *err)
 {
-    TRY(dlv__json_parse(json, len, DLV_RESPONSE_JSON_MAX, root, err));
+    DLV__TRY(dlv__json_parse(json, len, DLV_RESPONSE_JSON_MAX, root, err));
     if (!cJSON_IsObject(*root)) {
         cJSON_Delete(*root);
         *root = NULL;
@@ -62,9 +55,9 @@ static int decode_orders(const cJSON *root, dlv__jpath *p, dlv_orders_response *
 {
     const cJSON *arr, *node;
     size_t n, i = 0;
-    TRY(dlv__jget_decimal(root, "revision", DLV__J_REQUIRED, 0, 0, INT64_MAX, p, &r->revision, NULL,
-                          err));
-    TRY(dlv__jget_array(root, "orders", DLV__J_REQUIRED, MAX_ORDERS, p, &arr, &n, err));
+    DLV__TRY(dlv__jget_decimal(root, "revision", DLV__J_REQUIRED, 0, 0, INT64_MAX, p, &r->revision,
+                               NULL, err));
+    DLV__TRY(dlv__jget_array(root, "orders", DLV__J_REQUIRED, MAX_ORDERS, p, &arr, &n, err));
     if (n && !(r->orders = dlv__calloc(n, sizeof *r->orders)))
         return dlv__error_set(err, DLV_ENOMEM, "out of memory");
     r->order_count = n;
@@ -89,7 +82,8 @@ static int decode_orders(const cJSON *root, dlv__jpath *p, dlv_orders_response *
         if (r->orders[k])
             r->orders[kept++] = r->orders[k];
     r->order_count = kept;
-    TRY(dlv__jget_array(root, "removedOrderIds", DLV__J_NULLABLE, MAX_ORDERS, p, &arr, &n, err));
+    DLV__TRY(
+        dlv__jget_array(root, "removedOrderIds", DLV__J_NULLABLE, MAX_ORDERS, p, &arr, &n, err));
     if (n && !(r->removed_ids = dlv__calloc(n, sizeof *r->removed_ids)))
         return dlv__error_set(err, DLV_ENOMEM, "out of memory");
     r->removed_count = n;
@@ -105,12 +99,12 @@ static int decode_orders(const cJSON *root, dlv__jpath *p, dlv_orders_response *
         }
     }
     dlv__jpath_restore(p, key_mark);
-    TRY(dlv__jfind(root, "settings", p, &node, err));
+    DLV__TRY(dlv__jfind(root, "settings", p, &node, err));
     if (node && !cJSON_IsNull(node)) {
         key_mark = dlv__jpath_key(p, "settings");
         int rc = dlv__settings_from_cjson(node, p, &r->settings, err);
         dlv__jpath_restore(p, key_mark);
-        TRY(rc);
+        DLV__TRY(rc);
     }
     return DLV_OK;
 }
@@ -121,7 +115,7 @@ static int orders_response_decode(const char *json, size_t len, bool lenient,
     cJSON *root;
     dlv__jpath p;
     *out = NULL;
-    TRY(parse_root(json, len, &root, err));
+    DLV__TRY(parse_root(json, len, &root, err));
     dlv_orders_response *r = dlv__calloc(1, sizeof *r);
     int rc = r ? DLV_OK : dlv__error_set(err, DLV_ENOMEM, "out of memory");
     dlv__jpath_init(&p, NULL);
@@ -171,17 +165,18 @@ static int decode_result(const cJSON *c, dlv__jpath *p, dlv_command_result *res,
     res->current_status = -1;
     if (!cJSON_IsObject(c))
         return dlv__jerr(err, DLV_EJSON, p, "not an object");
-    TRY(dlv__jget_string(c, "id", DLV__J_REQUIRED | DLV__J_UUID, p, &res->id, err));
-    TRY(dlv__jget_enum(c, "outcome", DLV__J_REQUIRED, outcome_names, 3, p, &outcome, err));
+    DLV__TRY(dlv__jget_string(c, "id", DLV__J_REQUIRED | DLV__J_UUID, p, &res->id, err));
+    DLV__TRY(dlv__jget_enum(c, "outcome", DLV__J_REQUIRED, outcome_names, 3, p, &outcome, err));
     res->outcome = (dlv_command_outcome)outcome;
     bool rejected = res->outcome == DLV_OUTCOME_REJECTED;
-    TRY(dlv__jget_decimal(c, "revision", rejected ? DLV__J_NULLABLE : DLV__J_REQUIRED, 0, 0,
-                          INT64_MAX, p, &res->revision, &has_revision, err));
-    TRY(dlv__jget_string(c, "error", rejected ? DLV__J_REQUIRED | DLV__J_NONEMPTY : DLV__J_NULLABLE,
-                         p, &res->error, err));
-    TRY(dlv__jget_string(c, "description", DLV__J_NULLABLE, p, &res->description, err));
-    TRY(dlv__jget_enum(c, "currentStatus", DLV__J_NULLABLE, dlv__status_names, DLV_STATUS_COUNT, p,
-                       &res->current_status, err));
+    DLV__TRY(dlv__jget_decimal(c, "revision", rejected ? DLV__J_NULLABLE : DLV__J_REQUIRED, 0, 0,
+                               INT64_MAX, p, &res->revision, &has_revision, err));
+    DLV__TRY(dlv__jget_string(c, "error",
+                              rejected ? DLV__J_REQUIRED | DLV__J_NONEMPTY : DLV__J_NULLABLE, p,
+                              &res->error, err));
+    DLV__TRY(dlv__jget_string(c, "description", DLV__J_NULLABLE, p, &res->description, err));
+    DLV__TRY(dlv__jget_enum(c, "currentStatus", DLV__J_NULLABLE, dlv__status_names,
+                            DLV_STATUS_COUNT, p, &res->current_status, err));
     return DLV_OK;
 }
 
@@ -193,7 +188,7 @@ int dlv__commands_response_decode(const char *json, size_t len, dlv_commands_res
     const cJSON *arr = NULL;
     size_t n = 0, i = 0;
     *out = NULL;
-    TRY(parse_root(json, len, &root, err));
+    DLV__TRY(parse_root(json, len, &root, err));
     dlv__jpath_init(&p, NULL);
     dlv_commands_response *r = dlv__calloc(1, sizeof *r);
     int rc = r ? DLV_OK : dlv__error_set(err, DLV_ENOMEM, "out of memory");
@@ -235,8 +230,8 @@ static int decode_register(const cJSON *root, dlv__jpath *p, dlv_register_respon
                            dlv_error *err)
 {
     const cJSON *node;
-    TRY(dlv__jget_string(root, "sessionToken", DLV__J_REQUIRED | DLV__J_NONEMPTY, p,
-                         &r->session_token, err));
+    DLV__TRY(dlv__jget_string(root, "sessionToken", DLV__J_REQUIRED | DLV__J_NONEMPTY, p,
+                              &r->session_token, err));
     /* It goes back in an Authorization header: printable ASCII only, and short. */
     size_t len = strlen(r->session_token);
     bool printable = len <= 256;
@@ -250,10 +245,10 @@ static int decode_register(const cJSON *root, dlv__jpath *p, dlv_register_respon
         dlv__jpath_restore(p, mark);
         return rc;
     }
-    TRY(dlv__jget_decimal(root, "expiresInSeconds", DLV__J_REQUIRED, 0, 1, 366 * 86400, p,
-                          &r->expires_in_seconds, NULL, err));
-    TRY(dlv__jget_time(root, "serverTime", DLV__J_REQUIRED, p, &r->server_time, err));
-    TRY(dlv__jget_object(root, "settings", DLV__J_REQUIRED, p, &node, err));
+    DLV__TRY(dlv__jget_decimal(root, "expiresInSeconds", DLV__J_REQUIRED, 0, 1, 366 * 86400, p,
+                               &r->expires_in_seconds, NULL, err));
+    DLV__TRY(dlv__jget_time(root, "serverTime", DLV__J_REQUIRED, p, &r->server_time, err));
+    DLV__TRY(dlv__jget_object(root, "settings", DLV__J_REQUIRED, p, &node, err));
     size_t mark = dlv__jpath_key(p, "settings");
     int rc = dlv__settings_from_cjson(node, p, &r->settings, err);
     dlv__jpath_restore(p, mark);
@@ -266,7 +261,7 @@ int dlv__register_response_decode(const char *json, size_t len, dlv_register_res
     cJSON *root;
     dlv__jpath p;
     *out = NULL;
-    TRY(parse_root(json, len, &root, err));
+    DLV__TRY(parse_root(json, len, &root, err));
     dlv__jpath_init(&p, NULL);
     dlv_register_response *r = dlv__calloc(1, sizeof *r);
     int rc = r ? DLV_OK : dlv__error_set(err, DLV_ENOMEM, "out of memory");

@@ -1,15 +1,9 @@
-/* Delivery service settings (delivery-rules §2): defaults, codec, lookups. */
+/* Delivery service settings, as the call-center sends them with the register answer
+ * (docs/protocol.md): defaults, codec, lookups. */
 #include "order/model.h"
 
 #include <string.h>
 #include <strings.h>
-
-#define TRY(expr)                                                                                  \
-    do {                                                                                           \
-        int rc_ = (expr);                                                                          \
-        if (rc_)                                                                                   \
-            return rc_;                                                                            \
-    } while (0)
 
 #define MAX_LIST 1000
 
@@ -94,7 +88,7 @@ static int decode_named(const cJSON *obj, const char *key, dlv__jpath *p, dlv_na
 {
     const cJSON *arr;
     size_t n, i = 0;
-    TRY(dlv__jget_array(obj, key, DLV__J_NULLABLE, MAX_LIST, p, &arr, &n, err));
+    DLV__TRY(dlv__jget_array(obj, key, DLV__J_NULLABLE, MAX_LIST, p, &arr, &n, err));
     if (!n)
         return DLV_OK;
     if (!(*out = dlv__calloc(n, sizeof **out)))
@@ -123,7 +117,7 @@ static int decode_couriers(const cJSON *obj, dlv__jpath *p, dlv_settings *s, dlv
 {
     const cJSON *arr;
     size_t n, i = 0;
-    TRY(dlv__jget_array(obj, "couriers", DLV__J_NULLABLE, MAX_LIST, p, &arr, &n, err));
+    DLV__TRY(dlv__jget_array(obj, "couriers", DLV__J_NULLABLE, MAX_LIST, p, &arr, &n, err));
     if (!n)
         return DLV_OK;
     if (!(s->couriers = dlv__calloc(n, sizeof *s->couriers)))
@@ -170,23 +164,25 @@ static int decode_settings(const cJSON *obj, dlv__jpath *p, dlv_settings *s, dlv
     if (!cJSON_IsObject(obj))
         return dlv__jerr(err, DLV_EJSON, p, "not an object");
     /* A day: a lead time longer than that is a typo, not a kitchen. */
-    TRY(dlv__jget_decimal(obj, "pickupCookingLeadMinutes", 0, 0, 0, 1440, p, &lead, NULL, err));
-    TRY(decode_enum(obj, "deliveryServiceType", dlv__delivery_service_type_names, 3, p, &type,
-                    err));
-    TRY(decode_named(obj, "cities", p, &s->cities, &s->city_count, err));
-    TRY(dlv__jget_string(obj, "defaultCityId", DLV__J_NULLABLE | DLV__J_UUID, p,
-                         &s->default_city_id, err));
-    TRY(decode_named(obj, "regions", p, &s->regions, &s->region_count, err));
-    TRY(decode_enum(obj, "invoicePrintMoment", dlv__invoice_moment_names, 5, p, &moment, err));
-    TRY(dlv__jget_decimal(obj, "invoiceCopies", 0, 0, 1, 5, p, &copies, NULL, err));
-    TRY(decode_enum(obj, "cookingStartMode", dlv__cooking_start_mode_names, 2, p, &mode, err));
-    TRY(decode_enum(obj, "paymentMoment", dlv__payment_moment_names, 2, p, &pay, err));
-    TRY(dlv__jget_bool(obj, "notifyOverdueCooking", 0, p, &s->notify_overdue_cooking, err));
-    TRY(dlv__jget_bool(obj, "allowAnonymous", 0, p, &s->allow_anonymous, err));
-    TRY(decode_named(obj, "cancelCauses", p, &s->cancel_causes, &s->cancel_cause_count, err));
-    TRY(decode_couriers(obj, p, s, err));
-    TRY(dlv__jget_decimal(obj, "maxCourierDebt", DLV__J_NULLABLE, DLV_MONEY_SCALE, 0, DLV_MONEY_MAX,
-                          p, &s->max_courier_debt, &s->has_max_courier_debt, err));
+    DLV__TRY(
+        dlv__jget_decimal(obj, "pickupCookingLeadMinutes", 0, 0, 0, 1440, p, &lead, NULL, err));
+    DLV__TRY(decode_enum(obj, "deliveryServiceType", dlv__delivery_service_type_names, 3, p, &type,
+                         err));
+    DLV__TRY(decode_named(obj, "cities", p, &s->cities, &s->city_count, err));
+    DLV__TRY(dlv__jget_string(obj, "defaultCityId", DLV__J_NULLABLE | DLV__J_UUID, p,
+                              &s->default_city_id, err));
+    DLV__TRY(decode_named(obj, "regions", p, &s->regions, &s->region_count, err));
+    DLV__TRY(decode_enum(obj, "invoicePrintMoment", dlv__invoice_moment_names, 5, p, &moment, err));
+    DLV__TRY(dlv__jget_decimal(obj, "invoiceCopies", 0, 0, 1, 5, p, &copies, NULL, err));
+    DLV__TRY(decode_enum(obj, "cookingStartMode", dlv__cooking_start_mode_names, 2, p, &mode, err));
+    DLV__TRY(decode_enum(obj, "paymentMoment", dlv__payment_moment_names, 2, p, &pay, err));
+    DLV__TRY(dlv__jget_bool(obj, "notifyOverdueCooking", 0, p, &s->notify_overdue_cooking, err));
+    DLV__TRY(dlv__jget_bool(obj, "allowAnonymous", 0, p, &s->allow_anonymous, err));
+    DLV__TRY(decode_named(obj, "cancelCauses", p, &s->cancel_causes, &s->cancel_cause_count, err));
+    DLV__TRY(decode_couriers(obj, p, s, err));
+    DLV__TRY(dlv__jget_decimal(obj, "maxCourierDebt", DLV__J_NULLABLE, DLV_MONEY_SCALE, 0,
+                               DLV_MONEY_MAX, p, &s->max_courier_debt, &s->has_max_courier_debt,
+                               err));
     s->pickup_cooking_lead_minutes = (int)lead;
     s->invoice_copies = (int)copies;
     s->service_type = (dlv_delivery_service_type)type;

@@ -2,45 +2,27 @@
  * plain substitution. Nothing from the order's data is ever parsed as template text. */
 #include "order/notify.h"
 
+#include "common/dynbuf.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #define TEMPLATE_MAX (64 * 1024)
 
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-    bool failed;
-} sbuf;
-
-static void put(sbuf *b, const char *s, size_t n)
+/* Rendering appends to a dlv__dynbuf without checking each step: a failed add sticks in the
+ * buffer (see common/dynbuf.h) and dlv__template_render checks once at the end. */
+static void put(dlv__dynbuf *b, const char *s, size_t n)
 {
-    if (b->failed || n == 0)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 128;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *grown = dlv__realloc(b->p, cap);
-        if (!grown) {
-            b->failed = true;
-            return;
-        }
-        b->p = grown;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
+    (void)dlv__dynbuf_add(b, s, n);
 }
 
-static void puts_(sbuf *b, const char *s)
+static void puts_(dlv__dynbuf *b, const char *s)
 {
-    if (s)
-        put(b, s, strlen(s));
+    (void)dlv__dynbuf_adds(b, s);
 }
 
-static void put_decimal(sbuf *b, int64_t v, int scale, bool fixed, const dlv_render_options *o)
+static void put_decimal(dlv__dynbuf *b, int64_t v, int scale, bool fixed,
+                        const dlv_render_options *o)
 {
     char text[32];
     dlv__decimal_format(v, scale, fixed, text);
@@ -50,24 +32,24 @@ static void put_decimal(sbuf *b, int64_t v, int scale, bool fixed, const dlv_ren
     puts_(b, text);
 }
 
-static void put_money(sbuf *b, dlv_money v, const dlv_render_options *o)
+static void put_money(dlv__dynbuf *b, dlv_money v, const dlv_render_options *o)
 {
     put_decimal(b, v, DLV_MONEY_SCALE, true, o);
 }
 
-static void put_int(sbuf *b, int64_t v)
+static void put_int(dlv__dynbuf *b, int64_t v)
 {
     char text[24];
     snprintf(text, sizeof text, "%lld", (long long)v);
     puts_(b, text);
 }
 
-static void put_bool(sbuf *b, bool v)
+static void put_bool(dlv__dynbuf *b, bool v)
 {
     puts_(b, v ? "True" : "False"); /* what Razor prints for a bool */
 }
 
-static void put_time(sbuf *b, dlv_time t, const dlv_render_options *o)
+static void put_time(dlv__dynbuf *b, dlv_time t, const dlv_render_options *o)
 {
     if (t == DLV_TIME_NONE || t < DLV_TIME_MIN || t > DLV_TIME_MAX)
         return;
@@ -96,16 +78,17 @@ static void put_time(sbuf *b, dlv_time t, const dlv_render_options *o)
 
 /* ---- Fields ---- */
 
-typedef void (*render_fn)(sbuf *b, const dlv_order *o, const dlv_render_options *opt, size_t i);
+typedef void (*render_fn)(dlv__dynbuf *b, const dlv_order *o, const dlv_render_options *opt,
+                          size_t i);
 
 #define FIELD(fn, expr)                                                                            \
-    static void fn(sbuf *b, const dlv_order *o, const dlv_render_options *opt, size_t i)           \
+    static void fn(dlv__dynbuf *b, const dlv_order *o, const dlv_render_options *opt, size_t i)    \
     {                                                                                              \
         (void)o, (void)opt, (void)i;                                                               \
         expr;                                                                                      \
     }
 
-static void address_line(sbuf *b, const dlv_address *a)
+static void address_line(dlv__dynbuf *b, const dlv_address *a)
 {
     if (!a)
         return;
@@ -126,7 +109,7 @@ static void address_line(sbuf *b, const dlv_address *a)
     }
 }
 
-static void items_line(sbuf *b, const dlv_order *o, const dlv_render_options *opt)
+static void items_line(dlv__dynbuf *b, const dlv_order *o, const dlv_render_options *opt)
 {
     for (size_t k = 0; k < o->item_count; k++) {
         if (k)
@@ -137,7 +120,7 @@ static void items_line(sbuf *b, const dlv_order *o, const dlv_render_options *op
     }
 }
 
-static void payments_line(sbuf *b, const dlv_order *o, const dlv_render_options *opt)
+static void payments_line(dlv__dynbuf *b, const dlv_order *o, const dlv_render_options *opt)
 {
     for (size_t k = 0; k < o->payment_count; k++) {
         if (k)
@@ -150,7 +133,7 @@ static void payments_line(sbuf *b, const dlv_order *o, const dlv_render_options 
 }
 
 /* .NET TimeSpan text: [d.]hh:mm:ss. */
-static void duration(sbuf *b, const dlv_order *o)
+static void duration(dlv__dynbuf *b, const dlv_order *o)
 {
     if (o->actual_delivery_time == DLV_TIME_NONE || o->when_created == DLV_TIME_NONE ||
         o->actual_delivery_time < o->when_created)
@@ -230,7 +213,7 @@ FIELD(f_doorphone, puts_(b, ADDRESS(doorphone)))
 FIELD(f_address_info, puts_(b, ADDRESS(comment)))
 FIELD(f_cafe, puts_(b, opt->cafe_address))
 
-/* The seed's table «Описание полей», in its order. Fields the protocol's ORDER carries no data
+/* Every @Model.X field a notification template may use. Fields the protocol's ORDER carries no data
  * for (Email, predictions, route index, marketing source, card number, e-mails, item categories)
  * render empty; the times the terminal records itself come from the order's local history. */
 static const struct {
@@ -324,14 +307,8 @@ static bool add_seg(dlv_template *t, segment s)
         t->segs[t->count - 1].len += s.len; /* extend adjacent literal */
         return true;
     }
-    if (t->count == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 8;
-        segment *grown = dlv__realloc(t->segs, cap * sizeof *grown);
-        if (!grown)
-            return false;
-        t->segs = grown;
-        t->cap = cap;
-    }
+    if (DLV__DYNARR_RESERVE(t->segs, t->cap, t->count + 1, 8, DLV__DYNARR_NOLIMIT) != DLV_OK)
+        return false;
     t->segs[t->count++] = s;
     return true;
 }
@@ -497,7 +474,8 @@ int dlv__template_render(const dlv_template *t, const dlv_order *o, const dlv_re
                          char **out, dlv_error *err)
 {
     static const dlv_render_options defaults = {0};
-    sbuf b = {0};
+    dlv__dynbuf b;
+    dlv__dynbuf_init(&b, SIZE_MAX);
     *out = NULL;
     if (!t || !o)
         return dlv__error_set(err, DLV_EINVAL, "no template or order");
@@ -505,19 +483,16 @@ int dlv__template_render(const dlv_template *t, const dlv_order *o, const dlv_re
         opt = &defaults;
     for (size_t k = 0; k < t->count; k++) {
         const segment *s = &t->segs[k];
-        if (s->field < 0)
+        if (s->field < 0) {
             put(&b, t->text + s->off, s->len);
-        else
+        } else {
+            DLV__ASSERT((size_t)s->field < DLV__ARRAY_SIZE(fields)); /* compile checked it */
             fields[s->field].fn(&b, o, opt, s->index);
+        }
     }
-    if (!b.failed && !b.p) {
-        b.p = dlv__strdup("");
-        b.failed = !b.p;
-    }
-    if (b.failed) {
-        dlv__free(b.p);
+    *out = dlv__dynbuf_take(&b, NULL);
+    dlv__dynbuf_free(&b);
+    if (!*out)
         return dlv__error_set(err, DLV_ENOMEM, "out of memory");
-    }
-    *out = b.p;
     return DLV_OK;
 }

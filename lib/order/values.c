@@ -1,3 +1,5 @@
+/* Exact values: civil-date arithmetic, RFC 3339 time parsing (to UTC seconds) and formatting,
+ * fixed-point decimal formatting and overflow-checked money arithmetic. */
 #include "order/values.h"
 
 #include <stdio.h>

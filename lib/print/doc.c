@@ -3,6 +3,7 @@
  * order's text turned into a space (a name must never smuggle printer commands). */
 #include <string.h>
 
+#include "common/dynbuf.h"
 #include "print/doc.h"
 
 /* ---- paragraph builder ---- */
@@ -13,24 +14,29 @@ typedef struct mark {
 } mark;
 
 typedef struct pbuild {
-    char *text;
-    size_t len, cap;
-    mark *marks;
+    dlv__dynbuf text; /* the runs' text, back to back */
+    mark *marks;      /* where each run starts in `text` */
     size_t nmarks, capmarks;
     bool pending_space;
-    bool oom;
+    bool oom; /* sticky: text or a mark could not be stored */
 } pbuild;
+
+static void pb_init(pbuild *b)
+{
+    memset(b, 0, sizeof *b);
+    dlv__dynbuf_init(&b->text, SIZE_MAX);
+}
 
 static void pb_free(pbuild *b)
 {
-    dlv__free(b->text);
+    dlv__dynbuf_free(&b->text);
     dlv__free(b->marks);
     memset(b, 0, sizeof *b);
 }
 
 static void pb_reset(pbuild *b)
 {
-    b->len = 0;
+    dlv__dynbuf_reset(&b->text);
     b->nmarks = 0;
     b->pending_space = false;
 }
@@ -39,37 +45,21 @@ static void pb_put(pbuild *b, const char *s, size_t n, bool bold)
 {
     if (b->oom)
         return;
+    size_t len = dlv__dynbuf_len(&b->text);
     if (b->nmarks == 0 || b->marks[b->nmarks - 1].bold != bold) {
-        if (b->nmarks && b->marks[b->nmarks - 1].start == b->len) {
+        if (b->nmarks && b->marks[b->nmarks - 1].start == len) {
             b->marks[b->nmarks - 1].bold = bold; /* an empty run: restyle it */
         } else {
-            if (b->nmarks == b->capmarks) {
-                size_t cap = b->capmarks ? 2 * b->capmarks : 8;
-                mark *m = dlv__realloc(b->marks, cap * sizeof *m);
-                if (!m) {
-                    b->oom = true;
-                    return;
-                }
-                b->marks = m;
-                b->capmarks = cap;
+            if (DLV__DYNARR_RESERVE(b->marks, b->capmarks, b->nmarks + 1, 8, DLV__DYNARR_NOLIMIT) !=
+                DLV_OK) {
+                b->oom = true;
+                return;
             }
-            b->marks[b->nmarks++] = (mark){b->len, bold};
+            b->marks[b->nmarks++] = (mark){len, bold};
         }
     }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *t = dlv__realloc(b->text, cap);
-        if (!t) {
-            b->oom = true;
-            return;
-        }
-        b->text = t;
-        b->cap = cap;
-    }
-    memcpy(b->text + b->len, s, n);
-    b->len += n;
+    if (dlv__dynbuf_add(&b->text, s, n) != DLV_OK)
+        b->oom = true;
 }
 
 static bool is_space_cp(uint32_t cp)
@@ -86,7 +76,7 @@ static void pb_text(pbuild *b, const char *s, bool bold)
         uint32_t cp;
         size_t k = dlv__utf8_decode(s, n, &cp);
         if (is_space_cp(cp)) {
-            b->pending_space = b->len > 0;
+            b->pending_space = dlv__dynbuf_len(&b->text) > 0;
         } else {
             if (b->pending_space)
                 pb_put(b, " ", 1, bold);
@@ -109,9 +99,11 @@ static int pb_take(pbuild *b, dlv__arena *a, dlv__para *out)
     memset(out, 0, sizeof *out);
     if (b->oom)
         return DLV_ENOMEM;
+    const char *text = dlv__dynbuf_ptr(&b->text);
+    size_t len = dlv__dynbuf_len(&b->text);
     size_t n = 0;
     for (size_t i = 0; i < b->nmarks; i++) {
-        size_t end = i + 1 < b->nmarks ? b->marks[i + 1].start : b->len;
+        size_t end = i + 1 < b->nmarks ? b->marks[i + 1].start : len;
         n += end > b->marks[i].start;
     }
     if (n == 0)
@@ -120,10 +112,11 @@ static int pb_take(pbuild *b, dlv__arena *a, dlv__para *out)
     if (!out->runs)
         return DLV_ENOMEM;
     for (size_t i = 0; i < b->nmarks; i++) {
-        size_t end = i + 1 < b->nmarks ? b->marks[i + 1].start : b->len;
+        size_t end = i + 1 < b->nmarks ? b->marks[i + 1].start : len;
+        DLV__ASSERT(b->marks[i].start <= end && end <= len);
         if (end == b->marks[i].start)
             continue;
-        const char *t = dlv__arena_strndup(a, b->text + b->marks[i].start, end - b->marks[i].start);
+        const char *t = dlv__arena_strndup(a, text + b->marks[i].start, end - b->marks[i].start);
         if (!t)
             return DLV_ENOMEM;
         out->runs[out->count++] = (dlv__run){t, b->marks[i].bold};
@@ -173,7 +166,7 @@ static dlv__block *add_block(builder *b, dlv__block_kind kind, const style *st)
 
 static void flush(builder *b)
 {
-    if (b->rc != DLV_OK || b->para.len == 0) {
+    if (b->rc != DLV_OK || dlv__dynbuf_len(&b->para.text) == 0) {
         pb_reset(&b->para);
         return;
     }
@@ -219,7 +212,7 @@ static void walk(builder *b, const dlv__tnode *first, style st)
     for (const dlv__tnode *t = first; t && b->rc == DLV_OK; t = t->next) {
         switch (t->kind) {
         case DLV__T_TEXT:
-            if (b->para.len == 0)
+            if (dlv__dynbuf_len(&b->para.text) == 0)
                 b->para_style = st;
             expand(b, &b->para, &t->text, st.bold);
             break;
@@ -241,7 +234,7 @@ static void walk(builder *b, const dlv__tnode *first, style st)
             break;
         }
         case DLV__T_NP:
-            if (b->para.len > 0)
+            if (dlv__dynbuf_len(&b->para.text) > 0)
                 flush(b);
             else
                 add_block(b, DLV__B_BLANK, &st);
@@ -328,6 +321,8 @@ int dlv__doc_build(const dlv__tpl *tpl, const dlv__doc_input *in, dlv__doc **out
     if (!doc)
         return dlv__error_set(err, DLV_ENOMEM, "out of memory");
     builder b = {.doc = doc, .ev = {.in = in}, .rc = DLV_OK};
+    pb_init(&b.para);
+    pb_init(&b.scratch);
     style st = {0, DLV__ALIGN_LEFT, false};
     b.para_style = st;
     if (in->ctx->is_copy && !tpl->marks_copy) {

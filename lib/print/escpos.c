@@ -8,6 +8,7 @@
 #include <iconv.h>
 #include <string.h>
 
+#include "common/dynbuf.h"
 #include "print/doc.h"
 
 #define ESC 0x1B
@@ -15,18 +16,12 @@
 
 int dlv__out_append(dlv__print_out *out, const void *data, size_t len)
 {
+    DLV__ASSERT(out && (data || len == 0) && out->len <= out->cap);
     if (len == 0)
         return DLV_OK;
-    if (out->len + len > out->cap) {
-        size_t cap = out->cap ? out->cap : 1024;
-        while (cap < out->len + len)
-            cap *= 2;
-        unsigned char *d = dlv__realloc(out->data, cap);
-        if (!d)
-            return DLV_ENOMEM;
-        out->data = d;
-        out->cap = cap;
-    }
+    if (len > SIZE_MAX - out->len || DLV__DYNARR_RESERVE(out->data, out->cap, out->len + len, 1024,
+                                                         DLV__DYNARR_NOLIMIT) != DLV_OK)
+        return DLV_ENOMEM;
     memcpy(out->data + out->len, data, len);
     out->len += len;
     return DLV_OK;

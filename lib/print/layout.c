@@ -3,6 +3,7 @@
  * alignment is done with spaces so the result does not depend on the printer's own alignment. */
 #include <string.h>
 
+#include "common/dynbuf.h"
 #include "print/doc.h"
 
 typedef struct glyph {
@@ -21,15 +22,9 @@ static void gv_push(gvec *v, const char *p, size_t len, bool bold)
 {
     if (v->oom)
         return;
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? 2 * v->cap : 64;
-        glyph *g = dlv__realloc(v->g, cap * sizeof *g);
-        if (!g) {
-            v->oom = true;
-            return;
-        }
-        v->g = g;
-        v->cap = cap;
+    if (DLV__DYNARR_RESERVE(v->g, v->cap, v->n + 1, 64, DLV__DYNARR_NOLIMIT) != DLV_OK) {
+        v->oom = true;
+        return;
     }
     v->g[v->n++] = (glyph){p, (unsigned char)len, bold};
 }
@@ -70,15 +65,9 @@ static void sp_push(spans *v, size_t start, size_t end)
 {
     if (v->oom)
         return;
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? 2 * v->cap : 16;
-        span *s = dlv__realloc(v->s, cap * sizeof *s);
-        if (!s) {
-            v->oom = true;
-            return;
-        }
-        v->s = s;
-        v->cap = cap;
+    if (DLV__DYNARR_RESERVE(v->s, v->cap, v->n + 1, 16, DLV__DYNARR_NOLIMIT) != DLV_OK) {
+        v->oom = true;
+        return;
     }
     v->s[v->n++] = (span){start, end};
 }
@@ -118,15 +107,14 @@ static void wrap(const gvec *v, size_t width, spans *out)
 /* ---- one output line ---- */
 
 typedef struct lbuild {
-    char *text;
-    size_t len, cap;
+    dlv__dynbuf text; /* the runs' bytes, back to back */
     struct lmark {
         size_t start;
         bool bold;
     } * marks;
     size_t nmarks, capmarks;
     size_t cols;
-    bool oom;
+    bool oom; /* sticky: text or a mark could not be stored */
 } lbuild;
 
 static void lb_put(lbuild *b, const char *s, size_t n, bool bold)
@@ -134,32 +122,15 @@ static void lb_put(lbuild *b, const char *s, size_t n, bool bold)
     if (b->oom)
         return;
     if (b->nmarks == 0 || b->marks[b->nmarks - 1].bold != bold) {
-        if (b->nmarks == b->capmarks) {
-            size_t cap = b->capmarks ? 2 * b->capmarks : 8;
-            struct lmark *m = dlv__realloc(b->marks, cap * sizeof *m);
-            if (!m) {
-                b->oom = true;
-                return;
-            }
-            b->marks = m;
-            b->capmarks = cap;
-        }
-        b->marks[b->nmarks++] = (struct lmark){b->len, bold};
-    }
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 128;
-        while (cap < b->len + n)
-            cap *= 2;
-        char *t = dlv__realloc(b->text, cap);
-        if (!t) {
+        if (DLV__DYNARR_RESERVE(b->marks, b->capmarks, b->nmarks + 1, 8, DLV__DYNARR_NOLIMIT) !=
+            DLV_OK) {
             b->oom = true;
             return;
         }
-        b->text = t;
-        b->cap = cap;
+        b->marks[b->nmarks++] = (struct lmark){dlv__dynbuf_len(&b->text), bold};
     }
-    memcpy(b->text + b->len, s, n);
-    b->len += n;
+    if (dlv__dynbuf_add(&b->text, s, n) != DLV_OK)
+        b->oom = true;
 }
 
 static void lb_spaces(lbuild *b, size_t n)
@@ -217,9 +188,12 @@ static void lb_finish(layout *L, int size)
         L->rc = DLV_ENOMEM;
         return;
     }
-    while (b->len > 0 && b->text[b->len - 1] == ' ')
-        b->len--;
-    while (b->nmarks > 0 && b->marks[b->nmarks - 1].start >= b->len)
+    const char *text = dlv__dynbuf_ptr(&b->text);
+    size_t len = dlv__dynbuf_len(&b->text);
+    while (len > 0 && text[len - 1] == ' ')
+        len--;
+    dlv__dynbuf_truncate(&b->text, len);
+    while (b->nmarks > 0 && b->marks[b->nmarks - 1].start >= len)
         b->nmarks--;
     dlv__mline *l = new_line(L, size);
     if (l && b->nmarks > 0) {
@@ -227,8 +201,9 @@ static void lb_finish(layout *L, int size)
         if (!l->runs)
             L->rc = DLV_ENOMEM;
         for (size_t i = 0; l->runs && i < b->nmarks; i++) {
-            size_t end = i + 1 < b->nmarks ? b->marks[i + 1].start : b->len;
-            const char *t = dlv__arena_strndup(&L->doc->arena, b->text + b->marks[i].start,
+            size_t end = i + 1 < b->nmarks ? b->marks[i + 1].start : len;
+            DLV__ASSERT(b->marks[i].start <= end && end <= len);
+            const char *t = dlv__arena_strndup(&L->doc->arena, text + b->marks[i].start,
                                                end - b->marks[i].start);
             if (!t) {
                 L->rc = DLV_ENOMEM;
@@ -237,7 +212,7 @@ static void lb_finish(layout *L, int size)
             l->runs[l->count++] = (dlv__run){t, b->marks[i].bold};
         }
     }
-    b->len = 0;
+    dlv__dynbuf_reset(&b->text);
     b->nmarks = 0;
     b->cols = 0;
 }
@@ -371,6 +346,7 @@ int dlv__layout(dlv__doc *doc, int width, dlv__mlines *out, dlv_error *err)
 {
     memset(out, 0, sizeof *out);
     layout L = {.doc = doc, .out = out, .rc = DLV_OK};
+    dlv__dynbuf_init(&L.lb.text, SIZE_MAX);
     scratch S;
     memset(&S, 0, sizeof S);
     if (width < 8)
@@ -413,7 +389,7 @@ int dlv__layout(dlv__doc *doc, int width, dlv__mlines *out, dlv_error *err)
     dlv__free(S.b.g);
     dlv__free(S.sa.s);
     dlv__free(S.sb.s);
-    dlv__free(L.lb.text);
+    dlv__dynbuf_free(&L.lb.text);
     dlv__free(L.lb.marks);
     if (L.rc != DLV_OK)
         return dlv__error_set(err, L.rc, "out of memory laying out the document");

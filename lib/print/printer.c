@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/dynbuf.h"
 #include "print/printer_impl.h"
 
 /* ---- registry ---- */
@@ -28,14 +29,9 @@ static int registry_put(const dlv_printer_methods *m)
             return DLV_OK;
         }
     }
-    if (registry_count == registry_cap) {
-        size_t cap = registry_cap ? 2 * registry_cap : 8;
-        const dlv_printer_methods **r = dlv__realloc((void *)registry, cap * sizeof *r);
-        if (!r)
-            return DLV_ENOMEM;
-        registry = r;
-        registry_cap = cap;
-    }
+    if (DLV__DYNARR_RESERVE(registry, registry_cap, registry_count + 1, 8, DLV__DYNARR_NOLIMIT) !=
+        DLV_OK)
+        return DLV_ENOMEM;
     registry[registry_count++] = m;
     return DLV_OK;
 }

@@ -3,6 +3,8 @@
  * issued twice. */
 #include "store/store_impl.h"
 
+#include "common/dynbuf.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -226,15 +228,9 @@ static int collect_jobs(dlv__store *st, sqlite3_stmt *s, dlv__print_job **jobs, 
     size_t n = 0, cap = 0;
     int rc = DLV_OK, src;
     while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-        if (n == cap) {
-            size_t grown = cap ? cap * 2 : 8;
-            dlv__print_job *bigger = dlv__realloc(list, grown * sizeof *list);
-            if (!bigger) {
-                rc = dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", st->name);
-                break;
-            }
-            list = bigger;
-            cap = grown;
+        if (DLV__DYNARR_RESERVE(list, cap, n + 1, 8, DLV__DYNARR_NOLIMIT) != DLV_OK) {
+            rc = dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", st->name);
+            break;
         }
         rc = fill_job(st, s, &list[n], err);
         if (rc != DLV_OK)
@@ -465,15 +461,9 @@ int dlv__store_notify_sent(dlv__store *st, const char *order_id, char ***events,
     size_t n = 0, cap = 0;
     int src;
     while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-        if (n == cap) {
-            size_t grown = cap ? cap * 2 : 8;
-            char **bigger = dlv__realloc(list, grown * sizeof *list);
-            if (!bigger) {
-                rc = dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", st->name);
-                break;
-            }
-            list = bigger;
-            cap = grown;
+        if (DLV__DYNARR_RESERVE(list, cap, n + 1, 8, DLV__DYNARR_NOLIMIT) != DLV_OK) {
+            rc = dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", st->name);
+            break;
         }
         if (!dlv__store_column_dup(s, 0, &list[n]) || !list[n]) {
             rc = dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", st->name);

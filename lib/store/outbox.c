@@ -2,6 +2,8 @@
  * and removed only on the server's final word (Applied, Duplicate, Rejected). */
 #include "store/store_impl.h"
 
+#include "common/dynbuf.h"
+
 #include <string.h>
 
 #define ROW_COLUMNS "seq, id, order_id, type, body, created_at, attempts, next_attempt_at"
@@ -98,15 +100,9 @@ static int collect(dlv__store *st, sqlite3_stmt *s, dlv__store_cmd_row **rows, s
     size_t n = 0, cap = 0;
     int rc = DLV_OK, src;
     while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-        if (n == cap) {
-            size_t grown = cap ? cap * 2 : 16;
-            dlv__store_cmd_row *bigger = dlv__realloc(list, grown * sizeof *list);
-            if (!bigger) {
-                rc = dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", st->name);
-                break;
-            }
-            list = bigger;
-            cap = grown;
+        if (DLV__DYNARR_RESERVE(list, cap, n + 1, 16, DLV__DYNARR_NOLIMIT) != DLV_OK) {
+            rc = dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", st->name);
+            break;
         }
         dlv__store_cmd_row *r = &list[n++];
         memset(r, 0, sizeof *r);

@@ -134,6 +134,7 @@ int dlv__store_fail(dlv__store *st, dlv_error *err, int rc, const char *fmt, ...
 
 int dlv__store_stmt(dlv__store *st, const char *sql, sqlite3_stmt **out, dlv_error *err)
 {
+    DLV__ASSERT(st && st->db && sql && out);
     for (size_t i = 0; i < st->nstmts; i++) {
         if (st->stmts[i].sql == sql) {
             *out = st->stmts[i].stmt;
@@ -240,6 +241,7 @@ static void bury_failed_commit(dlv__store *st)
 
 int dlv__store_tx_end(dlv__store *st, int rc, dlv_error *err)
 {
+    DLV__ASSERT(st && st->depth > 0); /* every end pairs with a begin that succeeded */
     st->depth--;
     if (st->depth == 0) {
         int src = SQLITE_OK;

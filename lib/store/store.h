@@ -206,7 +206,7 @@ int dlv__store_revision(dlv__store *st, int64_t *revision, dlv_error *err);
 int dlv__store_meta_get(dlv__store *st, const char *key, char **value, dlv_error *err);
 int dlv__store_meta_set(dlv__store *st, const char *key, const char *value, dlv_error *err);
 
-/* ---- print ledger (delivery-rules §4) ---- */
+/* ---- print ledger: one trigger, one document (docs/printers.md, docs/store.md) ---- */
 
 typedef enum dlv__print_state {
     DLV__PRINT_PENDING,   /* recorded, nothing sent yet */
@@ -281,7 +281,7 @@ int dlv__store_print_for_order(dlv__store *st, const char *order_id, dlv__print_
 void dlv__store_print_job_clear(dlv__print_job *job);
 void dlv__store_print_jobs_free(dlv__print_job *jobs, size_t count);
 
-/* ---- notification ledger (delivery-rules §6) ---- */
+/* ---- notification ledger: each event at most once per order (docs/store.md) ---- */
 
 /* Records that `event` was sent for an order; *newly (may be NULL) is false when it already was.
  * Mark before sending: at most once. The event is opaque text (SumChanged may carry the sum,
@@ -294,7 +294,7 @@ int dlv__store_notify_sent(dlv__store *st, const char *order_id, char ***events,
                            dlv_error *err);
 void dlv__store_strings_free(char **strings, size_t count);
 
-/* ---- numbers for terminal-created orders (delivery-rules §5) ---- */
+/* ---- numbers for terminal-created orders, never reused (docs/store.md) ---- */
 
 /* Issues the next delivery number in lo..hi (1 <= lo <= hi), durable before it returns. Each range
  * is a series of increasing numbers; the next one is above everything any series issued that

@@ -1,4 +1,6 @@
-/* The shared basics: error names and texts, the allocator's failure hook, UUIDs. */
+/* The shared basics: error names and texts, the allocator's failure hook, UUIDs, the growable
+ * buffer and array. */
+#include "common/dynbuf.h"
 #include "common/internal.h"
 #include "common/log.h"
 #include "delivery/version.h"
@@ -109,6 +111,163 @@ static void log_levels(void)
     CU_ASSERT_STRING_EQUAL(last_line, "0:bad");
 }
 
+static void dynbuf_adds_and_takes(void)
+{
+    dlv__dynbuf b;
+    dlv__dynbuf_init(&b, 1024);
+    CU_ASSERT_STRING_EQUAL(dlv__dynbuf_ptr(&b), "");
+    CU_ASSERT_EQUAL(dlv__dynbuf_len(&b), 0);
+    CU_ASSERT_EQUAL(dlv__dynbuf_adds(&b, "abc"), DLV_OK);
+    CU_ASSERT_EQUAL(dlv__dynbuf_addc(&b, '-'), DLV_OK);
+    CU_ASSERT_EQUAL(dlv__dynbuf_addf(&b, "%d/%s", 42, "x"), DLV_OK);
+    CU_ASSERT_EQUAL(dlv__dynbuf_adds(&b, NULL), DLV_OK);
+    CU_ASSERT_STRING_EQUAL(dlv__dynbuf_ptr(&b), "abc-42/x");
+    CU_ASSERT_EQUAL(dlv__dynbuf_len(&b), 8);
+    /* Growth keeps the content, across several doublings. */
+    for (int i = 0; i < 100; i++)
+        CU_ASSERT_EQUAL(dlv__dynbuf_addc(&b, (char)('a' + i % 26)), DLV_OK);
+    CU_ASSERT_EQUAL(dlv__dynbuf_len(&b), 108);
+    CU_ASSERT_EQUAL(memcmp(dlv__dynbuf_ptr(&b), "abc-42/xabcdef", 14), 0);
+    CU_ASSERT_EQUAL(dlv__dynbuf_ptr(&b)[108], '\0');
+    dlv__dynbuf_truncate(&b, 3);
+    CU_ASSERT_STRING_EQUAL(dlv__dynbuf_ptr(&b), "abc");
+    dlv__dynbuf_truncate(&b, 10); /* longer: no-op */
+    CU_ASSERT_EQUAL(dlv__dynbuf_len(&b), 3);
+    size_t len = 99;
+    char *s = dlv__dynbuf_take(&b, &len);
+    CU_ASSERT_STRING_EQUAL(s, "abc");
+    CU_ASSERT_EQUAL(len, 3);
+    dlv__free(s);
+    /* Taken: empty again, and usable with the same cap. */
+    CU_ASSERT_EQUAL(dlv__dynbuf_len(&b), 0);
+    s = dlv__dynbuf_take(&b, &len);
+    CU_ASSERT_STRING_EQUAL(s, "");
+    CU_ASSERT_EQUAL(len, 0);
+    dlv__free(s);
+    /* A long formatted add (longer than any first allocation). */
+    CU_ASSERT_EQUAL(dlv__dynbuf_addf(&b, "%0300d", 7), DLV_OK);
+    CU_ASSERT_EQUAL(dlv__dynbuf_len(&b), 300);
+    CU_ASSERT_EQUAL(dlv__dynbuf_ptr(&b)[299], '7');
+    dlv__dynbuf_reset(&b);
+    CU_ASSERT_STRING_EQUAL(dlv__dynbuf_ptr(&b), "");
+    CU_ASSERT_EQUAL(dlv__dynbuf_adds(&b, "again"), DLV_OK);
+    CU_ASSERT_STRING_EQUAL(dlv__dynbuf_ptr(&b), "again");
+    dlv__dynbuf_free(&b);
+    dlv__dynbuf_free(&b); /* twice is harmless */
+}
+
+static void dynbuf_keeps_embedded_nuls(void)
+{
+    dlv__dynbuf b;
+    dlv__dynbuf_init(&b, 64);
+    CU_ASSERT_EQUAL(dlv__dynbuf_add(&b, "a\0b", 3), DLV_OK);
+    CU_ASSERT_EQUAL(dlv__dynbuf_addc(&b, '\0'), DLV_OK);
+    CU_ASSERT_EQUAL(dlv__dynbuf_len(&b), 4);
+    CU_ASSERT_EQUAL(memcmp(dlv__dynbuf_ptr(&b), "a\0b\0", 5), 0);
+    size_t len = 0;
+    char *s = dlv__dynbuf_take(&b, &len);
+    CU_ASSERT_EQUAL(len, 4);
+    CU_ASSERT_EQUAL(memcmp(s, "a\0b\0", 5), 0);
+    dlv__free(s);
+}
+
+static void dynbuf_cap_fails_and_sticks(void)
+{
+    dlv__dynbuf b;
+    dlv__dynbuf_init(&b, 8); /* at most 7 bytes of content */
+    CU_ASSERT_EQUAL(dlv__dynbuf_adds(&b, "1234567"), DLV_OK);
+    CU_ASSERT_EQUAL(dlv__dynbuf_addc(&b, '8'), DLV_ETOOLARGE);
+    /* curl's rule: the content is gone and the buffer stays failed until reset. */
+    CU_ASSERT_EQUAL(dlv__dynbuf_error(&b), DLV_ETOOLARGE);
+    CU_ASSERT_EQUAL(dlv__dynbuf_len(&b), 0);
+    CU_ASSERT_STRING_EQUAL(dlv__dynbuf_ptr(&b), "");
+    CU_ASSERT_EQUAL(dlv__dynbuf_addc(&b, 'x'), DLV_ETOOLARGE);
+    CU_ASSERT_EQUAL(dlv__dynbuf_addf(&b, "%d", 1), DLV_ETOOLARGE);
+    size_t len = 5;
+    CU_ASSERT_PTR_NULL(dlv__dynbuf_take(&b, &len));
+    CU_ASSERT_EQUAL(len, 0);
+    dlv__dynbuf_reset(&b);
+    CU_ASSERT_EQUAL(dlv__dynbuf_error(&b), DLV_OK);
+    CU_ASSERT_EQUAL(dlv__dynbuf_adds(&b, "ok"), DLV_OK);
+    /* A huge length cannot wrap the size check around. */
+    CU_ASSERT_EQUAL(dlv__dynbuf_add(&b, "", (size_t)-1), DLV_ETOOLARGE);
+    dlv__dynbuf_reset(&b);
+    CU_ASSERT_EQUAL(dlv__dynbuf_addf(&b, "%s", "12345678"), DLV_ETOOLARGE);
+    dlv__dynbuf_free(&b);
+}
+
+static void dynbuf_allocation_failure(void)
+{
+    dlv__dynbuf b;
+    dlv__dynbuf_init(&b, 1 << 20);
+    CU_ASSERT_EQUAL(dlv__dynbuf_adds(&b, "start"), DLV_OK);
+    dlv__alloc_fail_after(0);
+    char big[100];
+    memset(big, 'x', sizeof big);
+    int rc = dlv__dynbuf_add(&b, big, sizeof big); /* must grow: fails */
+    int again = dlv__dynbuf_addc(&b, 'y');
+    dlv__alloc_fail_after(-1);
+    CU_ASSERT_EQUAL(rc, DLV_ENOMEM);
+    CU_ASSERT_EQUAL(again, DLV_ENOMEM);
+    CU_ASSERT_EQUAL(dlv__dynbuf_error(&b), DLV_ENOMEM);
+    CU_ASSERT_EQUAL(dlv__dynbuf_len(&b), 0);
+    CU_ASSERT_EQUAL(dlv__dynbuf_addc(&b, 'z'), DLV_ENOMEM); /* still failed after memory returns */
+    dlv__dynbuf_reset(&b);
+    CU_ASSERT_EQUAL(dlv__dynbuf_addc(&b, 'z'), DLV_OK);
+    CU_ASSERT_STRING_EQUAL(dlv__dynbuf_ptr(&b), "z");
+    dlv__dynbuf_free(&b);
+
+    /* Taking an empty buffer allocates "", which can fail too. */
+    dlv__dynbuf_init(&b, 16);
+    dlv__alloc_fail_after(0);
+    char *s = dlv__dynbuf_take(&b, NULL);
+    dlv__alloc_fail_after(-1);
+    CU_ASSERT_PTR_NULL(s);
+    dlv__dynbuf_free(&b);
+}
+
+static void dynarr_grows_within_cap(void)
+{
+    int *items = NULL;
+    size_t cap = 0;
+    CU_ASSERT_EQUAL(DLV__DYNARR_RESERVE(items, cap, 1, 4, 10), DLV_OK);
+    CU_ASSERT_EQUAL(cap, 4);
+    for (int i = 0; i < 4; i++)
+        items[i] = i;
+    CU_ASSERT_EQUAL(DLV__DYNARR_RESERVE(items, cap, 3, 4, 10), DLV_OK); /* fits: nothing done */
+    CU_ASSERT_EQUAL(cap, 4);
+    CU_ASSERT_EQUAL(DLV__DYNARR_RESERVE(items, cap, 5, 4, 10), DLV_OK);
+    CU_ASSERT_EQUAL(cap, 8);
+    CU_ASSERT_EQUAL(items[3], 3);
+    CU_ASSERT_EQUAL(DLV__DYNARR_RESERVE(items, cap, 9, 4, 10), DLV_OK);
+    CU_ASSERT_EQUAL(cap, 10); /* doubling stops at the cap */
+    CU_ASSERT_EQUAL(DLV__DYNARR_RESERVE(items, cap, 11, 4, 10), DLV_ETOOLARGE);
+    CU_ASSERT_EQUAL(cap, 10);
+    CU_ASSERT_EQUAL(items[2], 2);
+
+    /* Out of memory leaves the array as it was. */
+    int *before = items;
+    dlv__alloc_fail_after(0);
+    int rc = DLV__DYNARR_RESERVE(items, cap, 11, 4, DLV__DYNARR_NOLIMIT);
+    dlv__alloc_fail_after(-1);
+    CU_ASSERT_EQUAL(rc, DLV_ENOMEM);
+    CU_ASSERT_PTR_EQUAL(items, before);
+    CU_ASSERT_EQUAL(cap, 10);
+    CU_ASSERT_EQUAL(items[1], 1);
+    /* An element count whose byte size would overflow is refused, not wrapped. */
+    CU_ASSERT_EQUAL(DLV__DYNARR_RESERVE(items, cap, (size_t)-1 / 2, 4, DLV__DYNARR_NOLIMIT),
+                    DLV_ETOOLARGE);
+    dlv__free(items);
+
+    /* Works for arrays of pointers to const, such as a registry of ops tables. */
+    const char **names = NULL;
+    size_t ncap = 0;
+    CU_ASSERT_EQUAL(DLV__DYNARR_RESERVE(names, ncap, 1, 8, DLV__DYNARR_NOLIMIT), DLV_OK);
+    names[0] = "tcp";
+    CU_ASSERT_STRING_EQUAL(names[0], "tcp");
+    dlv__free((void *)names);
+}
+
 int main(void)
 {
     static const dlv_test_case cases[] = {
@@ -119,6 +278,11 @@ int main(void)
         DLV_TEST(version_matches_header),
         DLV_TEST(masking),
         DLV_TEST(log_levels),
+        DLV_TEST(dynbuf_adds_and_takes),
+        DLV_TEST(dynbuf_keeps_embedded_nuls),
+        DLV_TEST(dynbuf_cap_fails_and_sticks),
+        DLV_TEST(dynbuf_allocation_failure),
+        DLV_TEST(dynarr_grows_within_cap),
         DLV_TEST_END,
     };
     return dlv_test_main("common", cases);

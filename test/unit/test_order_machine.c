@@ -1,4 +1,5 @@
-/* The status machine against an independent expectation written from delivery-rules §3. */
+/* The status machine against an independent expectation written from the transition rules
+ * (statuses, service types and rights of each operation; see lib/order/machine.h). */
 #include "order/machine.h"
 #include "test_order_common.h"
 

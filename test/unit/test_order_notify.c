@@ -206,7 +206,7 @@ static void template_renders_an_order(void)
                   base, NULL,
                   "Пицца Маргарита ×1 = 590,00 [] [] Тверская 7 Москва в пределах МКАД 2 15 4 15К "
                   "(позвонить за 10 минут)");
-    /* Every field of the seed table compiles; the empty ones render empty. */
+    /* Every @Model.X field the library lists compiles; the empty ones render empty. */
     static const char *const empty_fields[] = {"Email",
                                                "PredictedCookingCompleteTime",
                                                "PredictedDeliveryTime",

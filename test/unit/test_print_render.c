@@ -246,7 +246,7 @@ static void service_check_golden(void)
     golden(DLV__DOC_SERVICE_CHECK, "pickup", 32, "service_check_pickup_32.txt");
 }
 
-/* The invoice names everything delivery-rules §4 lists. */
+/* The invoice names everything docs/printers.md says it carries. */
 static void invoice_carries_everything(void)
 {
     dlv_order *o = load_order("courier");
