@@ -10,9 +10,10 @@
  * marked "any thread"; the rest are called from the thread that created the context.
  *
  * Requests. Operations travel as small JSON objects, the same ones the reference host reads on
- * its stdin ({"cmd":"confirm","orderId":"…"}; docs/api.md lists them). Each request gets exactly
- * one reply, delivered before any event the request caused. A change is stored durably before
- * its reply says ok, and reaches the call-center exactly once. */
+ * its stdin ({"cmd":"confirm","orderId":"…"}; DLV_REQUEST_MAP below names them, docs/api.md
+ * gives their fields). Each request gets exactly one reply, delivered before any event the
+ * request caused. A change is stored durably before its reply says ok, and reaches the
+ * call-center exactly once. Events ({"event":"order",…}) are listed in DLV_EVENT_MAP. */
 #ifndef DELIVERY_DELIVERY_H
 #define DELIVERY_DELIVERY_H
 
@@ -28,6 +29,45 @@ extern "C" {
 #endif
 
 typedef struct dlv_ctx dlv_ctx;
+
+/* The host vocabulary: every request ("cmd") the context answers and every event it emits, as
+ * XX(id, name, description). The name is what travels in the JSON; ids are for C code that
+ * generates tables from these lists (the library's request table is built from
+ * DLV_REQUEST_MAP). Add-only, like the error codes; docs/api.md documents each one and a test
+ * keeps the two in step. */
+#define DLV_REQUEST_MAP(XX)                                                                        \
+    XX(LOGIN, "login", "sets the acting user and their rights")                                    \
+    XX(LOGOUT, "logout", "no user: every change is refused")                                       \
+    XX(CONFIRM, "confirm", "confirms an unconfirmed order")                                        \
+    XX(SET_STATUS, "setStatus", "moves an order to a status by the operation that leads there")    \
+    XX(CANCEL, "cancel", "cancels an order with a cause from the settings")                        \
+    XX(ASSIGN_COURIER, "assignCourier", "assigns or changes an order's courier")                   \
+    XX(PAY, "pay", "records the payments the cashier took")                                        \
+    XX(PRINT_INVOICE, "printInvoice", "prints an order's invoice by hand")                         \
+    XX(CREATE_ORDER, "createOrder", "creates an order taken at the terminal")                      \
+    XX(REPRINT, "reprint", "prints a document of a print event again")                             \
+    XX(LIST, "list", "the live orders, overdue first, then by due time")                           \
+    XX(HEALTH, "health", "the health snapshot (as dlv_ctx_health)")                                \
+    XX(DOCTOR, "doctor", "runs the diagnostics (as dlv_doctor_run) with this context's outbox")
+
+#define DLV_EVENT_MAP(XX)                                                                          \
+    XX(STARTED, "started", "the context started (first event)")                                    \
+    XX(REGISTERED, "registered", "the call-center accepted the terminal; carries the settings")    \
+    XX(REGISTRATION_FAILED, "registrationFailed", "registration refused or failed; retried")       \
+    XX(CONNECTION, "connection", "the link to the call-center went online or offline")             \
+    XX(ORDER, "order", "an order arrived or changed")                                              \
+    XX(ORDER_REMOVED, "orderRemoved", "an order left this terminal")                               \
+    XX(STATUS_CHANGED, "statusChanged", "an order's status changed, with its origin")              \
+    XX(COMMAND_REJECTED, "commandRejected", "the call-center refused a stored local change")       \
+    XX(SETTINGS_CHANGED, "settingsChanged", "the call-center sent new settings")                   \
+    XX(PRINTED, "printed", "a document was printed")                                               \
+    XX(PRINT_FAILED, "printFailed", "a document could not be printed (willRetry says if retried)") \
+    XX(REPRINT_OFFERED, "reprintOffered", "a document may or may not have printed: reprint?")      \
+    XX(OVERDUE_COOKING, "overdueCooking", "an order's cooking is overdue")                         \
+    XX(SHOW_DELIVERY_LIST, "showDeliveryList", "open the delivery list (courier login)")           \
+    XX(NOTIFICATION, "notification", "a customer message for an order, with its text")             \
+    XX(ERROR, "error", "something the operator must know (code and message)")                      \
+    XX(STOPPED, "stopped", "the context stopped (last event)")
 
 /* An event for the host: `json` is one object such as {"event":"order","order":{…}} (the
  * reference host prints it as a line). Valid during the callback only. */

@@ -434,11 +434,7 @@ static void finish_stop(dlv_ctx *ctx)
     close_handle(ctx, (uv_handle_t *)&ctx->due_timer);
     close_handle(ctx, (uv_handle_t *)&ctx->wake);
     dlv__rt_health_update(ctx);
-    cJSON *j = cJSON_CreateObject();
-    if (j && dlv__jput_string(j, "event", "stopped"))
-        cJSON_AddNumberToObject(j, "pendingCommands", (double)ctx->health.pending_commands);
-    dlv__rt_emit(ctx, j ? dlv__json_print(j) : NULL);
-    cJSON_Delete(j);
+    dlv__rt_emit(ctx, dlv__ev_stopped(ctx->health.pending_commands));
     uv_mutex_lock(&ctx->lock);
     ctx->state = RT_STOPPED;
     uv_mutex_unlock(&ctx->lock);
@@ -508,8 +504,7 @@ int dlv_ctx_start(dlv_ctx *ctx)
     ctx->state = RT_RUNNING;
     uv_mutex_unlock(&ctx->lock);
     ctx->loop_state = RT_RUNNING; /* before the loop thread exists */
-    char *started = dlv__ev_simple("started", "terminalId", dlv_config_terminal_id(ctx->config));
-    dlv__rt_emit(ctx, started);
+    dlv__rt_emit(ctx, dlv__ev_started(dlv_config_terminal_id(ctx->config)));
     /* A damaged database was moved aside at open: the operator must know, support keeps it. */
     const dlv__store_recovery *rec = dlv__store_recovery_info(dlv__persist_store(ctx->persist));
     if (rec) {
@@ -521,11 +516,7 @@ int dlv_ctx_start(dlv_ctx *ctx)
                  rec->commands, rec->print_jobs,
                  rec->complete ? "" : " (some could not be read: accepted by the operator)");
         DLV_LOGE(&ctx->log, "%s", msg);
-        cJSON *j = cJSON_CreateObject();
-        if (j && dlv__jput_string(j, "event", "error") &&
-            dlv__jput_string(j, "code", "StoreRecovered") && dlv__jput_string(j, "message", msg))
-            dlv__rt_emit(ctx, dlv__json_print(j));
-        cJSON_Delete(j);
+        dlv__rt_emit(ctx, dlv__ev_error("StoreRecovered", msg));
     }
     /* Cached orders are the host's before the network is back. */
     size_t n;

@@ -1,9 +1,152 @@
-/* JSON of the events and replies the host receives (reference-host.md). */
+/* JSON of the events and replies the host receives (reference-host.md). Every event is built
+ * here, named from DLV_EVENT_MAP (include/delivery/delivery.h); the rest of the runtime decides
+ * when to send one and never spells an event name itself. */
 #include "runtime/rt.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "order/json.h"
+#include "runtime/events.h"
+#include "store/store.h"
+
+static const char *const event_names[] = {
+#define EVENT_NAME(id, name, text) name,
+    DLV_EVENT_MAP(EVENT_NAME)
+#undef EVENT_NAME
+};
+
+const char *dlv__event_name(dlv__event_id id)
+{
+    return (unsigned)id < DLV__EV_COUNT_ ? event_names[id] : "";
+}
+
+/* A new event object: {"event":"<name>"}; NULL when memory ran out. */
+static cJSON *ev_new(dlv__event_id id)
+{
+    cJSON *j = cJSON_CreateObject();
+    if (j && !dlv__jput_string(j, "event", dlv__event_name(id))) {
+        cJSON_Delete(j);
+        return NULL;
+    }
+    return j;
+}
+
+/* The text of `j` when every member went in (`ok`), else NULL; deletes `j` either way. */
+static char *ev_finish(cJSON *j, bool ok)
+{
+    char *text = j && ok ? dlv__json_print(j) : NULL;
+    cJSON_Delete(j);
+    return text;
+}
+
+/* {"event":…,"orderId"}: the events that only name an order. */
+static char *ev_order_id(dlv__event_id id, const char *order_id)
+{
+    cJSON *j = ev_new(id);
+    return ev_finish(j, j && dlv__jput_string(j, "orderId", order_id));
+}
+
+char *dlv__ev_started(const char *terminal_id)
+{
+    cJSON *j = ev_new(DLV__EV_STARTED);
+    return ev_finish(j, j && dlv__jput_string(j, "terminalId", terminal_id));
+}
+
+char *dlv__ev_stopped(long pending_commands)
+{
+    cJSON *j = ev_new(DLV__EV_STOPPED);
+    return ev_finish(j,
+                     j && cJSON_AddNumberToObject(j, "pendingCommands", (double)pending_commands));
+}
+
+char *dlv__ev_error(const char *code, const char *message)
+{
+    cJSON *j = ev_new(DLV__EV_ERROR);
+    return ev_finish(j, j && dlv__jput_string(j, "code", code) &&
+                            dlv__jput_string(j, "message", message));
+}
+
+char *dlv__ev_settings_changed(void)
+{
+    return ev_finish(ev_new(DLV__EV_SETTINGS_CHANGED), true);
+}
+
+char *dlv__ev_order_removed(const char *order_id)
+{
+    return ev_order_id(DLV__EV_ORDER_REMOVED, order_id);
+}
+
+char *dlv__ev_overdue_cooking(const char *order_id)
+{
+    return ev_order_id(DLV__EV_OVERDUE_COOKING, order_id);
+}
+
+char *dlv__ev_show_delivery_list(cJSON *orders)
+{
+    cJSON *j = orders ? ev_new(DLV__EV_SHOW_DELIVERY_LIST) : NULL;
+    if (!j) {
+        cJSON_Delete(orders);
+        return NULL;
+    }
+    return ev_finish(j, dlv__jattach(j, "orders", orders));
+}
+
+char *dlv__ev_notification(const char *order_id, const char *kind, const char *channel,
+                           const char *to, const char *text)
+{
+    cJSON *j = ev_new(DLV__EV_NOTIFICATION);
+    return ev_finish(j, j && dlv__jput_string(j, "orderId", order_id) &&
+                            dlv__jput_string(j, "kind", kind) &&
+                            dlv__jput_string(j, "channel", channel) &&
+                            dlv__jput_string(j, "to", to) && dlv__jput_string(j, "text", text));
+}
+
+/* The members every print event shares, in the order hosts have always seen them. */
+static cJSON *ev_print_job(dlv__event_id id, const dlv__print_job *job)
+{
+    cJSON *j = ev_new(id);
+    bool ok = j && dlv__jput_string(j, "orderId", job->order_id) &&
+              dlv__jput_string(j, "document", job->document) &&
+              cJSON_AddNumberToObject(j, "copies", job->copies) &&
+              dlv__jput_string(j, "printer", job->printer ? job->printer : "receipt") &&
+              cJSON_AddNumberToObject(j, "jobId", (double)job->id);
+    if (ok && job->is_copy)
+        ok = dlv__jput_bool(j, "copy", true);
+    if (!ok) {
+        cJSON_Delete(j);
+        return NULL;
+    }
+    return j;
+}
+
+char *dlv__ev_printed(const dlv__print_job *job)
+{
+    cJSON *j = ev_print_job(DLV__EV_PRINTED, job);
+    return ev_finish(j, j != NULL);
+}
+
+char *dlv__ev_print_failed(const dlv__print_job *job, const char *error, bool will_retry)
+{
+    cJSON *j = ev_print_job(DLV__EV_PRINT_FAILED, job);
+    return ev_finish(j, j && dlv__jput_string(j, "error", error) &&
+                            dlv__jput_bool(j, "willRetry", will_retry));
+}
+
+char *dlv__ev_reprint_offered(const dlv__print_job *job, const char *reason)
+{
+    cJSON *j = ev_print_job(DLV__EV_REPRINT_OFFERED, job);
+    return ev_finish(j, j && dlv__jput_string(j, "error", reason));
+}
+
+char *dlv__ev_print_not_recorded(const char *order_id, const char *document, const char *error)
+{
+    cJSON *j = ev_new(DLV__EV_PRINT_FAILED);
+    return ev_finish(j, j && dlv__jput_string(j, "orderId", order_id) &&
+                            dlv__jput_string(j, "document", document) &&
+                            dlv__jput_string(j, "error", error) &&
+                            dlv__jput_bool(j, "willRetry", false));
+}
 
 cJSON *dlv__ev_order_summary(dlv_ctx *ctx, const dlv_order *o)
 {
@@ -31,35 +174,35 @@ cJSON *dlv__ev_order_summary(dlv_ctx *ctx, const dlv_order *o)
 
 char *dlv__ev_order(dlv_ctx *ctx, const dlv_order *o)
 {
-    cJSON *j = cJSON_CreateObject();
-    cJSON *summary = dlv__ev_order_summary(ctx, o);
-    char *text = NULL;
-    if (j && summary && dlv__jput_string(j, "event", "order") &&
-        dlv__jattach(j, "order", summary)) {
-        summary = NULL;
-        text = dlv__json_print(j);
-    }
-    cJSON_Delete(summary);
-    cJSON_Delete(j);
-    return text;
+    cJSON *j = ev_new(DLV__EV_ORDER);
+    return ev_finish(j, j && dlv__jattach(j, "order", dlv__ev_order_summary(ctx, o)));
 }
 
 char *dlv__ev_status_changed(const char *order_id, dlv_status from, dlv_status to,
                              const char *origin)
 {
-    cJSON *j = cJSON_CreateObject();
-    char *text = NULL;
-    if (j && dlv__jput_string(j, "event", "statusChanged") &&
-        dlv__jput_string(j, "orderId", order_id) &&
-        dlv__jput_string(j, "from", dlv_status_name(from)) &&
-        dlv__jput_string(j, "to", dlv_status_name(to)) && dlv__jput_string(j, "origin", origin))
-        text = dlv__json_print(j);
-    cJSON_Delete(j);
-    return text;
+    cJSON *j = ev_new(DLV__EV_STATUS_CHANGED);
+    return ev_finish(j, j && dlv__jput_string(j, "orderId", order_id) &&
+                            dlv__jput_string(j, "from", dlv_status_name(from)) &&
+                            dlv__jput_string(j, "to", dlv_status_name(to)) &&
+                            dlv__jput_string(j, "origin", origin));
 }
 
+#ifndef NDEBUG
+static bool event_known(const char *event)
+{
+    for (int i = 0; i < DLV__EV_COUNT_; i++)
+        if (strcmp(event_names[i], event) == 0)
+            return true;
+    return false;
+}
+#endif
+
+/* Prefer a named builder above; this one is for events without members beyond one string, and
+ * only for names in DLV_EVENT_MAP (a debug build stops on any other). */
 char *dlv__ev_simple(const char *event, const char *key, const char *value)
 {
+    assert(event && event_known(event));
     cJSON *j = cJSON_CreateObject();
     char *text = NULL;
     if (j && dlv__jput_string(j, "event", event) && (!key || dlv__jput_string(j, key, value)))

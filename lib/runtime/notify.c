@@ -114,13 +114,7 @@ void dlv__rt_notify(dlv_ctx *ctx, rt_order *o, const dlv_notify_before *before)
         char *text = NULL;
         if (dlv__template_render(ctx->templates[e], v, &ro, &text, &err) != DLV_OK)
             continue;
-        cJSON *j = cJSON_CreateObject();
-        if (j && dlv__jput_string(j, "event", "notification") &&
-            dlv__jput_string(j, "orderId", o->id) && dlv__jput_string(j, "kind", name) &&
-            dlv__jput_string(j, "channel", "sms") && dlv__jput_string(j, "to", v->phone) &&
-            dlv__jput_string(j, "text", text))
-            dlv__rt_emit(ctx, dlv__json_print(j));
-        cJSON_Delete(j);
+        dlv__rt_emit(ctx, dlv__ev_notification(o->id, name, "sms", v->phone, text));
         if (ctx->on_notify &&
             ctx->on_notify(ctx->notify_arg, o->id, name, "sms", v->phone, text) != 0)
             DLV_LOGW(&ctx->log, "notifier refused the %s message for order %lld", name,

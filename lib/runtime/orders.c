@@ -403,7 +403,7 @@ void dlv__rt_apply_server_orders(dlv_ctx *ctx, dlv_orders_response *resp)
         if (json)
             dlv__persist_meta_set(ctx->persist, "settings", json, NULL);
         dlv__free(json);
-        dlv__rt_emit(ctx, dlv__ev_simple("settingsChanged", NULL, NULL));
+        dlv__rt_emit(ctx, dlv__ev_settings_changed());
     }
     change *changes = dlv__calloc(resp->order_count ? resp->order_count : 1, sizeof *changes);
     rt_order **changed = dlv__calloc(resp->order_count ? resp->order_count : 1, sizeof *changed);
@@ -441,7 +441,7 @@ void dlv__rt_apply_server_orders(dlv_ctx *ctx, dlv_orders_response *resp)
         if (!dlv__table_find(&ctx->orders, resp->removed_ids[i]))
             continue;
         dlv__table_remove(&ctx->orders, resp->removed_ids[i]);
-        dlv__rt_emit(ctx, dlv__ev_simple("orderRemoved", "orderId", resp->removed_ids[i]));
+        dlv__rt_emit(ctx, dlv__ev_order_removed(resp->removed_ids[i]));
     }
     for (size_t i = 0; i < n; i++) {
         change *c = &changes[i];
@@ -541,7 +541,7 @@ void dlv__rt_consequences(dlv_ctx *ctx, rt_order *o, const dlv_event *event,
         dlv__rt_print(ctx, o, &d.prints[i]);
     if (d.overdue_cooking && !o->overdue_told) {
         o->overdue_told = true;
-        dlv__rt_emit(ctx, dlv__ev_simple("overdueCooking", "orderId", o->id));
+        dlv__rt_emit(ctx, dlv__ev_overdue_cooking(o->id));
     }
     if (before)
         dlv__rt_notify(ctx, o, before);

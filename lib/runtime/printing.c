@@ -52,13 +52,7 @@ void dlv__rt_print(dlv_ctx *ctx, rt_order *o, const dlv_print_job *job)
     if (dlv__store_print_add(st, &rec, &id, &created, &err) != DLV_OK) {
         DLV_LOGE(&ctx->log, "print job for order %lld not recorded: %s", (long long)o->view->number,
                  err.message);
-        cJSON *j = cJSON_CreateObject();
-        if (j && dlv__jput_string(j, "event", "printFailed") &&
-            dlv__jput_string(j, "orderId", o->id) &&
-            dlv__jput_string(j, "document", doc_name(job->document)) &&
-            dlv__jput_string(j, "error", err.message) && dlv__jput_bool(j, "willRetry", false))
-            dlv__rt_emit(ctx, dlv__json_print(j));
-        cJSON_Delete(j);
+        dlv__rt_emit(ctx, dlv__ev_print_not_recorded(o->id, doc_name(job->document), err.message));
         return;
     }
     if (!created)
@@ -67,27 +61,6 @@ void dlv__rt_print(dlv_ctx *ctx, rt_order *o, const dlv_print_job *job)
      * it must be durable before the first byte goes out. */
     if (ctx->print_timer_open && !ctx->print_busy)
         uv_timer_start(&ctx->print_timer, on_print_retry, 0, 0);
-}
-
-static void print_event(dlv_ctx *ctx, const dlv__print_job *job, const char *event,
-                        const char *error, int retry /* -1: not said */)
-{
-    cJSON *j = cJSON_CreateObject();
-    bool ok = j && dlv__jput_string(j, "event", event) &&
-              dlv__jput_string(j, "orderId", job->order_id) &&
-              dlv__jput_string(j, "document", job->document) &&
-              cJSON_AddNumberToObject(j, "copies", job->copies) &&
-              dlv__jput_string(j, "printer", job->printer ? job->printer : "receipt") &&
-              cJSON_AddNumberToObject(j, "jobId", (double)job->id);
-    if (ok && job->is_copy)
-        ok = dlv__jput_bool(j, "copy", true);
-    if (ok && error)
-        ok = dlv__jput_string(j, "error", error);
-    if (ok && retry >= 0)
-        ok = dlv__jput_bool(j, "willRetry", retry != 0);
-    if (ok)
-        dlv__rt_emit(ctx, dlv__json_print(j));
-    cJSON_Delete(j);
 }
 
 static dlv_printer *printer_for(dlv_ctx *ctx, const dlv__print_job *job, bool *a4)
@@ -147,7 +120,7 @@ static void on_printed(void *arg, int status, unsigned printer_status, const cha
     dlv_error err = {0};
     if (status == DLV_OK) {
         dlv__store_print_set_state(st, id, DLV__PRINT_SENT, NULL, 0, &err);
-        print_event(ctx, &job, "printed", NULL, -1);
+        dlv__rt_emit(ctx, dlv__ev_printed(&job));
         /* Tell the call-center, as a durable command like any other change. */
         char cid[37], at[21];
         cJSON *c = cJSON_CreateObject();
@@ -168,12 +141,12 @@ static void on_printed(void *arg, int status, unsigned printer_status, const cha
     } else if (dlv__print_maybe_printed(status)) {
         /* Never resent by itself: the operator decides (reprint offer). */
         dlv__store_print_set_state(st, id, DLV__PRINT_UNKNOWN, message, 0, &err);
-        print_event(ctx, &job, "printFailed", message, 0);
-        print_event(ctx, &job, "reprintOffered", message, -1);
+        dlv__rt_emit(ctx, dlv__ev_print_failed(&job, message, false));
+        dlv__rt_emit(ctx, dlv__ev_reprint_offered(&job, message));
     } else {
         dlv__store_print_set_state(st, id, DLV__PRINT_FAILED, message, dlv__store_now(st),
                                    &err); /* paced by the retry timer */
-        print_event(ctx, &job, "printFailed", message, 1);
+        dlv__rt_emit(ctx, dlv__ev_print_failed(&job, message, true));
         schedule_retry(ctx);
     }
     DLV_LOGI(&ctx->log, "print job %lld (%s): %s", (long long)id, job.document,
@@ -206,7 +179,8 @@ void dlv__rt_print_pump(dlv_ctx *ctx)
                 DLV_OK)
                 dlv__store_print_set_state(st, job->id, DLV__PRINT_FAILED, "no printer configured",
                                            dlv__store_now(st) + 3600 * 1000, NULL);
-            print_event(ctx, job, "printFailed", "no printer configured for this document", 1);
+            dlv__rt_emit(
+                ctx, dlv__ev_print_failed(job, "no printer configured for this document", true));
             continue;
         }
         if (!o || !o->view) {
@@ -229,7 +203,7 @@ void dlv__rt_print_pump(dlv_ctx *ctx)
             dlv__store_print_set_state(st, job->id, DLV__PRINT_SENDING, NULL, 0, NULL);
             dlv__store_print_set_state(st, job->id, DLV__PRINT_FAILED, err.message,
                                        dlv__store_now(st) + 60000, NULL);
-            print_event(ctx, job, "printFailed", err.message, 1);
+            dlv__rt_emit(ctx, dlv__ev_print_failed(job, err.message, true));
             schedule_retry(ctx);
             continue;
         }
@@ -261,7 +235,7 @@ void dlv__rt_print_pump(dlv_ctx *ctx)
             dlv__free(pd);
             dlv__store_print_set_state(st, job->id, DLV__PRINT_FAILED, err.message,
                                        dlv__store_now(st), NULL);
-            print_event(ctx, job, "printFailed", err.message, 1);
+            dlv__rt_emit(ctx, dlv__ev_print_failed(job, err.message, true));
             schedule_retry(ctx);
         }
     }
@@ -296,8 +270,8 @@ int dlv__rt_printing_start(dlv_ctx *ctx, dlv_error *err)
     size_t n = 0;
     dlv__store_print_offers(dlv__persist_store(ctx->persist), &offers, &n, NULL);
     for (size_t i = 0; i < n; i++)
-        print_event(ctx, &offers[i], "reprintOffered",
-                    "the terminal stopped while this document was printing", -1);
+        dlv__rt_emit(ctx, dlv__ev_reprint_offered(
+                              &offers[i], "the terminal stopped while this document was printing"));
     dlv__store_print_jobs_free(offers, n);
     return DLV_OK;
 }

@@ -1,4 +1,7 @@
-/* The host's requests: one JSON object each ({"cmd":"confirm","orderId":"…"}), one reply each. */
+/* The host's requests: one JSON object each ({"cmd":"confirm","orderId":"…"}), one reply each.
+ * The requests are the rows of one table (`requests` below, curl's Curl_handler style), named by
+ * DLV_REQUEST_MAP in include/delivery/delivery.h: what a request needs before it runs (a user, an
+ * order) is a flag in its row and checked in one place. */
 #include "runtime/rt.h"
 
 #include <string.h>
@@ -7,12 +10,46 @@
 #include "runtime/doctor.h"
 #include "runtime/printing.h"
 
+/* REQUEST_LOGIN, … in the order of DLV_REQUEST_MAP; the index of each request's row. */
+enum request_id {
+#define REQUEST_ID(id, name, text) REQUEST_##id,
+    DLV_REQUEST_MAP(REQUEST_ID)
+#undef REQUEST_ID
+        REQUEST_COUNT
+};
+
+static const char *const request_names[REQUEST_COUNT] = {
+#define REQUEST_NAME(id, name, text) name,
+    DLV_REQUEST_MAP(REQUEST_NAME)
+#undef REQUEST_NAME
+};
+
+struct request_handler;
+
 typedef struct req_ctx {
     dlv_ctx *ctx;
     host_req *req;
     const cJSON *json;
     const char *cmd;
+    const struct request_handler *handler;
+    rt_order *order; /* the order "orderId" names, for rows with NEEDS_ORDER */
 } req_ctx;
+
+/* What a request needs before its handler runs, checked in this order, so every request is
+ * refused the same way: the user first, then the order. */
+enum {
+    NEEDS_LOGIN = 1u << 0, /* a logged-in user, else MissingRight */
+    NEEDS_ORDER = 1u << 1, /* "orderId" naming a known order, else BadCommand or UnknownOrder */
+    /* Changes an order: goes through the rules and the group commit, so its reply comes after the
+     * commit (orders.c) rather than at once. Says what the row is; nothing branches on it. */
+    CHANGES_ORDER = 1u << 2
+};
+
+typedef struct request_handler {
+    void (*handle)(req_ctx *r);
+    unsigned flags; /* NEEDS_*, CHANGES_ORDER */
+    dlv_op op;      /* the operation of the rows handled by do_op */
+} request_handler;
 
 static void reply_now(req_ctx *r, char *json)
 {
@@ -61,13 +98,10 @@ static bool need_login(req_ctx *r)
     return false;
 }
 
-static void do_op(req_ctx *r, dlv_op op)
+/* Stages `op` on the request's order with the request's arguments. */
+static void stage_op(req_ctx *r, dlv_op op)
 {
-    if (!need_login(r))
-        return;
-    rt_order *o = find_order(r);
-    if (!o)
-        return;
+    rt_order *o = r->order;
     dlv_op_request req = dlv__op_request(op, r->ctx->rights);
     req.courier_id = str(r->json, "courierId");
     req.cancel_cause_id = str(r->json, "cancelCauseId");
@@ -87,13 +121,14 @@ static void do_op(req_ctx *r, dlv_op op)
         s->print_invoice = true;
 }
 
+static void do_op(req_ctx *r)
+{
+    stage_op(r, r->handler->op);
+}
+
 static void do_set_status(req_ctx *r)
 {
-    if (!need_login(r))
-        return;
-    rt_order *o = find_order(r);
-    if (!o)
-        return;
+    rt_order *o = r->order;
     const char *name = str(r->json, "status");
     dlv_status to;
     if (!name || dlv_status_from_name(name, &to) != DLV_OK) {
@@ -106,16 +141,12 @@ static void do_set_status(req_ctx *r)
         reply_error(r, err.code ? err.code : DLV_EINVALIDTRANSITION, err.message);
         return;
     }
-    do_op(r, op);
+    stage_op(r, op);
 }
 
 static void do_pay(req_ctx *r)
 {
-    if (!need_login(r))
-        return;
-    rt_order *o = find_order(r);
-    if (!o)
-        return;
+    rt_order *o = r->order;
     dlv__jpath path;
     dlv__jpath_init(&path, NULL);
     const cJSON *list = NULL;
@@ -183,17 +214,35 @@ static void do_login(req_ctx *r)
     ctx->logged_in = true;
     reply_now(r, dlv__reply_ok(r->cmd, NULL));
     if (dlv__open_list_on_login(
-            dlv_front_config_flag(ctx->front, DLV_FRONT_SHOW_DELIVERY_LIST_ON_LOGIN) != 0)) {
-        cJSON *list = dlv__rt_order_list(ctx);
-        cJSON *ev = cJSON_CreateObject();
-        if (list && ev && dlv__jput_string(ev, "event", "showDeliveryList") &&
-            dlv__jattach(ev, "orders", list)) {
-            list = NULL;
-            dlv__rt_staged_event(ctx->staged_tail, dlv__json_print(ev));
-        }
-        cJSON_Delete(list);
-        cJSON_Delete(ev);
-    }
+            dlv_front_config_flag(ctx->front, DLV_FRONT_SHOW_DELIVERY_LIST_ON_LOGIN) != 0))
+        dlv__rt_staged_event(ctx->staged_tail, dlv__ev_show_delivery_list(dlv__rt_order_list(ctx)));
+}
+
+static void do_logout(req_ctx *r)
+{
+    r->ctx->logged_in = false;
+    r->ctx->rights = 0;
+    reply_now(r, dlv__reply_ok(r->cmd, NULL));
+}
+
+static void do_create_order(req_ctx *r)
+{
+    dlv__rt_create_order(r->ctx, cJSON_GetObjectItemCaseSensitive(r->json, "order"), r->cmd,
+                         r->req->cb, r->req->arg);
+}
+
+static void do_reprint(req_ctx *r)
+{
+    const cJSON *job = cJSON_GetObjectItemCaseSensitive(r->json, "jobId");
+    dlv_error err = {0};
+    if (!(r->ctx->rights & DLV_RIGHT_D_MD))
+        reply_error(r, DLV_EMISSINGRIGHT, "missing right D_MD to reprint a document");
+    else if (!cJSON_IsNumber(job))
+        reply_error(r, DLV_EINVAL, "jobId (a number from a print event) is required");
+    else if (dlv__rt_reprint(r->ctx, (int64_t)job->valuedouble, &err) != DLV_OK)
+        reply_error(r, err.code ? err.code : DLV_EINVAL, err.message);
+    else
+        reply_now(r, dlv__reply_ok(r->cmd, NULL));
 }
 
 cJSON *dlv__rt_order_list(dlv_ctx *ctx)
@@ -252,6 +301,7 @@ static void do_health(req_ctx *r)
 typedef struct doctor_job {
     uv_work_t work;
     dlv_ctx *ctx;
+    const char *name; /* the request's, for the reply */
     dlv_reply_cb cb;
     void *arg;
     rt_health health;
@@ -288,15 +338,17 @@ static void doctor_done(uv_work_t *w, int status)
         cJSON *extra = cJSON_CreateObject();
         cJSON *rep = cJSON_Parse(j->report);
         if (extra && rep && dlv__jattach(extra, "doctor", rep))
-            reply = dlv__reply_ok("doctor", extra);
+            reply = dlv__reply_ok(j->name, extra);
         else
             cJSON_Delete(extra);
     } else {
-        reply = dlv__reply_error("doctor", dlv__reply_code(j->err.code), j->err.message);
+        reply = dlv__reply_error(j->name, dlv__reply_code(j->err.code), j->err.message);
     }
+    char no_memory[96];
+    snprintf(no_memory, sizeof no_memory,
+             "{\"reply\":\"%s\",\"ok\":false,\"error\":\"OutOfMemory\"}", j->name);
     if (j->cb)
-        j->cb(j->arg,
-              reply ? reply : "{\"reply\":\"doctor\",\"ok\":false,\"error\":\"OutOfMemory\"}");
+        j->cb(j->arg, reply ? reply : no_memory);
     dlv__free(reply);
     dlv__free(j->report);
     dlv__free(j->config_path);
@@ -319,6 +371,7 @@ static void do_doctor(req_ctx *r)
     j->health = ctx->health;
     uv_mutex_unlock(&ctx->lock);
     j->ctx = ctx;
+    j->name = request_names[REQUEST_DOCTOR];
     j->cb = r->req->cb;
     j->arg = r->req->arg;
     j->config_path = dlv__strdup(dlv_config_path(ctx->config));
@@ -336,9 +389,55 @@ static void do_doctor(req_ctx *r)
     }
 }
 
+/* One row per request of DLV_REQUEST_MAP, at its id. A request in the map without a row here has
+ * no handler and is answered as unknown; test_api_docs catches that. */
+static const request_handler requests[REQUEST_COUNT] = {
+    /* [request] = {handler, flags, op} */
+    [REQUEST_LOGIN] = {do_login, 0},
+    [REQUEST_LOGOUT] = {do_logout, 0},
+    [REQUEST_CONFIRM] = {do_op, NEEDS_LOGIN | NEEDS_ORDER | CHANGES_ORDER, DLV_OP_CONFIRM},
+    [REQUEST_SET_STATUS] = {do_set_status, NEEDS_LOGIN | NEEDS_ORDER | CHANGES_ORDER},
+    [REQUEST_CANCEL] = {do_op, NEEDS_LOGIN | NEEDS_ORDER | CHANGES_ORDER, DLV_OP_CANCEL},
+    [REQUEST_ASSIGN_COURIER] = {do_op, NEEDS_LOGIN | NEEDS_ORDER | CHANGES_ORDER,
+                                DLV_OP_ASSIGN_COURIER},
+    [REQUEST_PAY] = {do_pay, NEEDS_LOGIN | NEEDS_ORDER | CHANGES_ORDER},
+    [REQUEST_PRINT_INVOICE] = {do_op, NEEDS_LOGIN | NEEDS_ORDER | CHANGES_ORDER,
+                               DLV_OP_PRINT_INVOICE},
+    [REQUEST_CREATE_ORDER] = {do_create_order, NEEDS_LOGIN | CHANGES_ORDER},
+    [REQUEST_REPRINT] = {do_reprint, NEEDS_LOGIN},
+    [REQUEST_LIST] = {do_list, 0},
+    [REQUEST_HEALTH] = {do_health, 0},
+    [REQUEST_DOCTOR] = {do_doctor, 0},
+};
+
+/* The row of a request name, NULL for a name the library does not answer. */
+static const request_handler *request_find(const char *name)
+{
+    for (int i = 0; i < REQUEST_COUNT; i++)
+        if (requests[i].handle && strcmp(request_names[i], name) == 0)
+            return &requests[i];
+    return NULL;
+}
+
+bool dlv__request_known(const char *name)
+{
+    return name && request_find(name) != NULL;
+}
+
+/* Runs a known request once what its row needs is there; need_login and find_order send the
+ * refusal themselves. */
+static void run(req_ctx *r)
+{
+    if ((r->handler->flags & NEEDS_LOGIN) && !need_login(r))
+        return;
+    if ((r->handler->flags & NEEDS_ORDER) && !(r->order = find_order(r)))
+        return;
+    r->handler->handle(r);
+}
+
 void dlv__rt_handle_request(dlv_ctx *ctx, host_req *hr)
 {
-    req_ctx r = {ctx, hr, NULL, ""};
+    req_ctx r = {ctx, hr, NULL, "", NULL, NULL};
     cJSON *json = NULL;
     dlv_error err = {0};
     /* Exact numbers: money in a request is read from its text, never through a double. */
@@ -352,51 +451,12 @@ void dlv__rt_handle_request(dlv_ctx *ctx, host_req *hr)
         reply_error(&r, DLV_EINVAL, msg);
     } else if (!cJSON_IsObject(json) || !cmd) {
         reply_error(&r, DLV_EINVAL, "expected a JSON object with \"cmd\"");
-    } else if (strcmp(cmd, "login") == 0) {
-        do_login(&r);
-    } else if (strcmp(cmd, "logout") == 0) {
-        ctx->logged_in = false;
-        ctx->rights = 0;
-        reply_now(&r, dlv__reply_ok(cmd, NULL));
-    } else if (strcmp(cmd, "confirm") == 0) {
-        do_op(&r, DLV_OP_CONFIRM);
-    } else if (strcmp(cmd, "setStatus") == 0) {
-        do_set_status(&r);
-    } else if (strcmp(cmd, "cancel") == 0) {
-        do_op(&r, DLV_OP_CANCEL);
-    } else if (strcmp(cmd, "assignCourier") == 0) {
-        do_op(&r, DLV_OP_ASSIGN_COURIER);
-    } else if (strcmp(cmd, "pay") == 0) {
-        do_pay(&r);
-    } else if (strcmp(cmd, "printInvoice") == 0) {
-        do_op(&r, DLV_OP_PRINT_INVOICE);
-    } else if (strcmp(cmd, "createOrder") == 0) {
-        if (need_login(&r))
-            dlv__rt_create_order(ctx, cJSON_GetObjectItemCaseSensitive(json, "order"), cmd, hr->cb,
-                                 hr->arg);
-    } else if (strcmp(cmd, "reprint") == 0) {
-        const cJSON *job = cJSON_GetObjectItemCaseSensitive(json, "jobId");
-        dlv_error perr = {0};
-        if (!need_login(&r)) {
-        } else if (!(ctx->rights & DLV_RIGHT_D_MD)) {
-            reply_error(&r, DLV_EMISSINGRIGHT, "missing right D_MD to reprint a document");
-        } else if (!cJSON_IsNumber(job)) {
-            reply_error(&r, DLV_EINVAL, "jobId (a number from a print event) is required");
-        } else if (dlv__rt_reprint(ctx, (int64_t)job->valuedouble, &perr) != DLV_OK) {
-            reply_error(&r, perr.code ? perr.code : DLV_EINVAL, perr.message);
-        } else {
-            reply_now(&r, dlv__reply_ok(cmd, NULL));
-        }
-    } else if (strcmp(cmd, "list") == 0) {
-        do_list(&r);
-    } else if (strcmp(cmd, "doctor") == 0) {
-        do_doctor(&r);
-    } else if (strcmp(cmd, "health") == 0) {
-        do_health(&r);
-    } else {
+    } else if (!(r.handler = request_find(cmd))) {
         char msg[128];
         snprintf(msg, sizeof msg, "unknown command \"%.40s\"", cmd);
         reply_error(&r, DLV_EINVAL, msg);
+    } else {
+        run(&r);
     }
     cJSON_Delete(json);
 }

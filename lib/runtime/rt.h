@@ -209,7 +209,8 @@ rt_staged *dlv__rt_staged_new(dlv_ctx *ctx, const char *cmd_name, dlv_reply_cb c
 void dlv__rt_staged_event(rt_staged *s, char *json);
 void dlv__rt_staged_error(rt_staged *s, int code, const char *message);
 
-/* ---- events.c ---- */
+/* ---- events.c ---- (the named event builders are declared in runtime/events.h) */
+#include "runtime/events.h"
 char *dlv__ev_order(dlv_ctx *ctx, const dlv_order *o);
 cJSON *dlv__ev_order_summary(dlv_ctx *ctx, const dlv_order *o);
 char *dlv__ev_status_changed(const char *order_id, dlv_status from, dlv_status to,
@@ -222,6 +223,8 @@ const char *dlv__reply_code(int err);
 
 /* ---- requests.c ---- */
 void dlv__rt_handle_request(dlv_ctx *ctx, host_req *req);
+/* Whether a request name of DLV_REQUEST_MAP has a row (a handler) in the request table. */
+bool dlv__request_known(const char *name);
 /* The live orders for the host, overdue first then by due time. */
 cJSON *dlv__rt_order_list(dlv_ctx *ctx);
 
