@@ -130,3 +130,70 @@ const char *dlv__reply_code(int err)
         return "Error";
     }
 }
+
+/* ---- the sync's events (sync.c): connection, registration, server-side errors ---- */
+
+char *dlv__ev_connection(bool online, const char *reason)
+{
+    cJSON *j = cJSON_CreateObject();
+    char *text = NULL;
+    if (j && dlv__jput_string(j, "event", "connection") &&
+        dlv__jput_string(j, "state", online ? "online" : "offline") &&
+        dlv__jput_string(j, "reason", online ? NULL : reason))
+        text = dlv__json_print(j);
+    cJSON_Delete(j);
+    return text;
+}
+
+char *dlv__ev_registration_failed(const char *error, const char *description, long retry_in_seconds)
+{
+    cJSON *j = cJSON_CreateObject();
+    char *text = NULL;
+    if (j && dlv__jput_string(j, "event", "registrationFailed") &&
+        dlv__jput_string(j, "error", error) && dlv__jput_string(j, "description", description)) {
+        if (retry_in_seconds >= 0)
+            cJSON_AddNumberToObject(j, "retryInSeconds", (double)retry_in_seconds);
+        text = dlv__json_print(j);
+    }
+    cJSON_Delete(j);
+    return text;
+}
+
+char *dlv__ev_registered(const char *terminal_id, const char *settings_json)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON *sj = settings_json ? cJSON_Parse(settings_json) : NULL;
+    char *text = NULL;
+    if (j && dlv__jput_string(j, "event", "registered") &&
+        dlv__jput_string(j, "terminalId", terminal_id) && sj && dlv__jattach(j, "settings", sj)) {
+        sj = NULL;
+        text = dlv__json_print(j);
+    }
+    cJSON_Delete(sj);
+    cJSON_Delete(j);
+    return text;
+}
+
+char *dlv__ev_error(const char *code, const char *message)
+{
+    cJSON *j = cJSON_CreateObject();
+    char *text = NULL;
+    if (j && dlv__jput_string(j, "event", "error") && dlv__jput_string(j, "code", code) &&
+        dlv__jput_string(j, "message", message))
+        text = dlv__json_print(j);
+    cJSON_Delete(j);
+    return text;
+}
+
+char *dlv__ev_command_rejected(const char *order_id, const char *command_id, const char *error,
+                               const char *description)
+{
+    cJSON *j = cJSON_CreateObject();
+    char *text = NULL;
+    if (j && dlv__jput_string(j, "event", "commandRejected") &&
+        dlv__jput_string(j, "orderId", order_id) && dlv__jput_string(j, "commandId", command_id) &&
+        dlv__jput_string(j, "error", error) && dlv__jput_string(j, "description", description))
+        text = dlv__json_print(j);
+    cJSON_Delete(j);
+    return text;
+}

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "order/json.h"
-#include "runtime/doctor.h"
+#include "doctor/doctor.h"
 #include "runtime/printing.h"
 
 typedef struct req_ctx {

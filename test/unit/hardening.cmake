@@ -2,7 +2,7 @@
 # security properties (no XML entities, no header injection, no secrets or personal data in
 # the logs). The libFuzzer targets live in test/fuzz/ (-DDLV_FUZZ=ON, test/fuzz/run.sh).
 dlv_unit_test(test_hardening_alloc SOURCES unit/test_hardening_alloc.c
-    MODULES common config order print store net runtime
+    MODULES common config order print store net doctor runtime
     LIBS PkgConfig::LIBUV PkgConfig::CURL PkgConfig::SQLITE3 TIMEOUT 600)
 dlv_unit_test(test_hardening_security SOURCES unit/test_hardening_security.c
     MODULES common config order print net
