@@ -51,6 +51,9 @@ DLV_EXTERN long dlv_config_connect_delay_s(const dlv_config *cfg);
 /* Optional PEM bundle trusted for a private call-center's TLS certificate (element
  * trustedCaFile), or NULL: the system's trust store. */
 DLV_EXTERN const char *dlv_config_trusted_ca_file(const dlv_config *cfg);
+/* The call-center backend (element backend): its name, or NULL when the element is absent (the
+ * default, "native": the call-center protocol of docs/protocol.md). */
+DLV_EXTERN const char *dlv_config_backend(const dlv_config *cfg);
 
 /* Warnings the load produced (unknown elements, kept in the file untouched). */
 DLV_EXTERN size_t dlv_config_warning_count(const dlv_config *cfg);

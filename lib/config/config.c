@@ -20,6 +20,7 @@ struct dlv_config {
     char *server_url;
     char *terminal_id;
     char *ca_file;
+    char *backend; /* NULL: the default, the native protocol */
     long timeout_ms;
     long connect_delay_s;
     int terminal_id_generated;
@@ -27,7 +28,15 @@ struct dlv_config {
     size_t warning_count;
 };
 
-enum field { F_TIMEOUT, F_SERVER_URL, F_TERMINAL_ID, F_CONNECT_DELAY, F_CA_FILE, F_COUNT };
+enum field {
+    F_TIMEOUT,
+    F_SERVER_URL,
+    F_TERMINAL_ID,
+    F_CONNECT_DELAY,
+    F_CA_FILE,
+    F_BACKEND,
+    F_COUNT
+};
 
 static const char *const field_names[F_COUNT] = {
     [F_TIMEOUT] = "serviceMethodTimeoutMilliseconds",
@@ -35,7 +44,12 @@ static const char *const field_names[F_COUNT] = {
     [F_TERMINAL_ID] = "terminalId",
     [F_CONNECT_DELAY] = "connectToServerDelayInSeconds",
     [F_CA_FILE] = "trustedCaFile",
+    [F_BACKEND] = "backend",
 };
+
+/* The call-center backends the library has (lib/net/backend.c registers each under this name;
+ * test_runtime_sync checks the two lists agree). The first is the default. */
+static const char *const backend_names[] = {"native"};
 
 void dlv_config_free(dlv_config *cfg)
 {
@@ -45,6 +59,7 @@ void dlv_config_free(dlv_config *cfg)
     dlv__free(cfg->server_url);
     dlv__free(cfg->terminal_id);
     dlv__free(cfg->ca_file);
+    dlv__free(cfg->backend);
     for (size_t i = 0; i < cfg->warning_count; i++)
         dlv__free(cfg->warnings[i]);
     dlv__free(cfg->warnings);
@@ -119,6 +134,23 @@ static int parse_server_url(const char *path, long line, const char *text, char 
         n--; /* protocol paths are appended with their own leading slash */
     *out = dlv__strndup(text, n);
     return *out ? DLV_OK : dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", path);
+}
+
+/* One of backend_names; an unknown value names the element, the line and what is allowed. */
+static int parse_backend(const char *path, long line, char *text, char **out, dlv_error *err)
+{
+    char allowed[128] = "";
+    for (size_t i = 0; i < sizeof backend_names / sizeof backend_names[0]; i++) {
+        if (strcmp(text, backend_names[i]) == 0) {
+            *out = text;
+            return DLV_OK;
+        }
+        size_t used = strlen(allowed);
+        snprintf(allowed + used, sizeof allowed - used, "%s%s", i ? ", " : "", backend_names[i]);
+    }
+    return dlv__error_set(err, DLV_ECONFIG,
+                          "%s:%ld: <backend>: '%s' is not a call-center backend (allowed: %s)",
+                          path, line, text, allowed);
 }
 
 /* Appends <terminalId> as the root's last element, indented like its first element. */
@@ -322,6 +354,12 @@ static int load_fields(dlv_config *cfg, xmlNodePtr root, xmlNodePtr *terminal_id
                 text = NULL;
             }
             break;
+        case F_BACKEND:
+            if (*text) /* empty: the default, like an absent one */
+                rc = parse_backend(path, line, text, &cfg->backend, err);
+            if (rc == DLV_OK && cfg->backend == text)
+                text = NULL;
+            break;
         }
         dlv__free(text);
         if (rc != DLV_OK)
@@ -451,6 +489,11 @@ long dlv_config_connect_delay_s(const dlv_config *cfg)
 const char *dlv_config_trusted_ca_file(const dlv_config *cfg)
 {
     return cfg ? cfg->ca_file : NULL;
+}
+
+const char *dlv_config_backend(const dlv_config *cfg)
+{
+    return cfg ? cfg->backend : NULL;
 }
 
 size_t dlv_config_warning_count(const dlv_config *cfg)

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "order/json.h"
+
 void dlv__proto_answer_free(dlv__proto_answer *a)
 {
     if (a) {
@@ -120,4 +122,74 @@ int dlv__proto_headers_init(dlv__proto_headers *h, const char *terminal_id, cons
         h->list[n++] = "Content-Type: application/json";
     h->list[n] = NULL;
     return DLV_OK;
+}
+
+/* ---- the requests: paths and bodies, written once ---- */
+
+void dlv__proto_request_free(dlv__proto_request *r)
+{
+    if (r) {
+        dlv__free(r->body);
+        r->body = NULL;
+    }
+}
+
+int dlv__proto_register_request(dlv__proto_request *r, const char *terminal_id, const char *name)
+{
+    memset(r, 0, sizeof *r);
+    r->method = "POST";
+    snprintf(r->path, sizeof r->path, "/delivery/v1/register");
+    cJSON *b = cJSON_CreateObject();
+    if (b && dlv__jput_string(b, "terminalId", terminal_id) && dlv__jput_string(b, "name", name) &&
+        dlv__jput_string(b, "pluginVersion", dlv_version_string()) &&
+        cJSON_AddNumberToObject(b, "protocolVersion", DLV_PROTOCOL_VERSION))
+        r->body = dlv__json_print(b);
+    cJSON_Delete(b);
+    return r->body ? DLV_OK : DLV_ENOMEM;
+}
+
+int dlv__proto_orders_request(dlv__proto_request *r, int64_t since_revision, int wait_seconds)
+{
+    memset(r, 0, sizeof *r);
+    r->method = "GET";
+    r->long_poll = true;
+    snprintf(r->path, sizeof r->path, "/delivery/v1/orders?sinceRevision=%lld&waitSeconds=%d",
+             (long long)since_revision, wait_seconds);
+    return DLV_OK;
+}
+
+int dlv__proto_commands_request(dlv__proto_request *r, const char *const *commands, size_t count)
+{
+    memset(r, 0, sizeof *r);
+    r->method = "POST";
+    snprintf(r->path, sizeof r->path, "/delivery/v1/commands");
+    size_t len = 16;
+    for (size_t i = 0; i < count; i++)
+        len += strlen(commands[i]) + 1;
+    char *body = dlv__malloc(len);
+    if (!body)
+        return DLV_ENOMEM;
+    char *p = body;
+    p += sprintf(p, "{\"commands\":[");
+    for (size_t i = 0; i < count; i++) {
+        size_t n = strlen(commands[i]);
+        if (i)
+            *p++ = ',';
+        memcpy(p, commands[i], n);
+        p += n;
+    }
+    strcpy(p, "]}");
+    r->body = body;
+    return DLV_OK;
+}
+
+int dlv__proto_heartbeat_request(dlv__proto_request *r, long pending_commands,
+                                 int64_t last_revision)
+{
+    memset(r, 0, sizeof *r);
+    r->method = "POST";
+    snprintf(r->path, sizeof r->path, "/delivery/v1/heartbeat");
+    r->body = dlv__asprintf("{\"pendingCommands\":%ld,\"lastRevision\":%lld}", pending_commands,
+                            (long long)last_revision);
+    return r->body ? DLV_OK : DLV_ENOMEM;
 }

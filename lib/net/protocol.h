@@ -5,13 +5,10 @@
 
 #include <cjson/cJSON.h>
 
+#include "net/backend.h"
 #include "net/http.h"
 
 #define DLV_PROTOCOL_VERSION 1
-#define DLV_BACKOFF_BASE_MS 250
-#define DLV_BACKOFF_CAP_MS 30000
-/* Retry-After is honoured up to this; a server asking for more is retried at this interval. */
-#define DLV_RETRY_AFTER_CAP_S 120
 #define DLV_MAX_COMMANDS_PER_REQUEST 500
 
 typedef struct dlv__proto_answer {
@@ -31,10 +28,6 @@ typedef struct dlv__proto_answer {
 void dlv__proto_classify(const dlv__http_response *resp, dlv__proto_answer *out);
 void dlv__proto_answer_free(dlv__proto_answer *a);
 
-/* Delay before retry number `attempt` (0-based): full jitter over min(cap, base·2^attempt);
- * a Retry-After (seconds, ≥ 0) takes precedence, capped. `random` is a uniform 32-bit value. */
-uint64_t dlv__backoff_ms(unsigned attempt, long retry_after_s, uint32_t random);
-
 /* "<serverUrl><path>", NULL on allocation failure. */
 char *dlv__proto_url(const char *server_url, const char *path);
 
@@ -48,5 +41,25 @@ typedef struct dlv__proto_headers {
 } dlv__proto_headers;
 int dlv__proto_headers_init(dlv__proto_headers *h, const char *terminal_id, const char *token,
                             bool json_body);
+
+/* One call of the protocol: the only place that knows its paths and request bodies
+ * (docs/protocol.md). Used by the native backend and by the doctor. */
+typedef struct dlv__proto_request {
+    const char *method; /* GET or POST */
+    char path[128];     /* appended to serverUrl */
+    char *body;         /* owned; NULL: none */
+    bool long_poll;     /* the server may hold the answer */
+} dlv__proto_request;
+
+/* POST /delivery/v1/register: who the terminal is. */
+int dlv__proto_register_request(dlv__proto_request *r, const char *terminal_id, const char *name);
+/* GET /delivery/v1/orders: what changed since a revision, held up to `wait_seconds`. */
+int dlv__proto_orders_request(dlv__proto_request *r, int64_t since_revision, int wait_seconds);
+/* POST /delivery/v1/commands: these command objects (JSON text each), in order. */
+int dlv__proto_commands_request(dlv__proto_request *r, const char *const *commands, size_t count);
+/* POST /delivery/v1/heartbeat. */
+int dlv__proto_heartbeat_request(dlv__proto_request *r, long pending_commands,
+                                 int64_t last_revision);
+void dlv__proto_request_free(dlv__proto_request *r);
 
 #endif

@@ -19,17 +19,6 @@ dlv_time dlv__rt_now(dlv_ctx *ctx)
     return (dlv_time)time(NULL);
 }
 
-uint32_t dlv__rt_random(dlv_ctx *ctx)
-{
-    /* xorshift seeded from the OS: jitter only, not security. */
-    uint32_t x = ctx->rng;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    ctx->rng = x ? x : 0x9e3779b9u;
-    return ctx->rng;
-}
-
 void dlv__rt_emit(dlv_ctx *ctx, char *json)
 {
     if (!json)
@@ -67,7 +56,7 @@ void dlv__rt_health_update(dlv_ctx *ctx)
     uv_mutex_lock(&ctx->lock);
     ctx->health.pending_commands = pending;
     ctx->health.oldest_pending_at = oldest;
-    ctx->health.registered = ctx->registered;
+    ctx->health.registered = dlv__sync_registered(ctx);
     uv_mutex_unlock(&ctx->lock);
 }
 
@@ -127,7 +116,7 @@ void dlv_ctx_destroy(dlv_ctx *ctx)
     dlv__free(ctx->cafe_address);
     dlv__free(ctx->templates_dir);
     dlv__free(ctx->front_config_path);
-    dlv__free(ctx->token);
+    dlv__sync_free(ctx);
     dlv__rt_notify_free(ctx);
     while (ctx->queue_head) {
         host_req *r = ctx->queue_head;
@@ -169,7 +158,6 @@ int dlv_ctx_create(const dlv_options *opts, dlv_ctx **out, dlv_error *err)
     ctx->regular_last = opts->regular_numbers_last;
     ctx->on_notify = opts->on_notify;
     ctx->notify_arg = opts->notify_arg;
-    dlv__random_bytes(&ctx->rng, sizeof ctx->rng);
 
     int rc = dlv_config_load(opts->config_path, 0, &ctx->config, err);
     if (rc == DLV_OK && opts->front_config_path)
@@ -459,7 +447,7 @@ static void on_flush_check(uv_timer_t *t)
     dlv_ctx *ctx = t->data;
     long pending = 0;
     dlv__persist_pending(ctx->persist, &pending, NULL, NULL);
-    if ((pending == 0 || !ctx->registered || uv_now(ctx->loop) >= ctx->stop_deadline) &&
+    if ((pending == 0 || !dlv__sync_registered(ctx) || uv_now(ctx->loop) >= ctx->stop_deadline) &&
         dlv__sync_idle(ctx)) {
         finish_stop(ctx);
         return;

@@ -273,3 +273,44 @@ const char *dlv__reply_code(int err)
         return "Error";
     }
 }
+
+/* ---- the sync's events (sync.c): connection, registration, rejected commands ---- */
+
+char *dlv__ev_connection(bool online, const char *reason)
+{
+    cJSON *j = ev_new(DLV__EV_CONNECTION);
+    return ev_finish(j, j && dlv__jput_string(j, "state", online ? "online" : "offline") &&
+                            dlv__jput_string(j, "reason", online ? NULL : reason));
+}
+
+char *dlv__ev_registration_failed(const char *error, const char *description, long retry_in_seconds)
+{
+    cJSON *j = ev_new(DLV__EV_REGISTRATION_FAILED);
+    bool ok = j && dlv__jput_string(j, "error", error) &&
+              dlv__jput_string(j, "description", description) &&
+              (retry_in_seconds < 0 ||
+               cJSON_AddNumberToObject(j, "retryInSeconds", (double)retry_in_seconds));
+    return ev_finish(j, ok);
+}
+
+char *dlv__ev_registered(const char *terminal_id, const char *settings_json)
+{
+    cJSON *j = ev_new(DLV__EV_REGISTERED);
+    cJSON *sj = settings_json ? cJSON_Parse(settings_json) : NULL;
+    bool ok = j && dlv__jput_string(j, "terminalId", terminal_id) && sj &&
+              dlv__jattach(j, "settings", sj);
+    if (ok)
+        sj = NULL;
+    cJSON_Delete(sj);
+    return ev_finish(j, ok);
+}
+
+char *dlv__ev_command_rejected(const char *order_id, const char *command_id, const char *error,
+                               const char *description)
+{
+    cJSON *j = ev_new(DLV__EV_COMMAND_REJECTED);
+    return ev_finish(j, j && dlv__jput_string(j, "orderId", order_id) &&
+                            dlv__jput_string(j, "commandId", command_id) &&
+                            dlv__jput_string(j, "error", error) &&
+                            dlv__jput_string(j, "description", description));
+}

@@ -55,4 +55,17 @@ char *dlv__ev_reprint_offered(const struct dlv__print_job *job, const char *reas
  * be recorded, so it has no id. */
 char *dlv__ev_print_not_recorded(const char *order_id, const char *document, const char *error);
 
+/* The sync's events (sync.c). */
+/* {"event":"connection","state","reason"}: reason only when offline. */
+char *dlv__ev_connection(bool online, const char *reason);
+/* {"event":"registrationFailed","error","description","retryInSeconds"}; `retry_in_seconds` < 0:
+ * none announced. */
+char *dlv__ev_registration_failed(const char *error, const char *description,
+                                  long retry_in_seconds);
+/* {"event":"registered","terminalId","settings"}; NULL when `settings_json` is not JSON. */
+char *dlv__ev_registered(const char *terminal_id, const char *settings_json);
+/* {"event":"commandRejected","orderId","commandId","error","description"} */
+char *dlv__ev_command_rejected(const char *order_id, const char *command_id, const char *error,
+                               const char *description);
+
 #endif

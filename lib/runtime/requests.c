@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "order/json.h"
-#include "runtime/doctor.h"
+#include "doctor/doctor.h"
 #include "runtime/printing.h"
 
 /* REQUEST_LOGIN, … in the order of DLV_REQUEST_MAP; the index of each request's row. */

@@ -6,8 +6,7 @@
 
 #include "common/log.h"
 #include "delivery/delivery.h"
-#include "net/http.h"
-#include "net/protocol.h"
+#include "net/backend.h"
 #include "order/decide.h"
 #include "order/machine.h"
 #include "order/model.h"
@@ -136,16 +135,9 @@ struct dlv_ctx {
     size_t batch_count;
     rt_staged *staged_head, *staged_tail;
 
-    /* sync */
-    dlv__http *http;
-    char *token;
-    bool registered;
-    dlv__http_call *reg_call, *poll_call, *send_call, *hb_call;
-    unsigned reg_attempt, poll_attempt, send_attempt;
-    uv_timer_t reg_timer, poll_timer, send_timer, hb_timer, due_timer;
-    dlv__persist_row *in_flight_rows; /* the commands of the request in flight */
-    size_t in_flight_count;
-    uint32_t rng;
+    /* sync: owned by sync.c (registration, polling, the sender, the heartbeat) */
+    struct dlv__sync *sync;
+    uv_timer_t due_timer;
 
     /* printing */
     struct dlv_printer *receipt, *a4;
@@ -170,7 +162,6 @@ void dlv__rt_emit(dlv_ctx *ctx, char *json); /* takes ownership */
 void dlv__rt_set_error(dlv_ctx *ctx, const char *fmt, ...) DLV__PRINTF(2, 3);
 /* Commits the batch, then replies and emits in request order, then runs consequences. */
 void dlv__rt_commit(dlv_ctx *ctx);
-uint32_t dlv__rt_random(dlv_ctx *ctx);
 void dlv__rt_health_update(dlv_ctx *ctx);
 
 /* ---- orders.c ---- */
@@ -241,9 +232,16 @@ void dlv__rt_notify_free(dlv_ctx *ctx);
 void dlv__rt_notify(dlv_ctx *ctx, rt_order *o, const dlv_notify_before *before);
 
 /* ---- sync.c ---- */
+/* Opens the backend <backend> names (the native protocol by default) and starts registering. */
 void dlv__sync_start(dlv_ctx *ctx);
 void dlv__sync_kick_sender(dlv_ctx *ctx);
+/* Closes the timers and the backend (calls in flight end); commands in flight stay stored. */
 void dlv__sync_stop(dlv_ctx *ctx);
+/* No commands in flight. */
 bool dlv__sync_idle(const dlv_ctx *ctx);
+/* The call-center accepted the terminal and the session holds. */
+bool dlv__sync_registered(const dlv_ctx *ctx);
+/* Frees the sync state once the loop is done with it (from dlv_ctx_destroy). */
+void dlv__sync_free(dlv_ctx *ctx);
 
 #endif

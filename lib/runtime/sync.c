@@ -1,13 +1,25 @@
-/* Keeping the terminal in sync with the call-center: registration, the long poll, the command
- * sender and the heartbeat, each with its own retry timer (backoff with full jitter). */
+/* Keeping the terminal in sync with the call-center: registration, order polling, the command
+ * sender and the heartbeat, each with its own retry timer (backoff with full jitter). The calls
+ * themselves go through the backend table (lib/net/backend.h); what is kept here is policy,
+ * shared by every backend: when to call, when to retry, what an answer changes. The state is this
+ * file's own (struct dlv__sync); other files ask through the dlv__sync_* functions. */
 #include "runtime/rt.h"
 
 #include <string.h>
 
-#include "order/json.h"
-
 #define REGISTER_RETRY_NOT_REGISTERED_S 60
 #define HEARTBEAT_MS 60000
+
+struct dlv__sync {
+    dlv__backend *backend; /* NULL before start, after stop, or when it could not open */
+    bool registered;
+    bool reg_busy, poll_busy, send_busy, hb_busy; /* a call of that kind is in flight */
+    unsigned reg_attempt, poll_attempt, send_attempt;
+    uv_timer_t reg_timer, poll_timer, send_timer, hb_timer;
+    dlv__persist_row *in_flight_rows; /* the commands of the request in flight */
+    size_t in_flight_count;
+    uint32_t rng;
+};
 
 static void start_register(dlv_ctx *ctx);
 static void start_poll(dlv_ctx *ctx);
@@ -16,6 +28,17 @@ static void start_send(dlv_ctx *ctx);
 static bool running(const dlv_ctx *ctx)
 {
     return ctx->loop_state == RT_RUNNING || ctx->loop_state == RT_STOPPING;
+}
+
+static uint32_t next_random(struct dlv__sync *s)
+{
+    /* xorshift seeded from the OS: jitter only, not security. */
+    uint32_t x = s->rng;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    s->rng = x ? x : 0x9e3779b9u;
+    return s->rng;
 }
 
 static void note_health(dlv_ctx *ctx, bool online, const char *error, double rtt_ms)
@@ -33,52 +56,14 @@ static void note_health(dlv_ctx *ctx, bool online, const char *error, double rtt
     if (!online)
         ctx->health.retries++;
     uv_mutex_unlock(&ctx->lock);
-    if (was != online) {
-        cJSON *j = cJSON_CreateObject();
-        if (j && dlv__jput_string(j, "event", "connection") &&
-            dlv__jput_string(j, "state", online ? "online" : "offline") &&
-            dlv__jput_string(j, "reason", online ? NULL : error))
-            dlv__rt_emit(ctx, dlv__json_print(j));
-        cJSON_Delete(j);
-    }
-}
-
-static char *url(dlv_ctx *ctx, const char *path)
-{
-    return dlv__proto_url(dlv_config_server_url(ctx->config), path);
-}
-
-static int start_call(dlv_ctx *ctx, const char *method, const char *path, const char *body,
-                      bool long_poll, long timeout_ms, dlv__http_cb cb, dlv__http_call **call)
-{
-    dlv__proto_headers h;
-    const char *terminal = dlv_config_terminal_id(ctx->config);
-    if (dlv__proto_headers_init(&h, terminal, ctx->token, body != NULL) != DLV_OK) {
-        DLV_LOGE(&ctx->log, "refusing to send a header with a line break");
-        return DLV_EINVAL;
-    }
-    char *u = url(ctx, path);
-    if (!u)
-        return DLV_ENOMEM;
-    dlv__http_request req = {.method = method,
-                             .url = u,
-                             .headers = h.list,
-                             .body = body,
-                             .body_len = body ? strlen(body) : 0,
-                             .timeout_ms = timeout_ms,
-                             .long_poll = long_poll};
-    dlv_error err = {0};
-    int rc = dlv__http_start(ctx->http, &req, cb, ctx, call, &err);
-    if (rc != DLV_OK)
-        DLV_LOGE(&ctx->log, "%s %s: %s", method, path, err.message);
-    dlv__free(u);
-    return rc;
+    if (was != online)
+        dlv__rt_emit(ctx, dlv__ev_connection(online, error));
 }
 
 static void retry_in(dlv_ctx *ctx, uv_timer_t *timer, uv_timer_cb cb, unsigned *attempt,
                      long retry_after_s)
 {
-    uint64_t delay = dlv__backoff_ms(*attempt, retry_after_s, dlv__rt_random(ctx));
+    uint64_t delay = dlv__backoff_ms(*attempt, retry_after_s, next_random(ctx->sync));
     if (*attempt < 32)
         (*attempt)++;
     uv_timer_start(timer, cb, delay, 0);
@@ -87,14 +72,13 @@ static void retry_in(dlv_ctx *ctx, uv_timer_t *timer, uv_timer_cb cb, unsigned *
 /* A 401 anywhere: the session is gone, register again (once). */
 static void session_lost(dlv_ctx *ctx)
 {
-    if (!ctx->registered)
+    struct dlv__sync *s = ctx->sync;
+    if (!s->registered)
         return;
-    ctx->registered = false;
-    dlv__free(ctx->token);
-    ctx->token = NULL;
+    s->registered = false;
     DLV_LOGW(&ctx->log, "session expired: registering again");
     note_health(ctx, false, "session expired or terminal unregistered: registering again", 0);
-    if (!ctx->reg_call)
+    if (!s->reg_busy)
         start_register(ctx);
 }
 
@@ -105,102 +89,66 @@ static void on_reg_timer(uv_timer_t *t)
     start_register(t->data);
 }
 
-static void on_registered(void *arg, const dlv__http_response *resp)
+static void registration_failed(dlv_ctx *ctx, const dlv__backend_result *a)
+{
+    struct dlv__sync *s = ctx->sync;
+    bool not_registered = a->err == DLV_ENOTREGISTERED;
+    note_health(ctx, not_registered, a->message, 0);
+    long retry_s = not_registered ? REGISTER_RETRY_NOT_REGISTERED_S : -1;
+    dlv__rt_emit(ctx,
+                 dlv__ev_registration_failed(
+                     not_registered ? "TerminalNotRegistered"
+                     : a->code[0]   ? a->code
+                                    : dlv_err_name(a->err),
+                     not_registered ? "this terminal is not registered as a delivery terminal at "
+                                      "the call-center: register it there, or remove terminalId "
+                                      "from deliveryPluginConfig.xml to register anew"
+                                    : a->message,
+                     retry_s));
+    /* The server's text may quote the terminalId: never log it in full. */
+    char safe[sizeof a->message];
+    snprintf(safe, sizeof safe, "%s", a->message);
+    const char *tid = dlv_config_terminal_id(ctx->config);
+    char *at = tid && *tid ? strstr(safe, tid) : NULL;
+    while (at) {
+        size_t n = strlen(tid);
+        memset(at + 4, '*', n - 4);
+        at = strstr(at + n, tid);
+    }
+    DLV_LOGW(&ctx->log, "registration failed: %s", safe);
+    if (not_registered)
+        uv_timer_start(&s->reg_timer, on_reg_timer, (uint64_t)retry_s * 1000, 0);
+    else
+        retry_in(ctx, &s->reg_timer, on_reg_timer, &s->reg_attempt, a->retry_after_s);
+}
+
+static void on_registered(void *arg, dlv__backend_result *res)
 {
     dlv_ctx *ctx = arg;
-    ctx->reg_call = NULL;
-    if (resp->err == DLV_ESTOPPED)
+    struct dlv__sync *s = ctx->sync;
+    s->reg_busy = false;
+    if (res->err == DLV_ESTOPPED)
         return;
-    dlv__proto_answer a;
-    dlv__proto_classify(resp, &a);
-    dlv_register_response *reg = NULL;
-    dlv_error err = {0};
-    if (a.err == DLV_OK &&
-        dlv__register_response_decode(resp->body, resp->body_len, &reg, &err) != DLV_OK) {
-        a.err = DLV_EPROTOCOL;
-        a.retryable = true;
-        snprintf(a.message, sizeof a.message, "register answer: %.300s", err.message);
-    }
-    if (a.err != DLV_OK) {
-        note_health(ctx, a.err == DLV_ENOTREGISTERED, a.message, 0);
-        bool not_registered = a.err == DLV_ENOTREGISTERED;
-        long retry_s = not_registered ? REGISTER_RETRY_NOT_REGISTERED_S : -1;
-        cJSON *j = cJSON_CreateObject();
-        if (j && dlv__jput_string(j, "event", "registrationFailed") &&
-            dlv__jput_string(j, "error",
-                             not_registered ? "TerminalNotRegistered"
-                             : a.code[0]    ? a.code
-                                            : dlv_err_name(a.err)) &&
-            dlv__jput_string(j, "description",
-                             not_registered
-                                 ? "this terminal is not registered as a delivery terminal at "
-                                   "the call-center: register it there, or remove terminalId "
-                                   "from deliveryPluginConfig.xml to register anew"
-                                 : a.message)) {
-            if (not_registered)
-                cJSON_AddNumberToObject(j, "retryInSeconds", REGISTER_RETRY_NOT_REGISTERED_S);
-            dlv__rt_emit(ctx, dlv__json_print(j));
-        }
-        cJSON_Delete(j);
-        /* The server's text may quote the terminalId: never log it in full. */
-        char safe[sizeof a.message];
-        snprintf(safe, sizeof safe, "%s", a.message);
-        const char *tid = dlv_config_terminal_id(ctx->config);
-        char *at = tid && *tid ? strstr(safe, tid) : NULL;
-        while (at) {
-            size_t n = strlen(tid);
-            memset(at + 4, '*', n - 4);
-            at = strstr(at + n, tid);
-        }
-        DLV_LOGW(&ctx->log, "registration failed: %s", safe);
-        if (not_registered)
-            uv_timer_start(&ctx->reg_timer, on_reg_timer, (uint64_t)retry_s * 1000, 0);
-        else
-            retry_in(ctx, &ctx->reg_timer, on_reg_timer, &ctx->reg_attempt, a.retry_after_s);
-        dlv__proto_answer_free(&a);
+    if (res->err != DLV_OK) {
+        registration_failed(ctx, res);
         return;
     }
-    /* The token goes back in every header: one that cannot be sent is a broken answer. */
-    if (!reg->session_token || !dlv__http_header_value_ok(reg->session_token) ||
-        strlen(reg->session_token) > 256) {
-        dlv__register_response_free(reg);
-        dlv__proto_answer_free(&a);
-        DLV_LOGE(&ctx->log, "registration answer refused: the session token has a line break or "
-                            "is longer than 256 characters");
-        note_health(ctx, false, "the call-center sent a session token that cannot be sent back", 0);
-        retry_in(ctx, &ctx->reg_timer, on_reg_timer, &ctx->reg_attempt, -1);
-        return;
-    }
-    dlv__proto_answer_free(&a);
-    ctx->reg_attempt = 0;
-    dlv__free(ctx->token);
-    ctx->token = reg->session_token;
-    reg->session_token = NULL;
+    s->reg_attempt = 0;
     dlv__settings_free(ctx->settings);
-    ctx->settings = reg->settings;
-    reg->settings = NULL;
-    dlv__register_response_free(reg);
+    ctx->settings = res->reg->settings;
+    res->reg->settings = NULL;
     char *settings = dlv__settings_to_json(ctx->settings);
     if (settings)
         dlv__persist_meta_set(ctx->persist, "settings", settings, NULL);
-    ctx->registered = true;
-    note_health(ctx, true, NULL, resp->total_ms);
+    s->registered = true;
+    note_health(ctx, true, NULL, res->total_ms);
     dlv__rt_health_update(ctx);
     char tid[16];
     dlv__mask_token(dlv_config_terminal_id(ctx->config), tid, sizeof tid);
     DLV_LOGI(&ctx->log, "registered terminal %s at the call-center", tid);
-    cJSON *j = cJSON_CreateObject();
-    cJSON *sj = settings ? cJSON_Parse(settings) : NULL;
+    dlv__rt_emit(ctx, dlv__ev_registered(dlv_config_terminal_id(ctx->config), settings));
     dlv__free(settings);
-    if (j && dlv__jput_string(j, "event", "registered") &&
-        dlv__jput_string(j, "terminalId", dlv_config_terminal_id(ctx->config)) && sj &&
-        dlv__jattach(j, "settings", sj)) {
-        sj = NULL;
-        dlv__rt_emit(ctx, dlv__json_print(j));
-    }
-    cJSON_Delete(sj);
-    cJSON_Delete(j);
-    if (ctx->loop_state == RT_RUNNING && !ctx->poll_call)
+    if (ctx->loop_state == RT_RUNNING && !s->poll_busy)
         start_poll(ctx);
     dlv__sync_kick_sender(ctx);
     dlv__rt_arm_due_timer(ctx);
@@ -208,63 +156,41 @@ static void on_registered(void *arg, const dlv__http_response *resp)
 
 static void start_register(dlv_ctx *ctx)
 {
-    if (!running(ctx) || ctx->reg_call)
+    struct dlv__sync *s = ctx->sync;
+    if (!running(ctx) || s->reg_busy || !s->backend)
         return;
-    cJSON *b = cJSON_CreateObject();
-    char *body = NULL;
-    if (b && dlv__jput_string(b, "terminalId", dlv_config_terminal_id(ctx->config)) &&
-        dlv__jput_string(b, "name", ctx->terminal_name) &&
-        dlv__jput_string(b, "pluginVersion", dlv_version_string()) &&
-        cJSON_AddNumberToObject(b, "protocolVersion", DLV_PROTOCOL_VERSION))
-        body = dlv__json_print(b);
-    cJSON_Delete(b);
-    char *saved = ctx->token;
-    ctx->token = NULL; /* registration carries no session */
-    int rc =
-        body ? start_call(ctx, "POST", "/delivery/v1/register", body, false,
-                          dlv_config_service_timeout_ms(ctx->config), on_registered, &ctx->reg_call)
-             : DLV_ENOMEM;
-    ctx->token = saved;
-    dlv__free(body);
-    if (rc != DLV_OK)
-        retry_in(ctx, &ctx->reg_timer, on_reg_timer, &ctx->reg_attempt, -1);
+    int rc = dlv__backend_register_terminal(s->backend, on_registered, ctx);
+    if (rc == DLV_OK)
+        s->reg_busy = true;
+    else
+        retry_in(ctx, &s->reg_timer, on_reg_timer, &s->reg_attempt, -1);
 }
 
-/* ---- the long poll ---- */
+/* ---- polling for orders ---- */
 
 static void on_poll_timer(uv_timer_t *t)
 {
     start_poll(t->data);
 }
 
-static void on_polled(void *arg, const dlv__http_response *resp)
+static void on_polled(void *arg, dlv__backend_result *res)
 {
     dlv_ctx *ctx = arg;
-    ctx->poll_call = NULL;
-    if (resp->err == DLV_ESTOPPED)
+    struct dlv__sync *s = ctx->sync;
+    s->poll_busy = false;
+    if (res->err == DLV_ESTOPPED)
         return;
-    dlv__proto_answer a;
-    dlv__proto_classify(resp, &a);
-    dlv_orders_response *orders = NULL;
-    dlv_error err = {0};
-    if (a.err == DLV_OK &&
-        dlv__orders_response_decode_lenient(resp->body, resp->body_len, &orders, &err) != DLV_OK) {
-        a.err = DLV_EPROTOCOL;
-        a.retryable = true;
-        snprintf(a.message, sizeof a.message, "orders answer refused: %.300s", err.message);
-    }
-    if (a.err != DLV_OK) {
-        DLV_LOGW(&ctx->log, "orders: %s", a.message);
-        note_health(ctx, false, a.message, 0);
-        if (a.err == DLV_EUNAUTHORIZED || a.err == DLV_ENOTREGISTERED)
+    if (res->err != DLV_OK) {
+        DLV_LOGW(&ctx->log, "orders: %s", res->message);
+        note_health(ctx, false, res->message, 0);
+        if (res->err == DLV_EUNAUTHORIZED || res->err == DLV_ENOTREGISTERED)
             session_lost(ctx);
         else if (ctx->loop_state == RT_RUNNING)
-            retry_in(ctx, &ctx->poll_timer, on_poll_timer, &ctx->poll_attempt, a.retry_after_s);
-        dlv__proto_answer_free(&a);
+            retry_in(ctx, &s->poll_timer, on_poll_timer, &s->poll_attempt, res->retry_after_s);
         return;
     }
-    dlv__proto_answer_free(&a);
-    ctx->poll_attempt = 0;
+    dlv_orders_response *orders = res->orders;
+    s->poll_attempt = 0;
     note_health(ctx, true, NULL, 0);
     uv_mutex_lock(&ctx->lock);
     ctx->health.last_sync = dlv__rt_now(ctx);
@@ -272,17 +198,13 @@ static void on_polled(void *arg, const dlv__http_response *resp)
     for (size_t i = 0; i < orders->invalid_count; i++) {
         DLV_LOGE(&ctx->log, "call-center sent an invalid order, left out: %s",
                  orders->invalid[i].message);
-        cJSON *j = cJSON_CreateObject();
-        if (j && dlv__jput_string(j, "event", "error") &&
-            dlv__jput_string(j, "code", "InvalidOrder") &&
-            dlv__jput_string(j, "message", orders->invalid[i].message))
-            dlv__rt_emit(ctx, dlv__json_print(j));
-        cJSON_Delete(j);
+        dlv__rt_emit(ctx, dlv__ev_error("InvalidOrder", orders->invalid[i].message));
     }
     bool nothing = orders->order_count == 0 && orders->removed_count == 0 && !orders->settings &&
                    orders->revision == ctx->revision;
     if (!nothing) {
         /* Everything this answer changes (cache, revision, ledgers) in one transaction. */
+        dlv_error err = {0};
         bool group = dlv__persist_begin(ctx->persist, NULL) == DLV_OK;
         dlv__rt_apply_server_orders(ctx, orders);
         if (group && dlv__persist_commit(ctx->persist, &err) != DLV_OK)
@@ -290,27 +212,25 @@ static void on_polled(void *arg, const dlv__http_response *resp)
         dlv__rt_commit(ctx); /* automatic steps the arrivals made due */
         dlv__rt_arm_due_timer(ctx);
     }
-    dlv__orders_response_free(orders);
     if (ctx->loop_state != RT_RUNNING)
         return;
-    /* A server that answers an empty poll at once instead of holding it must not make the
-     * terminal spin: wait a second before asking again. */
-    if (nothing && resp->total_ms < 1000)
-        uv_timer_start(&ctx->poll_timer, on_poll_timer, 1000, 0);
+    /* A server that answers an empty poll at once instead of holding it (or a backend that
+     * cannot hold one) must not make the terminal spin: wait a second before asking again. */
+    if (nothing && res->total_ms < 1000)
+        uv_timer_start(&s->poll_timer, on_poll_timer, 1000, 0);
     else
         start_poll(ctx);
 }
 
 static void start_poll(dlv_ctx *ctx)
 {
-    if (ctx->loop_state != RT_RUNNING || !ctx->registered || ctx->poll_call)
+    struct dlv__sync *s = ctx->sync;
+    if (ctx->loop_state != RT_RUNNING || !s->registered || s->poll_busy || !s->backend)
         return;
-    char path[128];
-    snprintf(path, sizeof path, "/delivery/v1/orders?sinceRevision=%lld&waitSeconds=%d",
-             (long long)ctx->revision, ctx->long_poll_seconds);
-    long timeout = (long)ctx->long_poll_seconds * 1000 + dlv_config_service_timeout_ms(ctx->config);
-    if (start_call(ctx, "GET", path, NULL, true, timeout, on_polled, &ctx->poll_call) != DLV_OK)
-        retry_in(ctx, &ctx->poll_timer, on_poll_timer, &ctx->poll_attempt, -1);
+    if (dlv__backend_poll_orders(s->backend, ctx->revision, on_polled, ctx) == DLV_OK)
+        s->poll_busy = true;
+    else
+        retry_in(ctx, &s->poll_timer, on_poll_timer, &s->poll_attempt, -1);
 }
 
 /* ---- the command sender: one request in flight, the outbox in order ---- */
@@ -362,13 +282,7 @@ static void settle(dlv_ctx *ctx, const dlv_command_result *r, const char *order_
         dlv__rt_persist_views(ctx, &o, 1);
         return;
     }
-    cJSON *j = cJSON_CreateObject();
-    if (j && dlv__jput_string(j, "event", "commandRejected") &&
-        dlv__jput_string(j, "orderId", order_id) && dlv__jput_string(j, "commandId", r->id) &&
-        dlv__jput_string(j, "error", r->error) &&
-        dlv__jput_string(j, "description", r->description))
-        dlv__rt_emit(ctx, dlv__json_print(j));
-    cJSON_Delete(j);
+    dlv__rt_emit(ctx, dlv__ev_command_rejected(order_id, r->id, r->error, r->description));
     DLV_LOGW(&ctx->log, "command %s rejected: %s %s", r->id, r->error,
              r->description ? r->description : "");
     if (!o || !o->view)
@@ -391,48 +305,39 @@ static void settle(dlv_ctx *ctx, const dlv_command_result *r, const char *order_
     dlv__rt_persist_views(ctx, &o, 1);
 }
 
-static void on_sent(void *arg, const dlv__http_response *resp)
+static void on_sent(void *arg, dlv__backend_result *res)
 {
     dlv_ctx *ctx = arg;
-    ctx->send_call = NULL;
+    struct dlv__sync *s = ctx->sync;
+    s->send_busy = false;
     struct {
         dlv__persist_row *rows;
         size_t count;
-    } batch = {ctx->in_flight_rows, ctx->in_flight_count};
-    ctx->in_flight_rows = NULL;
-    ctx->in_flight_count = 0;
-    dlv__proto_answer a;
-    dlv__proto_classify(resp, &a);
-    dlv_commands_response *cr = NULL;
-    dlv_error err = {0};
-    if (a.err == DLV_OK &&
-        dlv__commands_response_decode(resp->body, resp->body_len, &cr, &err) != DLV_OK) {
-        a.err = DLV_EPROTOCOL;
-        a.retryable = true;
-        snprintf(a.message, sizeof a.message, "commands answer refused: %.300s", err.message);
-    }
-    if (a.err != DLV_OK) {
+    } batch = {s->in_flight_rows, s->in_flight_count};
+    s->in_flight_rows = NULL;
+    s->in_flight_count = 0;
+    if (res->err != DLV_OK) {
         /* The whole batch stays pending, to go again with the same ids. */
-        if (resp->err != DLV_ESTOPPED) {
-            DLV_LOGW(&ctx->log, "commands: %s (%zu kept for retry)", a.message, batch.count);
-            note_health(ctx, false, a.message, 0);
+        if (res->err != DLV_ESTOPPED) {
+            DLV_LOGW(&ctx->log, "commands: %s (%zu kept for retry)", res->message, batch.count);
+            note_health(ctx, false, res->message, 0);
             dlv__persist_command_attempts(ctx->persist, batch.rows, batch.count, NULL);
-            if (a.err == DLV_EUNAUTHORIZED || a.err == DLV_ENOTREGISTERED)
+            if (res->err == DLV_EUNAUTHORIZED || res->err == DLV_ENOTREGISTERED)
                 session_lost(ctx);
-            else if (a.retryable)
-                retry_in(ctx, &ctx->send_timer, on_send_timer, &ctx->send_attempt, a.retry_after_s);
+            else if (res->retryable)
+                retry_in(ctx, &s->send_timer, on_send_timer, &s->send_attempt, res->retry_after_s);
             else {
-                DLV_LOGE(&ctx->log, "the call-center refused the whole batch: %s", a.message);
-                retry_in(ctx, &ctx->send_timer, on_send_timer, &ctx->send_attempt, 30);
+                DLV_LOGE(&ctx->log, "the call-center refused the whole batch: %s", res->message);
+                retry_in(ctx, &s->send_timer, on_send_timer, &s->send_attempt, 30);
             }
         }
-        dlv__proto_answer_free(&a);
         dlv__persist_rows_free(batch.rows, batch.count);
         return;
     }
-    dlv__proto_answer_free(&a);
-    ctx->send_attempt = 0;
-    note_health(ctx, true, NULL, resp->total_ms);
+    dlv_commands_response *cr = res->commands;
+    dlv_error err = {0};
+    s->send_attempt = 0;
+    note_health(ctx, true, NULL, res->total_ms);
     bool group = dlv__persist_begin(ctx->persist, NULL) == DLV_OK;
     for (size_t i = 0; i < cr->result_count; i++) {
         const dlv_command_result *r = &cr->results[i];
@@ -456,7 +361,6 @@ static void on_sent(void *arg, const dlv__http_response *resp)
                  "cannot store the commands' outcomes: %s (they are sent again and "
                  "answered as duplicates)",
                  err.message);
-    dlv__commands_response_free(cr);
     dlv__persist_rows_free(batch.rows, batch.count);
     dlv__rt_health_update(ctx);
     dlv__rt_commit(ctx); /* consequences of rejections */
@@ -465,14 +369,15 @@ static void on_sent(void *arg, const dlv__http_response *resp)
 
 static void start_send(dlv_ctx *ctx)
 {
-    if (!running(ctx) || !ctx->registered || ctx->send_call ||
-        uv_is_active((uv_handle_t *)&ctx->send_timer))
+    struct dlv__sync *s = ctx->sync;
+    if (!running(ctx) || !s->backend || !s->registered || s->send_busy ||
+        uv_is_active((uv_handle_t *)&s->send_timer))
         return;
     dlv__persist_row *rows = NULL;
     size_t count = 0;
     dlv_error err = {0};
-    if (dlv__persist_peek_commands(ctx->persist, DLV_MAX_COMMANDS_PER_REQUEST, &rows, &count,
-                                   &err) != DLV_OK) {
+    size_t max = s->backend->methods->max_commands ? s->backend->methods->max_commands : 1;
+    if (dlv__persist_peek_commands(ctx->persist, max, &rows, &count, &err) != DLV_OK) {
         DLV_LOGE(&ctx->log, "cannot read the outbox: %s", err.message);
         return;
     }
@@ -480,68 +385,53 @@ static void start_send(dlv_ctx *ctx)
         dlv__persist_rows_free(rows, count);
         return;
     }
-    size_t len = 16;
-    for (size_t i = 0; i < count; i++)
-        len += strlen(rows[i].body) + 1;
-    char *body = dlv__malloc(len);
-    if (!body) {
+    const char **bodies = dlv__calloc(count, sizeof *bodies);
+    if (!bodies) {
         dlv__persist_rows_free(rows, count);
         return;
     }
-    char *p = body;
-    p += sprintf(p, "{\"commands\":[");
-    for (size_t i = 0; i < count; i++) {
-        size_t n = strlen(rows[i].body);
-        if (i)
-            *p++ = ',';
-        memcpy(p, rows[i].body, n);
-        p += n;
+    for (size_t i = 0; i < count; i++)
+        bodies[i] = rows[i].body;
+    s->in_flight_rows = rows;
+    s->in_flight_count = count;
+    int rc = dlv__backend_send_commands(s->backend, bodies, count, on_sent, ctx);
+    dlv__free(bodies);
+    if (rc == DLV_OK) {
+        s->send_busy = true;
+        return;
     }
-    strcpy(p, "]}");
-    ctx->in_flight_rows = rows;
-    ctx->in_flight_count = count;
-    int rc = start_call(ctx, "POST", "/delivery/v1/commands", body, false,
-                        dlv_config_service_timeout_ms(ctx->config), on_sent, &ctx->send_call);
-    dlv__free(body);
-    if (rc != DLV_OK) {
-        ctx->in_flight_rows = NULL;
-        ctx->in_flight_count = 0;
-        dlv__persist_rows_free(rows, count);
-        retry_in(ctx, &ctx->send_timer, on_send_timer, &ctx->send_attempt, -1);
-    }
+    s->in_flight_rows = NULL;
+    s->in_flight_count = 0;
+    dlv__persist_rows_free(rows, count);
+    retry_in(ctx, &s->send_timer, on_send_timer, &s->send_attempt, -1);
 }
 
 void dlv__sync_kick_sender(dlv_ctx *ctx)
 {
-    if (ctx->http)
+    if (ctx->sync && ctx->sync->backend)
         start_send(ctx);
 }
 
-/* ---- heartbeat: only while no long poll is open ---- */
+/* ---- heartbeat: only while no poll is open ---- */
 
-static void on_heartbeat_done(void *arg, const dlv__http_response *resp)
+static void on_heartbeat_done(void *arg, dlv__backend_result *res)
 {
     dlv_ctx *ctx = arg;
-    ctx->hb_call = NULL;
-    if (resp->err == DLV_ESTOPPED)
-        return;
-    dlv__proto_answer a;
-    dlv__proto_classify(resp, &a);
-    if (a.err == DLV_EUNAUTHORIZED)
+    ctx->sync->hb_busy = false;
+    if (res->err == DLV_EUNAUTHORIZED)
         session_lost(ctx);
-    dlv__proto_answer_free(&a);
 }
 
 static void on_heartbeat(uv_timer_t *t)
 {
     dlv_ctx *ctx = t->data;
-    if (ctx->loop_state != RT_RUNNING || !ctx->registered || ctx->poll_call || ctx->hb_call)
+    struct dlv__sync *s = ctx->sync;
+    if (ctx->loop_state != RT_RUNNING || !s->registered || s->poll_busy || s->hb_busy ||
+        !s->backend)
         return;
-    char body[96];
-    snprintf(body, sizeof body, "{\"pendingCommands\":%ld,\"lastRevision\":%lld}",
-             ctx->health.pending_commands, (long long)ctx->revision);
-    start_call(ctx, "POST", "/delivery/v1/heartbeat", body, false,
-               dlv_config_service_timeout_ms(ctx->config), on_heartbeat_done, &ctx->hb_call);
+    if (dlv__backend_heartbeat(s->backend, ctx->health.pending_commands, ctx->revision,
+                               on_heartbeat_done, ctx) == DLV_OK)
+        s->hb_busy = true;
 }
 
 /* ---- lifecycle ---- */
@@ -553,27 +443,63 @@ static void init_timer(dlv_ctx *ctx, uv_timer_t *t)
     ctx->open_handles++;
 }
 
+static void on_backend_closed(void *arg)
+{
+    dlv_ctx *ctx = arg;
+    ctx->open_handles--;
+}
+
 void dlv__sync_start(dlv_ctx *ctx)
 {
-    dlv__http_options opts = {.ca_file = dlv_config_trusted_ca_file(ctx->config),
-                              .connect_timeout_ms = dlv_config_service_timeout_ms(ctx->config)};
-    dlv_error err = {0};
-    if (dlv__http_create(ctx->loop, &opts, &ctx->http, &err) != DLV_OK) {
-        DLV_LOGE(&ctx->log, "cannot start HTTP: %s", err.message);
+    struct dlv__sync *s = ctx->sync ? ctx->sync : dlv__calloc(1, sizeof *s);
+    if (!s) {
+        DLV_LOGE(&ctx->log, "cannot start the sync: out of memory");
         return;
     }
-    init_timer(ctx, &ctx->reg_timer);
-    init_timer(ctx, &ctx->poll_timer);
-    init_timer(ctx, &ctx->send_timer);
-    init_timer(ctx, &ctx->hb_timer);
-    uv_timer_start(&ctx->reg_timer, on_reg_timer,
+    ctx->sync = s;
+    dlv__random_bytes(&s->rng, sizeof s->rng);
+    const char *name = dlv_config_backend(ctx->config);
+    const dlv__backend_methods *m = dlv__backend_find(name);
+    if (!m) {
+        DLV_LOGE(&ctx->log, "no call-center backend named %s", name ? name : "(default)");
+        return;
+    }
+    dlv__backend_options opts = {.loop = ctx->loop,
+                                 .log = &ctx->log,
+                                 .server_url = dlv_config_server_url(ctx->config),
+                                 .terminal_id = dlv_config_terminal_id(ctx->config),
+                                 .terminal_name = ctx->terminal_name,
+                                 .ca_file = dlv_config_trusted_ca_file(ctx->config),
+                                 .service_timeout_ms = dlv_config_service_timeout_ms(ctx->config),
+                                 .long_poll_seconds = ctx->long_poll_seconds};
+    dlv_error err = {0};
+    dlv__backend *b = NULL;
+    if (dlv__backend_open(m, &opts, &b, &err) != DLV_OK) {
+        DLV_LOGE(&ctx->log, "cannot start the %s backend: %s", m->name, err.message);
+        if (b) {
+            ctx->open_handles++;
+            dlv__backend_close(b, on_backend_closed, ctx);
+        }
+        return;
+    }
+    s->backend = b;
+    init_timer(ctx, &s->reg_timer);
+    init_timer(ctx, &s->poll_timer);
+    init_timer(ctx, &s->send_timer);
+    init_timer(ctx, &s->hb_timer);
+    uv_timer_start(&s->reg_timer, on_reg_timer,
                    (uint64_t)dlv_config_connect_delay_s(ctx->config) * 1000, 0);
-    uv_timer_start(&ctx->hb_timer, on_heartbeat, HEARTBEAT_MS, HEARTBEAT_MS);
+    uv_timer_start(&s->hb_timer, on_heartbeat, HEARTBEAT_MS, HEARTBEAT_MS);
 }
 
 bool dlv__sync_idle(const dlv_ctx *ctx)
 {
-    return !ctx->send_call;
+    return !ctx->sync || !ctx->sync->send_busy;
+}
+
+bool dlv__sync_registered(const dlv_ctx *ctx)
+{
+    return ctx->sync && ctx->sync->registered;
 }
 
 static void on_timer_closed(uv_handle_t *h)
@@ -582,26 +508,30 @@ static void on_timer_closed(uv_handle_t *h)
     ctx->open_handles--;
 }
 
-static void on_http_closed(void *arg)
-{
-    dlv_ctx *ctx = arg;
-    ctx->open_handles--;
-}
-
 void dlv__sync_stop(dlv_ctx *ctx)
 {
-    if (!ctx->http)
+    struct dlv__sync *s = ctx->sync;
+    if (!s || !s->backend)
         return;
-    uv_timer_t *timers[] = {&ctx->reg_timer, &ctx->poll_timer, &ctx->send_timer, &ctx->hb_timer};
+    uv_timer_t *timers[] = {&s->reg_timer, &s->poll_timer, &s->send_timer, &s->hb_timer};
     for (size_t i = 0; i < 4; i++) {
         uv_timer_stop(timers[i]);
         uv_close((uv_handle_t *)timers[i], on_timer_closed);
     }
     ctx->open_handles++;
-    dlv__http *http = ctx->http;
-    ctx->http = NULL;
-    dlv__http_close(http, on_http_closed, ctx); /* pending calls end with DLV_ESTOPPED */
-    dlv__persist_rows_free(ctx->in_flight_rows, ctx->in_flight_count);
-    ctx->in_flight_rows = NULL;
-    ctx->in_flight_count = 0;
+    dlv__backend *b = s->backend;
+    s->backend = NULL;
+    dlv__backend_close(b, on_backend_closed, ctx); /* pending calls end with DLV_ESTOPPED */
+    dlv__persist_rows_free(s->in_flight_rows, s->in_flight_count);
+    s->in_flight_rows = NULL;
+    s->in_flight_count = 0;
+}
+
+void dlv__sync_free(dlv_ctx *ctx)
+{
+    if (!ctx->sync)
+        return;
+    dlv__persist_rows_free(ctx->sync->in_flight_rows, ctx->sync->in_flight_count);
+    dlv__free(ctx->sync);
+    ctx->sync = NULL;
 }

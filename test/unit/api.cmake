@@ -2,5 +2,5 @@
 # request table and the event builders name the same requests and events.
 # DLV_API_DOC=<file> checks another copy of the document.
 dlv_unit_test(test_api_docs SOURCES unit/test_api_docs.c
-    MODULES common config order print store net runtime
+    MODULES common config order print store net doctor runtime
     LIBS PkgConfig::LIBUV PkgConfig::CURL PkgConfig::SQLITE3 TIMEOUT 60)

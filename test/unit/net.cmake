@@ -1,6 +1,6 @@
-dlv_unit_test(test_net SOURCES unit/test_net.c MODULES common net LIBS dlv_testnet
+dlv_unit_test(test_net SOURCES unit/test_net.c MODULES common order net LIBS dlv_testnet
     PkgConfig::LIBUV PkgConfig::CURL TIMEOUT 120)
-dlv_unit_test(test_tls SOURCES unit/test_tls.c MODULES common net LIBS dlv_testnet
+dlv_unit_test(test_tls SOURCES unit/test_tls.c MODULES common order net LIBS dlv_testnet
     PkgConfig::LIBUV PkgConfig::CURL TIMEOUT 120)
 # Hardening (issue 9): no header injection, unsendable session tokens refused, TLS verified.
 dlv_unit_test(test_net_hardening SOURCES unit/test_net_hardening.c

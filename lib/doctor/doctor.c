@@ -2,7 +2,6 @@
  * itself. Each check says pass, warn, fail or skip, what it saw, and what to do. */
 #include "delivery/delivery.h"
 
-#include <curl/curl.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,11 +10,11 @@
 #include <uv.h>
 
 #include "common/internal.h"
-#include "net/protocol.h"
+#include "net/probe.h"
 #include "order/json.h"
 #include "order/values.h"
 #include "print/print.h"
-#include "runtime/doctor.h"
+#include "doctor/doctor.h"
 #include "store/store.h"
 
 typedef struct report {
@@ -39,58 +38,6 @@ static void add(report *r, const char *name, const char *result, const char *det
         r->failed++;
 }
 
-typedef struct body {
-    char data[65536];
-    size_t len;
-} body;
-
-static size_t collect(char *p, size_t size, size_t n, void *arg)
-{
-    body *b = arg;
-    size_t len = size * n;
-    size_t room = sizeof b->data - 1 - b->len;
-    size_t take = len < room ? len : room;
-    memcpy(b->data + b->len, p, take);
-    b->len += take;
-    b->data[b->len] = '\0';
-    return len;
-}
-
-/* One bounded HTTP call with the terminal's headers. Returns the CURLcode. */
-static CURLcode call(const char *method, const char *url, const char *terminal, const char *token,
-                     const char *payload, long timeout_ms, const char *ca_file, long *status,
-                     body *b)
-{
-    CURL *h = curl_easy_init();
-    if (!h)
-        return CURLE_OUT_OF_MEMORY;
-    dlv__proto_headers hd;
-    struct curl_slist *list = NULL;
-    if (dlv__proto_headers_init(&hd, terminal, token, payload != NULL) == DLV_OK)
-        for (int i = 0; hd.list[i]; i++)
-            list = curl_slist_append(list, hd.list[i]);
-    b->len = 0;
-    b->data[0] = '\0';
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (ca_file)
-        curl_easy_setopt(h, CURLOPT_CAINFO, ca_file);
-    if (payload)
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload);
-    CURLcode rc = curl_easy_perform(h);
-    *status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
-    curl_slist_free_all(list);
-    curl_easy_cleanup(h);
-    return rc;
-}
-
 static void check_network(report *r, const dlv_config *cfg, long timeout_ms, char *server_time,
                           size_t server_time_len)
 {
@@ -100,13 +47,9 @@ static void check_network(report *r, const dlv_config *cfg, long timeout_ms, cha
     char detail[512], advice[512];
 
     /* 1. the name resolves */
-    CURLU *u = curl_url();
-    char *host = NULL, *port = NULL, *scheme = NULL;
-    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
-        curl_url_get(u, CURLUPART_HOST, &host, 0);
-        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
-    }
+    dlv__probe_url u;
+    dlv__probe_url_split(url, &u);
+    const char *host = u.host, *port = u.port, *scheme = u.scheme;
     struct addrinfo *ai = NULL;
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
     if (!host || getaddrinfo(host, port, &hints, &ai) != 0) {
@@ -114,51 +57,52 @@ static void check_network(report *r, const dlv_config *cfg, long timeout_ms, cha
         add(r, "resolve", "fail", detail,
             "check serverUrl in deliveryPluginConfig.xml: it must name the chain's call-center");
         add(r, "connect", "skip", "the name does not resolve", NULL);
-        curl_free(host);
-        curl_free(port);
-        curl_free(scheme);
-        curl_url_cleanup(u);
+        dlv__probe_url_free(&u);
         return;
     }
     freeaddrinfo(ai);
     snprintf(detail, sizeof detail, "%s resolves", host);
     add(r, "resolve", "pass", detail, NULL);
 
-    /* 2. it connects, 3. TLS is trusted, 4. it speaks the protocol, 5. we are registered */
-    body *b = dlv__calloc(1, sizeof *b);
-    long status = 0;
-    char reg[256];
-    snprintf(reg, sizeof reg,
-             "{\"terminalId\":\"%s\",\"name\":\"delivery-doctor\","
-             "\"pluginVersion\":\"%s\",\"protocolVersion\":1}",
-             terminal ? terminal : "", dlv_version_string());
-    char *reg_url = dlv__proto_url(url, "/delivery/v1/register");
-    CURLcode rc = b && reg_url ? call("POST", reg_url, terminal ? terminal : "", NULL, reg,
-                                      timeout_ms, ca, &status, b)
-                               : CURLE_OUT_OF_MEMORY;
+    /* 2. it connects, 3. TLS is trusted, 4. it speaks the protocol, 5. we are registered: the
+     * same registration the runtime makes (lib/net/protocol.c), under the doctor's name. */
+    dlv__probe_result *b = dlv__calloc(1, sizeof *b);
+    dlv__proto_request reg;
+    bool built =
+        dlv__proto_register_request(&reg, terminal ? terminal : "", "delivery-doctor") == DLV_OK;
+    char *reg_url = dlv__proto_url(url, reg.path);
+    if (b && built && reg_url) {
+        dlv__probe_call(url, &reg, terminal ? terminal : "", NULL, timeout_ms, ca, b);
+    } else if (b) {
+        b->failure = DLV__PROBE_OTHER;
+        snprintf(b->error, sizeof b->error, "Out of memory");
+    }
+    dlv__proto_request_free(&reg);
     bool tls = scheme && strcmp(scheme, "https") == 0;
-    if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_OPERATION_TIMEDOUT) {
-        snprintf(detail, sizeof detail, "%s:%s: %s", host, port, curl_easy_strerror(rc));
+    if (!b) {
+        add(r, "connect", "fail", "Out of memory", "check serverUrl and the network");
+    } else if (b->failure == DLV__PROBE_CONNECT) {
+        snprintf(detail, sizeof detail, "%s:%s: %s", host, port, b->error);
         add(r, "connect", "fail", detail,
             "is the call-center running and reachable from this terminal (firewall, VPN)? is "
             "the port in serverUrl right?");
-    } else if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CONNECT_ERROR ||
-               rc == CURLE_SSL_CACERT_BADFILE) {
+    } else if (b->failure == DLV__PROBE_TLS) {
         snprintf(detail, sizeof detail, "%s:%s accepts connections", host, port);
         add(r, "connect", "pass", detail, NULL);
-        snprintf(detail, sizeof detail, "%s", curl_easy_strerror(rc));
+        snprintf(detail, sizeof detail, "%s", b->error);
         add(r, "tls", "fail", detail,
             "the call-center's certificate is not trusted: install its CA in the system store or "
             "name it in <trustedCaFile>");
-    } else if (rc != CURLE_OK) {
-        snprintf(detail, sizeof detail, "%s", curl_easy_strerror(rc));
+    } else if (b->failure != DLV__PROBE_OK) {
+        snprintf(detail, sizeof detail, "%s", b->error);
         add(r, "connect", "fail", detail, "check serverUrl and the network");
     } else {
+        long status = b->status;
         snprintf(detail, sizeof detail, "%s:%s accepts connections", host, port);
         add(r, "connect", "pass", detail, NULL);
         add(r, "tls", tls ? "pass" : "skip",
             tls ? "certificate verified" : "serverUrl is plain http: nothing to verify", NULL);
-        cJSON *j = cJSON_ParseWithLength(b->data, b->len);
+        cJSON *j = cJSON_ParseWithLength(b->body, b->body_len);
         const char *code = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "error"));
         const char *token =
             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "sessionToken"));
@@ -166,7 +110,7 @@ static void check_network(report *r, const dlv_config *cfg, long timeout_ms, cha
         if (!cJSON_IsObject(j) || (!code && !token)) {
             snprintf(detail, sizeof detail,
                      "%s answers HTTP %ld without the protocol's JSON (%.60s…)", reg_url, status,
-                     b->data);
+                     b->body);
             add(r, "protocol", "fail", detail,
                 "serverUrl does not point at the delivery call-center: it may be the point's own "
                 "local server. Use the call-center's address, e.g. http://callcenter:8080/resto");
@@ -205,24 +149,23 @@ static void check_network(report *r, const dlv_config *cfg, long timeout_ms, cha
                                  "times depend on it"
                                : NULL);
                 }
-                char *poll_url = dlv__proto_url(url, "/delivery/v1/orders?sinceRevision=0"
-                                                     "&waitSeconds=1");
-                rc =
-                    call("GET", poll_url, terminal, token, NULL, timeout_ms + 1000, ca, &status, b);
-                cJSON *o = cJSON_ParseWithLength(b->data, b->len);
+                dlv__proto_request poll;
+                dlv__proto_orders_request(&poll, 0, 1);
+                dlv__probe_call(url, &poll, terminal, token, timeout_ms + 1000, ca, b);
+                dlv__proto_request_free(&poll);
+                cJSON *o = cJSON_ParseWithLength(b->body, b->body_len);
                 const cJSON *orders = cJSON_GetObjectItemCaseSensitive(o, "orders");
-                if (rc == CURLE_OK && status == 200 && cJSON_IsArray(orders)) {
+                if (b->failure == DLV__PROBE_OK && b->status == 200 && cJSON_IsArray(orders)) {
                     snprintf(detail, sizeof detail, "the long poll answers: %d live order(s)",
                              cJSON_GetArraySize(orders));
                     add(r, "long poll", "pass", detail, NULL);
                 } else {
-                    snprintf(detail, sizeof detail, "orders answer: %s, HTTP %ld",
-                             curl_easy_strerror(rc), status);
+                    snprintf(detail, sizeof detail, "orders answer: %s, HTTP %ld", b->error,
+                             b->status);
                     add(r, "long poll", "fail", detail,
                         "the call-center does not serve this terminal's orders: check its logs");
                 }
                 cJSON_Delete(o);
-                dlv__free(poll_url);
             } else {
                 snprintf(detail, sizeof detail, "registration answered HTTP %ld %s", status,
                          code ? code : "");
@@ -236,10 +179,7 @@ static void check_network(report *r, const dlv_config *cfg, long timeout_ms, cha
     }
     dlv__free(reg_url);
     dlv__free(b);
-    curl_free(host);
-    curl_free(port);
-    curl_free(scheme);
-    curl_url_cleanup(u);
+    dlv__probe_url_free(&u);
 }
 
 void dlv__doctor_outbox(void *rp, long pending, int64_t oldest_at, long held, const char *why)

@@ -1,0 +1,534 @@
+/* The runtime's sync (lib/runtime/sync.c) driven through a fake call-center backend
+ * (test/common/fakebackend.c): no emulator process, every answer scripted by the test. The
+ * context runs on this thread's loop, so each step is deterministic. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "delivery/delivery.h"
+#include "fakebackend.h"
+#include "testlib.h"
+
+#define TID "e49d3632-b06a-4a9a-8c76-ae816c4404ad"
+#define ORDER_ID "6f0c8e5a-3b7d-4c2e-9a1f-0d2b4c6e8a10"
+#define LOGIN                                                                                      \
+    "{\"cmd\":\"login\",\"userId\":\"00000000-0000-4000-8000-0000000000aa\","                      \
+    "\"name\":\"Manager\",\"rights\":[\"D_CND\",\"D_MD\",\"D_CD\",\"D_CAD\",\"F_CASH\"]}"
+
+/* ---- a context on this thread's loop ---- */
+
+typedef struct harness {
+    uv_loop_t loop;
+    char *dir;
+    dlv_ctx *ctx;
+    char **events;
+    size_t event_count;
+    char *reply;
+} harness;
+
+static void on_event(void *arg, const char *json)
+{
+    harness *h = arg;
+    h->events = realloc(h->events, (h->event_count + 1) * sizeof *h->events);
+    h->events[h->event_count++] = strdup(json);
+}
+
+static void on_log(void *arg, dlv_log_level level, const char *line)
+{
+    (void)arg;
+    (void)level;
+    (void)line; /* the scripted faults log errors on purpose */
+}
+
+static void on_reply(void *arg, const char *json)
+{
+    harness *h = arg;
+    free(h->reply);
+    h->reply = strdup(json);
+}
+
+static char *read_data(const char *name)
+{
+    char *path = NULL;
+    if (asprintf(&path, "%s/test/unit/data/order/%s", DLV_TEST_SOURCE_DIR, name) < 0)
+        return NULL;
+    char *text = dlv_test_read_file(path, NULL);
+    free(path);
+    return text;
+}
+
+static void turn(harness *h, int ms)
+{
+    for (int i = 0; i < ms; i++) {
+        uv_run(&h->loop, UV_RUN_NOWAIT);
+        usleep(1000);
+    }
+}
+
+/* Index of the first event at or after `from` that contains both needles, or -1. */
+static int find_event(harness *h, size_t from, const char *a, const char *b)
+{
+    for (size_t i = from; i < h->event_count; i++)
+        if (dlv_test_contains(h->events[i], a) && (!b || dlv_test_contains(h->events[i], b)))
+            return (int)i;
+    return -1;
+}
+
+static int count_events(harness *h, const char *a)
+{
+    int n = 0;
+    for (size_t i = 0; i < h->event_count; i++)
+        n += dlv_test_contains(h->events[i], a);
+    return n;
+}
+
+static int wait_event(harness *h, const char *a, const char *b, int ms)
+{
+    int i;
+    for (int waited = 0; (i = find_event(h, 0, a, b)) < 0 && waited < ms; waited++) {
+        uv_run(&h->loop, UV_RUN_NOWAIT);
+        usleep(1000);
+    }
+    return i;
+}
+
+static const char *request(harness *h, const char *json)
+{
+    free(h->reply);
+    h->reply = NULL;
+    CU_ASSERT_EQUAL(dlv_ctx_request(h->ctx, json, on_reply, h), DLV_OK);
+    for (int waited = 0; !h->reply && waited < 2000; waited++) {
+        uv_run(&h->loop, UV_RUN_NOWAIT);
+        usleep(1000);
+    }
+    return h->reply ? h->reply : "";
+}
+
+static void start_ctx(harness *h)
+{
+    dlv_options o = {.version = DLV_OPTIONS_VERSION,
+                     .config_path = NULL,
+                     .data_dir = h->dir,
+                     .loop = &h->loop,
+                     .on_event = on_event,
+                     .event_arg = h,
+                     .on_log = on_log,
+                     .receipt_printer = "null:"};
+    char *cfg = NULL;
+    CU_ASSERT_FATAL(asprintf(&cfg, "%s/deliveryPluginConfig.xml", h->dir) > 0);
+    o.config_path = cfg;
+    dlv_error err = {0};
+    int rc = dlv_ctx_create(&o, &h->ctx, &err);
+    if (rc != DLV_OK)
+        fprintf(stderr, "\n  dlv_ctx_create: %s\n", err.message);
+    free(cfg);
+    CU_ASSERT_EQUAL_FATAL(rc, DLV_OK);
+    CU_ASSERT_EQUAL_FATAL(dlv_ctx_start(h->ctx), DLV_OK);
+}
+
+static void setup(harness *h)
+{
+    memset(h, 0, sizeof *h);
+    CU_ASSERT_EQUAL_FATAL(uv_loop_init(&h->loop), 0);
+    h->dir = dlv_test_mkdtemp();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h->dir);
+    char *path = dlv_test_write_file(h->dir, "deliveryPluginConfig.xml",
+                                     "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<config>\n"
+                                     "  <serverUrl>http://127.0.0.1:9/resto</serverUrl>\n"
+                                     "  <connectToServerDelayInSeconds>0"
+                                     "</connectToServerDelayInSeconds>\n"
+                                     "  <terminalId>" TID "</terminalId>\n"
+                                     "</config>\n");
+    free(path);
+    fake_backend_install();
+    start_ctx(h);
+}
+
+/* Stops the context, lets the loop close every handle, and checks it closes cleanly. */
+static void stop_ctx(harness *h, int flush_ms)
+{
+    CU_ASSERT_EQUAL(dlv_ctx_stop(h->ctx, flush_ms), DLV_OK);
+    for (int waited = 0; find_event(h, 0, "\"event\":\"stopped\"", NULL) < 0 && waited < 5000;
+         waited++) {
+        uv_run(&h->loop, UV_RUN_NOWAIT);
+        usleep(1000);
+    }
+    uv_run(&h->loop, UV_RUN_DEFAULT);
+    dlv_ctx_destroy(h->ctx);
+    h->ctx = NULL;
+}
+
+static void clear_events(harness *h)
+{
+    for (size_t i = 0; i < h->event_count; i++)
+        free(h->events[i]);
+    free(h->events);
+    h->events = NULL;
+    h->event_count = 0;
+}
+
+static void teardown(harness *h)
+{
+    if (h->ctx)
+        stop_ctx(h, 0);
+    CU_ASSERT_EQUAL(uv_loop_close(&h->loop), 0);
+    fake_backend_uninstall();
+    clear_events(h);
+    free(h->reply);
+    dlv_test_rmdir(h->dir);
+}
+
+static void register_ok(harness *h)
+{
+    fake_call *c = fake_wait(&h->loop, FAKE_REGISTER, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    char *answer = read_data("register_response.json");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(answer);
+    fake_complete_ok(c, answer);
+    free(answer);
+}
+
+/* One order answer holding order_courier.json at `revision`. */
+static char *orders_answer(int64_t revision)
+{
+    char *order = read_data("order_courier.json");
+    char *text = NULL;
+    if (order &&
+        asprintf(&text, "{\"revision\":%lld,\"orders\":[%s]}", (long long)revision, order) < 0)
+        text = NULL;
+    free(order);
+    return text;
+}
+
+/* Registers, delivers one order, logs in and confirms it: one command in the outbox. */
+static fake_call *confirmed_order_in_flight(harness *h)
+{
+    register_ok(h);
+    fake_call *poll = fake_wait(&h->loop, FAKE_POLL, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
+    char *answer = orders_answer(1040);
+    fake_complete_ok(poll, answer);
+    free(answer);
+    CU_ASSERT(wait_event(h, "\"event\":\"order\"", ORDER_ID, 1000) >= 0);
+    DLV_ASSERT_CONTAINS(request(h, LOGIN), "\"ok\":true");
+    char req[160];
+    snprintf(req, sizeof req, "{\"cmd\":\"confirm\",\"orderId\":\"%s\"}", ORDER_ID);
+    DLV_ASSERT_CONTAINS(request(h, req), "\"reply\":\"confirm\",\"ok\":true");
+    fake_call *send = fake_wait(&h->loop, FAKE_SEND, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(send);
+    /* The confirmation, and the automatic start of cooking it makes due (cookingStartMode). */
+    CU_ASSERT(send->command_count >= 1);
+    DLV_ASSERT_CONTAINS(send->commands[0], ORDER_ID);
+    DLV_ASSERT_CONTAINS(send->commands[0], "ChangeStatus");
+    return send;
+}
+
+/* An answer applying every command of a send call. */
+static char *applied_answer(const fake_call *c, int64_t revision)
+{
+    size_t cap = 64 + c->command_count * 128;
+    char *text = malloc(cap);
+    int n = snprintf(text, cap, "{\"revision\":%lld,\"results\":[", (long long)revision);
+    for (size_t i = 0; i < c->command_count; i++)
+        n += snprintf(text + n, cap - (size_t)n,
+                      "%s{\"id\":\"%s\",\"outcome\":\"Applied\",\"revision\":%lld}", i ? "," : "",
+                      fake_command_id(c, i), (long long)revision);
+    snprintf(text + n, cap - (size_t)n, "]}");
+    return text;
+}
+
+/* Command ids seen in send calls, to prove each went exactly once once acknowledged. */
+typedef struct sent_ids {
+    char ids[64][40];
+    int count;
+} sent_ids;
+
+static void note_sent(sent_ids *seen, const fake_call *c)
+{
+    for (size_t i = 0; i < c->command_count && seen->count < 64; i++)
+        snprintf(seen->ids[seen->count++], sizeof seen->ids[0], "%s", fake_command_id(c, i));
+}
+
+static int times_sent(const sent_ids *seen, const char *id)
+{
+    int n = 0;
+    for (int i = 0; i < seen->count; i++)
+        n += strcmp(seen->ids[i], id) == 0;
+    return n;
+}
+
+/* Acknowledges `send` and every later send until the outbox is empty. */
+static void acknowledge_all(harness *h, fake_call *send, sent_ids *seen)
+{
+    for (int round = 0; send && round < 10; round++) {
+        note_sent(seen, send);
+        char *answer = applied_answer(send, 1043 + round);
+        fake_complete_ok(send, answer);
+        free(answer);
+        send = fake_wait(&h->loop, FAKE_SEND, 200);
+    }
+}
+
+static long pending_commands(harness *h)
+{
+    char *health = dlv_ctx_health(h->ctx);
+    const char *p = health ? strstr(health, "\"pendingCommands\":") : NULL;
+    long n = p ? strtol(p + strlen("\"pendingCommands\":"), NULL, 10) : -1;
+    dlv_free(health);
+    return n;
+}
+
+/* ---- tests ---- */
+
+static void registers_and_polls(void)
+{
+    harness h;
+    setup(&h);
+    CU_ASSERT(wait_event(&h, "\"event\":\"started\"", TID, 1000) >= 0);
+    register_ok(&h);
+    int i = wait_event(&h, "\"event\":\"registered\"", TID, 1000);
+    CU_ASSERT(i >= 0);
+    if (i >= 0)
+        DLV_ASSERT_CONTAINS(h.events[i], "cancelCauses");
+    CU_ASSERT(wait_event(&h, "\"event\":\"connection\"", "online", 1000) >= 0);
+    fake_call *poll = fake_wait(&h.loop, FAKE_POLL, 1000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
+    CU_ASSERT_EQUAL(poll->since_revision, 0);
+    CU_ASSERT_PTR_NULL(fake_pending(FAKE_SEND)); /* nothing to send */
+    teardown(&h);
+    CU_ASSERT_EQUAL(fake_backend_stats()->opens, 1);
+    CU_ASSERT_EQUAL(fake_backend_stats()->closes, 1);
+}
+
+static void registration_refused_is_told_and_retried(void)
+{
+    harness h;
+    setup(&h);
+    fake_call *c = fake_wait(&h.loop, FAKE_REGISTER, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    fake_complete_error(c, DLV_ESERVER, true, 0, "HTTP 503");
+    int i = wait_event(&h, "registrationFailed", NULL, 1000);
+    CU_ASSERT(i >= 0);
+    if (i >= 0)
+        DLV_ASSERT_CONTAINS(h.events[i], "HTTP 503");
+    /* Retry-After 0: the next attempt comes at once. */
+    register_ok(&h);
+    CU_ASSERT(wait_event(&h, "\"event\":\"registered\"", NULL, 1000) >= 0);
+    teardown(&h);
+}
+
+static void orders_arrive_and_next_poll_resumes(void)
+{
+    harness h;
+    setup(&h);
+    register_ok(&h);
+    fake_call *poll = fake_wait(&h.loop, FAKE_POLL, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
+    char *answer = orders_answer(1040);
+    fake_complete_ok(poll, answer);
+    free(answer);
+    int i = wait_event(&h, "\"event\":\"order\"", ORDER_ID, 1000);
+    CU_ASSERT(i >= 0);
+    if (i >= 0)
+        DLV_ASSERT_CONTAINS(h.events[i], "\"status\":\"Unconfirmed\"");
+    poll = fake_wait(&h.loop, FAKE_POLL, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
+    CU_ASSERT_EQUAL(poll->since_revision, 1040);
+    /* An invalid order is left out and reported; the answer still counts. */
+    fake_complete_ok(poll, "{\"revision\":1041,\"orders\":[{\"id\":\"x\"}]}");
+    CU_ASSERT(wait_event(&h, "\"code\":\"InvalidOrder\"", NULL, 1000) >= 0);
+    teardown(&h);
+}
+
+static void command_sent_and_acknowledged_once(void)
+{
+    harness h;
+    setup(&h);
+    fake_call *send = confirmed_order_in_flight(&h);
+    CU_ASSERT_EQUAL(strlen(fake_command_id(send, 0)), 36);
+    CU_ASSERT(pending_commands(&h) >= (long)send->command_count);
+    sent_ids seen = {0};
+    acknowledge_all(&h, send, &seen);
+    turn(&h, 300);
+    CU_ASSERT_EQUAL(pending_commands(&h), 0);
+    /* Acknowledged: never sent again. */
+    CU_ASSERT_PTR_NULL(fake_pending(FAKE_SEND));
+    CU_ASSERT(seen.count >= 1);
+    for (int i = 0; i < seen.count; i++)
+        CU_ASSERT_EQUAL(times_sent(&seen, seen.ids[i]), 1);
+    teardown(&h);
+}
+
+static void failed_send_is_retried_with_the_same_id(void)
+{
+    harness h;
+    setup(&h);
+    fake_call *send = confirmed_order_in_flight(&h);
+    char id[64];
+    snprintf(id, sizeof id, "%s", fake_command_id(send, 0));
+    size_t count = send->command_count;
+    int sends = fake_backend_stats()->calls[FAKE_SEND];
+    fake_complete_error(send, DLV_ESERVER, true, -1, "HTTP 500");
+    CU_ASSERT(wait_event(&h, "\"event\":\"connection\"", "offline", 1000) >= 0);
+    CU_ASSERT(pending_commands(&h) >= (long)count);
+    send = fake_wait(&h.loop, FAKE_SEND, 3000); /* after the backoff */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(send);
+    CU_ASSERT_EQUAL(fake_backend_stats()->calls[FAKE_SEND], sends + 1);
+    CU_ASSERT_STRING_EQUAL(fake_command_id(send, 0), id);
+    sent_ids seen = {0};
+    acknowledge_all(&h, send, &seen);
+    turn(&h, 100);
+    CU_ASSERT_EQUAL(pending_commands(&h), 0);
+    CU_ASSERT(wait_event(&h, "\"event\":\"connection\"", "online", 100) >= 0);
+    teardown(&h);
+}
+
+static void rejected_command_puts_server_state_back(void)
+{
+    harness h;
+    setup(&h);
+    fake_call *send = confirmed_order_in_flight(&h);
+    /* The call-center cancelled the order meanwhile: every step is refused. */
+    char answer[2048];
+    int n = snprintf(answer, sizeof answer, "{\"revision\":1050,\"results\":[");
+    for (size_t k = 0; k < send->command_count && k < 8; k++)
+        n += snprintf(answer + n, sizeof answer - (size_t)n,
+                      "%s{\"id\":\"%s\",\"outcome\":\"Rejected\",\"error\":\"StatusConflict\","
+                      "\"description\":\"cancelled at the call-center\","
+                      "\"currentStatus\":\"Cancelled\"}",
+                      k ? "," : "", fake_command_id(send, k));
+    snprintf(answer + n, sizeof answer - (size_t)n, "]}");
+    fake_complete_ok(send, answer);
+    int i = wait_event(&h, "\"event\":\"commandRejected\"", ORDER_ID, 1000);
+    CU_ASSERT(i >= 0);
+    if (i >= 0)
+        DLV_ASSERT_CONTAINS(h.events[i], "StatusConflict");
+    CU_ASSERT(wait_event(&h, "statusChanged", "\"origin\":\"server\"", 1000) >= 0);
+    CU_ASSERT_EQUAL(pending_commands(&h), 0);
+    teardown(&h);
+}
+
+static void session_loss_registers_again(void)
+{
+    harness h;
+    setup(&h);
+    register_ok(&h);
+    fake_call *poll = fake_wait(&h.loop, FAKE_POLL, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
+    fake_complete_error(poll, DLV_EUNAUTHORIZED, false, -1, "HTTP 401");
+    CU_ASSERT(wait_event(&h, "\"event\":\"connection\"", "offline", 1000) >= 0);
+    /* At once, without waiting for a timer. */
+    CU_ASSERT_PTR_NOT_NULL(fake_pending(FAKE_REGISTER));
+    CU_ASSERT_PTR_NULL(fake_pending(FAKE_POLL));
+    CU_ASSERT_EQUAL(fake_backend_stats()->calls[FAKE_REGISTER], 2);
+    register_ok(&h);
+    CU_ASSERT_EQUAL(count_events(&h, "\"event\":\"registered\""), 2);
+    CU_ASSERT_PTR_NOT_NULL(fake_wait(&h.loop, FAKE_POLL, 2000));
+    teardown(&h);
+}
+
+static void stop_with_commands_pending_keeps_them(void)
+{
+    harness h;
+    setup(&h);
+    fake_call *send = confirmed_order_in_flight(&h);
+    char id[64];
+    snprintf(id, sizeof id, "%s", fake_command_id(send, 0));
+    /* The answer never comes: the stop waits its flush time, then the call ends. */
+    stop_ctx(&h, 100);
+    int i = find_event(&h, 0, "\"event\":\"stopped\"", NULL);
+    CU_ASSERT(i >= 0);
+    if (i >= 0)
+        CU_ASSERT(!dlv_test_contains(h.events[i], "\"pendingCommands\":0"));
+    CU_ASSERT_EQUAL(fake_backend_stats()->closes, 1);
+    /* The next start sends the same command again. */
+    clear_events(&h);
+    start_ctx(&h);
+    register_ok(&h);
+    send = fake_wait(&h.loop, FAKE_SEND, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(send);
+    CU_ASSERT_STRING_EQUAL(fake_command_id(send, 0), id);
+    sent_ids seen = {0};
+    acknowledge_all(&h, send, &seen);
+    turn(&h, 100);
+    CU_ASSERT_EQUAL(pending_commands(&h), 0);
+    teardown(&h);
+}
+
+static void heartbeat_and_stop_end_calls_in_flight(void)
+{
+    harness h;
+    setup(&h);
+    register_ok(&h);
+    CU_ASSERT_PTR_NOT_NULL(fake_wait(&h.loop, FAKE_POLL, 2000));
+    /* A poll is open: no heartbeat goes; the stop ends the poll with DLV_ESTOPPED. */
+    CU_ASSERT_PTR_NULL(fake_pending(FAKE_HEARTBEAT));
+    teardown(&h);
+    CU_ASSERT_EQUAL(fake_backend_stats()->closes, 1);
+}
+
+static void registry_and_config_agree(void)
+{
+    CU_ASSERT_PTR_EQUAL(dlv__backend_find(NULL), &dlv__backend_native);
+    CU_ASSERT_PTR_EQUAL(dlv__backend_find("native"), &dlv__backend_native);
+    CU_ASSERT_PTR_NULL(dlv__backend_find("fake"));
+    fake_backend_install();
+    CU_ASSERT_PTR_EQUAL(dlv__backend_find(NULL), &fake_backend_methods);
+    CU_ASSERT_PTR_EQUAL(dlv__backend_find("fake"), &fake_backend_methods);
+    fake_backend_uninstall();
+    CU_ASSERT_PTR_EQUAL(dlv__backend_find(NULL), &dlv__backend_native);
+
+    /* Every name the configuration accepts is a registered backend; others are refused. */
+    char *dir = dlv_test_mkdtemp();
+    const char *names[] = {"native"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 "<config>\n<serverUrl>http://cc/resto</serverUrl>\n<terminalId>" TID
+                 "</terminalId>\n<backend>%s</backend>\n</config>\n",
+                 names[i]);
+        char *path = dlv_test_write_file(dir, "c.xml", text);
+        dlv_config *cfg = NULL;
+        CU_ASSERT_EQUAL(dlv_config_load(path, DLV_CONFIG_READ_ONLY, &cfg, NULL), DLV_OK);
+        CU_ASSERT_PTR_NOT_NULL(dlv__backend_find(dlv_config_backend(cfg)));
+        dlv_config_free(cfg);
+        free(path);
+    }
+    char *path = dlv_test_write_file(dir, "c.xml",
+                                     "<config>\n<serverUrl>http://cc/resto</serverUrl>\n"
+                                     "<backend>iikoCloud</backend>\n</config>\n");
+    dlv_error err = {0};
+    dlv_config *cfg = NULL;
+    CU_ASSERT_EQUAL(dlv_config_load(path, DLV_CONFIG_READ_ONLY, &cfg, &err), DLV_ECONFIG);
+    DLV_ASSERT_CONTAINS(err.message, ":3: <backend>: 'iikoCloud'");
+    DLV_ASSERT_CONTAINS(err.message, "allowed: native");
+    free(path);
+    path = dlv_test_write_file(dir, "c.xml",
+                               "<config>\n<serverUrl>http://cc/resto</serverUrl>\n</config>\n");
+    CU_ASSERT_EQUAL(dlv_config_load(path, DLV_CONFIG_READ_ONLY, &cfg, NULL), DLV_OK);
+    CU_ASSERT_PTR_NULL(dlv_config_backend(cfg)); /* the default */
+    dlv_config_free(cfg);
+    free(path);
+    dlv_test_rmdir(dir);
+}
+
+int main(void)
+{
+    static const dlv_test_case cases[] = {
+        DLV_TEST(registry_and_config_agree),
+        DLV_TEST(registers_and_polls),
+        DLV_TEST(registration_refused_is_told_and_retried),
+        DLV_TEST(orders_arrive_and_next_poll_resumes),
+        DLV_TEST(command_sent_and_acknowledged_once),
+        DLV_TEST(failed_send_is_retried_with_the_same_id),
+        DLV_TEST(rejected_command_puts_server_state_back),
+        DLV_TEST(session_loss_registers_again),
+        DLV_TEST(stop_with_commands_pending_keeps_them),
+        DLV_TEST(heartbeat_and_stop_end_calls_in_flight),
+        DLV_TEST_END,
+    };
+    return dlv_test_main("runtime_sync", cases);
+}
