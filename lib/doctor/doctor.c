@@ -1,5 +1,8 @@
-/* delivery-doctor: the seed's troubleshooting list («доставки не приходят»), walked by the plugin
- * itself. Each check says pass, warn, fail or skip, what it saw, and what to do. */
+/* The doctor: dlv_doctor_run and dlv_doctor_format, and dlv__doctor shared with the running
+ * context's {"cmd":"doctor"}. It walks the troubleshooting list for "deliveries do not arrive"
+ * («доставки не приходят») in the order of docs/real-callcenter.md, step 4: config, name,
+ * connection, TLS, protocol, registration, clock, long poll, outbox, print jobs, printers. Each
+ * check says pass, warn, fail or skip, what it saw, and what to do. */
 #include "delivery/delivery.h"
 
 #include <netdb.h>
