@@ -9,10 +9,10 @@
  * Every callback of the library runs on that loop's thread. Any thread may call the functions
  * marked "any thread"; the rest are called from the thread that created the context.
  *
- * Requests. Operations travel as small JSON objects, the same ones the reference host reads on
- * its stdin ({"cmd":"confirm","orderId":"…"}; DLV_REQUEST_MAP below names them, docs/api.md
- * gives their fields). Each request gets exactly one reply, delivered before any event the
- * request caused. A change is stored durably before its reply says ok, and reaches the
+ * Requests. Operations travel as small JSON objects, the same ones the reference host
+ * (examples/host) reads on its stdin ({"cmd":"confirm","orderId":"…"}; DLV_REQUEST_MAP below names
+ * them, docs/api.md gives their fields). Each request gets exactly one reply, delivered before any
+ * event the request caused. A change is stored durably before its reply says ok, and reaches the
  * call-center exactly once. Events ({"event":"order",…}) are listed in DLV_EVENT_MAP. */
 #ifndef DELIVERY_DELIVERY_H
 #define DELIVERY_DELIVERY_H
@@ -175,8 +175,8 @@ typedef struct dlv_doctor_options {
     long timeout_ms; /* per network check; 0: the config's timeout */
 } dlv_doctor_options;
 
-/* Walks the checks of the seed's troubleshooting list, in order: the config file parses and is
- * complete; serverUrl resolves, connects and speaks the delivery protocol (not, say, the point's
+/* Walks the troubleshooting checks (docs/real-callcenter.md), in order: the config file parses and
+ * is complete; serverUrl resolves, connects and speaks the delivery protocol (not, say, the point's
  * local server); TLS is trusted; the terminal is registered as a delivery terminal; the clock
  * agrees with the server's; the long poll returns; the outbox (pending commands, the oldest one's
  * age) and held print jobs; the printers answer and have paper. Never changes the config file.

@@ -1,5 +1,8 @@
-/* delivery-doctor: the seed's troubleshooting list («доставки не приходят»), walked by the plugin
- * itself. Each check says pass, warn, fail or skip, what it saw, and what to do. */
+/* The doctor: dlv_doctor_run and dlv_doctor_format, and dlv__doctor shared with the running
+ * context's {"cmd":"doctor"}. It walks the troubleshooting list for "deliveries do not arrive"
+ * («доставки не приходят») in the order of docs/real-callcenter.md, step 4: config, name,
+ * connection, TLS, protocol, registration, clock, long poll, outbox, print jobs, printers. Each
+ * check says pass, warn, fail or skip, what it saw, and what to do. */
 #include "delivery/delivery.h"
 
 #include <netdb.h>
@@ -9,6 +12,7 @@
 #include <time.h>
 #include <uv.h>
 
+#include "common/dynbuf.h"
 #include "common/internal.h"
 #include "net/probe.h"
 #include "order/json.h"
@@ -16,6 +20,10 @@
 #include "print/print.h"
 #include "doctor/doctor.h"
 #include "store/store.h"
+
+/* dlv_doctor_format's text has no cap of its own: it grows with the report the caller already
+ * holds in memory (a few dozen bytes per check at most). */
+#define REPORT_TEXT_MAX SIZE_MAX
 
 typedef struct report {
     cJSON *checks;
@@ -377,8 +385,8 @@ char *dlv_doctor_format(const char *report_json)
         cJSON_Delete(j);
         return NULL;
     }
-    size_t cap = 4096, len = 0;
-    char *out = dlv__malloc(cap);
+    dlv__dynbuf out;
+    dlv__dynbuf_init(&out, REPORT_TEXT_MAX);
     const cJSON *c;
     cJSON_ArrayForEach(c, checks)
     {
@@ -389,31 +397,14 @@ char *dlv_doctor_format(const char *report_json)
         char upper[8] = "";
         for (int i = 0; result && result[i] && i < 6; i++)
             upper[i] = (char)(result[i] >= 'a' ? result[i] - 32 : result[i]);
-        char line[1600];
-        int n = snprintf(line, sizeof line, "%-5s %-12s %s\n", upper, name ? name : "",
-                         detail ? detail : "");
+        dlv__dynbuf_addf(&out, "%-5s %-12s %s\n", upper, name ? name : "", detail ? detail : "");
         if (advice)
-            n += snprintf(line + n, sizeof line - (size_t)n, "      -> %s\n", advice);
-        if (out && len + (size_t)n + 64 > cap) {
-            cap = (len + (size_t)n + 64) * 2;
-            char *grown = dlv__realloc(out, cap);
-            if (!grown) {
-                dlv__free(out);
-                out = NULL;
-            }
-            out = grown;
-        }
-        if (out) {
-            memcpy(out + len, line, (size_t)n);
-            len += (size_t)n;
-        }
+            dlv__dynbuf_addf(&out, "      -> %s\n", advice);
     }
-    if (out) {
-        bool ok = cJSON_IsTrue(cJSON_GetObjectItem(j, "ok"));
-        len +=
-            (size_t)snprintf(out + len, cap - len, "%s\n",
-                             ok ? "all checks passed" : "some checks failed: see the advice above");
-    }
+    bool ok = cJSON_IsTrue(cJSON_GetObjectItem(j, "ok"));
+    dlv__dynbuf_addf(&out, "%s\n",
+                     ok ? "all checks passed" : "some checks failed: see the advice above");
     cJSON_Delete(j);
-    return out;
+    /* A failed add (out of memory) sticks to the buffer: take() then returns NULL. */
+    return dlv__dynbuf_take(&out, NULL);
 }

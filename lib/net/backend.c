@@ -52,6 +52,7 @@ void dlv__backend_unregister(const dlv__backend_methods *m)
 int dlv__backend_open(const dlv__backend_methods *m, const dlv__backend_options *opts,
                       dlv__backend **out, dlv_error *err)
 {
+    DLV__ASSERT(opts && out);
     *out = NULL;
     if (!m || m->version < 1 || m->priv_size < sizeof(dlv__backend) || !m->open || !m->close)
         return dlv__error_set(err, DLV_EINVAL, "backend %s: incomplete operations table",
@@ -82,6 +83,7 @@ void dlv__backend_close(dlv__backend *b, void (*closed)(void *arg), void *arg)
             closed(arg);
         return;
     }
+    DLV__ASSERT(b->methods && b->methods->close); /* checked by dlv__backend_open */
     b->closed = closed;
     b->closed_arg = arg;
     b->methods->close(b, close_done);

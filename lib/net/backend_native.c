@@ -118,6 +118,7 @@ static void on_http_done(void *arg, const dlv__http_response *resp)
 static int start(native *n, enum op op, const dlv__proto_request *req, bool with_session,
                  long timeout_ms, dlv__backend_cb cb, void *arg)
 {
+    DLV__ASSERT(n->http && cb); /* operations run only on an opened, not yet closed backend */
     dlv__proto_headers h;
     if (dlv__proto_headers_init(&h, n->terminal_id, with_session ? n->token : NULL,
                                 req->body != NULL) != DLV_OK) {
@@ -182,6 +183,7 @@ static void on_http_closed(void *arg)
 static void native_close(dlv__backend *b, void (*done)(dlv__backend *b))
 {
     native *n = (native *)b;
+    DLV__ASSERT(!n->done); /* the core closes a backend once */
     if (!n->http) {
         native_free(n);
         done(b);

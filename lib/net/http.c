@@ -1,8 +1,15 @@
+/* The HTTP client of lib/net: libcurl multi on a libuv loop (curl's docs/examples/multi-uv.c),
+ * one uv_poll_t per socket curl reports and one uv_timer_t for curl's timeouts. A call owns its
+ * easy handle, headers, request body and response buffer until its callback has run; the client
+ * counts its open libuv handles and frees itself in the last close callback (hiredis-style). */
 #include "net/http.h"
 
 #include <curl/curl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "common/dynbuf.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define DEFAULT_MAX_RESPONSE (16u * 1024u * 1024u)
@@ -19,9 +26,7 @@ struct dlv__http_call {
     CURL *easy;
     struct curl_slist *headers;
     char *body;
-    char *response;
-    size_t response_len, response_cap;
-    bool too_large;
+    dlv__dynbuf response; /* capped at max_response bytes of content */
     dlv__http_cb cb;
     void *arg;
     struct dlv__http_call *prev, *next;
@@ -47,6 +52,7 @@ static void check_multi_info(dlv__http *http);
 
 static void maybe_finish_close(dlv__http *http)
 {
+    DLV__ASSERT(http->open_handles >= 0);
     if (!http->closing || http->open_handles > 0)
         return;
     void (*closed)(void *) = http->closed;
@@ -62,6 +68,7 @@ static void on_handle_closed(uv_handle_t *handle)
     dlv__http *http = handle->data;
     if (handle->type == UV_POLL)
         dlv__free(handle); /* sock_ctx starts with its uv_poll_t */
+    DLV__ASSERT(http->open_handles > 0);
     http->open_handles--;
     maybe_finish_close(http);
 }
@@ -132,6 +139,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void
         http->sockets = s;
         curl_multi_assign(http->multi, fd, s);
     }
+    DLV__ASSERT(s->fd == fd && s->owner == http);
     int events = 0;
     if (action == CURL_POLL_IN || action == CURL_POLL_INOUT)
         events |= UV_READABLE;
@@ -164,23 +172,10 @@ static size_t on_write(char *data, size_t size, size_t n, void *userp)
 {
     dlv__http_call *call = userp;
     size_t len = size * n;
-    if (call->response_len + len > call->owner->max_response) {
-        call->too_large = true;
-        return 0; /* aborts the transfer: an endless body never exhausts memory */
-    }
-    if (call->response_len + len + 1 > call->response_cap) {
-        size_t cap = call->response_cap ? call->response_cap : 4096;
-        while (cap < call->response_len + len + 1)
-            cap *= 2;
-        char *grown = dlv__realloc(call->response, cap);
-        if (!grown)
-            return 0;
-        call->response = grown;
-        call->response_cap = cap;
-    }
-    memcpy(call->response + call->response_len, data, len);
-    call->response_len += len;
-    call->response[call->response_len] = '\0';
+    /* Past the cap (or out of memory) the transfer is aborted: an endless body never exhausts
+     * memory. The buffer keeps the reason for finish(). */
+    if (dlv__dynbuf_add(&call->response, data, len) != DLV_OK)
+        return 0;
     return len;
 }
 
@@ -192,6 +187,7 @@ static void call_unlink(dlv__http *http, dlv__http_call *c)
         http->calls = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    DLV__ASSERT(http->active > 0);
     http->active--;
 }
 
@@ -221,13 +217,15 @@ static int map_curl_error(CURLcode code, bool too_large)
 static void finish(dlv__http_call *call, CURLcode code, int forced_err, const char *forced_text)
 {
     dlv__http *http = call->owner;
+    DLV__ASSERT(call->cb && call->easy);
+    bool too_large = dlv__dynbuf_error(&call->response) == DLV_ETOOLARGE;
     dlv__http_response resp = {.retry_after_s = -1};
     if (forced_err) {
         resp.err = forced_err;
         snprintf(resp.error_text, sizeof resp.error_text, "%s", forced_text);
     } else if (code != CURLE_OK) {
-        resp.err = map_curl_error(code, call->too_large);
-        if (call->too_large)
+        resp.err = map_curl_error(code, too_large);
+        if (too_large)
             snprintf(resp.error_text, sizeof resp.error_text,
                      "answer larger than %zu bytes: refused", http->max_response);
         else
@@ -241,15 +239,15 @@ static void finish(dlv__http_call *call, CURLcode code, int forced_err, const ch
     curl_off_t total_us = 0;
     curl_easy_getinfo(call->easy, CURLINFO_TOTAL_TIME_T, &total_us);
     resp.total_ms = (double)total_us / 1000.0;
-    resp.body = call->response ? call->response : "";
-    resp.body_len = call->response_len;
+    resp.body = dlv__dynbuf_ptr(&call->response);
+    resp.body_len = dlv__dynbuf_len(&call->response);
     call_unlink(http, call);
     curl_multi_remove_handle(http->multi, call->easy);
     call->cb(call->arg, &resp);
     curl_easy_cleanup(call->easy);
     curl_slist_free_all(call->headers);
     dlv__free(call->body);
-    dlv__free(call->response);
+    dlv__dynbuf_free(&call->response);
     dlv__free(call);
 }
 
@@ -271,24 +269,27 @@ static void check_multi_info(dlv__http *http)
 int dlv__http_create(uv_loop_t *loop, const dlv__http_options *opts, dlv__http **out,
                      dlv_error *err)
 {
+    DLV__ASSERT(loop && out);
     *out = NULL;
     dlv__http *http = dlv__calloc(1, sizeof *http);
     if (!http)
         return dlv__error_set(err, DLV_ENOMEM, "out of memory");
+    int rc;
     http->loop = loop;
     http->connect_timeout_ms =
         opts && opts->connect_timeout_ms ? opts->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
     http->max_response =
         opts && opts->max_response_bytes ? opts->max_response_bytes : DEFAULT_MAX_RESPONSE;
+    if (http->max_response > SIZE_MAX - 1)
+        http->max_response = SIZE_MAX - 1; /* the buffer's cap counts the NUL too */
     if (opts && opts->ca_file && !(http->ca_file = dlv__strdup(opts->ca_file))) {
-        dlv__free(http);
-        return dlv__error_set(err, DLV_ENOMEM, "out of memory");
+        rc = dlv__error_set(err, DLV_ENOMEM, "out of memory");
+        goto fail;
     }
     http->multi = curl_multi_init();
     if (!http->multi) {
-        dlv__free(http->ca_file);
-        dlv__free(http);
-        return dlv__error_set(err, DLV_ENOMEM, "cannot create a curl multi handle");
+        rc = dlv__error_set(err, DLV_ENOMEM, "cannot create a curl multi handle");
+        goto fail;
     }
     curl_multi_setopt(http->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(http->multi, CURLMOPT_SOCKETDATA, http);
@@ -300,6 +301,11 @@ int dlv__http_create(uv_loop_t *loop, const dlv__http_options *opts, dlv__http *
     http->open_handles = 1;
     *out = http;
     return DLV_OK;
+
+fail: /* nothing is registered with the loop yet */
+    dlv__free(http->ca_file);
+    dlv__free(http);
+    return rc;
 }
 
 bool dlv__http_header_value_ok(const char *value)
@@ -310,6 +316,7 @@ bool dlv__http_header_value_ok(const char *value)
 int dlv__http_start(dlv__http *http, const dlv__http_request *req, dlv__http_cb cb, void *arg,
                     dlv__http_call **call_out, dlv_error *err)
 {
+    DLV__ASSERT(http && req && req->url && req->method && cb);
     if (call_out)
         *call_out = NULL;
     if (http->closing)
@@ -319,44 +326,38 @@ int dlv__http_start(dlv__http *http, const dlv__http_request *req, dlv__http_cb 
     dlv__http_call *call = dlv__calloc(1, sizeof *call);
     if (!call)
         return dlv__error_set(err, DLV_ENOMEM, "out of memory");
+    int rc;
     call->owner = http;
     call->cb = cb;
     call->arg = arg;
+    dlv__dynbuf_init(&call->response, http->max_response + 1);
     for (size_t i = 0; req->headers && req->headers[i]; i++) {
         const char *colon = strchr(req->headers[i], ':');
         if (!colon || !dlv__http_header_value_ok(req->headers[i])) {
-            curl_slist_free_all(call->headers);
-            dlv__free(call);
-            return dlv__error_set(err, DLV_EINVAL,
-                                  "refusing a header with a line break or without a name");
+            rc = dlv__error_set(err, DLV_EINVAL,
+                                "refusing a header with a line break or without a name");
+            goto fail;
         }
         struct curl_slist *grown = curl_slist_append(call->headers, req->headers[i]);
-        if (!grown) {
-            curl_slist_free_all(call->headers);
-            dlv__free(call);
-            return dlv__error_set(err, DLV_ENOMEM, "out of memory");
-        }
+        if (!grown)
+            goto fail_nomem;
         call->headers = grown;
     }
     /* curl would otherwise add "Expect: 100-continue" to larger bodies and wait for it. */
     struct curl_slist *grown = curl_slist_append(call->headers, "Expect:");
-    if (grown)
-        call->headers = grown;
+    if (!grown)
+        goto fail_nomem;
+    call->headers = grown;
     if (req->body) {
         call->body = dlv__malloc(req->body_len + 1);
-        if (call->body) {
-            memcpy(call->body, req->body, req->body_len);
-            call->body[req->body_len] = '\0';
-        }
+        if (!call->body)
+            goto fail_nomem;
+        memcpy(call->body, req->body, req->body_len);
+        call->body[req->body_len] = '\0';
     }
     call->easy = curl_easy_init();
-    if (!call->easy || !grown || (req->body && !call->body)) {
-        curl_easy_cleanup(call->easy);
-        curl_slist_free_all(call->headers);
-        dlv__free(call->body);
-        dlv__free(call);
-        return dlv__error_set(err, DLV_ENOMEM, "out of memory");
-    }
+    if (!call->easy)
+        goto fail_nomem;
     CURL *e = call->easy;
     curl_easy_setopt(e, CURLOPT_URL, req->url);
     curl_easy_setopt(e, CURLOPT_PRIVATE, call);
@@ -396,16 +397,22 @@ int dlv__http_start(dlv__http *http, const dlv__http_request *req, dlv__http_cb 
     CURLMcode mc = curl_multi_add_handle(http->multi, e);
     if (mc != CURLM_OK) {
         call_unlink(http, call);
-        curl_easy_cleanup(e);
-        curl_slist_free_all(call->headers);
-        dlv__free(call->body);
-        dlv__free(call);
-        return dlv__error_set(err, DLV_ENET, "cannot start the request: %s",
-                              curl_multi_strerror(mc));
+        rc = dlv__error_set(err, DLV_ENET, "cannot start the request: %s", curl_multi_strerror(mc));
+        goto fail;
     }
     if (call_out)
         *call_out = call;
     return DLV_OK;
+
+fail_nomem:
+    rc = dlv__error_set(err, DLV_ENOMEM, "out of memory");
+fail: /* safe on a half-built call: every member is NULL or owned; the callback never runs */
+    curl_easy_cleanup(call->easy);
+    curl_slist_free_all(call->headers);
+    dlv__free(call->body);
+    dlv__dynbuf_free(&call->response);
+    dlv__free(call);
+    return rc;
 }
 
 void dlv__http_cancel(dlv__http_call *call)
@@ -421,6 +428,7 @@ size_t dlv__http_active(const dlv__http *http)
 
 void dlv__http_close(dlv__http *http, void (*closed)(void *arg), void *arg)
 {
+    DLV__ASSERT(http && !http->closing);
     http->closing = true;
     http->closed = closed;
     http->closed_arg = arg;

@@ -9,6 +9,7 @@ static size_t collect(char *p, size_t size, size_t n, void *arg)
 {
     dlv__probe_result *r = arg;
     size_t len = size * n;
+    DLV__ASSERT(r->body_len < sizeof r->body);
     size_t room = sizeof r->body - 1 - r->body_len;
     size_t take = len < room ? len : room;
     memcpy(r->body + r->body_len, p, take);

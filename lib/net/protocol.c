@@ -1,3 +1,8 @@
+/* The call-center protocol v1 of docs/protocol.md, as plain functions over the HTTP client's
+ * types: the one place that knows the paths, headers and request bodies, and that turns any
+ * answer (transport error, HTTP status, JSON error body) into one error code and a retry
+ * decision. No I/O of its own; used by the native backend (backend_native.c) and the doctor's
+ * probes (probe.c). */
 #include "net/protocol.h"
 
 #include <stdio.h>
@@ -120,6 +125,7 @@ int dlv__proto_headers_init(dlv__proto_headers *h, const char *terminal_id, cons
     }
     if (json_body)
         h->list[n++] = "Content-Type: application/json";
+    DLV__ASSERT((size_t)n < DLV__ARRAY_SIZE(h->list));
     h->list[n] = NULL;
     return DLV_OK;
 }
@@ -178,6 +184,7 @@ int dlv__proto_commands_request(dlv__proto_request *r, const char *const *comman
         memcpy(p, commands[i], n);
         p += n;
     }
+    DLV__ASSERT((size_t)(p - body) + sizeof "]}" <= len);
     strcpy(p, "]}");
     r->body = body;
     return DLV_OK;

@@ -31,9 +31,9 @@ void dlv__proto_answer_free(dlv__proto_answer *a);
 /* "<serverUrl><path>", NULL on allocation failure. */
 char *dlv__proto_url(const char *server_url, const char *path);
 
-/* Fills `headers` (at least 4 slots) with X-Terminal-Id, Authorization when a token is given,
- * and Content-Type for bodies; the strings live in `storage`. Returns DLV_EINVAL when a value
- * would carry a line break. */
+/* Fills h->list, NULL-terminated, with X-Terminal-Id, Authorization when a token is given, and
+ * Content-Type for bodies; the strings live in `h` itself. Returns DLV_EINVAL when a value would
+ * carry a line break (or the token does not fit). */
 typedef struct dlv__proto_headers {
     char terminal[96];
     char auth[320];
