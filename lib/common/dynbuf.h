@@ -2,8 +2,8 @@
  * size cap (modelled on curl's lib/dynbuf.c), and dlv__dynarr_reserve, the doubling step for
  * arrays of any element type. Every allocation goes through dlv__realloc, so the allocator's
  * failure injection reaches them. */
-#ifndef DLV_COMMON_DYNBUF_H
-#define DLV_COMMON_DYNBUF_H
+#ifndef DLV__COMMON_DYNBUF_H
+#define DLV__COMMON_DYNBUF_H
 
 #include "common/internal.h"
 

@@ -21,8 +21,8 @@
  * waiting a second when the answer came back quickly with nothing new. A backend whose session
  * expires on a schedule renews it itself; a session the server refused is reported as
  * DLV_EUNAUTHORIZED and the caller registers again. */
-#ifndef DLV_NET_BACKEND_H
-#define DLV_NET_BACKEND_H
+#ifndef DLV__NET_BACKEND_H
+#define DLV__NET_BACKEND_H
 
 #include <uv.h>
 
@@ -32,10 +32,10 @@
 
 #define DLV__BACKEND_METHODS_VERSION 1
 
-#define DLV_BACKOFF_BASE_MS 250
-#define DLV_BACKOFF_CAP_MS 30000
+#define DLV__BACKOFF_BASE_MS 250
+#define DLV__BACKOFF_CAP_MS 30000
 /* Retry-After is honoured up to this; a server asking for more is retried at this interval. */
-#define DLV_RETRY_AFTER_CAP_S 120
+#define DLV__RETRY_AFTER_CAP_S 120
 
 /* Delay before retry number `attempt` (0-based): full jitter over min(cap, base·2^attempt);
  * a Retry-After (seconds, ≥ 0) takes precedence, capped. `random` is a uniform 32-bit value. */
@@ -67,9 +67,9 @@ typedef struct dlv__backend_result {
     double total_ms;    /* the call's round trip */
     /* The decoded answer of the operation that succeeded, else NULL. The callback may take it
      * (set the pointer to NULL); whatever is left is freed after the callback returns. */
-    dlv_register_response *reg;
-    dlv_orders_response *orders;
-    dlv_commands_response *commands;
+    dlv__register_response *reg;
+    dlv__orders_response *orders;
+    dlv__commands_response *commands;
 } dlv__backend_result;
 
 /* Runs exactly once per started call, on the loop thread. */

@@ -60,8 +60,8 @@ static void decode_register(native *n, const dlv__http_response *resp, dlv__back
     }
     const char *token = res->reg->session_token;
     if (!token || !dlv__http_header_value_ok(token) || strlen(token) > SESSION_TOKEN_MAX) {
-        DLV_LOGE(n->base.log, "registration answer refused: the session token has a line break "
-                              "or is longer than 256 characters");
+        DLV__LOGE(n->base.log, "registration answer refused: the session token has a line break "
+                               "or is longer than 256 characters");
         dlv__backend_result_clear(res);
         refuse(res, "register answer",
                "the call-center sent a session token that cannot be sent back");
@@ -122,7 +122,7 @@ static int start(native *n, enum op op, const dlv__proto_request *req, bool with
     dlv__proto_headers h;
     if (dlv__proto_headers_init(&h, n->terminal_id, with_session ? n->token : NULL,
                                 req->body != NULL) != DLV_OK) {
-        DLV_LOGE(n->base.log, "refusing to send a header with a line break");
+        DLV__LOGE(n->base.log, "refusing to send a header with a line break");
         return DLV_EINVAL;
     }
     char *u = dlv__proto_url(n->server_url, req->path);
@@ -143,7 +143,7 @@ static int start(native *n, enum op op, const dlv__proto_request *req, bool with
     dlv_error err = {0};
     int rc = dlv__http_start(n->http, &hr, on_http_done, call, NULL, &err);
     if (rc != DLV_OK) {
-        DLV_LOGE(n->base.log, "%s %s: %s", req->method, req->path, err.message);
+        DLV__LOGE(n->base.log, "%s %s: %s", req->method, req->path, err.message);
         dlv__free(call);
     }
     dlv__free(u);
@@ -246,14 +246,14 @@ static int native_heartbeat(dlv__backend *b, long pending_commands, int64_t last
 
 const dlv__backend_methods dlv__backend_native = {
     DLV__BACKEND_METHODS_VERSION,
-    "native",                     /* name */
-    sizeof(native),               /* priv_size */
-    DLV_MAX_COMMANDS_PER_REQUEST, /* max_commands */
-    native_open,                  /* open */
-    native_close,                 /* close */
-    native_register,              /* register_terminal */
-    native_poll,                  /* poll_orders */
-    native_send,                  /* send_commands */
-    native_heartbeat,             /* heartbeat */
-    NULL,                         /* ctl */
+    "native",                      /* name */
+    sizeof(native),                /* priv_size */
+    DLV__MAX_COMMANDS_PER_REQUEST, /* max_commands */
+    native_open,                   /* open */
+    native_close,                  /* close */
+    native_register,               /* register_terminal */
+    native_poll,                   /* poll_orders */
+    native_send,                   /* send_commands */
+    native_heartbeat,              /* heartbeat */
+    NULL,                          /* ctl */
 };

@@ -1,8 +1,8 @@
 /* Blocking, one-shot calls of the protocol for the doctor (lib/doctor): they run on a worker
  * thread or in the delivery-doctor tool, where no loop is turning, and they report the transport
  * failure finely enough to say which step broke (connect, TLS). */
-#ifndef DLV_NET_PROBE_H
-#define DLV_NET_PROBE_H
+#ifndef DLV__NET_PROBE_H
+#define DLV__NET_PROBE_H
 
 #include "net/protocol.h"
 

@@ -37,8 +37,8 @@ void dlv__proto_classify(const dlv__http_response *resp, dlv__proto_answer *a)
         return;
     }
     if (resp->retry_after_s >= 0)
-        a->retry_after_s = resp->retry_after_s > DLV_RETRY_AFTER_CAP_S ? DLV_RETRY_AFTER_CAP_S
-                                                                       : resp->retry_after_s;
+        a->retry_after_s = resp->retry_after_s > DLV__RETRY_AFTER_CAP_S ? DLV__RETRY_AFTER_CAP_S
+                                                                        : resp->retry_after_s;
     cJSON *json = resp->body_len ? cJSON_ParseWithLength(resp->body, resp->body_len) : NULL;
     bool object = cJSON_IsObject(json);
     long st = resp->status;
@@ -92,14 +92,14 @@ void dlv__proto_classify(const dlv__http_response *resp, dlv__proto_answer *a)
 uint64_t dlv__backoff_ms(unsigned attempt, long retry_after_s, uint32_t random)
 {
     if (retry_after_s >= 0) {
-        long s = retry_after_s > DLV_RETRY_AFTER_CAP_S ? DLV_RETRY_AFTER_CAP_S : retry_after_s;
+        long s = retry_after_s > DLV__RETRY_AFTER_CAP_S ? DLV__RETRY_AFTER_CAP_S : retry_after_s;
         return (uint64_t)s * 1000u;
     }
-    uint64_t ceiling = DLV_BACKOFF_BASE_MS;
-    for (unsigned i = 0; i < attempt && ceiling < DLV_BACKOFF_CAP_MS; i++)
+    uint64_t ceiling = DLV__BACKOFF_BASE_MS;
+    for (unsigned i = 0; i < attempt && ceiling < DLV__BACKOFF_CAP_MS; i++)
         ceiling *= 2;
-    if (ceiling > DLV_BACKOFF_CAP_MS)
-        ceiling = DLV_BACKOFF_CAP_MS;
+    if (ceiling > DLV__BACKOFF_CAP_MS)
+        ceiling = DLV__BACKOFF_CAP_MS;
     return (uint64_t)random % (ceiling + 1);
 }
 
@@ -148,7 +148,7 @@ int dlv__proto_register_request(dlv__proto_request *r, const char *terminal_id, 
     cJSON *b = cJSON_CreateObject();
     if (b && dlv__jput_string(b, "terminalId", terminal_id) && dlv__jput_string(b, "name", name) &&
         dlv__jput_string(b, "pluginVersion", dlv_version_string()) &&
-        cJSON_AddNumberToObject(b, "protocolVersion", DLV_PROTOCOL_VERSION))
+        cJSON_AddNumberToObject(b, "protocolVersion", DLV__PROTOCOL_VERSION))
         r->body = dlv__json_print(b);
     cJSON_Delete(b);
     return r->body ? DLV_OK : DLV_ENOMEM;

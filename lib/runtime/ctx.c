@@ -12,11 +12,11 @@
 #include "store/store.h"
 #include "runtime/printing.h"
 
-dlv_time dlv__rt_now(dlv_ctx *ctx)
+dlv__time dlv__rt_now(dlv_ctx *ctx)
 {
     if (ctx->clock)
         return ctx->clock(ctx->clock_arg);
-    return (dlv_time)time(NULL);
+    return (dlv__time)time(NULL);
 }
 
 void dlv__rt_emit(dlv_ctx *ctx, char *json)
@@ -68,11 +68,11 @@ char *dlv_ctx_health(dlv_ctx *ctx)
     rt_health h = ctx->health;
     uv_mutex_unlock(&ctx->lock);
     cJSON *j = cJSON_CreateObject();
-    dlv_time now = dlv__rt_now(ctx);
+    dlv__time now = dlv__rt_now(ctx);
     char *text = NULL;
     if (j && dlv__jput_string(j, "state", h.online ? "online" : "offline") &&
         dlv__jput_bool(j, "registered", h.registered) &&
-        dlv__jput_time(j, "lastSync", h.last_sync ? h.last_sync : DLV_TIME_NONE) &&
+        dlv__jput_time(j, "lastSync", h.last_sync ? h.last_sync : DLV__TIME_NONE) &&
         cJSON_AddNumberToObject(j, "pendingCommands", (double)h.pending_commands) &&
         cJSON_AddNumberToObject(j, "oldestPendingSeconds",
                                 h.oldest_pending_at ? (double)(now - h.oldest_pending_at) : 0) &&
@@ -197,7 +197,7 @@ int dlv_ctx_create(const dlv_options *opts, dlv_ctx **out, dlv_error *err)
         return rc;
     }
     for (size_t i = 0; i < dlv_config_warning_count(ctx->config); i++)
-        DLV_LOGW(&ctx->log, "%s", dlv_config_warning(ctx->config, i));
+        DLV__LOGW(&ctx->log, "%s", dlv_config_warning(ctx->config, i));
     dlv__rt_health_update(ctx);
     ctx->state = RT_CREATED;
     *out = ctx;
@@ -317,7 +317,7 @@ void dlv__rt_commit(dlv_ctx *ctx)
         size_t n = 0;
         for (rt_staged *s = list; s; s = s->next)
             n += s->new_view != NULL;
-        const dlv_order **views = dlv__calloc(n ? n : 1, sizeof *views);
+        const dlv__order **views = dlv__calloc(n ? n : 1, sizeof *views);
         size_t k = 0;
         for (rt_staged *s = list; views && s; s = s->next)
             if (s->new_view)
@@ -339,7 +339,7 @@ void dlv__rt_commit(dlv_ctx *ctx)
         dlv__free(views);
         batch_clear(ctx);
         if (rc != DLV_OK) {
-            DLV_LOGE(&ctx->log, "changes refused, not stored: %s", err.message);
+            DLV__LOGE(&ctx->log, "changes refused, not stored: %s", err.message);
             dlv__rt_set_error(ctx, "%s", err.message);
         }
         /* Swap the new views in; a failed commit turns them into errors. */
@@ -359,9 +359,9 @@ void dlv__rt_commit(dlv_ctx *ctx)
             }
             rt_order *o = s->order;
             if (o->view && o->view->status != s->new_view->status)
-                DLV_LOGI(&ctx->log, "order %lld: %s -> %s (%s, stored)",
-                         (long long)s->new_view->number, dlv_status_name(o->view->status),
-                         dlv_status_name(s->new_view->status), s->origin);
+                DLV__LOGI(&ctx->log, "order %lld: %s -> %s (%s, stored)",
+                          (long long)s->new_view->number, dlv_status_name(o->view->status),
+                          dlv_status_name(s->new_view->status), s->origin);
             dlv__order_free(o->view);
             o->view = s->new_view;
             s->new_view = NULL;
@@ -381,13 +381,13 @@ void dlv__rt_commit(dlv_ctx *ctx)
         bool cgroup = dlv__persist_begin(ctx->persist, NULL) == DLV_OK;
         for (rt_staged *s = list; s; s = s->next) {
             if (s->applied && s->order && s->order->view && s->trigger_set) {
-                dlv_event ev = {s->trigger, s->from};
-                dlv_notify_before before = {s->created, s->from, s->sum_before};
+                dlv__event ev = {s->trigger, s->from};
+                dlv__notify_before before = {s->created, s->from, s->sum_before};
                 dlv__rt_consequences(ctx, s->order, &ev, &before);
             }
         }
         if (cgroup && dlv__persist_commit(ctx->persist, &err) != DLV_OK)
-            DLV_LOGE(&ctx->log, "cannot store print jobs and notification marks: %s", err.message);
+            DLV__LOGE(&ctx->log, "cannot store print jobs and notification marks: %s", err.message);
         while (list) {
             rt_staged *s = list;
             list = s->next;
@@ -487,7 +487,7 @@ int dlv_ctx_start(dlv_ctx *ctx)
     ctx->open_handles = 2;
     int rc = dlv__rt_printing_start(ctx, &err);
     if (rc != DLV_OK)
-        DLV_LOGW(&ctx->log, "printing: %s", err.message);
+        DLV__LOGW(&ctx->log, "printing: %s", err.message);
     uv_mutex_lock(&ctx->lock);
     ctx->state = RT_RUNNING;
     uv_mutex_unlock(&ctx->lock);
@@ -503,7 +503,7 @@ int dlv_ctx_start(dlv_ctx *ctx)
                  rec->reason ? rec->reason : "unreadable", rec->moved_to ? rec->moved_to : "?",
                  rec->commands, rec->print_jobs,
                  rec->complete ? "" : " (some could not be read: accepted by the operator)");
-        DLV_LOGE(&ctx->log, "%s", msg);
+        DLV__LOGE(&ctx->log, "%s", msg);
         dlv__rt_emit(ctx, dlv__ev_error("StoreRecovered", msg));
     }
     /* Cached orders are the host's before the network is back. */
@@ -540,7 +540,7 @@ int dlv_ctx_stop(dlv_ctx *ctx, int flush_ms)
         uv_run(ctx->loop, UV_RUN_DEFAULT); /* close callbacks left over */
         int rc = uv_loop_close(ctx->loop);
         if (rc != 0)
-            DLV_LOGE(&ctx->log, "loop did not close cleanly: %s", uv_strerror(rc));
+            DLV__LOGE(&ctx->log, "loop did not close cleanly: %s", uv_strerror(rc));
     }
     return DLV_OK;
 }

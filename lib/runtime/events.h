@@ -2,8 +2,8 @@
  * text (free with dlv__free; dlv__rt_emit and dlv__rt_staged_event take it), or NULL when memory
  * ran out: an event that cannot be built is dropped, never sent half-built. Every event name
  * comes from DLV_EVENT_MAP in include/delivery/delivery.h, so a name is spelled once. */
-#ifndef DLV_RUNTIME_EVENTS_H
-#define DLV_RUNTIME_EVENTS_H
+#ifndef DLV__RUNTIME_EVENTS_H
+#define DLV__RUNTIME_EVENTS_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* What the runtime asks of the durable store, in its own words; persist.c maps it onto
  * lib/store. Every write is committed (synchronous=FULL) before it returns. */
-#ifndef DLV_RUNTIME_PERSIST_H
-#define DLV_RUNTIME_PERSIST_H
+#ifndef DLV__RUNTIME_PERSIST_H
+#define DLV__RUNTIME_PERSIST_H
 
 #include <stdint.h>
 

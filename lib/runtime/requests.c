@@ -48,7 +48,7 @@ enum {
 typedef struct request_handler {
     void (*handle)(req_ctx *r);
     unsigned flags; /* NEEDS_*, CHANGES_ORDER */
-    dlv_op op;      /* the operation of the rows handled by do_op */
+    dlv__op op;     /* the operation of the rows handled by do_op */
 } request_handler;
 
 static void reply_now(req_ctx *r, char *json)
@@ -99,10 +99,10 @@ static bool need_login(req_ctx *r)
 }
 
 /* Stages `op` on the request's order with the request's arguments. */
-static void stage_op(req_ctx *r, dlv_op op)
+static void stage_op(req_ctx *r, dlv__op op)
 {
     rt_order *o = r->order;
-    dlv_op_request req = dlv__op_request(op, r->ctx->rights);
+    dlv__op_request req = dlv__op_request_make(op, r->ctx->rights);
     req.courier_id = str(r->json, "courierId");
     req.cancel_cause_id = str(r->json, "cancelCauseId");
     req.comment = str(r->json, "comment");
@@ -117,7 +117,7 @@ static void stage_op(req_ctx *r, dlv_op op)
         }
     }
     rt_staged *s = dlv__rt_stage_op(r->ctx, o, &req, r->cmd, "local", r->req->cb, r->req->arg);
-    if (s && s->new_view && op == DLV_OP_PRINT_INVOICE)
+    if (s && s->new_view && op == DLV__OP_PRINT_INVOICE)
         s->print_invoice = true;
 }
 
@@ -135,7 +135,7 @@ static void do_set_status(req_ctx *r)
         reply_error(r, DLV_EINVAL, "status must be one of the ten delivery statuses");
         return;
     }
-    dlv_op op;
+    dlv__op op;
     dlv_error err = {0};
     if (dlv__op_for_status(o->view, to, &op, &err) != DLV_OK) {
         reply_error(r, err.code ? err.code : DLV_EINVALIDTRANSITION, err.message);
@@ -152,9 +152,9 @@ static void do_pay(req_ctx *r)
     const cJSON *list = NULL;
     size_t count = 0;
     dlv_error err = {0};
-    int rc = dlv__jget_array(r->json, "payments", DLV__J_REQUIRED, DLV_ORDER_MAX_PAYMENTS, &path,
+    int rc = dlv__jget_array(r->json, "payments", DLV__J_REQUIRED, DLV__ORDER_MAX_PAYMENTS, &path,
                              &list, &count, &err);
-    dlv_payment *payments = rc == DLV_OK ? dlv__calloc(count ? count : 1, sizeof *payments) : NULL;
+    dlv__payment *payments = rc == DLV_OK ? dlv__calloc(count ? count : 1, sizeof *payments) : NULL;
     if (rc == DLV_OK && !payments)
         rc = dlv__error_set(&err, DLV_ENOMEM, "out of memory");
     for (size_t i = 0; rc == DLV_OK && i < count; i++) {
@@ -168,9 +168,9 @@ static void do_pay(req_ctx *r)
             rc = dlv__jget_enum(p, "kind", DLV__J_REQUIRED, dlv__payment_kind_names, 3, &path,
                                 &kind, &err);
         if (rc == DLV_OK)
-            rc = dlv__jget_decimal(p, "sum", DLV__J_REQUIRED, DLV_MONEY_SCALE, 1, DLV_MONEY_MAX,
+            rc = dlv__jget_decimal(p, "sum", DLV__J_REQUIRED, DLV__MONEY_SCALE, 1, DLV__MONEY_MAX,
                                    &path, &payments[i].sum, NULL, &err);
-        payments[i].kind = (dlv_payment_kind)kind;
+        payments[i].kind = (dlv__payment_kind)kind;
         dlv__jpath_restore(&path, at);
     }
     if (rc == DLV_OK && count == 0)
@@ -178,7 +178,7 @@ static void do_pay(req_ctx *r)
     if (rc != DLV_OK) {
         reply_error(r, rc == DLV_EJSON ? DLV_EINVAL : rc, err.message);
     } else {
-        dlv_op_request req = dlv__op_request(DLV_OP_TAKE_PAYMENT, r->ctx->rights);
+        dlv__op_request req = dlv__op_request_make(DLV__OP_TAKE_PAYMENT, r->ctx->rights);
         req.payments = payments;
         req.payment_count = count;
         dlv__rt_stage_op(r->ctx, o, &req, r->cmd, "local", r->req->cb, r->req->arg);
@@ -249,7 +249,7 @@ cJSON *dlv__rt_order_list(dlv_ctx *ctx)
 {
     size_t n;
     rt_order **all = dlv__table_list(&ctx->orders, &n);
-    const dlv_order **views = dlv__malloc((n ? n : 1) * sizeof *views);
+    const dlv__order **views = dlv__malloc((n ? n : 1) * sizeof *views);
     cJSON *arr = cJSON_CreateArray();
     if (!all || !views || !arr) {
         dlv__free(all);
@@ -395,14 +395,14 @@ static const request_handler requests[REQUEST_COUNT] = {
     /* [request] = {handler, flags, op} */
     [REQUEST_LOGIN] = {do_login, 0},
     [REQUEST_LOGOUT] = {do_logout, 0},
-    [REQUEST_CONFIRM] = {do_op, NEEDS_LOGIN | NEEDS_ORDER | CHANGES_ORDER, DLV_OP_CONFIRM},
+    [REQUEST_CONFIRM] = {do_op, NEEDS_LOGIN | NEEDS_ORDER | CHANGES_ORDER, DLV__OP_CONFIRM},
     [REQUEST_SET_STATUS] = {do_set_status, NEEDS_LOGIN | NEEDS_ORDER | CHANGES_ORDER},
-    [REQUEST_CANCEL] = {do_op, NEEDS_LOGIN | NEEDS_ORDER | CHANGES_ORDER, DLV_OP_CANCEL},
+    [REQUEST_CANCEL] = {do_op, NEEDS_LOGIN | NEEDS_ORDER | CHANGES_ORDER, DLV__OP_CANCEL},
     [REQUEST_ASSIGN_COURIER] = {do_op, NEEDS_LOGIN | NEEDS_ORDER | CHANGES_ORDER,
-                                DLV_OP_ASSIGN_COURIER},
+                                DLV__OP_ASSIGN_COURIER},
     [REQUEST_PAY] = {do_pay, NEEDS_LOGIN | NEEDS_ORDER | CHANGES_ORDER},
     [REQUEST_PRINT_INVOICE] = {do_op, NEEDS_LOGIN | NEEDS_ORDER | CHANGES_ORDER,
-                               DLV_OP_PRINT_INVOICE},
+                               DLV__OP_PRINT_INVOICE},
     [REQUEST_CREATE_ORDER] = {do_create_order, NEEDS_LOGIN | CHANGES_ORDER},
     [REQUEST_REPRINT] = {do_reprint, NEEDS_LOGIN},
     [REQUEST_LIST] = {do_list, 0},
@@ -441,7 +441,7 @@ void dlv__rt_handle_request(dlv_ctx *ctx, host_req *hr)
     cJSON *json = NULL;
     dlv_error err = {0};
     /* Exact numbers: money in a request is read from its text, never through a double. */
-    int rc = dlv__json_parse(hr->json, strlen(hr->json), DLV_ORDER_JSON_MAX, &json, &err);
+    int rc = dlv__json_parse(hr->json, strlen(hr->json), DLV__ORDER_JSON_MAX, &json, &err);
     r.json = json;
     const char *cmd = str(json, "cmd");
     r.cmd = cmd ? cmd : "";

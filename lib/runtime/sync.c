@@ -76,7 +76,7 @@ static void session_lost(dlv_ctx *ctx)
     if (!s->registered)
         return;
     s->registered = false;
-    DLV_LOGW(&ctx->log, "session expired: registering again");
+    DLV__LOGW(&ctx->log, "session expired: registering again");
     note_health(ctx, false, "session expired or terminal unregistered: registering again", 0);
     if (!s->reg_busy)
         start_register(ctx);
@@ -115,7 +115,7 @@ static void registration_failed(dlv_ctx *ctx, const dlv__backend_result *a)
         memset(at + 4, '*', n - 4);
         at = strstr(at + n, tid);
     }
-    DLV_LOGW(&ctx->log, "registration failed: %s", safe);
+    DLV__LOGW(&ctx->log, "registration failed: %s", safe);
     if (not_registered)
         uv_timer_start(&s->reg_timer, on_reg_timer, (uint64_t)retry_s * 1000, 0);
     else
@@ -145,7 +145,7 @@ static void on_registered(void *arg, dlv__backend_result *res)
     dlv__rt_health_update(ctx);
     char tid[16];
     dlv__mask_token(dlv_config_terminal_id(ctx->config), tid, sizeof tid);
-    DLV_LOGI(&ctx->log, "registered terminal %s at the call-center", tid);
+    DLV__LOGI(&ctx->log, "registered terminal %s at the call-center", tid);
     dlv__rt_emit(ctx, dlv__ev_registered(dlv_config_terminal_id(ctx->config), settings));
     dlv__free(settings);
     if (ctx->loop_state == RT_RUNNING && !s->poll_busy)
@@ -181,7 +181,7 @@ static void on_polled(void *arg, dlv__backend_result *res)
     if (res->err == DLV_ESTOPPED)
         return;
     if (res->err != DLV_OK) {
-        DLV_LOGW(&ctx->log, "orders: %s", res->message);
+        DLV__LOGW(&ctx->log, "orders: %s", res->message);
         note_health(ctx, false, res->message, 0);
         if (res->err == DLV_EUNAUTHORIZED || res->err == DLV_ENOTREGISTERED)
             session_lost(ctx);
@@ -189,15 +189,15 @@ static void on_polled(void *arg, dlv__backend_result *res)
             retry_in(ctx, &s->poll_timer, on_poll_timer, &s->poll_attempt, res->retry_after_s);
         return;
     }
-    dlv_orders_response *orders = res->orders;
+    dlv__orders_response *orders = res->orders;
     s->poll_attempt = 0;
     note_health(ctx, true, NULL, 0);
     uv_mutex_lock(&ctx->lock);
     ctx->health.last_sync = dlv__rt_now(ctx);
     uv_mutex_unlock(&ctx->lock);
     for (size_t i = 0; i < orders->invalid_count; i++) {
-        DLV_LOGE(&ctx->log, "call-center sent an invalid order, left out: %s",
-                 orders->invalid[i].message);
+        DLV__LOGE(&ctx->log, "call-center sent an invalid order, left out: %s",
+                  orders->invalid[i].message);
         dlv__rt_emit(ctx, dlv__ev_error("InvalidOrder", orders->invalid[i].message));
     }
     bool nothing = orders->order_count == 0 && orders->removed_count == 0 && !orders->settings &&
@@ -208,7 +208,7 @@ static void on_polled(void *arg, dlv__backend_result *res)
         bool group = dlv__persist_begin(ctx->persist, NULL) == DLV_OK;
         dlv__rt_apply_server_orders(ctx, orders);
         if (group && dlv__persist_commit(ctx->persist, &err) != DLV_OK)
-            DLV_LOGE(&ctx->log, "cannot store the orders answer: %s", err.message);
+            DLV__LOGE(&ctx->log, "cannot store the orders answer: %s", err.message);
         dlv__rt_commit(ctx); /* automatic steps the arrivals made due */
         dlv__rt_arm_due_timer(ctx);
     }
@@ -242,19 +242,19 @@ static void on_send_timer(uv_timer_t *t)
 }
 
 /* The outcome of one command: it leaves the outbox; a rejection puts the server state back. */
-static void settle(dlv_ctx *ctx, const dlv_command_result *r, const char *order_id,
+static void settle(dlv_ctx *ctx, const dlv__command_result *r, const char *order_id,
                    bool changes_order)
 {
     dlv_error err = {0};
     static const char *const outcomes[] = {"Applied", "Duplicate", "Rejected"};
     if (dlv__persist_complete_command(ctx->persist, r->id, outcomes[r->outcome], &err) != DLV_OK)
-        DLV_LOGE(&ctx->log, "cannot remove command %s from the outbox: %s", r->id, err.message);
+        DLV__LOGE(&ctx->log, "cannot remove command %s from the outbox: %s", r->id, err.message);
     rt_order *o = order_id ? dlv__table_find(&ctx->orders, order_id) : NULL;
     if (!changes_order)
         return; /* DocumentPrinted: a report, not a change of the order */
     if (o && o->pending > 0)
         o->pending--;
-    if (r->outcome != DLV_OUTCOME_REJECTED) {
+    if (r->outcome != DLV__OUTCOME_REJECTED) {
         if (!o || !o->view)
             return;
         /* The view now reflects at least this revision: an older answer still on its way (a
@@ -262,7 +262,7 @@ static void settle(dlv_ctx *ctx, const dlv_command_result *r, const char *order_
         if (r->revision > o->view->revision)
             o->view->revision = r->revision;
         if (o->pending == 0 && o->server) {
-            dlv_order *server = o->server;
+            dlv__order *server = o->server;
             o->server = NULL;
             if (server->revision >= o->view->revision) {
                 dlv_status before = o->view->status;
@@ -271,8 +271,8 @@ static void settle(dlv_ctx *ctx, const dlv_command_result *r, const char *order_
                 if (server->status != before) {
                     dlv__rt_emit(ctx,
                                  dlv__ev_status_changed(o->id, before, server->status, "server"));
-                    dlv_event ev = {DLV_TRIGGER_STATUS_CHANGED, before};
-                    dlv_notify_before nb = {false, before, server->result_sum};
+                    dlv__event ev = {DLV__TRIGGER_STATUS_CHANGED, before};
+                    dlv__notify_before nb = {false, before, server->result_sum};
                     dlv__rt_consequences(ctx, o, &ev, &nb);
                 }
             } else {
@@ -283,8 +283,8 @@ static void settle(dlv_ctx *ctx, const dlv_command_result *r, const char *order_
         return;
     }
     dlv__rt_emit(ctx, dlv__ev_command_rejected(order_id, r->id, r->error, r->description));
-    DLV_LOGW(&ctx->log, "command %s rejected: %s %s", r->id, r->error,
-             r->description ? r->description : "");
+    DLV__LOGW(&ctx->log, "command %s rejected: %s %s", r->id, r->error,
+              r->description ? r->description : "");
     if (!o || !o->view)
         return;
     /* The call-center wins: its copy, or at least its status, replaces the local step. */
@@ -298,8 +298,8 @@ static void settle(dlv_ctx *ctx, const dlv_command_result *r, const char *order_
     }
     if (o->view->status != before) {
         dlv__rt_emit(ctx, dlv__ev_status_changed(o->id, before, o->view->status, "server"));
-        dlv_event ev = {DLV_TRIGGER_STATUS_CHANGED, before};
-        dlv_notify_before nb = {false, before, o->view->result_sum};
+        dlv__event ev = {DLV__TRIGGER_STATUS_CHANGED, before};
+        dlv__notify_before nb = {false, before, o->view->result_sum};
         dlv__rt_consequences(ctx, o, &ev, &nb);
     }
     dlv__rt_persist_views(ctx, &o, 1);
@@ -319,7 +319,7 @@ static void on_sent(void *arg, dlv__backend_result *res)
     if (res->err != DLV_OK) {
         /* The whole batch stays pending, to go again with the same ids. */
         if (res->err != DLV_ESTOPPED) {
-            DLV_LOGW(&ctx->log, "commands: %s (%zu kept for retry)", res->message, batch.count);
+            DLV__LOGW(&ctx->log, "commands: %s (%zu kept for retry)", res->message, batch.count);
             note_health(ctx, false, res->message, 0);
             dlv__persist_command_attempts(ctx->persist, batch.rows, batch.count, NULL);
             if (res->err == DLV_EUNAUTHORIZED || res->err == DLV_ENOTREGISTERED)
@@ -327,20 +327,20 @@ static void on_sent(void *arg, dlv__backend_result *res)
             else if (res->retryable)
                 retry_in(ctx, &s->send_timer, on_send_timer, &s->send_attempt, res->retry_after_s);
             else {
-                DLV_LOGE(&ctx->log, "the call-center refused the whole batch: %s", res->message);
+                DLV__LOGE(&ctx->log, "the call-center refused the whole batch: %s", res->message);
                 retry_in(ctx, &s->send_timer, on_send_timer, &s->send_attempt, 30);
             }
         }
         dlv__persist_rows_free(batch.rows, batch.count);
         return;
     }
-    dlv_commands_response *cr = res->commands;
+    dlv__commands_response *cr = res->commands;
     dlv_error err = {0};
     s->send_attempt = 0;
     note_health(ctx, true, NULL, res->total_ms);
     bool group = dlv__persist_begin(ctx->persist, NULL) == DLV_OK;
     for (size_t i = 0; i < cr->result_count; i++) {
-        const dlv_command_result *r = &cr->results[i];
+        const dlv__command_result *r = &cr->results[i];
         const char *order_id = NULL;
         bool changes_order = true;
         for (size_t k = 0; k < batch.count; k++) {
@@ -350,17 +350,17 @@ static void on_sent(void *arg, dlv__backend_result *res)
             }
         }
         if (!order_id) {
-            DLV_LOGW(&ctx->log, "the call-center answered for a command it was not sent: %s",
-                     r->id);
+            DLV__LOGW(&ctx->log, "the call-center answered for a command it was not sent: %s",
+                      r->id);
             continue;
         }
         settle(ctx, r, order_id, changes_order);
     }
     if (group && dlv__persist_commit(ctx->persist, &err) != DLV_OK)
-        DLV_LOGE(&ctx->log,
-                 "cannot store the commands' outcomes: %s (they are sent again and "
-                 "answered as duplicates)",
-                 err.message);
+        DLV__LOGE(&ctx->log,
+                  "cannot store the commands' outcomes: %s (they are sent again and "
+                  "answered as duplicates)",
+                  err.message);
     dlv__persist_rows_free(batch.rows, batch.count);
     dlv__rt_health_update(ctx);
     dlv__rt_commit(ctx); /* consequences of rejections */
@@ -378,7 +378,7 @@ static void start_send(dlv_ctx *ctx)
     dlv_error err = {0};
     size_t max = s->backend->methods->max_commands ? s->backend->methods->max_commands : 1;
     if (dlv__persist_peek_commands(ctx->persist, max, &rows, &count, &err) != DLV_OK) {
-        DLV_LOGE(&ctx->log, "cannot read the outbox: %s", err.message);
+        DLV__LOGE(&ctx->log, "cannot read the outbox: %s", err.message);
         return;
     }
     if (count == 0) {
@@ -453,7 +453,7 @@ void dlv__sync_start(dlv_ctx *ctx)
 {
     struct dlv__sync *s = ctx->sync ? ctx->sync : dlv__calloc(1, sizeof *s);
     if (!s) {
-        DLV_LOGE(&ctx->log, "cannot start the sync: out of memory");
+        DLV__LOGE(&ctx->log, "cannot start the sync: out of memory");
         return;
     }
     ctx->sync = s;
@@ -461,7 +461,7 @@ void dlv__sync_start(dlv_ctx *ctx)
     const char *name = dlv_config_backend(ctx->config);
     const dlv__backend_methods *m = dlv__backend_find(name);
     if (!m) {
-        DLV_LOGE(&ctx->log, "no call-center backend named %s", name ? name : "(default)");
+        DLV__LOGE(&ctx->log, "no call-center backend named %s", name ? name : "(default)");
         return;
     }
     dlv__backend_options opts = {.loop = ctx->loop,
@@ -475,7 +475,7 @@ void dlv__sync_start(dlv_ctx *ctx)
     dlv_error err = {0};
     dlv__backend *b = NULL;
     if (dlv__backend_open(m, &opts, &b, &err) != DLV_OK) {
-        DLV_LOGE(&ctx->log, "cannot start the %s backend: %s", m->name, err.message);
+        DLV__LOGE(&ctx->log, "cannot start the %s backend: %s", m->name, err.message);
         if (b) {
             ctx->open_handles++;
             dlv__backend_close(b, on_backend_closed, ctx);

@@ -119,7 +119,7 @@ static void register_answer_with_unsendable_token(void)
     for (size_t i = 0; i < DLV__ARRAY_SIZE(tokens); i++) {
         cJSON_ReplaceItemInObject(j, "sessionToken", cJSON_CreateString(tokens[i]));
         char *doc = cJSON_PrintUnformatted(j);
-        dlv_register_response *r = NULL;
+        dlv__register_response *r = NULL;
         dlv_error err;
         int rc = dlv__register_response_decode(doc, strlen(doc), &r, &err);
         CU_ASSERT_EQUAL(rc, DLV_EJSON);

@@ -18,13 +18,13 @@
 
 static int decode_settings(void *arg, dlv_error *err)
 {
-    dlv_settings *s = NULL;
+    dlv__settings *s = NULL;
     int rc = dlv__settings_from_json(arg, strlen(arg), &s, err);
     if (rc != DLV_OK)
         return s ? WRONG_RESULT : rc;
     char *text = dlv__settings_to_json(s);
     rc = text ? DLV_OK : dlv__error_set(err, DLV_ENOMEM, "settings_to_json: out of memory");
-    dlv_settings *again = NULL;
+    dlv__settings *again = NULL;
     if (rc == DLV_OK)
         rc = dlv__settings_from_json(text, strlen(text), &again, err);
     if (rc == DLV_OK && (again->courier_count != s->courier_count ||
@@ -47,11 +47,11 @@ static void settings(void)
 
 static int decode_commands(void *arg, dlv_error *err)
 {
-    dlv_commands_response *r = NULL;
+    dlv__commands_response *r = NULL;
     int rc = dlv__commands_response_decode(arg, strlen(arg), &r, err);
     if (rc != DLV_OK)
         return r ? WRONG_RESULT : rc;
-    bool right = r->result_count == 3 && r->results[2].outcome == DLV_OUTCOME_REJECTED &&
+    bool right = r->result_count == 3 && r->results[2].outcome == DLV__OUTCOME_REJECTED &&
                  r->results[2].error && strcmp(r->results[2].error, "StatusConflict") == 0;
     dlv__commands_response_free(r);
     return right ? DLV_OK : WRONG_RESULT;
@@ -71,7 +71,7 @@ static bool lenient_message_relaxed;
 
 static int decode_lenient(void *arg, dlv_error *err)
 {
-    dlv_orders_response *r = NULL;
+    dlv__orders_response *r = NULL;
     int rc = dlv__orders_response_decode_lenient(arg, strlen(arg), &r, err);
     if (rc == DLV_ENOMEM && lenient_message_relaxed && err->code != rc) {
         char was[DLV_ERROR_MESSAGE_MAX];
@@ -120,7 +120,7 @@ typedef struct order_case {
 static int decode_order(void *arg, dlv_error *err)
 {
     order_case *c = arg;
-    dlv_order *o = (dlv_order *)0x1;
+    dlv__order *o = (dlv__order *)0x1;
     int rc = dlv__order_from_json(c->text, strlen(c->text), c->flags, &o, err);
     if (rc != DLV_OK)
         return o ? WRONG_RESULT : rc;
@@ -136,7 +136,7 @@ static void orders_of_every_kind(void)
     /* A host-made draft: no id, number, revision or status yet. */
     char *d1 = replace_once(courier, "\"id\":\"6f0c8e5a-3b7d-4c2e-9a1f-0d2b4c6e8a10\",", "");
     char *d2 = replace_once(d1, "\"status\":\"Unconfirmed\"", "\"status\":null");
-    order_case ok[] = {{pickup, 0}, {anon, 0}, {d2, DLV_ORDER_DRAFT}};
+    order_case ok[] = {{pickup, 0}, {anon, 0}, {d2, DLV__ORDER_DRAFT}};
     for (size_t i = 0; i < DLV__ARRAY_SIZE(ok); i++)
         sweep("order", decode_order, &ok[i], DLV_OK, JSON_OOM, false);
     /* Invalid orders fail the same way whatever allocation fails. */
@@ -183,20 +183,20 @@ static char *every_field_template(void)
 
 typedef struct notify_case {
     const char *text;
-    const dlv_order *orders[3];
+    const dlv__order *orders[3];
 } notify_case;
 
 static int notify_roundtrip(void *arg, dlv_error *err)
 {
     notify_case *c = arg;
-    dlv_template *t = (dlv_template *)0x1;
+    dlv__template *t = (dlv__template *)0x1;
     int rc = dlv__template_compile(c->text, strlen(c->text), &t, err);
     if (rc != DLV_OK)
         return t ? WRONG_RESULT : rc;
-    const dlv_render_options opts = {.utc_offset_minutes = 180,
-                                     .date_format = "dd.MM.yy HH:mm",
-                                     .cafe_address = "Тверская, 7",
-                                     .decimal_separator = '.'};
+    const dlv__render_options opts = {.utc_offset_minutes = 180,
+                                      .date_format = "dd.MM.yy HH:mm",
+                                      .cafe_address = "Тверская, 7",
+                                      .decimal_separator = '.'};
     for (size_t i = 0; i < 3 && rc == DLV_OK; i++) {
         char *out = (char *)0x1;
         rc = dlv__template_render(t, c->orders[i], i == 1 ? NULL : &opts, &out, err);
@@ -221,7 +221,7 @@ static void notification_every_field(void)
     notify_case bad = {"Здравствуйте, @Model.Customer.Name! @Model.Nope", {NULL}};
     sweep("invalid notification", notify_roundtrip, &bad, DLV_ETEMPLATE, bad_allowed, false);
     for (size_t i = 0; i < 3; i++)
-        dlv__order_free((dlv_order *)c.orders[i]);
+        dlv__order_free((dlv__order *)c.orders[i]);
     free(text);
 }
 

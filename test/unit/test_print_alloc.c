@@ -21,8 +21,8 @@ static char *dir;
 typedef struct print_case {
     const char *text; /* a template from memory, or NULL: dlv__print_render from templates_dir */
     const char *templates_dir;
-    const dlv_order *orders[3];
-    const dlv_settings *settings;
+    const dlv__order *orders[3];
+    const dlv__settings *settings;
 } print_case;
 
 static int print_from_memory(print_case *c, dlv_error *err)
@@ -111,8 +111,8 @@ static void document_templates(void)
     bad.text = "<doc>\n<foreach items=\"Order.Items\">\n{{Modifier.Name}}</foreach></doc>";
     sweep("invalid document template", print_roundtrip, &bad, DLV_ETEMPLATE, bad_allowed, false);
     for (size_t i = 0; i < 3; i++)
-        dlv__order_free((dlv_order *)c.orders[i]);
-    dlv__settings_free((dlv_settings *)c.settings);
+        dlv__order_free((dlv__order *)c.orders[i]);
+    dlv__settings_free((dlv__settings *)c.settings);
     free(tdir);
 }
 

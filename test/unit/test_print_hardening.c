@@ -23,7 +23,7 @@ static void document_templates_refuse_entities(void)
     CU_ASSERT_FATAL(asprintf(&tdir, "%s/templates", dir) > 0);
     mkdir(tdir, 0755);
     dlv_error err;
-    dlv_order *order = NULL;
+    dlv__order *order = NULL;
     char *fixture = NULL;
     CU_ASSERT_FATAL(
         asprintf(&fixture, "%s/test/unit/data/order/order_courier.json", DLV_TEST_SOURCE_DIR) > 0);

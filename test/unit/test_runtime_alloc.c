@@ -81,7 +81,7 @@ static void context_start_up(void)
     CU_ASSERT_EQUAL_FATAL(dlv__persist_open(c.data_dir, &p, &err), DLV_OK);
     const char *names[] = {"order_courier.json", "order_pickup.json", "order_anonymous.json"};
     dlv__persist_order rows[3];
-    dlv_order *orders[3];
+    dlv__order *orders[3];
     char *texts[3];
     for (size_t i = 0; i < 3; i++) {
         orders[i] = load_order(names[i], 0);
