@@ -20,7 +20,16 @@ typedef struct cc_options {
     const char *db_path;
     bool accept_any_terminal;
     int session_ttl_seconds;
+    int protocol_minor; /* highest minor version served: 1 (default) or 0 (a 1.0 server) */
 } cc_options;
+
+/* Call-center order numbers run from 100001 upward; blocks reserved for terminals
+ * (protocol 1.1 numberBlock) start at CC_FIRST_BLOCK_NUMBER, so the two never meet. */
+#define CC_FIRST_BLOCK_NUMBER 900000
+#define CC_DEFAULT_BLOCK_SIZE 1000
+/* Bounds of a paged orders answer (protocol 1.1 `limit`). */
+#define CC_PAGE_MIN 1
+#define CC_PAGE_MAX 5000
 
 /* Opens (or creates) the emulator's SQLite database. Returns NULL with `err` filled on failure. */
 cc_state *cc_state_open(const cc_options *opts, char *err, size_t errlen);
@@ -32,9 +41,17 @@ void cc_state_on_change(cc_state *st, void (*fn)(void *arg), void *arg);
 /* Protocol routes. `terminal_id` is the X-Terminal-Id header (NULL when absent). */
 void cc_register(cc_state *st, const char *terminal_id, const cJSON *body, cc_reply *out);
 /* 0 when the session is valid; otherwise fills `out` with the 401/403/400 answer. */
-int cc_authorize(cc_state *st, const char *terminal_id, const char *authorization, cc_reply *out);
-/* Orders newer than `since` for the terminal. Returns false (and no body) when there are none. */
-bool cc_orders_since(cc_state *st, const char *terminal_id, int64_t since, cc_reply *out);
+/* `minor` receives the protocol minor version the session registered with (0 or 1). */
+int cc_authorize(cc_state *st, const char *terminal_id, const char *authorization, int *minor,
+                 cc_reply *out);
+/* The highest protocol minor version this server speaks (cc_options.protocol_minor). */
+int cc_state_protocol_minor(const cc_state *st);
+/* Orders newer than `since` for the terminal, as a session of protocol minor `minor` sees them.
+ * `limit` 0: everything; otherwise at most `limit` orders and removals, in revision order, with
+ * "more":true when the answer stopped before the end. Returns false (and no body) when there is
+ * nothing to answer. */
+bool cc_orders_since(cc_state *st, const char *terminal_id, int64_t since, int64_t limit, int minor,
+                     cc_reply *out);
 /* The empty answer a long poll gives when its wait ran out. */
 void cc_orders_empty(cc_state *st, cc_reply *out);
 void cc_commands(cc_state *st, const char *terminal_id, const cJSON *body, cc_reply *out);
@@ -47,6 +64,8 @@ void cc_admin_generate(cc_state *st, const cJSON *body, cc_reply *out);
 void cc_admin_change_order(cc_state *st, const char *order_id, const cJSON *body, cc_reply *out);
 void cc_admin_get_order(cc_state *st, const char *order_id, cc_reply *out);
 void cc_admin_settings(cc_state *st, const cJSON *replace, cc_reply *out);
+/* Travel time per delivery zone: {"zones":[{"region":"name or id","travelMinutes":30}]}. */
+void cc_admin_zones(cc_state *st, const cJSON *body, cc_reply *out);
 void cc_admin_log(cc_state *st, cc_reply *out);
 void cc_admin_terminals(cc_state *st, cc_reply *out);
 void cc_admin_expire_sessions(cc_state *st, cc_reply *out);
@@ -58,6 +77,8 @@ void cc_error(cc_reply *out, int status, const char *code, const char *fmt, ...)
 /* Demo data (generate.c). `seq` varies the picks; `now` anchors the times. */
 cJSON *cc_generate_order(unsigned seq, time_t now, const cJSON *settings);
 cJSON *cc_default_settings(void);
+/* Protocol 1.1 notifications: every event by SMS, none by push. */
+cJSON *cc_default_notifications(void);
 /* Fills missing ORDER fields of `order` with generated ones. */
 void cc_complete_order(cJSON *order, unsigned seq, time_t now, const cJSON *settings);
 
@@ -71,6 +92,14 @@ bool cc_status_final(const char *status);
 
 /* RFC 3339 UTC time. */
 void cc_format_time(time_t t, char out[32]);
+/* Parses an RFC 3339 time (Z or an offset; fractions ignored). Returns false when malformed. */
+bool cc_parse_time(const char *text, time_t *out);
+/* A random UUID v4. */
+void cc_new_uuid(char out[37]);
+/* True for a canonical 8-4-4-4-12 hexadecimal UUID. */
+bool cc_is_uuid(const char *s);
+/* A stable UUID standing for any string (a 1.0 peer needs UUID ids where 1.1 allows any). */
+void cc_uuid_for(const char *s, char out[37]);
 /* Money in kopecks as a JSON number with at most two decimals. */
 cJSON *cc_money(int64_t kopecks);
 

@@ -71,12 +71,91 @@ static void uuid_from(unsigned seq, unsigned salt, char out[37])
              b[14], b[15]);
 }
 
+void cc_new_uuid(char out[37])
+{
+    uuid_from(0, 0, out);
+}
+
+bool cc_is_uuid(const char *s)
+{
+    if (!s || strlen(s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : !strchr("0123456789abcdefABCDEF", s[i]) || !s[i])
+            return false;
+    }
+    return true;
+}
+
+void cc_uuid_for(const char *s, char out[37])
+{
+    /* Two FNV-1a hashes with different offsets give the 128 bits. */
+    unsigned long long h[2] = {0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL};
+    for (int k = 0; k < 2; k++)
+        for (const unsigned char *c = (const unsigned char *)s; c && *c; c++)
+            h[k] = (h[k] ^ *c) * 0x100000001b3ULL;
+    unsigned char b[16];
+    for (int i = 0; i < 16; i++)
+        b[i] = (unsigned char)(h[i / 8] >> ((i % 8) * 8));
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x50);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
+}
+
+bool cc_parse_time(const char *text, time_t *out)
+{
+    struct tm tm = {0};
+    int consumed = 0;
+    if (!text || sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                        &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6)
+        return false;
+    const char *p = text + consumed;
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++)
+            ;
+    long offset = 0;
+    if (*p == '+' || *p == '-') {
+        int hh, mm;
+        if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
+            return false;
+        offset = (*p == '-' ? -1 : 1) * (hh * 3600L + mm * 60L);
+        p += 6;
+    } else if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else {
+        return false;
+    }
+    if (*p)
+        return false;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    *out = timegm(&tm) - offset;
+    return true;
+}
+
 static cJSON *id_list_item(const char *id, const char *name)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "id", id);
     cJSON_AddStringToObject(o, "name", name);
     return o;
+}
+
+cJSON *cc_default_notifications(void)
+{
+    static const char *const events[] = {"Unconfirmed", "New",       "Cooking",
+                                         "Ready",       "Waiting",   "OnWay",
+                                         "Delivered",   "Cancelled", "SumChanged"};
+    cJSON *n = cJSON_CreateObject();
+    for (size_t i = 0; i < N(events); i++) {
+        cJSON *e = cJSON_AddObjectToObject(n, events[i]);
+        cJSON_AddBoolToObject(e, "sms", 1);
+        cJSON_AddBoolToObject(e, "push", 0);
+    }
+    return n;
 }
 
 cJSON *cc_default_settings(void)
@@ -125,6 +204,12 @@ cJSON *cc_default_settings(void)
         cJSON_AddItemToArray(couriers, c);
     }
     cJSON_AddItemToObject(s, "maxCourierDebt", cc_money(500000));
+    /* Protocol 1.1 fields; a 1.0 session never sees them (state.c strips them). */
+    cJSON_AddStringToObject(s, "timeZone", "Europe/Moscow");
+    cJSON_AddNumberToObject(s, "courierDeliveryMinutes", 45);
+    cJSON_AddNumberToObject(s, "courierCookingMinutes", 15);
+    cJSON_AddNumberToObject(s, "overdueGraceMinutes", 5);
+    cJSON_AddItemToObject(s, "notifications", cc_default_notifications());
     return s;
 }
 
@@ -257,18 +342,25 @@ void cc_complete_order(cJSON *o, unsigned seq, time_t now, const cJSON *settings
             cJSON_AddItemToArray(items, it);
         }
     }
+    /* A delivery fee on some courier orders, unless the caller gave the sums itself. */
+    bool sums_given = cJSON_GetObjectItemCaseSensitive(o, "fullSum") ||
+                      cJSON_GetObjectItemCaseSensitive(o, "resultSum");
+    add_if_missing(o, "surchargeSum", cc_money(!sums_given && !pickup && seq % 3 == 1 ? 15000 : 0));
+    int64_t surcharge = kopecks_of(cJSON_GetObjectItemCaseSensitive(o, "surchargeSum"));
     if (!cJSON_GetObjectItemCaseSensitive(o, "fullSum"))
         cJSON_AddItemToObject(
             o, "fullSum", cc_money(cc_items_total(cJSON_GetObjectItemCaseSensitive(o, "items"))));
     int64_t full = kopecks_of(cJSON_GetObjectItemCaseSensitive(o, "fullSum"));
     add_if_missing(o, "discountSum", cc_money(0));
     int64_t discount = kopecks_of(cJSON_GetObjectItemCaseSensitive(o, "discountSum"));
-    add_if_missing(o, "resultSum", cc_money(full - discount));
+    add_if_missing(o, "resultSum", cc_money(full - discount + surcharge));
     int64_t result = kopecks_of(cJSON_GetObjectItemCaseSensitive(o, "resultSum"));
     if (!cJSON_GetObjectItemCaseSensitive(o, "payments")) {
         cJSON *pays = cJSON_AddArrayToObject(o, "payments");
         cJSON *p = cJSON_CreateObject();
         unsigned kind = seq % 3;
+        cc_new_uuid(id);
+        cJSON_AddStringToObject(p, "id", id);
         static const char *const kinds[] = {"Cash", "Card", "External"};
         static const char *const names[] = {"Наличные", "Банковская карта", "Оплата на сайте"};
         uuid_from(kind, 88, id);

@@ -25,6 +25,8 @@ typedef struct request {
     cc_fault fault;         /* the fault this request was picked for (kind "" if none) */
     char terminal[40];
     int64_t since;
+    int64_t limit;       /* protocol 1.1 page size; 0: unpaged */
+    int minor;           /* the session's protocol minor version */
     int64_t deadline_ms; /* monotonic; 0: none */
     struct MHD_Connection *conn;
     struct request *next_waiter;
@@ -361,7 +363,7 @@ static const char *route_of(const char *path)
  * wait runs out. Returns true when a reply was produced. */
 static bool orders_or_wait(cc_server *srv, request *r, cc_reply *reply)
 {
-    if (cc_orders_since(srv->st, r->terminal, r->since, reply))
+    if (cc_orders_since(srv->st, r->terminal, r->since, r->limit, r->minor, reply))
         return true;
     if (r->deadline_ms == 0 || now_ms() >= r->deadline_ms || srv->stopping) {
         cc_orders_empty(srv->st, reply);
@@ -369,7 +371,7 @@ static bool orders_or_wait(cc_server *srv, request *r, cc_reply *reply)
     }
     pthread_mutex_lock(&srv->lock);
     /* A change between the check above and this lock would be missed: check again under it. */
-    bool ready = cc_orders_since(srv->st, r->terminal, r->since, reply);
+    bool ready = cc_orders_since(srv->st, r->terminal, r->since, r->limit, r->minor, reply);
     if (!ready)
         suspend_request(srv, r, WAIT_LONGPOLL, r->deadline_ms);
     pthread_mutex_unlock(&srv->lock);
@@ -417,7 +419,7 @@ static enum MHD_Result handle_protocol(cc_server *srv, request *r, const char *r
         cc_register(srv->st, terminal, body, &reply);
     } else if (cc_authorize(srv->st, terminal,
                             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
-                            &reply) != 0) {
+                            &r->minor, &reply) != 0) {
         /* reply holds the 400/401/403 */
     } else if (is_get) {
         int64_t wait = 0;
@@ -425,10 +427,17 @@ static enum MHD_Result handle_protocol(cc_server *srv, request *r, const char *r
             MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "sinceRevision");
         const char *wait_s =
             MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "waitSeconds");
+        /* A 1.0 server knows no limit: it ignores the parameter, as unknown ones are. */
+        const char *limit_s =
+            cc_state_protocol_minor(srv->st) >= 1
+                ? MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit")
+                : NULL;
         if (!parse_int(since_s, 0, INT64_MAX, &r->since) ||
             (wait_s && !parse_int(wait_s, 0, 60, &wait))) {
             cc_error(&reply, 400, "BadRequest",
                      "sinceRevision must be a revision >= 0 and waitSeconds 0..60");
+        } else if (limit_s && !parse_int(limit_s, CC_PAGE_MIN, CC_PAGE_MAX, &r->limit)) {
+            cc_error(&reply, 400, "BadRequest", "limit must be %d..%d", CC_PAGE_MIN, CC_PAGE_MAX);
         } else {
             r->deadline_ms = wait > 0 ? now_ms() + wait * 1000 : 0;
             if (!orders_or_wait(srv, r, &reply))
@@ -478,6 +487,8 @@ static enum MHD_Result handle_admin(cc_server *srv, request *r, const char *path
         cc_admin_change_order(srv->st, path + 7, body, &reply);
     else if (strncmp(path, "orders/", 7) == 0 && get)
         cc_admin_get_order(srv->st, path + 7, &reply);
+    else if (strcmp(path, "zones") == 0 && put)
+        cc_admin_zones(srv->st, body, &reply);
     else if (strcmp(path, "settings") == 0 && (get || put))
         cc_admin_settings(srv->st, put ? body : NULL, &reply);
     else if (strcmp(path, "faults") == 0 && post)

@@ -2,7 +2,7 @@
  *
  *   delivery-callcenter [--listen 127.0.0.1:8080] [--base /resto] [--db callcenter.db]
  *                       [--accept-any-terminal] [--terminal UUID]... [--seed-demo-orders N]
- *                       [--session-ttl SECONDS] [--port-file PATH]
+ *                       [--session-ttl SECONDS] [--port-file PATH] [--protocol-minor 0|1]
  *
  * Serves protocol v1 under {base}/delivery/v1/ and an admin API under {base}/admin/ (loopback
  * clients only). Runs until SIGINT or SIGTERM. */
@@ -20,7 +20,9 @@ static void usage(FILE *to)
     fprintf(to, "usage: delivery-callcenter [--listen HOST:PORT] [--base /resto] [--db FILE]\n"
                 "         [--accept-any-terminal] [--terminal UUID]... [--seed-demo-orders N]\n"
                 "         [--session-ttl SECONDS] [--port-file PATH]\n"
-                "Listens on 127.0.0.1:8080 by default; port 0 picks a free port (printed).\n");
+                "         [--protocol-minor 0|1]\n"
+                "Listens on 127.0.0.1:8080 by default; port 0 picks a free port (printed).\n"
+                "--protocol-minor 0 plays a 1.0 server (default 1: protocol 1.1).\n");
 }
 
 static int parse_listen(const char *spec, struct sockaddr_storage *ss)
@@ -57,7 +59,8 @@ static int parse_listen(const char *spec, struct sockaddr_storage *ss)
 int main(int argc, char **argv)
 {
     const char *listen = "127.0.0.1:8080", *base = "/resto", *port_file = NULL;
-    cc_options opts = {.db_path = "callcenter.db", .session_ttl_seconds = 3600};
+    cc_options opts = {
+        .db_path = "callcenter.db", .session_ttl_seconds = 3600, .protocol_minor = 1};
     int seed = 0;
     const char *terminals[64];
     int terminal_count = 0;
@@ -90,6 +93,8 @@ int main(int argc, char **argv)
             opts.session_ttl_seconds = atoi(v);
         else if (strcmp(a, "--port-file") == 0)
             port_file = v;
+        else if (strcmp(a, "--protocol-minor") == 0 && (strcmp(v, "0") == 0 || strcmp(v, "1") == 0))
+            opts.protocol_minor = atoi(v);
         else if (strcmp(a, "--terminal") == 0 && terminal_count < 64)
             terminals[terminal_count++] = v;
         else {

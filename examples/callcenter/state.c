@@ -18,6 +18,8 @@ struct cc_state {
     void (*on_change)(void *arg);
     void *on_change_arg;
     unsigned seq;
+    int max_minor;         /* highest protocol minor served */
+    cJSON *settings_cache; /* the stored settings, parsed once; NULL until first needed */
 };
 
 static const char schema[] =
@@ -30,9 +32,17 @@ static const char schema[] =
     " NOT NULL, status TEXT NOT NULL, number INTEGER, json TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS orders_revision ON orders(revision);"
     "CREATE TABLE IF NOT EXISTS moves(order_id TEXT, terminal_id TEXT, revision INTEGER);"
+    "CREATE INDEX IF NOT EXISTS moves_terminal ON moves(terminal_id, revision);"
     "CREATE TABLE IF NOT EXISTS commands(seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE"
     " NOT NULL, terminal_id TEXT, order_id TEXT, type TEXT, outcome TEXT NOT NULL, error TEXT,"
     " result TEXT NOT NULL, received INTEGER NOT NULL DEFAULT 1, applied INTEGER NOT NULL);";
+
+/* Columns added by protocol 1.1, for databases made before it (errors mean "already there"). */
+static const char *const migrations[] = {
+    "ALTER TABLE sessions ADD COLUMN minor INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE terminals ADD COLUMN block_first INTEGER",
+    "ALTER TABLE terminals ADD COLUMN block_last INTEGER",
+};
 
 void cc_error(cc_reply *out, int status, const char *code, const char *fmt, ...)
 {
@@ -116,12 +126,32 @@ static int64_t bump_revision(cc_state *st)
     return r;
 }
 
+/* The stored settings, parsed once and kept until they change; owned by the state. */
+static const cJSON *settings_ref(cc_state *st)
+{
+    if (!st->settings_cache) {
+        char *text = meta_get(st, "settings");
+        st->settings_cache = text ? cJSON_Parse(text) : NULL;
+        free(text);
+        if (!st->settings_cache)
+            st->settings_cache = cc_default_settings();
+    }
+    return st->settings_cache;
+}
+
 static cJSON *settings_load(cc_state *st)
 {
-    char *text = meta_get(st, "settings");
-    cJSON *s = text ? cJSON_Parse(text) : NULL;
+    return cJSON_Duplicate(settings_ref(st), 1);
+}
+
+static void settings_store(cc_state *st, const cJSON *settings)
+{
+    char *text = cJSON_PrintUnformatted(settings);
+    meta_set(st, "settings", text);
     free(text);
-    return s ? s : cc_default_settings();
+    cJSON_Delete(st->settings_cache);
+    st->settings_cache = NULL;
+    meta_set_int(st, "settings_revision", bump_revision(st));
 }
 
 static const char *str(const cJSON *o, const char *key)
@@ -136,6 +166,11 @@ static void set_item(cJSON *o, const char *key, cJSON *value)
         cJSON_ReplaceItemInObjectCaseSensitive(o, key, value);
     else
         cJSON_AddItemToObject(o, key, value);
+}
+
+static double number_of(const cJSON *n)
+{
+    return cJSON_IsNumber(n) ? n->valuedouble : -1;
 }
 
 static int64_t kopecks(const cJSON *n)
@@ -169,6 +204,172 @@ static cJSON *cancel_info(const cJSON *cause, const char *comment, const char *w
     return info;
 }
 
+/* ---- protocol 1.1 fields and the 1.0 view ---- */
+
+static bool is_pickup(const cJSON *o)
+{
+    const char *t = str(o, "serviceType");
+    return t && strcmp(t, "DeliveryByClient") == 0;
+}
+
+static int64_t setting_int(const cJSON *settings, const char *key, int64_t fallback)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(settings, key);
+    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : fallback;
+}
+
+/* Travel time of the order's delivery zone: the region's travelMinutes (admin/zones), else
+ * courierDeliveryMinutes, else 45. */
+static int64_t travel_minutes(const cJSON *settings, const cJSON *order)
+{
+    const char *region = str(cJSON_GetObjectItemCaseSensitive(order, "address"), "region");
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(settings, "regions"))
+    {
+        const char *name = str(r, "name"), *id = str(r, "id");
+        const cJSON *minutes = cJSON_GetObjectItemCaseSensitive(r, "travelMinutes");
+        if (region && cJSON_IsNumber(minutes) &&
+            ((name && strcmp(name, region) == 0) || (id && strcmp(id, region) == 0)))
+            return (int64_t)minutes->valuedouble;
+    }
+    return setting_int(settings, "courierDeliveryMinutes", 45);
+}
+
+/* What the call-center derives whenever it stores an order: payment ids, and for courier orders
+ * when the kitchen must be done (completeBefore minus the zone's travel time). */
+static void order_derive(cc_state *st, cJSON *o)
+{
+    const cJSON *p;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(o, "payments"))
+    {
+        if (cJSON_IsObject(p) && !str(p, "id")) {
+            char id[37];
+            cc_new_uuid(id);
+            set_item((cJSON *)p, "id", cJSON_CreateString(id));
+        }
+    }
+    time_t due;
+    if (is_pickup(o) || !cc_parse_time(str(o, "completeBefore"), &due)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(o, "predictedCookingCompleteTime");
+        cJSON_DeleteItemFromObjectCaseSensitive(o, "predictedDeliveryTime");
+        return;
+    }
+    char t[32];
+    cc_format_time(due - (time_t)travel_minutes(settings_ref(st), o) * 60, t);
+    set_item(o, "predictedCookingCompleteTime", cJSON_CreateString(t));
+    cc_format_time(due, t);
+    set_item(o, "predictedDeliveryTime", cJSON_CreateString(t));
+}
+
+/* fullSum from the items, resultSum = fullSum - discountSum + surchargeSum (protocol 1.1). */
+static void recompute_sums(cJSON *o)
+{
+    int64_t full = cc_items_total(cJSON_GetObjectItemCaseSensitive(o, "items"));
+    int64_t discount = kopecks(cJSON_GetObjectItemCaseSensitive(o, "discountSum"));
+    int64_t surcharge = kopecks(cJSON_GetObjectItemCaseSensitive(o, "surchargeSum"));
+    set_item(o, "fullSum", cc_money(full));
+    set_item(o, "resultSum", cc_money(full - discount + surcharge));
+}
+
+/* An order as a 1.0 session sees it: no 1.1 fields, and what 1.0 cannot say said its way. A 1.0
+ * terminal checks resultSum = fullSum - discountSum and fullSum against the items, so a surcharge
+ * becomes a delivery line (what a 1.0 call-center does with a fee); its cancel causes must be
+ * UUIDs, so another id is replaced by a stable UUID standing for it (Cancel maps it back). */
+static void order_view_1_0(cJSON *o)
+{
+    int64_t surcharge = kopecks(cJSON_GetObjectItemCaseSensitive(o, "surchargeSum"));
+    cJSON_DeleteItemFromObjectCaseSensitive(o, "surchargeSum");
+    cJSON_DeleteItemFromObjectCaseSensitive(o, "predictedCookingCompleteTime");
+    cJSON_DeleteItemFromObjectCaseSensitive(o, "predictedDeliveryTime");
+    cJSON *p;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(o, "payments"))
+        cJSON_DeleteItemFromObjectCaseSensitive(p, "id");
+    cJSON *cause = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(o, "cancelInfo"), "cause");
+    const char *cause_id = str(cause, "id");
+    if (cause_id && !cc_is_uuid(cause_id)) {
+        char id[37];
+        cc_uuid_for(cause_id, id);
+        set_item(cause, "id", cJSON_CreateString(id));
+    }
+    cJSON *items = cJSON_GetObjectItemCaseSensitive(o, "items");
+    if (surcharge > 0 && cJSON_IsArray(items)) {
+        char key[64], id[37];
+        snprintf(key, sizeof key, "surcharge:%s", str(o, "id") ? str(o, "id") : "");
+        cJSON *it = cJSON_CreateObject();
+        cc_uuid_for(key, id);
+        cJSON_AddStringToObject(it, "positionId", id);
+        cJSON_AddStringToObject(it, "productId", "d0c0d0c0-0000-4000-8000-5e1c4a26e000");
+        cJSON_AddStringToObject(it, "name", "Доставка");
+        cJSON_AddNumberToObject(it, "amount", 1);
+        cJSON_AddItemToObject(it, "price", cc_money(surcharge));
+        cJSON_AddItemToObject(it, "sum", cc_money(surcharge));
+        cJSON_AddNullToObject(it, "comment");
+        cJSON_AddArrayToObject(it, "modifiers");
+        cJSON_AddItemToArray(items, it);
+        set_item(o, "fullSum",
+                 cc_money(kopecks(cJSON_GetObjectItemCaseSensitive(o, "fullSum")) + surcharge));
+    }
+}
+
+static const char *const settings_1_1[] = {"timeZone", "courierDeliveryMinutes",
+                                           "courierCookingMinutes", "overdueGraceMinutes",
+                                           "notifications"};
+
+/* Settings as a session of `minor` sees them (a new object). */
+static cJSON *settings_for(cc_state *st, int minor)
+{
+    cJSON *s = settings_load(st);
+    cJSON *v;
+    if (minor >= 1) {
+        int64_t lead = setting_int(s, "pickupCookingLeadMinutes", 15);
+        if (!cJSON_GetObjectItemCaseSensitive(s, "timeZone"))
+            cJSON_AddStringToObject(s, "timeZone", "Europe/Moscow");
+        if (!cJSON_GetObjectItemCaseSensitive(s, "courierDeliveryMinutes"))
+            cJSON_AddNumberToObject(s, "courierDeliveryMinutes", 45);
+        if (!cJSON_GetObjectItemCaseSensitive(s, "courierCookingMinutes"))
+            cJSON_AddNumberToObject(s, "courierCookingMinutes", (double)lead);
+        if (!cJSON_GetObjectItemCaseSensitive(s, "overdueGraceMinutes"))
+            cJSON_AddNumberToObject(s, "overdueGraceMinutes", 5);
+        if (!cJSON_GetObjectItemCaseSensitive(s, "notifications"))
+            cJSON_AddItemToObject(s, "notifications", cc_default_notifications());
+        return s;
+    }
+    for (size_t i = 0; i < sizeof settings_1_1 / sizeof *settings_1_1; i++)
+        cJSON_DeleteItemFromObjectCaseSensitive(s, settings_1_1[i]);
+    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(s, "regions"))
+        cJSON_DeleteItemFromObjectCaseSensitive(v, "travelMinutes");
+    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(s, "cancelCauses"))
+    {
+        const char *id = str(v, "id");
+        if (id && !cc_is_uuid(id)) {
+            char mapped[37];
+            cc_uuid_for(id, mapped);
+            set_item(v, "id", cJSON_CreateString(mapped));
+        }
+    }
+    return s;
+}
+
+/* A cancel cause of the settings by its id, or by the UUID a 1.0 session was shown for it. */
+static const cJSON *find_cause(const cJSON *settings, const char *id)
+{
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(settings, "cancelCauses"))
+    {
+        const char *v = str(c, "id");
+        char mapped[37];
+        if (!v || !id)
+            continue;
+        if (strcmp(v, id) == 0)
+            return c;
+        cc_uuid_for(v, mapped);
+        if (!cc_is_uuid(v) && strcmp(mapped, id) == 0)
+            return c;
+    }
+    return NULL;
+}
+
 /* ---- orders ---- */
 
 static cJSON *order_load(cc_state *st, const char *id, char **terminal)
@@ -189,6 +390,7 @@ static cJSON *order_load(cc_state *st, const char *id, char **terminal)
 /* Stores the order under a new revision; `terminal` NULL keeps it visible to every terminal. */
 static int64_t order_save(cc_state *st, cJSON *o, const char *terminal)
 {
+    order_derive(st, o);
     int64_t rev = bump_revision(st);
     set_item(o, "revision", cJSON_CreateNumber((double)rev));
     char *json = cJSON_PrintUnformatted(o);
@@ -240,16 +442,21 @@ cc_state *cc_state_open(const cc_options *opts, char *err, size_t errlen)
         free(st);
         return NULL;
     }
+    for (size_t i = 0; i < sizeof migrations / sizeof *migrations; i++)
+        sqlite3_exec(st->db, migrations[i], NULL, NULL, NULL);
     sqlite3_busy_timeout(st->db, 5000);
     pthread_mutex_init(&st->lock, NULL);
     st->accept_any = opts->accept_any_terminal;
     st->session_ttl = opts->session_ttl_seconds > 0 ? opts->session_ttl_seconds : 3600;
+    st->max_minor = opts->protocol_minor == 0 ? 0 : 1;
     char *revision = meta_get(st, "revision");
     if (!revision) {
         meta_set_int(st, "revision", 0);
         meta_set_int(st, "next_number", 100001);
     }
     free(revision);
+    if (meta_int(st, "next_block") < CC_FIRST_BLOCK_NUMBER)
+        meta_set_int(st, "next_block", CC_FIRST_BLOCK_NUMBER);
     st->seq = (unsigned)meta_int(st, "next_number");
     return st;
 }
@@ -259,8 +466,14 @@ void cc_state_close(cc_state *st)
     if (!st)
         return;
     sqlite3_close(st->db);
+    cJSON_Delete(st->settings_cache);
     pthread_mutex_destroy(&st->lock);
     free(st);
+}
+
+int cc_state_protocol_minor(const cc_state *st)
+{
+    return st->max_minor;
 }
 
 void cc_state_on_change(cc_state *st, void (*fn)(void *arg), void *arg)
@@ -303,6 +516,45 @@ static bool valid_terminal_header(const char *id, cc_reply *out)
     return true;
 }
 
+/* The terminal's current number block; false when it has none yet. */
+static bool terminal_block(cc_state *st, const char *terminal_id, int64_t *first, int64_t *last)
+{
+    sqlite3_stmt *s = prep(st, "SELECT block_first, block_last FROM terminals WHERE id=? AND"
+                               " block_first IS NOT NULL");
+    sqlite3_bind_text(s, 1, terminal_id, -1, SQLITE_STATIC);
+    bool found = sqlite3_step(s) == SQLITE_ROW;
+    if (found) {
+        *first = sqlite3_column_int64(s, 0);
+        *last = sqlite3_column_int64(s, 1);
+    }
+    sqlite3_finalize(s);
+    return found;
+}
+
+/* Hands the terminal the next unused block of `count` numbers. Blocks only ever move forward
+ * (meta next_block, durable with the rest of the state), so none is given out twice. */
+static void reserve_block(cc_state *st, const char *terminal_id, int64_t count, int64_t *first,
+                          int64_t *last)
+{
+    *first = meta_int(st, "next_block");
+    *last = *first + count - 1;
+    meta_set_int(st, "next_block", *last + 1);
+    sqlite3_stmt *s = prep(st, "UPDATE terminals SET block_first=?, block_last=? WHERE id=?");
+    sqlite3_bind_int64(s, 1, *first);
+    sqlite3_bind_int64(s, 2, *last);
+    sqlite3_bind_text(s, 3, terminal_id, -1, SQLITE_STATIC);
+    sqlite3_step(s);
+    sqlite3_finalize(s);
+}
+
+static cJSON *block_json(int64_t first, int64_t last)
+{
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddNumberToObject(b, "first", (double)first);
+    cJSON_AddNumberToObject(b, "last", (double)last);
+    return b;
+}
+
 void cc_register(cc_state *st, const char *terminal_id, const cJSON *body, cc_reply *out)
 {
     if (!valid_terminal_header(terminal_id, out))
@@ -328,6 +580,8 @@ void cc_register(cc_state *st, const char *terminal_id, const cJSON *body, cc_re
         }
         add_terminal(st, terminal_id, str(body, "name"));
     }
+    const cJSON *minor_field = cJSON_GetObjectItemCaseSensitive(body, "protocolMinor");
+    int minor = cJSON_IsNumber(minor_field) && minor_field->valuedouble >= 1 ? st->max_minor : 0;
     unsigned char raw[16];
     char token[33];
     if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
@@ -337,10 +591,11 @@ void cc_register(cc_state *st, const char *terminal_id, const cJSON *body, cc_re
         snprintf(token + 2 * i, 3, "%02x", raw[i]);
     time_t now = time(NULL);
     sqlite3_stmt *s =
-        prep(st, "INSERT INTO sessions(token, terminal_id, expires_at) VALUES(?,?,?)");
+        prep(st, "INSERT INTO sessions(token, terminal_id, expires_at, minor) VALUES(?,?,?,?)");
     sqlite3_bind_text(s, 1, token, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, terminal_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, (int64_t)now + st->session_ttl);
+    sqlite3_bind_int(s, 4, minor);
     sqlite3_step(s);
     sqlite3_finalize(s);
     cJSON *answer = cJSON_CreateObject();
@@ -349,13 +604,23 @@ void cc_register(cc_state *st, const char *terminal_id, const cJSON *body, cc_re
     cJSON_AddStringToObject(answer, "sessionToken", token);
     cJSON_AddNumberToObject(answer, "expiresInSeconds", st->session_ttl);
     cJSON_AddStringToObject(answer, "serverTime", t);
-    cJSON_AddItemToObject(answer, "settings", settings_load(st));
+    cJSON_AddItemToObject(answer, "settings", settings_for(st, minor));
+    if (minor >= 1) {
+        /* A terminal re-registering keeps its block; a new one gets its first. */
+        cJSON_AddNumberToObject(answer, "protocolMinor", minor);
+        int64_t first, last;
+        if (!terminal_block(st, terminal_id, &first, &last))
+            reserve_block(st, terminal_id, CC_DEFAULT_BLOCK_SIZE, &first, &last);
+        cJSON_AddItemToObject(answer, "numberBlock", block_json(first, last));
+    }
     pthread_mutex_unlock(&st->lock);
     ok(out, answer);
 }
 
-int cc_authorize(cc_state *st, const char *terminal_id, const char *authorization, cc_reply *out)
+int cc_authorize(cc_state *st, const char *terminal_id, const char *authorization, int *minor,
+                 cc_reply *out)
 {
+    *minor = 0;
     if (!valid_terminal_header(terminal_id, out))
         return -1;
     if (!authorization || strncmp(authorization, "Bearer ", 7) != 0) {
@@ -368,13 +633,15 @@ int cc_authorize(cc_state *st, const char *terminal_id, const char *authorizatio
         cc_error(out, 403, "TerminalNotRegistered", "terminal %s is not registered", terminal_id);
         rc = -1;
     } else {
-        sqlite3_stmt *s = prep(st, "SELECT expires_at FROM sessions WHERE token=? AND"
+        sqlite3_stmt *s = prep(st, "SELECT expires_at, minor FROM sessions WHERE token=? AND"
                                    " terminal_id=?");
         sqlite3_bind_text(s, 1, authorization + 7, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 2, terminal_id, -1, SQLITE_STATIC);
         if (sqlite3_step(s) != SQLITE_ROW || sqlite3_column_int64(s, 0) <= (int64_t)time(NULL)) {
             cc_error(out, 401, "Unauthorized", "session expired or unknown: register again");
             rc = -1;
+        } else {
+            *minor = sqlite3_column_int(s, 1);
         }
         sqlite3_finalize(s);
         if (rc == 0) {
@@ -388,42 +655,76 @@ int cc_authorize(cc_state *st, const char *terminal_id, const char *authorizatio
     return rc;
 }
 
-bool cc_orders_since(cc_state *st, const char *terminal_id, int64_t since, cc_reply *out)
+/* One page of the terminal's changes: orders and removals merged in revision order. The two
+ * queries each stop after `limit` + 1 rows (an index range scan, whatever the table's size), so
+ * a page costs the same at the start and at the end of a 100,000-order snapshot. */
+bool cc_orders_since(cc_state *st, const char *terminal_id, int64_t since, int64_t limit, int minor,
+                     cc_reply *out)
 {
     pthread_mutex_lock(&st->lock);
     int64_t revision = meta_int(st, "revision");
     if (since > revision)
         since = 0; /* the terminal is ahead of this database (a new server): resend everything */
-    sqlite3_stmt *s = prep(st, "SELECT json FROM orders WHERE revision > ?1 AND (terminal_id = ?2"
-                               " OR terminal_id IS NULL) AND (?1 > 0 OR status NOT IN"
-                               " ('Closed','Cancelled')) ORDER BY revision");
-    sqlite3_bind_int64(s, 1, since);
-    sqlite3_bind_text(s, 2, terminal_id, -1, SQLITE_STATIC);
+    sqlite3_stmt *os = prep(st, "SELECT revision, json FROM orders WHERE revision > ?1 AND"
+                                " (terminal_id = ?2 OR terminal_id IS NULL) AND (?1 > 0 OR status"
+                                " NOT IN ('Closed','Cancelled')) ORDER BY revision LIMIT ?3");
+    /* An order moved away (its last move) unless it has come back since. */
+    sqlite3_stmt *ms = prep(st, "SELECT m.order_id, MAX(m.revision) AS r FROM moves m JOIN orders o"
+                                " ON o.id = m.order_id WHERE m.terminal_id = ?2 AND m.revision > ?1"
+                                " AND o.terminal_id IS NOT ?2 GROUP BY m.order_id ORDER BY r"
+                                " LIMIT ?3");
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *s = i ? ms : os;
+        sqlite3_bind_int64(s, 1, since);
+        sqlite3_bind_text(s, 2, terminal_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 3, limit > 0 ? limit + 1 : -1);
+    }
     cJSON *orders = cJSON_CreateArray();
-    while (sqlite3_step(s) == SQLITE_ROW)
-        cJSON_AddItemToArray(orders, cJSON_Parse((const char *)sqlite3_column_text(s, 0)));
-    sqlite3_finalize(s);
-    s = prep(st, "SELECT DISTINCT m.order_id FROM moves m JOIN orders o ON o.id = m.order_id"
-                 " WHERE m.terminal_id = ?2 AND m.revision > ?1 AND o.terminal_id IS NOT ?2");
-    sqlite3_bind_int64(s, 1, since);
-    sqlite3_bind_text(s, 2, terminal_id, -1, SQLITE_STATIC);
     cJSON *removed = cJSON_CreateArray();
-    while (sqlite3_step(s) == SQLITE_ROW)
-        cJSON_AddItemToArray(removed, cJSON_CreateString((const char *)sqlite3_column_text(s, 0)));
-    sqlite3_finalize(s);
+    bool has_order = sqlite3_step(os) == SQLITE_ROW;
+    bool has_move = sqlite3_step(ms) == SQLITE_ROW;
+    int64_t taken = 0, last = since;
+    bool more = false;
+    while (has_order || has_move) {
+        if (limit > 0 && taken == limit) {
+            more = true;
+            break;
+        }
+        int64_t order_rev = has_order ? sqlite3_column_int64(os, 0) : INT64_MAX;
+        int64_t move_rev = has_move ? sqlite3_column_int64(ms, 1) : INT64_MAX;
+        if (order_rev <= move_rev) {
+            cJSON *o = cJSON_Parse((const char *)sqlite3_column_text(os, 1));
+            if (minor < 1)
+                order_view_1_0(o);
+            cJSON_AddItemToArray(orders, o);
+            last = order_rev;
+            has_order = sqlite3_step(os) == SQLITE_ROW;
+        } else {
+            cJSON_AddItemToArray(removed,
+                                 cJSON_CreateString((const char *)sqlite3_column_text(ms, 0)));
+            last = move_rev;
+            has_move = sqlite3_step(ms) == SQLITE_ROW;
+        }
+        taken++;
+    }
+    sqlite3_finalize(os);
+    sqlite3_finalize(ms);
     bool settings_changed = meta_int(st, "settings_revision") > since;
     /* A snapshot (since 0) is answered at once when there is anything at all; an empty
      * call-center holds it like any long poll. */
-    bool any = cJSON_GetArraySize(orders) > 0 || cJSON_GetArraySize(removed) > 0 ||
-               settings_changed || (since == 0 && revision > 0);
+    bool any = taken > 0 || settings_changed || (since == 0 && revision > 0);
     cJSON *answer = NULL;
     if (any) {
         answer = cJSON_CreateObject();
-        cJSON_AddNumberToObject(answer, "revision", (double)revision);
+        /* A page that stopped early ends at its last change: sinceRevision=revision continues
+         * exactly there. */
+        cJSON_AddNumberToObject(answer, "revision", (double)(more ? last : revision));
         cJSON_AddItemToObject(answer, "orders", orders);
         cJSON_AddItemToObject(answer, "removedOrderIds", removed);
+        if (limit > 0)
+            cJSON_AddBoolToObject(answer, "more", more);
         if (settings_changed)
-            cJSON_AddItemToObject(answer, "settings", settings_load(st));
+            cJSON_AddItemToObject(answer, "settings", settings_for(st, minor));
     } else {
         cJSON_Delete(orders);
         cJSON_Delete(removed);
@@ -460,6 +761,7 @@ typedef struct outcome {
     char description[256];
     char current_status[24];
     int64_t revision;
+    int64_t block_first, block_last; /* ReserveNumbers: the block given; 0 otherwise */
 } outcome;
 
 static void reject(outcome *r, const char *error, const char *current, const char *fmt, ...)
@@ -480,12 +782,6 @@ static bool fully_paid(const cJSON *o)
     cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(o, "payments")) paid +=
         kopecks(cJSON_GetObjectItemCaseSensitive(p, "sum"));
     return paid >= kopecks(cJSON_GetObjectItemCaseSensitive(o, "resultSum"));
-}
-
-static bool is_pickup(const cJSON *o)
-{
-    const char *t = str(o, "serviceType");
-    return t && strcmp(t, "DeliveryByClient") == 0;
 }
 
 static void apply_change_status(cc_state *st, cJSON *o, const cJSON *cmd, outcome *r)
@@ -530,8 +826,7 @@ static void apply_cancel(cc_state *st, cJSON *o, const cJSON *cmd, outcome *r)
     const char *cur = str(o, "status");
     const char *cause_id = str(cmd, "cancelCauseId");
     cJSON *settings = settings_load(st);
-    const cJSON *cause =
-        find_by_id(cJSON_GetObjectItemCaseSensitive(settings, "cancelCauses"), cause_id);
+    const cJSON *cause = find_cause(settings, cause_id);
     if (strcmp(cur, "Cancelled") == 0) {
         reject(r, "StatusConflict", cur, "order is already cancelled");
     } else if (!cause) {
@@ -584,13 +879,15 @@ static void apply_pay(cJSON *o, const cJSON *cmd, outcome *r)
         list = cJSON_CreateArray();
         set_item(o, "payments", list);
     }
-    /* Payments taken at the terminal replace what the call-center expected. */
-    while (cJSON_GetArraySize(list) > 0)
-        cJSON_DeleteItemFromArray(list, 0);
+    /* Payments are added (protocol: a split payment is two Pay commands); each gets an id when
+     * the order is stored, unless the terminal chose one. */
     const cJSON *p;
     cJSON_ArrayForEach(p, pays)
     {
         cJSON *copy = cJSON_Duplicate(p, 1);
+        const char *id = str(copy, "id");
+        if (id && find_by_id(list, id))
+            cJSON_DeleteItemFromObjectCaseSensitive(copy, "id"); /* ids stay unique */
         if (!cJSON_GetObjectItemCaseSensitive(copy, "isProcessedExternally"))
             cJSON_AddBoolToObject(copy, "isProcessedExternally", 0);
         if (!cJSON_GetObjectItemCaseSensitive(copy, "isPrepay"))
@@ -599,6 +896,103 @@ static void apply_pay(cJSON *o, const cJSON *cmd, outcome *r)
             cJSON_AddStringToObject(copy, "name", str(p, "kind") ? str(p, "kind") : "");
         cJSON_AddItemToArray(list, copy);
     }
+}
+
+static bool has_non_cash_payment(const cJSON *o)
+{
+    const cJSON *p;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(o, "payments"))
+    {
+        const char *kind = str(p, "kind");
+        if (kind && strcmp(kind, "Cash") != 0)
+            return true;
+    }
+    return false;
+}
+
+/* EditOrder: the fields a terminal may change, and until when. */
+static const struct {
+    const char *field;
+    bool items; /* until Closed while no non-cash payment; the others until OnWay */
+} editable[] = {
+    {"items", true},  {"address", false},  {"comment", false},      {"completeBefore", false},
+    {"phone", false}, {"customer", false}, {"personsCount", false},
+};
+
+static void apply_edit(cJSON *o, const cJSON *cmd, outcome *r)
+{
+    const char *cur = str(o, "status");
+    const cJSON *expected = cJSON_GetObjectItemCaseSensitive(cmd, "expectedRevision");
+    const cJSON *changes = cJSON_GetObjectItemCaseSensitive(cmd, "changes");
+    if (!cJSON_IsNumber(expected) || !cJSON_IsObject(changes) || !changes->child) {
+        reject(r, "BadRequest", cur, "EditOrder needs expectedRevision and non-empty changes");
+        return;
+    }
+    int64_t revision = (int64_t)number_of(cJSON_GetObjectItemCaseSensitive(o, "revision"));
+    if (cc_status_final(cur)) {
+        reject(r, "StatusConflict", cur, "order is %s", cur);
+        return;
+    }
+    if ((int64_t)expected->valuedouble != revision) {
+        reject(r, "StatusConflict", cur, "order is at revision %lld, not %lld", (long long)revision,
+               (long long)expected->valuedouble);
+        return;
+    }
+    bool sent = strcmp(cur, "OnWay") == 0 || strcmp(cur, "Delivered") == 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, changes)
+    {
+        size_t i = 0;
+        while (i < sizeof editable / sizeof *editable && strcmp(editable[i].field, c->string) != 0)
+            i++;
+        if (i == sizeof editable / sizeof *editable) {
+            reject(r, "BadRequest", cur, "%s cannot be edited", c->string);
+            return;
+        }
+        if (editable[i].items && (!cJSON_IsArray(c) || cJSON_GetArraySize(c) == 0)) {
+            reject(r, "BadRequest", cur, "items must be a non-empty array");
+            return;
+        }
+        if (editable[i].items && has_non_cash_payment(o)) {
+            reject(r, "InvalidTransition", cur,
+                   "items cannot change once a non-cash payment is processed");
+            return;
+        }
+        if (!editable[i].items && sent) {
+            reject(r, "InvalidTransition", cur, "%s cannot change once the order is %s", c->string,
+                   cur);
+            return;
+        }
+    }
+    cJSON_ArrayForEach(c, changes) set_item(o, c->string, cJSON_Duplicate(c, 1));
+    if (cJSON_GetObjectItemCaseSensitive(changes, "items"))
+        recompute_sums(o);
+}
+
+static void apply_remove_payment(cJSON *o, const cJSON *cmd, outcome *r)
+{
+    const char *cur = str(o, "status");
+    const char *id = str(cmd, "paymentId");
+    cJSON *list = cJSON_GetObjectItemCaseSensitive(o, "payments");
+    if (!id) {
+        reject(r, "BadRequest", cur, "paymentId is required");
+        return;
+    }
+    if (cc_status_final(cur)) {
+        reject(r, "StatusConflict", cur, "order is %s", cur);
+        return;
+    }
+    int index = 0;
+    const cJSON *p;
+    cJSON_ArrayForEach(p, list)
+    {
+        if (str(p, "id") && strcmp(str(p, "id"), id) == 0) {
+            cJSON_DeleteItemFromArray(list, index);
+            return;
+        }
+        index++;
+    }
+    reject(r, "NotFound", cur, "order has no payment %s", id);
 }
 
 /* Applies one command inside the request's transaction. */
@@ -631,6 +1025,18 @@ static void apply_command(cc_state *st, const char *terminal_id, const cJSON *cm
         *changed = true;
         return;
     }
+    bool v1_1 = st->max_minor >= 1;
+    if (v1_1 && strcmp(type, "ReserveNumbers") == 0) {
+        const cJSON *count = cJSON_GetObjectItemCaseSensitive(cmd, "count");
+        double n = count ? number_of(count) : CC_DEFAULT_BLOCK_SIZE;
+        if (!(n >= 1 && n <= 100000) || n != (double)(int64_t)n) {
+            reject(r, "BadRequest", NULL, "count must be a number from 1 to 100000");
+            return;
+        }
+        reserve_block(st, terminal_id, (int64_t)n, &r->block_first, &r->block_last);
+        r->revision = meta_int(st, "revision");
+        return;
+    }
     const char *order_id = str(cmd, "orderId");
     char *owner = NULL;
     cJSON *o = order_id ? order_load(st, order_id, &owner) : NULL;
@@ -649,6 +1055,10 @@ static void apply_command(cc_state *st, const char *terminal_id, const cJSON *cm
         apply_assign_courier(st, o, cmd, r);
     else if (strcmp(type, "Pay") == 0)
         apply_pay(o, cmd, r);
+    else if (v1_1 && strcmp(type, "EditOrder") == 0)
+        apply_edit(o, cmd, r);
+    else if (v1_1 && strcmp(type, "RemovePayment") == 0)
+        apply_remove_payment(o, cmd, r);
     else if (strcmp(type, "SetActualDeliveryTime") == 0) {
         if (!str(cmd, "actualTime"))
             reject(r, "BadRequest", str(o, "status"), "actualTime is required");
@@ -682,6 +1092,8 @@ static cJSON *outcome_json(const char *id, const outcome *r)
             cJSON_AddStringToObject(res, "currentStatus", r->current_status);
     } else {
         cJSON_AddNumberToObject(res, "revision", (double)r->revision);
+        if (r->block_first > 0)
+            cJSON_AddItemToObject(res, "numberBlock", block_json(r->block_first, r->block_last));
     }
     return res;
 }
@@ -826,9 +1238,7 @@ static cJSON *create_order_locked(cc_state *st, const cJSON *partial, const char
         meta_set_int(st, "next_number", n + 1);
         cJSON_AddNumberToObject(o, "number", (double)n);
     }
-    cJSON *settings = settings_load(st);
-    cc_complete_order(o, st->seq++, time(NULL), settings);
-    cJSON_Delete(settings);
+    cc_complete_order(o, st->seq++, time(NULL), settings_ref(st));
     order_save(st, o, terminal);
     return o;
 }
@@ -949,9 +1359,20 @@ void cc_admin_change_order(cc_state *st, const char *order_id, const cJSON *body
     cJSON *settings = settings_load(st);
     const char *error = NULL;
     const char *cause_id = str(body, "cancelCauseId");
-    if (cause_id) {
-        const cJSON *cause =
-            find_by_id(cJSON_GetObjectItemCaseSensitive(settings, "cancelCauses"), cause_id);
+    /* The call-center may also cancel with a cause of its own, named in full: any non-empty id. */
+    const cJSON *own_cause = cJSON_GetObjectItemCaseSensitive(body, "cancelCause");
+    if (own_cause) {
+        const char *id = str(own_cause, "id");
+        if (!id || !*id || !str(own_cause, "name")) {
+            error = "cancelCause needs a non-empty id and a name";
+        } else {
+            char t[32];
+            cc_format_time(time(NULL), t);
+            set_item(o, "cancelInfo", cancel_info(own_cause, str(body, "comment"), t));
+            set_item(o, "status", cJSON_CreateString("Cancelled"));
+        }
+    } else if (cause_id) {
+        const cJSON *cause = find_cause(settings, cause_id);
         if (!cause) {
             error = "unknown cancel cause";
         } else {
@@ -977,21 +1398,20 @@ void cc_admin_change_order(cc_state *st, const char *order_id, const cJSON *body
             set_item(o, "courier", courier);
         }
     }
-    static const char *const copied[] = {"items",    "fullSum",  "discountSum",    "resultSum",
-                                         "payments", "comment",  "completeBefore", "problem",
-                                         "address",  "customer", "phone"};
+    static const char *const copied[] = {"items",     "fullSum",  "discountSum", "surchargeSum",
+                                         "resultSum", "payments", "comment",     "completeBefore",
+                                         "problem",   "address",  "customer",    "phone"};
     for (size_t i = 0; i < sizeof copied / sizeof *copied; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, copied[i]);
         if (v)
             set_item(o, copied[i], cJSON_Duplicate(v, 1));
     }
-    if (cJSON_GetObjectItemCaseSensitive(body, "items") &&
-        !cJSON_GetObjectItemCaseSensitive(body, "resultSum")) {
-        int64_t full = cc_items_total(cJSON_GetObjectItemCaseSensitive(o, "items"));
-        set_item(o, "fullSum", cc_money(full));
-        set_item(o, "resultSum",
-                 cc_money(full - kopecks(cJSON_GetObjectItemCaseSensitive(o, "discountSum"))));
-    }
+    bool sums_named = cJSON_GetObjectItemCaseSensitive(body, "fullSum") ||
+                      cJSON_GetObjectItemCaseSensitive(body, "resultSum");
+    if (!sums_named && (cJSON_GetObjectItemCaseSensitive(body, "items") ||
+                        cJSON_GetObjectItemCaseSensitive(body, "discountSum") ||
+                        cJSON_GetObjectItemCaseSensitive(body, "surchargeSum")))
+        recompute_sums(o);
     const cJSON *reassign = cJSON_GetObjectItemCaseSensitive(body, "terminalId");
     const char *new_owner = owner;
     if (reassign) {
@@ -1028,18 +1448,67 @@ void cc_admin_settings(cc_state *st, const cJSON *replace, cc_reply *out)
             cc_error(out, 400, "BadRequest", "settings must be an object");
             return;
         }
-        char *text = cJSON_PrintUnformatted(replace);
         pthread_mutex_lock(&st->lock);
-        meta_set(st, "settings", text);
-        meta_set_int(st, "settings_revision", bump_revision(st));
+        settings_store(st, replace);
         pthread_mutex_unlock(&st->lock);
-        free(text);
         notify(st);
     }
     pthread_mutex_lock(&st->lock);
     cJSON *s = settings_load(st);
     pthread_mutex_unlock(&st->lock);
     ok(out, s);
+}
+
+void cc_admin_zones(cc_state *st, const cJSON *body, cc_reply *out)
+{
+    const cJSON *zones = cJSON_GetObjectItemCaseSensitive(body, "zones");
+    const cJSON *z;
+    bool valid = cJSON_IsArray(zones);
+    cJSON_ArrayForEach(z, zones)
+    {
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(z, "travelMinutes");
+        valid = valid && str(z, "region") && cJSON_IsNumber(m) && m->valuedouble >= 0 &&
+                m->valuedouble <= 1440;
+    }
+    if (!valid) {
+        cc_error(
+            out, 400, "BadRequest",
+            "body must be {\"zones\":[{\"region\":\"name or id\",\"travelMinutes\":0..1440}]}");
+        return;
+    }
+    pthread_mutex_lock(&st->lock);
+    cJSON *settings = settings_load(st);
+    cJSON *regions = cJSON_GetObjectItemCaseSensitive(settings, "regions");
+    if (!cJSON_IsArray(regions)) {
+        regions = cJSON_CreateArray();
+        set_item(settings, "regions", regions);
+    }
+    cJSON_ArrayForEach(z, zones)
+    {
+        const char *name = str(z, "region");
+        cJSON *r = NULL, *it;
+        cJSON_ArrayForEach(it, regions)
+        {
+            if ((str(it, "name") && strcmp(str(it, "name"), name) == 0) ||
+                (str(it, "id") && strcmp(str(it, "id"), name) == 0))
+                r = it;
+        }
+        if (!r) {
+            char id[37];
+            cc_new_uuid(id);
+            r = cJSON_CreateObject();
+            cJSON_AddStringToObject(r, "id", id);
+            cJSON_AddStringToObject(r, "name", name);
+            cJSON_AddItemToArray(regions, r);
+        }
+        set_item(
+            r, "travelMinutes",
+            cJSON_CreateNumber(cJSON_GetObjectItemCaseSensitive(z, "travelMinutes")->valuedouble));
+    }
+    settings_store(st, settings);
+    pthread_mutex_unlock(&st->lock);
+    notify(st);
+    ok(out, settings);
 }
 
 void cc_admin_log(cc_state *st, cc_reply *out)
@@ -1074,8 +1543,8 @@ void cc_admin_log(cc_state *st, cc_reply *out)
 void cc_admin_terminals(cc_state *st, cc_reply *out)
 {
     pthread_mutex_lock(&st->lock);
-    sqlite3_stmt *s = prep(st, "SELECT id, name, last_seen, pending_commands, last_revision FROM"
-                               " terminals ORDER BY registered_at");
+    sqlite3_stmt *s = prep(st, "SELECT id, name, last_seen, pending_commands, last_revision,"
+                               " block_first, block_last FROM terminals ORDER BY registered_at");
     cJSON *list = cJSON_CreateArray();
     while (sqlite3_step(s) == SQLITE_ROW) {
         cJSON *e = cJSON_CreateObject();
@@ -1086,6 +1555,10 @@ void cc_admin_terminals(cc_state *st, cc_reply *out)
         cJSON_AddStringToObject(e, "lastSeen", t);
         cJSON_AddNumberToObject(e, "pendingCommands", sqlite3_column_int(s, 3));
         cJSON_AddNumberToObject(e, "lastRevision", (double)sqlite3_column_int64(s, 4));
+        if (sqlite3_column_type(s, 5) != SQLITE_NULL)
+            cJSON_AddItemToObject(
+                e, "numberBlock",
+                block_json(sqlite3_column_int64(s, 5), sqlite3_column_int64(s, 6)));
         cJSON_AddItemToArray(list, e);
     }
     sqlite3_finalize(s);
