@@ -46,14 +46,15 @@ extern "C" {
     XX(ETLS, -33, "TLS verification failed")                                                       \
     XX(ETOOLARGE, -34, "input too large")                                                          \
     XX(ECOVEROPEN, -35, "printer cover is open")                                                   \
-    XX(ENOTIFY, -36, "notification could not be sent")
+    XX(ENOTIFY, -36, "notification could not be sent")                                             \
+    XX(EPERM, -37, "permission denied")
 
 typedef enum dlv_err {
     DLV_OK = 0,
 #define DLV_ERR_ENUM_(name, value, text) DLV_##name = value,
     DLV_ERRNO_MAP(DLV_ERR_ENUM_)
 #undef DLV_ERR_ENUM_
-        DLV_ERR_LAST_ = -37 /* one below the last code; not an error itself */
+        DLV_ERR_LAST_ = -38 /* one below the last code; not an error itself */
 } dlv_err;
 
 /* Detail of a failed call that has no handle to keep it (loading a file, decoding a document):

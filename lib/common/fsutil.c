@@ -54,11 +54,78 @@ static void fsync_parent(const char *path)
 }
 #endif
 
+#if !defined(_WIN32)
+/* Where the bytes of `path` live: a symbolic link is followed to its target, so that the file
+ * the link points at is the one replaced and the link stays a link. *exists tells whether that
+ * file exists (a first start writes a new one); *st is its status then. */
+static int resolve_target(const char *path, char **target, bool *exists, struct stat *st,
+                          dlv_error *err)
+{
+    struct stat lst;
+    *exists = false;
+    *target = NULL;
+    if (lstat(path, &lst) != 0) {
+        if (errno != ENOENT)
+            return dlv__error_set(err, DLV_EIO, "%s: cannot read the file's status: %s", path,
+                                  strerror(errno));
+        *target = dlv__strdup(path);
+        return *target ? DLV_OK : dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", path);
+    }
+    if (S_ISLNK(lst.st_mode)) {
+        char *real = realpath(path, NULL);
+        if (!real)
+            return dlv__error_set(err, DLV_EIO,
+                                  "%s: is a symbolic link whose target cannot be reached (%s); "
+                                  "point it at the configuration file",
+                                  path, strerror(errno));
+        *target = dlv__strdup(real);
+        free(real);
+        if (!*target)
+            return dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", path);
+        if (stat(*target, st) != 0)
+            return dlv__error_set(err, DLV_EIO, "%s: cannot read the status of %s: %s", path,
+                                  *target, strerror(errno));
+    } else {
+        *st = lst;
+        *target = dlv__strdup(path);
+        if (!*target)
+            return dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", path);
+    }
+    if (!S_ISREG(st->st_mode))
+        return dlv__error_set(err, DLV_EIO, "%s: is not a regular file", path);
+    *exists = true;
+    /* Read-only means read-only for us too: root passes access(W_OK) on a file that nobody may
+     * write, so a file without any write bit is refused as well. */
+    if (access(*target, W_OK) != 0 || (st->st_mode & 0222) == 0)
+        return dlv__error_set(err, DLV_EPERM,
+                              "%s: the file may not be changed (no write permission); allow "
+                              "writing to it, or write the element yourself",
+                              path);
+    return DLV_OK;
+}
+#endif
+
 int dlv__write_file_atomic(const char *path, const void *data, size_t len, dlv_error *err)
 {
+#if !defined(_WIN32)
+    char *target = NULL;
+    bool exists = false;
+    struct stat st;
+    int rrc = resolve_target(path, &target, &exists, &st, err);
+    if (rrc != DLV_OK) {
+        dlv__free(target);
+        return rrc;
+    }
+    const char *display = path;
+    path = target;
+#endif
     char *tmp = dlv__asprintf("%s.tmp-XXXXXX", path);
-    if (!tmp)
+    if (!tmp) {
+#if !defined(_WIN32)
+        dlv__free(target);
+#endif
         return dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", path);
+    }
     int rc = DLV_OK;
 #if defined(_WIN32)
     /* _mktemp_s + exclusive create; MoveFileEx replaces and flushes through. */
@@ -72,8 +139,23 @@ int dlv__write_file_atomic(const char *path, const void *data, size_t len, dlv_e
         rc = dlv__error_set(err, DLV_EIO, "%s: cannot create a temporary file beside it: %s", path,
                             strerror(errno));
         dlv__free(tmp);
+#if !defined(_WIN32)
+        dlv__free(target);
+#endif
         return rc;
     }
+#if !defined(_WIN32)
+    /* The new file takes the old one's mode and owner (mkstemp made it 0600, ours). An owner we
+     * may not give it (not root) stays ours; the mode is kept either way. */
+    if (exists) {
+        if (fchown(fd, st.st_uid, st.st_gid) != 0 && fchown(fd, (uid_t)-1, st.st_gid) != 0) {
+            /* not permitted: the file keeps our owner and group */
+        }
+        if (fchmod(fd, st.st_mode & 07777) != 0)
+            rc = dlv__error_set(err, DLV_EIO, "%s: cannot keep the file's permissions: %s", path,
+                                strerror(errno));
+    }
+#endif
     const char *p = data;
     size_t left = len;
     while (left > 0 && rc == DLV_OK) {
@@ -116,6 +198,16 @@ int dlv__write_file_atomic(const char *path, const void *data, size_t len, dlv_e
         fsync_parent(path);
 #endif
     dlv__free(tmp);
+#if !defined(_WIN32)
+    if (rc != DLV_OK && err && strcmp(display, path) != 0 && err->message[0]) {
+        /* Name the link the operator configured as well as the file it points at. */
+        size_t used = strlen(err->message);
+        int n = snprintf(err->message + used, sizeof err->message - used, " (through the link %s)",
+                         display);
+        (void)n; /* a long path is cut: the message stays a valid, shorter one */
+    }
+    dlv__free(target);
+#endif
     return rc;
 }
 

@@ -8,6 +8,8 @@
  *    build keeps them fixed.
  * Templates: test_print_hardening.c; allocation failure: test_config_alloc.c. */
 #define _GNU_SOURCE
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,17 +175,86 @@ static void config_utf7_write_back(void)
     free(path);
 }
 
+/* ---- the terminalId write-back and the file it writes (issue 17) ---- */
+
+static const char *config_without_id = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+                                       "<config>\n  <serverUrl>http://localhost:8080/resto/"
+                                       "</serverUrl>\n</config>\n";
+
+/* A configuration reached through a symbolic link: the file the link points at gets the
+ * terminalId, and the link stays a link (no second identity in a copy). */
+static void write_back_follows_symlink(void)
+{
+    char *real = dlv_test_write_file(dir, "real-config.xml", config_without_id);
+    char link[1024];
+    snprintf(link, sizeof link, "%s/linked-config.xml", dir);
+    unlink(link);
+    CU_ASSERT_EQUAL_FATAL(symlink(real, link), 0);
+    dlv_config *cfg = NULL;
+    dlv_error err;
+    CU_ASSERT_EQUAL_FATAL(dlv_config_load(link, 0, &cfg, &err), DLV_OK);
+    const char *id = dlv_config_terminal_id(cfg);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(id);
+    struct stat st;
+    CU_ASSERT_EQUAL(lstat(link, &st), 0);
+    CU_ASSERT(S_ISLNK(st.st_mode));
+    char *text = dlv_test_read_file(real, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, id));
+    free(text);
+    dlv_config_free(cfg);
+    free(real);
+}
+
+/* The replaced file keeps its permissions (mkstemp makes 0600). */
+static void write_back_keeps_mode(void)
+{
+    char *path = dlv_test_write_file(dir, "mode-config.xml", config_without_id);
+    CU_ASSERT_EQUAL_FATAL(chmod(path, 0644), 0);
+    dlv_config *cfg = NULL;
+    dlv_error err;
+    CU_ASSERT_EQUAL_FATAL(dlv_config_load(path, 0, &cfg, &err), DLV_OK);
+    CU_ASSERT_PTR_NOT_NULL(dlv_config_terminal_id(cfg));
+    struct stat st;
+    CU_ASSERT_EQUAL(stat(path, &st), 0);
+    CU_ASSERT_EQUAL(st.st_mode & 07777, 0644);
+    dlv_config_free(cfg);
+    free(path);
+}
+
+/* A file nobody may write is not replaced behind the operator's back (root included): the load
+ * fails, naming the file and what to do, and the file is unchanged. */
+static void write_back_refuses_read_only_file(void)
+{
+    char *path = dlv_test_write_file(dir, "ro-config.xml", config_without_id);
+    CU_ASSERT_EQUAL_FATAL(chmod(path, 0444), 0);
+    dlv_config *cfg = NULL;
+    dlv_error err;
+    int rc = dlv_config_load(path, 0, &cfg, &err);
+    CU_ASSERT_EQUAL(rc, DLV_EPERM);
+    CU_ASSERT_PTR_NULL(cfg);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, path));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "write permission"));
+    char *text = dlv_test_read_file(path, NULL);
+    CU_ASSERT_STRING_EQUAL(text, config_without_id);
+    struct stat st;
+    CU_ASSERT_EQUAL(stat(path, &st), 0);
+    CU_ASSERT_EQUAL(st.st_mode & 07777, 0444);
+    free(text);
+    dlv_config_free(cfg);
+    chmod(path, 0644);
+    free(path);
+}
+
 int main(void)
 {
     hostile_begin();
     static const dlv_test_case cases[] = {
-        DLV_TEST(config_refuses_entities),
-        DLV_TEST(front_config_refuses_entities),
-        DLV_TEST(xinclude_is_not_processed),
-        DLV_TEST(utf16_doctype_is_refused),
-        DLV_TEST(predefined_entities_still_work),
-        DLV_TEST(config_utf7_write_back),
-        DLV_TEST_END,
+        DLV_TEST(config_refuses_entities),           DLV_TEST(front_config_refuses_entities),
+        DLV_TEST(xinclude_is_not_processed),         DLV_TEST(utf16_doctype_is_refused),
+        DLV_TEST(predefined_entities_still_work),    DLV_TEST(config_utf7_write_back),
+        DLV_TEST(write_back_follows_symlink),        DLV_TEST(write_back_keeps_mode),
+        DLV_TEST(write_back_refuses_read_only_file), DLV_TEST_END,
     };
     int rc = dlv_test_main("config_hardening", cases);
     hostile_end();
