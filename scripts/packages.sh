@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Builds the Debian packages (debian/) from a clean copy of the tree, checks them with lintian,
+# installs them into this machine, uses them as a Debian user would (the tools, a man page, a
+# consumer built with pkg-config and with CMake, the Python binding), and removes them again,
+# also when a step fails. Needs root (it installs packages).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+src=$PWD
+[ "$(id -u)" -eq 0 ] || { echo "packages.sh installs packages: run it as root" >&2; exit 1; }
+# Packaging-only tools, on top of the build dependencies.
+scripts/deps.sh debhelper lintian dpkg-dev fakeroot man-db
+
+work=$(mktemp -d)
+packages=(libdelivery1 libdelivery-dev delivery-tools)
+cleanup() {
+    rc=$?
+    if dpkg-query -W "${packages[@]}" >/dev/null 2>&1; then
+        DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq --purge "${packages[@]}" >/dev/null ||
+            rc=1
+    fi
+    rm -rf "$work"
+    exit $rc
+}
+trap cleanup EXIT
+
+# The tree as it is (committed or not), without build folders or anything git ignores.
+mkdir "$work/libdelivery"
+git ls-files -z --cached --others --exclude-standard |
+    while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
+    tar --null -T - -cf - | tar -xf - -C "$work/libdelivery"
+
+echo "--- dpkg-buildpackage"
+(cd "$work/libdelivery" &&
+    DEB_BUILD_OPTIONS="nocheck parallel=2" dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1) ||
+    { tail -n 60 "$work/build.log"; exit 1; }
+grep -E "^dpkg-gensymbols|warning" "$work/build.log" || true
+ls -1 "$work"/*.deb
+
+echo "--- lintian (errors fail; warnings and their reasons in debian/README.source)"
+lintian --fail-on error --info --display-level ">=warning" "$work"/*.changes
+
+echo "--- install"
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$work"/*.deb >/dev/null
+delivery-doctor --version
+delivery-host --version
+man -w delivery-host
+man -w 3 libdelivery
+for tool in delivery-host delivery-doctor delivery-callcenter delivery-preview; do
+    bash "$src/man/check-options.sh" "/usr/bin/$tool" "$(man -w "$tool")"
+done
+unit=/lib/systemd/system/delivery-host.service
+test -f "$unit"
+if command -v systemd-analyze >/dev/null; then
+    systemd-analyze verify "$unit" || echo "(systemd-analyze verify warned: no systemd running?)"
+fi
+
+echo "--- a consumer of the installed libdelivery-dev"
+cc -std=c11 -Wall -Werror "$src/test/integration/consumer/main.c" \
+    $(pkg-config --cflags --libs delivery) -o "$work/consumer-pc"
+"$work/consumer-pc"
+cmake -S "$src/test/integration/consumer" -B "$work/consumer-cmake" >/dev/null
+cmake --build "$work/consumer-cmake" >/dev/null
+"$work/consumer-cmake/consumer"
+
+echo "--- the Python binding against the installed package"
+scripts/python-test.sh --installed
+
+echo "--- packages: built, lintian clean, installed, used, removed"
