@@ -56,6 +56,27 @@ if command -v systemd-analyze >/dev/null; then
     systemd-analyze verify "$unit" || echo "(systemd-analyze verify warned: no systemd running?)"
 fi
 
+echo "--- delivery-host as the service runs it: --no-stdin until SIGTERM, the packaged plugin"
+plugin=/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/delivery/libdelivery_plugin.so
+mkdir "$work/svc"
+delivery-callcenter --listen 127.0.0.1:0 --db "$work/svc/cc.db" --port-file "$work/svc/port" \
+    --accept-any-terminal >/dev/null 2>&1 &
+cc_pid=$!
+for _ in $(seq 100); do [ -s "$work/svc/port" ] && break; sleep 0.1; done
+printf '<config>\n  <serverUrl>http://127.0.0.1:%s/resto</serverUrl>\n  <connectToServerDelayInSeconds>0</connectToServerDelayInSeconds>\n</config>\n' \
+    "$(cat "$work/svc/port")" >"$work/svc/deliveryPluginConfig.xml"
+delivery-host --no-stdin --plugin "$plugin" --config "$work/svc/deliveryPluginConfig.xml" \
+    --data-dir "$work/svc" </dev/null >"$work/svc/out" 2>"$work/svc/err" &
+host_pid=$!
+for _ in $(seq 100); do grep -q '"event":"registered"' "$work/svc/out" && break; sleep 0.1; done
+kill -TERM $host_pid
+host_rc=0
+wait $host_pid || host_rc=$?
+kill -TERM $cc_pid && wait $cc_pid || true
+grep -q '"event":"registered"' "$work/svc/out" && grep -q '"event":"stopped"' "$work/svc/out" &&
+    [ $host_rc -eq 0 ] || { cat "$work/svc/out" "$work/svc/err"; exit 1; }
+echo "delivery-host --no-stdin: registered, stopped on SIGTERM with status 0"
+
 echo "--- a consumer of the installed libdelivery-dev"
 cc -std=c11 -Wall -Werror "$src/test/integration/consumer/main.c" \
     $(pkg-config --cflags --libs delivery) -o "$work/consumer-pc"
