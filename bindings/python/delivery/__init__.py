@@ -349,6 +349,8 @@ class Terminal:
         try:
             return box.get(timeout=timeout)
         except queue.Empty:
+            with _pending_lock:  # a late reply finds no one waiting and is dropped
+                _pending.pop(ticket, None)
             raise TimeoutError(f"no reply to {text} in {timeout} s") from None
 
     def health(self) -> Json:
