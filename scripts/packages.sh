@@ -36,7 +36,7 @@ echo "--- dpkg-buildpackage"
 grep -E "^dpkg-gensymbols" "$work/build.log" || true
 ls -1 "$work"/*.deb
 
-echo "--- lintian (errors fail; warnings and their reasons in debian/README.source)"
+echo "--- lintian (errors fail; see debian/README.source)"
 lintian --fail-on error --info --display-level ">=warning" "$work"/*.changes
 
 echo "--- install"
