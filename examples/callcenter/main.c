@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "delivery/version.h"
 #include "http.h"
 
 static void usage(FILE *to)
@@ -23,6 +24,42 @@ static void usage(FILE *to)
                 "         [--protocol-minor 0|1]\n"
                 "Listens on 127.0.0.1:8080 by default; port 0 picks a free port (printed).\n"
                 "--protocol-minor 0 plays a 1.0 server (default 1: protocol 1.1).\n");
+}
+
+static const char callcenter_help[] =
+    "usage: delivery-callcenter [OPTION]...\n"
+    "A call-center server for terminals to develop and test against: protocol v1 under\n"
+    "BASE/delivery/v1/, an admin API under BASE/admin/ (loopback clients only). Runs until\n"
+    "SIGINT or SIGTERM.\n"
+    "\n"
+    "  --listen HOST:PORT        address to listen on (default 127.0.0.1:8080; port 0: any free)\n"
+    "  --base PATH               URL prefix, starting with / (default /resto)\n"
+    "  --db FILE                 the emulator's SQLite database (default callcenter.db)\n"
+    "  --accept-any-terminal     register every terminal that asks\n"
+    "  --terminal UUID           register this terminal (repeatable)\n"
+    "  --seed-demo-orders N      generate N orders at start\n"
+    "  --session-ttl SECONDS     session lifetime (default 3600)\n"
+    "  --port-file PATH          write the port listened on to PATH\n"
+    "  --protocol-minor 0|1      0 plays a 1.0 server (default 1: protocol 1.1)\n"
+    "  -h, --help                show this help and exit\n"
+    "  --version                 show the version and exit\n"
+    "\n"
+    "See delivery-callcenter(1).\n";
+
+/* --help and --version; the option list above is the man page's (man/delivery-callcenter.1,
+ * kept in step by the man_options test). The emulator ships with the library's release number. */
+static int help_or_version(const char *arg)
+{
+    if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+        fputs(callcenter_help, stdout);
+        return 1;
+    }
+    if (strcmp(arg, "--version") == 0) {
+        printf("delivery-callcenter %d.%d.%d\n", DLV_VERSION_MAJOR, DLV_VERSION_MINOR,
+               DLV_VERSION_PATCH);
+        return 1;
+    }
+    return 0;
 }
 
 static int parse_listen(const char *spec, struct sockaddr_storage *ss)
@@ -71,10 +108,8 @@ int main(int argc, char **argv)
             opts.accept_any_terminal = true;
             continue;
         }
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
+        if (help_or_version(a))
             return 0;
-        }
         if (!v) {
             fprintf(stderr, "delivery-callcenter: %s needs a value\n", a);
             usage(stderr);

@@ -8,6 +8,35 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "delivery/version.h"
+
+static const char preview_help[] =
+    "usage: delivery-preview FILE\n"
+    "Shows what a receipt printer would put on paper: reads the ESC/POS bytes of FILE (a file\n"
+    "printer's output), drops the printer commands, converts the CP866 text to UTF-8 and marks\n"
+    "the cuts.\n"
+    "\n"
+    "  -h, --help                show this help and exit\n"
+    "  --version                 show the version and exit\n"
+    "\n"
+    "See delivery-preview(1).\n";
+
+/* --help and --version; the option list above is the man page's (man/delivery-preview.1, kept
+ * in step by the man_options test). */
+static int help_or_version(const char *arg)
+{
+    if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+        fputs(preview_help, stdout);
+        return 1;
+    }
+    if (strcmp(arg, "--version") == 0) {
+        printf("delivery-preview %d.%d.%d\n", DLV_VERSION_MAJOR, DLV_VERSION_MINOR,
+               DLV_VERSION_PATCH);
+        return 1;
+    }
+    return 0;
+}
+
 /* Bytes each command takes after its introducer (ESC x / GS x), for the commands we emit and
  * the common ones; unknown ones take one. */
 static int esc_args(int c)
@@ -36,6 +65,8 @@ static int esc_args(int c)
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && help_or_version(argv[1]))
+        return 0;
     if (argc != 2) {
         fprintf(stderr, "usage: delivery-preview FILE\n");
         return 2;

@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 #include <dlfcn.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,64 @@ static void usage(FILE *to)
                 "on stdout.\n");
 }
 
+static const char host_help[] =
+    "usage: delivery-host --plugin PATH/libdelivery_plugin.so --config PATH/"
+    "deliveryPluginConfig.xml [OPTION]...\n"
+    "Loads the delivery plugin as a POS cash server would: reads one JSON command per line on\n"
+    "stdin, writes events and replies as JSON lines on stdout, logs on stderr.\n"
+    "\n"
+    "  --plugin PATH             the plugin to load (libdelivery_plugin.so); required\n"
+    "  --config PATH             deliveryPluginConfig.xml; required\n"
+    "  --front-config PATH       the front terminal's config.xml\n"
+    "  --data-dir DIR            durable state (default: the config file's folder)\n"
+    "  --printer receipt=URI     receipt printer (file:PATH, tcp://HOST:9100, cups:QUEUE, null:)\n"
+    "  --printer a4=URI          A4 printer for invoices\n"
+    "  --user-rights LIST        log a cashier in at start with these rights (D_CND,D_MD,...)\n"
+    "  --log-level N             0 error, 1 warn, 2 info (default), 3 debug\n"
+    "  --long-poll-seconds N     long-poll wait, 1..60 (default 25)\n"
+    "  --no-stdin                read no commands: run until SIGTERM or SIGINT (a service)\n"
+    "  -h, --help                show this help and exit\n"
+    "  --version                 show the version and exit\n"
+    "\n"
+    "See delivery-host(1).\n";
+
+/* --help and --version; the option list above is the man page's (man/delivery-host.1, kept in
+ * step by the man_options test). */
+static bool help_or_version(const char *arg)
+{
+    if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+        fputs(host_help, stdout);
+        return true;
+    }
+    if (strcmp(arg, "--version") == 0) {
+        printf("delivery-host %d.%d.%d\n", DLV_VERSION_MAJOR, DLV_VERSION_MINOR, DLV_VERSION_PATCH);
+        return true;
+    }
+    return false;
+}
+
+/* --no-stdin: the host runs as a service with no one on stdin and stops on SIGTERM/SIGINT. The
+ * signals are blocked before the plugin starts its thread (threads inherit the mask), so only
+ * the sigwait() below ever receives them. */
+static bool no_stdin;
+static sigset_t stop_signals;
+
+static void use_no_stdin(void)
+{
+    no_stdin = true;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+}
+
+static void wait_for_stop_signal(void)
+{
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    fprintf(stderr, "delivery-host: stopping (signal %d)\n", sig);
+}
+
 static void print_bad_command(const char *message)
 {
     cJSON *j = cJSON_CreateObject();
@@ -117,9 +176,11 @@ int main(int argc, char **argv)
     const char *plugin = NULL, *rights = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
+        if (help_or_version(a))
             return 0;
+        if (strcmp(a, "--no-stdin") == 0) {
+            use_no_stdin();
+            continue;
         }
         const char *v = i + 1 < argc ? argv[++i] : NULL;
         if (!v) {
@@ -193,7 +254,9 @@ int main(int argc, char **argv)
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
-    while ((len = getline(&line, &cap, stdin)) >= 0) {
+    if (no_stdin)
+        wait_for_stop_signal();
+    while (!no_stdin && (len = getline(&line, &cap, stdin)) >= 0) {
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
         if (len == 0)
