@@ -43,7 +43,7 @@ static rt_order *find_order(req_ctx *r)
         reply_error(r, DLV_EINVAL, "orderId is required");
         return NULL;
     }
-    rt_order *o = dlv__table_find(&r->ctx->orders, id);
+    rt_order *o = dlv__rt_order_find(r->ctx, id);
     if (!o || !o->view) {
         char msg[128];
         snprintf(msg, sizeof msg, "no order %.40s on this terminal", id);
@@ -55,7 +55,7 @@ static rt_order *find_order(req_ctx *r)
 
 static bool need_login(req_ctx *r)
 {
-    if (r->ctx->logged_in)
+    if (r->ctx->login.logged_in)
         return true;
     reply_error(r, DLV_EMISSINGRIGHT, "no user is logged in (send login with the user's rights)");
     return false;
@@ -68,7 +68,7 @@ static void do_op(req_ctx *r, dlv_op op)
     rt_order *o = find_order(r);
     if (!o)
         return;
-    dlv_op_request req = dlv__op_request(op, r->ctx->rights);
+    dlv_op_request req = dlv__op_request(op, r->ctx->login.rights);
     req.courier_id = str(r->json, "courierId");
     req.cancel_cause_id = str(r->json, "cancelCauseId");
     req.comment = str(r->json, "comment");
@@ -147,7 +147,7 @@ static void do_pay(req_ctx *r)
     if (rc != DLV_OK) {
         reply_error(r, rc == DLV_EJSON ? DLV_EINVAL : rc, err.message);
     } else {
-        dlv_op_request req = dlv__op_request(DLV_OP_TAKE_PAYMENT, r->ctx->rights);
+        dlv_op_request req = dlv__op_request(DLV_OP_TAKE_PAYMENT, r->ctx->login.rights);
         req.payments = payments;
         req.payment_count = count;
         dlv__rt_stage_op(r->ctx, o, &req, r->cmd, "local", r->req->cb, r->req->arg);
@@ -177,10 +177,11 @@ static void do_login(req_ctx *r)
         }
         set |= dlv_right_from_name(it->valuestring);
     }
-    snprintf(ctx->actor_id, sizeof ctx->actor_id, "%s", user && dlv__uuid_valid(user) ? user : "");
-    snprintf(ctx->actor_name, sizeof ctx->actor_name, "%s", name ? name : "");
-    ctx->rights = set;
-    ctx->logged_in = true;
+    snprintf(ctx->login.actor_id, sizeof ctx->login.actor_id, "%s",
+             user && dlv__uuid_valid(user) ? user : "");
+    snprintf(ctx->login.actor_name, sizeof ctx->login.actor_name, "%s", name ? name : "");
+    ctx->login.rights = set;
+    ctx->login.logged_in = true;
     reply_now(r, dlv__reply_ok(r->cmd, NULL));
     if (dlv__open_list_on_login(
             dlv_front_config_flag(ctx->front, DLV_FRONT_SHOW_DELIVERY_LIST_ON_LOGIN) != 0)) {
@@ -189,7 +190,7 @@ static void do_login(req_ctx *r)
         if (list && ev && dlv__jput_string(ev, "event", "showDeliveryList") &&
             dlv__jattach(ev, "orders", list)) {
             list = NULL;
-            dlv__rt_staged_event(ctx->staged_tail, dlv__json_print(ev));
+            dlv__rt_staged_event(dlv__rt_staged_last(ctx), dlv__json_print(ev));
         }
         cJSON_Delete(list);
         cJSON_Delete(ev);
@@ -199,7 +200,7 @@ static void do_login(req_ctx *r)
 cJSON *dlv__rt_order_list(dlv_ctx *ctx)
 {
     size_t n;
-    rt_order **all = dlv__table_list(&ctx->orders, &n);
+    rt_order **all = dlv__rt_order_list_all(ctx, &n);
     const dlv_order **views = dlv__malloc((n ? n : 1) * sizeof *views);
     cJSON *arr = cJSON_CreateArray();
     if (!all || !views || !arr) {
@@ -315,9 +316,7 @@ static void do_doctor(req_ctx *r)
         return;
     }
     dlv__rt_health_update(ctx);
-    uv_mutex_lock(&ctx->lock);
-    j->health = ctx->health;
-    uv_mutex_unlock(&ctx->lock);
+    dlv__rt_health_get(ctx, &j->health);
     j->ctx = ctx;
     j->cb = r->req->cb;
     j->arg = r->req->arg;
@@ -355,8 +354,8 @@ void dlv__rt_handle_request(dlv_ctx *ctx, host_req *hr)
     } else if (strcmp(cmd, "login") == 0) {
         do_login(&r);
     } else if (strcmp(cmd, "logout") == 0) {
-        ctx->logged_in = false;
-        ctx->rights = 0;
+        ctx->login.logged_in = false;
+        ctx->login.rights = 0;
         reply_now(&r, dlv__reply_ok(cmd, NULL));
     } else if (strcmp(cmd, "confirm") == 0) {
         do_op(&r, DLV_OP_CONFIRM);
@@ -378,7 +377,7 @@ void dlv__rt_handle_request(dlv_ctx *ctx, host_req *hr)
         const cJSON *job = cJSON_GetObjectItemCaseSensitive(json, "jobId");
         dlv_error perr = {0};
         if (!need_login(&r)) {
-        } else if (!(ctx->rights & DLV_RIGHT_D_MD)) {
+        } else if (!(ctx->login.rights & DLV_RIGHT_D_MD)) {
             reply_error(&r, DLV_EMISSINGRIGHT, "missing right D_MD to reprint a document");
         } else if (!cJSON_IsNumber(job)) {
             reply_error(&r, DLV_EINVAL, "jobId (a number from a print event) is required");

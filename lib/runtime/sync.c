@@ -182,7 +182,7 @@ static void on_registered(void *arg, const dlv__http_response *resp)
     dlv__register_response_free(reg);
     char *settings = dlv__settings_to_json(ctx->settings);
     if (settings)
-        dlv__persist_meta_set(ctx->persist, "settings", settings, NULL);
+        dlv__store_meta_set(ctx->store, "settings", settings, NULL);
     ctx->registered = true;
     note_health(ctx, true, NULL, resp->total_ms);
     dlv__rt_health_update(ctx);
@@ -280,12 +280,12 @@ static void on_polled(void *arg, const dlv__http_response *resp)
         cJSON_Delete(j);
     }
     bool nothing = orders->order_count == 0 && orders->removed_count == 0 && !orders->settings &&
-                   orders->revision == ctx->revision;
+                   orders->revision == dlv__rt_revision(ctx);
     if (!nothing) {
         /* Everything this answer changes (cache, revision, ledgers) in one transaction. */
-        bool group = dlv__persist_begin(ctx->persist, NULL) == DLV_OK;
+        bool group = dlv__store_begin(ctx->store, NULL) == DLV_OK;
         dlv__rt_apply_server_orders(ctx, orders);
-        if (group && dlv__persist_commit(ctx->persist, &err) != DLV_OK)
+        if (group && dlv__store_commit(ctx->store, &err) != DLV_OK)
             DLV_LOGE(&ctx->log, "cannot store the orders answer: %s", err.message);
         dlv__rt_commit(ctx); /* automatic steps the arrivals made due */
         dlv__rt_arm_due_timer(ctx);
@@ -307,7 +307,7 @@ static void start_poll(dlv_ctx *ctx)
         return;
     char path[128];
     snprintf(path, sizeof path, "/delivery/v1/orders?sinceRevision=%lld&waitSeconds=%d",
-             (long long)ctx->revision, ctx->long_poll_seconds);
+             (long long)dlv__rt_revision(ctx), ctx->long_poll_seconds);
     long timeout = (long)ctx->long_poll_seconds * 1000 + dlv_config_service_timeout_ms(ctx->config);
     if (start_call(ctx, "GET", path, NULL, true, timeout, on_polled, &ctx->poll_call) != DLV_OK)
         retry_in(ctx, &ctx->poll_timer, on_poll_timer, &ctx->poll_attempt, -1);
@@ -327,9 +327,10 @@ static void settle(dlv_ctx *ctx, const dlv_command_result *r, const char *order_
 {
     dlv_error err = {0};
     static const char *const outcomes[] = {"Applied", "Duplicate", "Rejected"};
-    if (dlv__persist_complete_command(ctx->persist, r->id, outcomes[r->outcome], &err) != DLV_OK)
+    dlv__store_outcome done = {r->id, outcomes[r->outcome]};
+    if (dlv__store_outbox_complete(ctx->store, &done, 1, NULL, &err) != DLV_OK)
         DLV_LOGE(&ctx->log, "cannot remove command %s from the outbox: %s", r->id, err.message);
-    rt_order *o = order_id ? dlv__table_find(&ctx->orders, order_id) : NULL;
+    rt_order *o = order_id ? dlv__rt_order_find(ctx, order_id) : NULL;
     if (!changes_order)
         return; /* DocumentPrinted: a report, not a change of the order */
     if (o && o->pending > 0)
@@ -396,7 +397,7 @@ static void on_sent(void *arg, const dlv__http_response *resp)
     dlv_ctx *ctx = arg;
     ctx->send_call = NULL;
     struct {
-        dlv__persist_row *rows;
+        dlv__store_cmd_row *rows;
         size_t count;
     } batch = {ctx->in_flight_rows, ctx->in_flight_count};
     ctx->in_flight_rows = NULL;
@@ -416,7 +417,8 @@ static void on_sent(void *arg, const dlv__http_response *resp)
         if (resp->err != DLV_ESTOPPED) {
             DLV_LOGW(&ctx->log, "commands: %s (%zu kept for retry)", a.message, batch.count);
             note_health(ctx, false, a.message, 0);
-            dlv__persist_command_attempts(ctx->persist, batch.rows, batch.count, NULL);
+            dlv__store_outbox_mark_attempt_rows(ctx->store, batch.rows, batch.count,
+                                                dlv__store_now(ctx->store), NULL);
             if (a.err == DLV_EUNAUTHORIZED || a.err == DLV_ENOTREGISTERED)
                 session_lost(ctx);
             else if (a.retryable)
@@ -427,13 +429,13 @@ static void on_sent(void *arg, const dlv__http_response *resp)
             }
         }
         dlv__proto_answer_free(&a);
-        dlv__persist_rows_free(batch.rows, batch.count);
+        dlv__store_cmd_rows_free(batch.rows, batch.count);
         return;
     }
     dlv__proto_answer_free(&a);
     ctx->send_attempt = 0;
     note_health(ctx, true, NULL, resp->total_ms);
-    bool group = dlv__persist_begin(ctx->persist, NULL) == DLV_OK;
+    bool group = dlv__store_begin(ctx->store, NULL) == DLV_OK;
     for (size_t i = 0; i < cr->result_count; i++) {
         const dlv_command_result *r = &cr->results[i];
         const char *order_id = NULL;
@@ -451,13 +453,13 @@ static void on_sent(void *arg, const dlv__http_response *resp)
         }
         settle(ctx, r, order_id, changes_order);
     }
-    if (group && dlv__persist_commit(ctx->persist, &err) != DLV_OK)
+    if (group && dlv__store_commit(ctx->store, &err) != DLV_OK)
         DLV_LOGE(&ctx->log,
                  "cannot store the commands' outcomes: %s (they are sent again and "
                  "answered as duplicates)",
                  err.message);
     dlv__commands_response_free(cr);
-    dlv__persist_rows_free(batch.rows, batch.count);
+    dlv__store_cmd_rows_free(batch.rows, batch.count);
     dlv__rt_health_update(ctx);
     dlv__rt_commit(ctx); /* consequences of rejections */
     start_send(ctx);     /* more waiting? */
@@ -468,16 +470,16 @@ static void start_send(dlv_ctx *ctx)
     if (!running(ctx) || !ctx->registered || ctx->send_call ||
         uv_is_active((uv_handle_t *)&ctx->send_timer))
         return;
-    dlv__persist_row *rows = NULL;
+    dlv__store_cmd_row *rows = NULL;
     size_t count = 0;
     dlv_error err = {0};
-    if (dlv__persist_peek_commands(ctx->persist, DLV_MAX_COMMANDS_PER_REQUEST, &rows, &count,
-                                   &err) != DLV_OK) {
+    if (dlv__store_outbox_peek(ctx->store, DLV_MAX_COMMANDS_PER_REQUEST, false, &rows, &count,
+                               &err) != DLV_OK) {
         DLV_LOGE(&ctx->log, "cannot read the outbox: %s", err.message);
         return;
     }
     if (count == 0) {
-        dlv__persist_rows_free(rows, count);
+        dlv__store_cmd_rows_free(rows, count);
         return;
     }
     size_t len = 16;
@@ -485,7 +487,7 @@ static void start_send(dlv_ctx *ctx)
         len += strlen(rows[i].body) + 1;
     char *body = dlv__malloc(len);
     if (!body) {
-        dlv__persist_rows_free(rows, count);
+        dlv__store_cmd_rows_free(rows, count);
         return;
     }
     char *p = body;
@@ -506,7 +508,7 @@ static void start_send(dlv_ctx *ctx)
     if (rc != DLV_OK) {
         ctx->in_flight_rows = NULL;
         ctx->in_flight_count = 0;
-        dlv__persist_rows_free(rows, count);
+        dlv__store_cmd_rows_free(rows, count);
         retry_in(ctx, &ctx->send_timer, on_send_timer, &ctx->send_attempt, -1);
     }
 }
@@ -539,7 +541,7 @@ static void on_heartbeat(uv_timer_t *t)
         return;
     char body[96];
     snprintf(body, sizeof body, "{\"pendingCommands\":%ld,\"lastRevision\":%lld}",
-             ctx->health.pending_commands, (long long)ctx->revision);
+             ctx->health.pending_commands, (long long)dlv__rt_revision(ctx));
     start_call(ctx, "POST", "/delivery/v1/heartbeat", body, false,
                dlv_config_service_timeout_ms(ctx->config), on_heartbeat_done, &ctx->hb_call);
 }
@@ -601,7 +603,7 @@ void dlv__sync_stop(dlv_ctx *ctx)
     dlv__http *http = ctx->http;
     ctx->http = NULL;
     dlv__http_close(http, on_http_closed, ctx); /* pending calls end with DLV_ESTOPPED */
-    dlv__persist_rows_free(ctx->in_flight_rows, ctx->in_flight_count);
+    dlv__store_cmd_rows_free(ctx->in_flight_rows, ctx->in_flight_count);
     ctx->in_flight_rows = NULL;
     ctx->in_flight_count = 0;
 }
