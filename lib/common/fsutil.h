@@ -1,6 +1,6 @@
 /* File-system helpers with the durability the terminal's files need. */
-#ifndef DLV_COMMON_FSUTIL_H
-#define DLV_COMMON_FSUTIL_H
+#ifndef DLV__COMMON_FSUTIL_H
+#define DLV__COMMON_FSUTIL_H
 
 #include "common/internal.h"
 

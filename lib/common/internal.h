@@ -1,6 +1,6 @@
 /* Declarations shared inside the library; never installed. */
-#ifndef DLV_INTERNAL_H
-#define DLV_INTERNAL_H
+#ifndef DLV__INTERNAL_H
+#define DLV__INTERNAL_H
 
 #include <stdarg.h>
 #include <stdbool.h>

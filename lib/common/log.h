@@ -1,7 +1,7 @@
 /* Logging: levels, a host callback (stderr by default), and masking of secrets and customers'
  * personal data so that no log line carries them in full. */
-#ifndef DLV_COMMON_LOG_H
-#define DLV_COMMON_LOG_H
+#ifndef DLV__COMMON_LOG_H
+#define DLV__COMMON_LOG_H
 
 #include "common/internal.h"
 #include "delivery/delivery.h"
@@ -15,10 +15,10 @@ typedef struct dlv__logger {
 
 void dlv__log(const dlv__logger *lg, dlv_log_level level, const char *fmt, ...) DLV__PRINTF(3, 4);
 
-#define DLV_LOGE(lg, ...) dlv__log((lg), DLV_LOG_ERROR, __VA_ARGS__)
-#define DLV_LOGW(lg, ...) dlv__log((lg), DLV_LOG_WARN, __VA_ARGS__)
-#define DLV_LOGI(lg, ...) dlv__log((lg), DLV_LOG_INFO, __VA_ARGS__)
-#define DLV_LOGD(lg, ...) dlv__log((lg), DLV_LOG_DEBUG, __VA_ARGS__)
+#define DLV__LOGE(lg, ...) dlv__log((lg), DLV_LOG_ERROR, __VA_ARGS__)
+#define DLV__LOGW(lg, ...) dlv__log((lg), DLV_LOG_WARN, __VA_ARGS__)
+#define DLV__LOGI(lg, ...) dlv__log((lg), DLV_LOG_INFO, __VA_ARGS__)
+#define DLV__LOGD(lg, ...) dlv__log((lg), DLV_LOG_DEBUG, __VA_ARGS__)
 
 /* "+7 *** ***-**-67": the country code and the last two digits of a phone number. */
 void dlv__mask_phone(const char *phone, char *out, size_t outlen);

@@ -1,6 +1,6 @@
 /* Safe reading of the XML files the library accepts (configuration, document templates). */
-#ifndef DLV_COMMON_XML_H
-#define DLV_COMMON_XML_H
+#ifndef DLV__COMMON_XML_H
+#define DLV__COMMON_XML_H
 
 #include <libxml/tree.h>
 

@@ -1,7 +1,7 @@
 /* Asynchronous HTTP on a libuv loop: libcurl multi driven by uv_poll_t per socket and one
  * uv_timer_t (curl's docs/examples/multi-uv.c). Everything here runs on the loop thread. */
-#ifndef DLV_NET_HTTP_H
-#define DLV_NET_HTTP_H
+#ifndef DLV__NET_HTTP_H
+#define DLV__NET_HTTP_H
 
 #include <uv.h>
 

@@ -30,7 +30,7 @@ void dlv__proto_classify(const dlv__http_response *resp, dlv__proto_answer *a)
         return;
     }
     if (resp->retry_after_s >= 0)
-        a->retry_after_s = resp->retry_after_s > DLV_RETRY_AFTER_CAP_S ? DLV_RETRY_AFTER_CAP_S
+        a->retry_after_s = resp->retry_after_s > DLV__RETRY_AFTER_CAP_S ? DLV__RETRY_AFTER_CAP_S
                                                                        : resp->retry_after_s;
     cJSON *json = resp->body_len ? cJSON_ParseWithLength(resp->body, resp->body_len) : NULL;
     bool object = cJSON_IsObject(json);
@@ -85,14 +85,14 @@ void dlv__proto_classify(const dlv__http_response *resp, dlv__proto_answer *a)
 uint64_t dlv__backoff_ms(unsigned attempt, long retry_after_s, uint32_t random)
 {
     if (retry_after_s >= 0) {
-        long s = retry_after_s > DLV_RETRY_AFTER_CAP_S ? DLV_RETRY_AFTER_CAP_S : retry_after_s;
+        long s = retry_after_s > DLV__RETRY_AFTER_CAP_S ? DLV__RETRY_AFTER_CAP_S : retry_after_s;
         return (uint64_t)s * 1000u;
     }
-    uint64_t ceiling = DLV_BACKOFF_BASE_MS;
-    for (unsigned i = 0; i < attempt && ceiling < DLV_BACKOFF_CAP_MS; i++)
+    uint64_t ceiling = DLV__BACKOFF_BASE_MS;
+    for (unsigned i = 0; i < attempt && ceiling < DLV__BACKOFF_CAP_MS; i++)
         ceiling *= 2;
-    if (ceiling > DLV_BACKOFF_CAP_MS)
-        ceiling = DLV_BACKOFF_CAP_MS;
+    if (ceiling > DLV__BACKOFF_CAP_MS)
+        ceiling = DLV__BACKOFF_CAP_MS;
     return (uint64_t)random % (ceiling + 1);
 }
 

@@ -1,24 +1,24 @@
 /* Call-center protocol v1 on top of the HTTP client: URLs, headers, bodies, and the
  * classification of every answer into one error code and a retry decision. */
-#ifndef DLV_NET_PROTOCOL_H
-#define DLV_NET_PROTOCOL_H
+#ifndef DLV__NET_PROTOCOL_H
+#define DLV__NET_PROTOCOL_H
 
 #include <cjson/cJSON.h>
 
 #include "net/http.h"
 
-#define DLV_PROTOCOL_VERSION 1
-#define DLV_BACKOFF_BASE_MS 250
-#define DLV_BACKOFF_CAP_MS 30000
+#define DLV__PROTOCOL_VERSION 1
+#define DLV__BACKOFF_BASE_MS 250
+#define DLV__BACKOFF_CAP_MS 30000
 /* Retry-After is honoured up to this; a server asking for more is retried at this interval. */
-#define DLV_RETRY_AFTER_CAP_S 120
-#define DLV_MAX_COMMANDS_PER_REQUEST 500
+#define DLV__RETRY_AFTER_CAP_S 120
+#define DLV__MAX_COMMANDS_PER_REQUEST 500
 
 typedef struct dlv__proto_answer {
     int err;            /* DLV_OK: 2xx with a JSON object in `json` */
     long status;        /* HTTP status, 0 when none arrived */
     bool retryable;     /* transport failure, 5xx, 429: try again later with backoff */
-    long retry_after_s; /* -1: none; else capped at DLV_RETRY_AFTER_CAP_S */
+    long retry_after_s; /* -1: none; else capped at DLV__RETRY_AFTER_CAP_S */
     char code[32];      /* the protocol's error code ("StatusConflict"), or "" */
     char message[400];  /* one line for logs and the host */
     cJSON *json;        /* owned; free with dlv__proto_answer_free */

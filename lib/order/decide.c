@@ -16,103 +16,103 @@ static bool in_progress(dlv_status s)
            s == DLV_STATUS_WAITING || s == DLV_STATUS_ON_WAY;
 }
 
-bool dlv__due_op(const dlv_order *o, const dlv_settings *s, dlv_time now, dlv_op *op)
+bool dlv__due_op(const dlv__order *o, const dlv__settings *s, dlv__time now, dlv__op *op)
 {
     if (now < dlv__cooking_due_at(o, s))
         return false;
-    if (s->cooking_start_mode == DLV_COOKING_AUTOMATIC &&
+    if (s->cooking_start_mode == DLV__COOKING_AUTOMATIC &&
         (o->status == DLV_STATUS_WAIT_COOKING || o->status == DLV_STATUS_READY_FOR_COOKING)) {
-        *op = DLV_OP_AUTO_START_COOKING;
+        *op = DLV__OP_AUTO_START_COOKING;
         return true;
     }
-    if (s->cooking_start_mode == DLV_COOKING_MANUAL && o->status == DLV_STATUS_WAIT_COOKING) {
-        *op = DLV_OP_LEAD_TIME_REACHED;
+    if (s->cooking_start_mode == DLV__COOKING_MANUAL && o->status == DLV_STATUS_WAIT_COOKING) {
+        *op = DLV__OP_LEAD_TIME_REACHED;
         return true;
     }
     return false;
 }
 
-bool dlv__cooking_overdue(const dlv_order *o, const dlv_settings *s, dlv_time now)
+bool dlv__cooking_overdue(const dlv__order *o, const dlv__settings *s, dlv__time now)
 {
     return cooking_not_started(o->status) && now >= dlv__cooking_due_at(o, s);
 }
 
-bool dlv__order_overdue(const dlv_order *o, const dlv_settings *s, dlv_time now)
+bool dlv__order_overdue(const dlv__order *o, const dlv__settings *s, dlv__time now)
 {
     return dlv__cooking_overdue(o, s, now) || (in_progress(o->status) && now > o->complete_before);
 }
 
-dlv_time dlv__order_next_due(const dlv_order *o, const dlv_settings *s, dlv_time now)
+dlv__time dlv__order_next_due(const dlv__order *o, const dlv__settings *s, dlv__time now)
 {
-    dlv_time due = dlv__cooking_due_at(o, s);
+    dlv__time due = dlv__cooking_due_at(o, s);
     if (cooking_not_started(o->status) && due > now)
         return due;
     if (in_progress(o->status) && o->complete_before >= now)
         return o->complete_before + 1; /* it becomes late one second after its due time */
-    return DLV_TIME_NONE;
+    return DLV__TIME_NONE;
 }
 
-dlv_time dlv__orders_next_due(const dlv_order *const *orders, size_t count, const dlv_settings *s,
-                              dlv_time now)
+dlv__time dlv__orders_next_due(const dlv__order *const *orders, size_t count, const dlv__settings *s,
+                              dlv__time now)
 {
-    dlv_time next = DLV_TIME_NONE;
+    dlv__time next = DLV__TIME_NONE;
     for (size_t i = 0; i < count; i++) {
-        dlv_time t = dlv__order_next_due(orders[i], s, now);
-        if (t != DLV_TIME_NONE && (next == DLV_TIME_NONE || t < next))
+        dlv__time t = dlv__order_next_due(orders[i], s, now);
+        if (t != DLV__TIME_NONE && (next == DLV__TIME_NONE || t < next))
             next = t;
     }
     return next;
 }
 
-static void add_print(dlv_decision *d, dlv_document doc, int copies, bool a4, bool by_hand,
+static void add_print(dlv__decision *d, dlv__document doc, int copies, bool a4, bool by_hand,
                       const char *key)
 {
     if (d->print_count < DLV__ARRAY_SIZE(d->prints))
-        d->prints[d->print_count++] = (dlv_print_job){doc, copies, a4, by_hand, key};
+        d->prints[d->print_count++] = (dlv__print_task){doc, copies, a4, by_hand, key};
 }
 
 /* The invoice moment the event stands for, or -1. */
-static int invoice_moment_of(const dlv_order *o, const dlv_event *ev)
+static int invoice_moment_of(const dlv__order *o, const dlv__event *ev)
 {
-    bool entered = ev->trigger == DLV_TRIGGER_ARRIVED ||
-                   (ev->trigger == DLV_TRIGGER_STATUS_CHANGED && ev->from != o->status);
+    bool entered = ev->trigger == DLV__TRIGGER_ARRIVED ||
+                   (ev->trigger == DLV__TRIGGER_STATUS_CHANGED && ev->from != o->status);
     switch (ev->trigger) {
-    case DLV_TRIGGER_PAID:
-        return DLV_INVOICE_ON_BILL;
-    case DLV_TRIGGER_COURIER_ASSIGNED:
-        return DLV_INVOICE_ON_COURIER_ASSIGNED;
+    case DLV__TRIGGER_PAID:
+        return DLV__INVOICE_ON_BILL;
+    case DLV__TRIGGER_COURIER_ASSIGNED:
+        return DLV__INVOICE_ON_COURIER_ASSIGNED;
     default:
         break;
     }
     if (entered && o->status == DLV_STATUS_COOKING_COMPLETED)
-        return DLV_INVOICE_ON_COOKING_COMPLETED;
+        return DLV__INVOICE_ON_COOKING_COMPLETED;
     if (entered && o->status == DLV_STATUS_ON_WAY)
-        return DLV_INVOICE_ON_SEND;
+        return DLV__INVOICE_ON_SEND;
     return -1;
 }
 
-void dlv__decide(const dlv_order *o, const dlv_settings *s, dlv_time now, const dlv_event *ev,
-                 bool a4_invoice, dlv_decision *d)
+void dlv__decide(const dlv__order *o, const dlv__settings *s, dlv__time now, const dlv__event *ev,
+                 bool a4_invoice, dlv__decision *d)
 {
     static const char *const invoice_keys[] = {"Invoice/OnBill", "Invoice/OnCookingCompleted",
                                                "Invoice/OnCourierAssigned", "Invoice/OnSend",
                                                "Invoice/Manual"};
-    *d = (dlv_decision){.next_due = DLV_TIME_NONE};
+    *d = (dlv__decision){.next_due = DLV__TIME_NONE};
     d->has_op = dlv__due_op(o, s, now, &d->op);
     d->overdue_cooking = s->notify_overdue_cooking && dlv__cooking_overdue(o, s, now);
     d->next_due = dlv__order_next_due(o, s, now);
     if (!ev)
         return;
-    bool entered = ev->trigger == DLV_TRIGGER_ARRIVED ||
-                   (ev->trigger == DLV_TRIGGER_STATUS_CHANGED && ev->from != o->status);
+    bool entered = ev->trigger == DLV__TRIGGER_ARRIVED ||
+                   (ev->trigger == DLV__TRIGGER_STATUS_CHANGED && ev->from != o->status);
     if (entered && o->status == DLV_STATUS_COOKING_STARTED)
-        add_print(d, DLV_DOC_SERVICE_CHECK, 1, false, false, "ServiceCheck");
-    if (ev->trigger == DLV_TRIGGER_PRINT_REQUESTED && o->status != DLV_STATUS_CANCELLED) {
-        add_print(d, DLV_DOC_INVOICE, s->invoice_copies, a4_invoice, true, "Invoice/ByHand");
+        add_print(d, DLV__DOCUMENT_SERVICE_CHECK, 1, false, false, "ServiceCheck");
+    if (ev->trigger == DLV__TRIGGER_PRINT_REQUESTED && o->status != DLV_STATUS_CANCELLED) {
+        add_print(d, DLV__DOCUMENT_INVOICE, s->invoice_copies, a4_invoice, true, "Invoice/ByHand");
     } else if (o->status != DLV_STATUS_CANCELLED) {
         int moment = invoice_moment_of(o, ev);
         if (moment >= 0 && moment == (int)s->invoice_moment)
-            add_print(d, DLV_DOC_INVOICE, s->invoice_copies, a4_invoice, false,
+            add_print(d, DLV__DOCUMENT_INVOICE, s->invoice_copies, a4_invoice, false,
                       invoice_keys[moment]);
     }
 }
@@ -126,10 +126,10 @@ bool dlv__open_list_on_login(bool show_delivery_list_on_login)
 
 typedef struct sort_key {
     bool overdue;
-    dlv_time due;
+    dlv__time due;
     int64_t number;
     size_t index;
-    const dlv_order *order;
+    const dlv__order *order;
 } sort_key;
 
 static int compare_keys(const void *pa, const void *pb)
@@ -144,7 +144,7 @@ static int compare_keys(const void *pa, const void *pb)
     return a->index < b->index ? -1 : a->index > b->index;
 }
 
-int dlv__orders_sort(const dlv_order **orders, size_t count, const dlv_settings *s, dlv_time now)
+int dlv__orders_sort(const dlv__order **orders, size_t count, const dlv__settings *s, dlv__time now)
 {
     if (count < 2)
         return DLV_OK;
@@ -163,12 +163,12 @@ int dlv__orders_sort(const dlv_order **orders, size_t count, const dlv_settings 
 
 /* ---- Numbers ---- */
 
-int dlv__number_next(dlv_number_state *state, const dlv_number_policy *policy, int64_t *out,
+int dlv__number_next(dlv__number_state *state, const dlv__number_policy *policy, int64_t *out,
                      dlv_error *err)
 {
     if (!state || !policy || !out)
         return dlv__error_set(err, DLV_EINVAL, "invalid arguments");
-    if (state->last_issued < 0 || state->last_issued > DLV_NUMBER_MAX)
+    if (state->last_issued < 0 || state->last_issued > DLV__NUMBER_MAX)
         return dlv__error_set(err, DLV_EINVAL, "corrupt number state (last %lld)",
                               (long long)state->last_issued);
     int64_t n = state->last_issued + 1;
@@ -178,9 +178,9 @@ int dlv__number_next(dlv_number_state *state, const dlv_number_policy *policy, i
         n = 1;
     bool has_regular = policy->regular_last >= policy->regular_first;
     /* Bounded probing of `taken`: a caller's set of known numbers is finite. */
-    for (long probes = 0; n <= DLV_NUMBER_MAX; probes++) {
+    for (long probes = 0; n <= DLV__NUMBER_MAX; probes++) {
         if (has_regular && n >= policy->regular_first && n <= policy->regular_last) {
-            if (policy->regular_last >= DLV_NUMBER_MAX)
+            if (policy->regular_last >= DLV__NUMBER_MAX)
                 break;
             n = policy->regular_last + 1;
             continue;

@@ -1,79 +1,79 @@
 /* Consequences as pure decisions: given an order, the settings, the time and what just happened,
  * what must happen next (an automatic status step, documents to print, the overdue flag, the next
  * moment to look again). The runtime applies them; nothing here reads a clock or does I/O. */
-#ifndef DLV_ORDER_DECIDE_H
-#define DLV_ORDER_DECIDE_H
+#ifndef DLV__ORDER_DECIDE_H
+#define DLV__ORDER_DECIDE_H
 
 #include "order/machine.h"
 
-typedef enum dlv_trigger {
-    DLV_TRIGGER_ARRIVED = 0,    /* a new order: from the server or created on the terminal */
-    DLV_TRIGGER_STATUS_CHANGED, /* the status went from event.from to order->status (any origin) */
-    DLV_TRIGGER_PAID,           /* a payment was taken */
-    DLV_TRIGGER_COURIER_ASSIGNED, /* a courier was assigned or changed */
-    DLV_TRIGGER_PRINT_REQUESTED,  /* someone asked for the invoice by hand (checked: PRINT_INVOICE)
+typedef enum dlv__trigger {
+    DLV__TRIGGER_ARRIVED = 0,    /* a new order: from the server or created on the terminal */
+    DLV__TRIGGER_STATUS_CHANGED, /* the status went from event.from to order->status (any origin) */
+    DLV__TRIGGER_PAID,           /* a payment was taken */
+    DLV__TRIGGER_COURIER_ASSIGNED, /* a courier was assigned or changed */
+    DLV__TRIGGER_PRINT_REQUESTED,  /* someone asked for the invoice by hand (checked: PRINT_INVOICE)
                                    */
-    DLV_TRIGGER_TICK              /* the timer fired or the runtime looks again */
-} dlv_trigger;
+    DLV__TRIGGER_TICK              /* the timer fired or the runtime looks again */
+} dlv__trigger;
 
-typedef struct dlv_event {
-    dlv_trigger trigger;
+typedef struct dlv__event {
+    dlv__trigger trigger;
     dlv_status from; /* STATUS_CHANGED only */
-} dlv_event;
+} dlv__event;
 
-typedef enum dlv_document {
-    DLV_DOC_SERVICE_CHECK = 0, /* kitchen ticket, on the main cash register's printer */
-    DLV_DOC_INVOICE = 1        /* «накладная», receipt printer or A4 */
-} dlv_document;
+typedef enum dlv__document {
+    DLV__DOCUMENT_SERVICE_CHECK = 0, /* kitchen ticket, on the main cash register's printer */
+    DLV__DOCUMENT_INVOICE = 1        /* «накладная», receipt printer or A4 */
+} dlv__document;
 
-typedef struct dlv_print_job {
-    dlv_document document;
+typedef struct dlv__print_task {
+    dlv__document document;
     int copies;
     bool a4;         /* invoice on the A4 system printer (front config a4DeliveryInvoiceFormat) */
     bool by_hand;    /* an explicit request: never deduplicated */
     const char *key; /* the trigger, stable across restarts: with the order id it identifies the
                         job ("ServiceCheck", "Invoice/OnSend"), so a repeated trigger (undo and
                         redo) prints nothing new. Static storage. */
-} dlv_print_job;
+} dlv__print_task;
 
-typedef struct dlv_decision {
+typedef struct dlv__decision {
     bool has_op;
-    dlv_op op; /* an actorless step due now: LEAD_TIME_REACHED or AUTO_START_COOKING */
+    dlv__op op; /* an actorless step due now: LEAD_TIME_REACHED or AUTO_START_COOKING */
     size_t print_count;
-    dlv_print_job prints[2];
+    dlv__print_task prints[2];
     bool overdue_cooking; /* flag and tell the operator (notifyOverdueCooking is on) */
-    dlv_time next_due;    /* the next moment a decision about this order changes, or NONE */
-} dlv_decision;
+    dlv__time next_due;    /* the next moment a decision about this order changes, or NONE */
+} dlv__decision;
 
 /* Decides the consequences of `event` for `order` at `now`. a4_invoice is the front config's
  * a4DeliveryInvoiceFormat. Service check: on entering CookingStarted (also an order arriving in
  * it). Invoice: at the settings' moment (OnBill: a payment; OnCookingCompleted; OnCourierAssigned;
  * OnSend: entering OnWay; Manual: never automatically) and on PRINT_REQUESTED, in the configured
  * number of copies. Automatic steps come with every trigger whenever they are due. */
-void dlv__decide(const dlv_order *order, const dlv_settings *settings, dlv_time now,
-                 const dlv_event *event, bool a4_invoice, dlv_decision *out);
+void dlv__decide(const dlv__order *order, const dlv__settings *settings, dlv__time now,
+                 const dlv__event *event, bool a4_invoice, dlv__decision *out);
 
 /* The actorless step due now, if any: in Automatic mode WaitCooking/ReadyForCooking go to
  * CookingStarted once due; in Manual mode WaitCooking goes to ReadyForCooking once due. */
-bool dlv__due_op(const dlv_order *order, const dlv_settings *settings, dlv_time now, dlv_op *op);
+bool dlv__due_op(const dlv__order *order, const dlv__settings *settings, dlv__time now, dlv__op *op);
 
 /* Cooking should have started and has not: Unconfirmed, WaitCooking or ReadyForCooking at or
  * after completeBefore - lead. */
-bool dlv__cooking_overdue(const dlv_order *order, const dlv_settings *settings, dlv_time now);
+bool dlv__cooking_overdue(const dlv__order *order, const dlv__settings *settings, dlv__time now);
 
 /* Overdue for lists: cooking overdue, or not yet delivered after completeBefore. */
-bool dlv__order_overdue(const dlv_order *order, const dlv_settings *settings, dlv_time now);
+bool dlv__order_overdue(const dlv__order *order, const dlv__settings *settings, dlv__time now);
 
-/* The next moment (> now) at which a decision about the order changes, or DLV_TIME_NONE. */
-dlv_time dlv__order_next_due(const dlv_order *order, const dlv_settings *settings, dlv_time now);
+/* The next moment (> now) at which a decision about the order changes, or DLV__TIME_NONE. */
+dlv__time dlv__order_next_due(const dlv__order *order, const dlv__settings *settings, dlv__time now);
 /* The earliest of dlv__order_next_due over `count` orders, so the runtime arms one timer. */
-dlv_time dlv__orders_next_due(const dlv_order *const *orders, size_t count,
-                              const dlv_settings *settings, dlv_time now);
+dlv__time dlv__orders_next_due(const dlv__order *const *orders, size_t count,
+                              const dlv__settings *settings, dlv__time now);
 
 /* Sorts a list for display: overdue orders first, then by due time (completeBefore), then by
  * number, then by original position (stable). DLV_ENOMEM leaves the list unchanged. */
-int dlv__orders_sort(const dlv_order **orders, size_t count, const dlv_settings *settings,
-                     dlv_time now);
+int dlv__orders_sort(const dlv__order **orders, size_t count, const dlv__settings *settings,
+                     dlv__time now);
 
 /* Whether the host should open the delivery list when a user logs in (front config
  * showDeliveryListOnLogin: a courier terminal). */
@@ -82,13 +82,13 @@ bool dlv__open_list_on_login(bool show_delivery_list_on_login);
 /* ---- Numbers for terminal-created orders (delivery-rules §5) ---- */
 
 /* What the store persists: the last number handed out (0: none yet). */
-typedef struct dlv_number_state {
+typedef struct dlv__number_state {
     int64_t last_issued;
-} dlv_number_state;
+} dlv__number_state;
 
-#define DLV_NUMBER_MAX INT64_C(999999999999999)
+#define DLV__NUMBER_MAX INT64_C(999999999999999)
 
-typedef struct dlv_number_policy {
+typedef struct dlv__number_policy {
     /* The host's regular order numbers, inclusive; regular_last < regular_first: none. */
     int64_t regular_first, regular_last;
     /* The lowest delivery number to hand out (values below 1 mean 1). */
@@ -97,13 +97,13 @@ typedef struct dlv_number_policy {
      * call-center); such numbers are skipped. */
     bool (*taken)(int64_t number, void *arg);
     void *arg;
-} dlv_number_policy;
+} dlv__number_policy;
 
 /* Hands out the next delivery number: the smallest number above both the last one issued and
  * policy->start - 1 that is outside the regular range and not taken. Numbers only grow, so a
  * number is never reused even when the host's range changes. Updates *state; the caller must
  * persist it before using the number. DLV_ERANGE when numbers are exhausted. */
-int dlv__number_next(dlv_number_state *state, const dlv_number_policy *policy, int64_t *out,
+int dlv__number_next(dlv__number_state *state, const dlv__number_policy *policy, int64_t *out,
                      dlv_error *err);
 
 #endif

@@ -568,7 +568,7 @@ bool dlv__jput_bool(cJSON *obj, const char *key, bool value)
 bool dlv__jput_time(cJSON *obj, const char *key, int64_t value)
 {
     char text[21];
-    if (value == DLV_TIME_NONE || !dlv__time_format(value, text))
+    if (value == DLV__TIME_NONE || !dlv__time_format(value, text))
         return cJSON_AddNullToObject(obj, key) != NULL;
     return cJSON_AddStringToObject(obj, key, text) != NULL;
 }

@@ -7,8 +7,8 @@
  * of the walk is the n-th number token of the text. Readers then convert that text exactly.
  *
  * Readers name the failing field by its path ("items[2].amount: not a number"). */
-#ifndef DLV_ORDER_JSON_H
-#define DLV_ORDER_JSON_H
+#ifndef DLV__ORDER_JSON_H
+#define DLV__ORDER_JSON_H
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
@@ -92,7 +92,7 @@ int dlv__jget_object(const cJSON *obj, const char *key, unsigned flags, dlv__jpa
 int dlv__jget_array(const cJSON *obj, const char *key, unsigned flags, size_t max_count,
                     dlv__jpath *path, const cJSON **out, size_t *count, dlv_error *err);
 
-/* Writers: false on allocation failure. NULL strings and DLV_TIME_NONE are written as null. */
+/* Writers: false on allocation failure. NULL strings and DLV__TIME_NONE are written as null. */
 bool dlv__jput_string(cJSON *obj, const char *key, const char *value);
 bool dlv__jput_decimal(cJSON *obj, const char *key, int64_t value, int scale, bool fixed);
 bool dlv__jput_bool(cJSON *obj, const char *key, bool value);

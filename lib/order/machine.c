@@ -35,7 +35,7 @@ enum {
 };
 
 typedef struct op_row {
-    dlv_op op;
+    dlv__op op;
     unsigned from;    /* status bits */
     int to;           /* dlv_status, SAME or CONFIRMED */
     unsigned service; /* COURIER/PICKUP */
@@ -45,76 +45,76 @@ typedef struct op_row {
 } op_row;
 
 static const op_row table[] = {
-    {DLV_OP_CONFIRM, S(UNCONFIRMED), CONFIRMED, ANY_SERVICE, DLV_RIGHT_D_CND, 0, NULL},
-    {DLV_OP_LEAD_TIME_REACHED, S(WAIT_COOKING), DLV_STATUS_READY_FOR_COOKING, ANY_SERVICE, 0,
+    {DLV__OP_CONFIRM, S(UNCONFIRMED), CONFIRMED, ANY_SERVICE, DLV_RIGHT_D_CND, 0, NULL},
+    {DLV__OP_LEAD_TIME_REACHED, S(WAIT_COOKING), DLV_STATUS_READY_FOR_COOKING, ANY_SERVICE, 0,
      ACTORLESS | NEED_DUE, NULL},
-    {DLV_OP_START_COOKING, S(WAIT_COOKING) | S(READY_FOR_COOKING), DLV_STATUS_COOKING_STARTED,
+    {DLV__OP_START_COOKING, S(WAIT_COOKING) | S(READY_FOR_COOKING), DLV_STATUS_COOKING_STARTED,
      ANY_SERVICE, DLV_RIGHT_D_MD, 0, NULL},
-    {DLV_OP_AUTO_START_COOKING, S(WAIT_COOKING) | S(READY_FOR_COOKING), DLV_STATUS_COOKING_STARTED,
+    {DLV__OP_AUTO_START_COOKING, S(WAIT_COOKING) | S(READY_FOR_COOKING), DLV_STATUS_COOKING_STARTED,
      ANY_SERVICE, 0, ACTORLESS | NEED_DUE | NEED_AUTOMATIC, NULL},
-    {DLV_OP_COOKING_COMPLETED, S(COOKING_STARTED), DLV_STATUS_COOKING_COMPLETED, ANY_SERVICE,
+    {DLV__OP_COOKING_COMPLETED, S(COOKING_STARTED), DLV_STATUS_COOKING_COMPLETED, ANY_SERVICE,
      DLV_RIGHT_D_MD, 0, NULL},
-    {DLV_OP_READY_TO_SEND, S(COOKING_COMPLETED), DLV_STATUS_WAITING, ANY_SERVICE, DLV_RIGHT_D_MD,
+    {DLV__OP_READY_TO_SEND, S(COOKING_COMPLETED), DLV_STATUS_WAITING, ANY_SERVICE, DLV_RIGHT_D_MD,
      PAID_IF_BEFORE_SEND, NULL},
-    {DLV_OP_TAKE_PAYMENT, NON_FINAL, SAME, ANY_SERVICE, DLV_RIGHT_F_CASH, PAYMENTS, NULL},
-    {DLV_OP_ASSIGN_COURIER, BEFORE_ON_WAY, SAME, ANY_SERVICE, DLV_RIGHT_D_MD,
+    {DLV__OP_TAKE_PAYMENT, NON_FINAL, SAME, ANY_SERVICE, DLV_RIGHT_F_CASH, PAYMENTS, NULL},
+    {DLV__OP_ASSIGN_COURIER, BEFORE_ON_WAY, SAME, ANY_SERVICE, DLV_RIGHT_D_MD,
      COURIER_ORDER | VALID_COURIER, NULL},
-    {DLV_OP_SEND, S(WAITING), DLV_STATUS_ON_WAY, COURIER, DLV_RIGHT_D_MD,
+    {DLV__OP_SEND, S(WAITING), DLV_STATUS_ON_WAY, COURIER, DLV_RIGHT_D_MD,
      COURIER_ASSIGNED | PAID_IF_BEFORE_SEND, "pickup orders skip OnWay"},
-    {DLV_OP_MARK_DELIVERED, S(ON_WAY), DLV_STATUS_DELIVERED, COURIER, DLV_RIGHT_D_CD, SADT_IF_TIMED,
+    {DLV__OP_MARK_DELIVERED, S(ON_WAY), DLV_STATUS_DELIVERED, COURIER, DLV_RIGHT_D_CD, SADT_IF_TIMED,
      "pickup orders skip Delivered"},
-    {DLV_OP_PICKUP_HANDED_OVER, S(WAITING), DLV_STATUS_CLOSED, PICKUP, DLV_RIGHT_D_CD, FULLY_PAID,
+    {DLV__OP_PICKUP_HANDED_OVER, S(WAITING), DLV_STATUS_CLOSED, PICKUP, DLV_RIGHT_D_CD, FULLY_PAID,
      "a courier order is sent and delivered before it is closed"},
-    {DLV_OP_CLOSE, S(DELIVERED), DLV_STATUS_CLOSED, ANY_SERVICE, DLV_RIGHT_D_CD, FULLY_PAID, NULL},
-    {DLV_OP_UNDO, S(DELIVERED), DLV_STATUS_ON_WAY, ANY_SERVICE, DLV_RIGHT_D_MD, 0, NULL},
-    {DLV_OP_UNDO, S(ON_WAY), DLV_STATUS_WAITING, ANY_SERVICE, DLV_RIGHT_D_MD, 0, NULL},
-    {DLV_OP_CANCEL, EARLY, DLV_STATUS_CANCELLED, ANY_SERVICE, DLV_RIGHT_D_CAD, CAUSE, NULL},
-    {DLV_OP_CANCEL, LATE, DLV_STATUS_CANCELLED, ANY_SERVICE, DLV_RIGHT_D_CAD | DLV_RIGHT_D_MD,
+    {DLV__OP_CLOSE, S(DELIVERED), DLV_STATUS_CLOSED, ANY_SERVICE, DLV_RIGHT_D_CD, FULLY_PAID, NULL},
+    {DLV__OP_UNDO, S(DELIVERED), DLV_STATUS_ON_WAY, ANY_SERVICE, DLV_RIGHT_D_MD, 0, NULL},
+    {DLV__OP_UNDO, S(ON_WAY), DLV_STATUS_WAITING, ANY_SERVICE, DLV_RIGHT_D_MD, 0, NULL},
+    {DLV__OP_CANCEL, EARLY, DLV_STATUS_CANCELLED, ANY_SERVICE, DLV_RIGHT_D_CAD, CAUSE, NULL},
+    {DLV__OP_CANCEL, LATE, DLV_STATUS_CANCELLED, ANY_SERVICE, DLV_RIGHT_D_CAD | DLV_RIGHT_D_MD,
      CAUSE, NULL},
-    {DLV_OP_EDIT, NON_FINAL, SAME, ANY_SERVICE, DLV_RIGHT_D_ED, 0, NULL},
-    {DLV_OP_PRINT_INVOICE, ALL & ~S(CANCELLED), SAME, ANY_SERVICE, DLV_RIGHT_D_MD, 0, NULL},
+    {DLV__OP_EDIT, NON_FINAL, SAME, ANY_SERVICE, DLV_RIGHT_D_ED, 0, NULL},
+    {DLV__OP_PRINT_INVOICE, ALL & ~S(CANCELLED), SAME, ANY_SERVICE, DLV_RIGHT_D_MD, 0, NULL},
 };
 
-static const char *const op_names[DLV_OP_COUNT] = {
-    [DLV_OP_CONFIRM] = "confirm",
-    [DLV_OP_LEAD_TIME_REACHED] = "mark time to cook",
-    [DLV_OP_START_COOKING] = "start cooking",
-    [DLV_OP_AUTO_START_COOKING] = "start cooking automatically",
-    [DLV_OP_COOKING_COMPLETED] = "complete cooking",
-    [DLV_OP_READY_TO_SEND] = "make ready to send",
-    [DLV_OP_TAKE_PAYMENT] = "take payment",
-    [DLV_OP_ASSIGN_COURIER] = "assign a courier",
-    [DLV_OP_SEND] = "send",
-    [DLV_OP_MARK_DELIVERED] = "mark delivered",
-    [DLV_OP_PICKUP_HANDED_OVER] = "hand over",
-    [DLV_OP_CLOSE] = "close",
-    [DLV_OP_UNDO] = "undo",
-    [DLV_OP_CANCEL] = "cancel",
-    [DLV_OP_EDIT] = "edit",
-    [DLV_OP_PRINT_INVOICE] = "print the invoice",
+static const char *const op_names[DLV__OP_COUNT] = {
+    [DLV__OP_CONFIRM] = "confirm",
+    [DLV__OP_LEAD_TIME_REACHED] = "mark time to cook",
+    [DLV__OP_START_COOKING] = "start cooking",
+    [DLV__OP_AUTO_START_COOKING] = "start cooking automatically",
+    [DLV__OP_COOKING_COMPLETED] = "complete cooking",
+    [DLV__OP_READY_TO_SEND] = "make ready to send",
+    [DLV__OP_TAKE_PAYMENT] = "take payment",
+    [DLV__OP_ASSIGN_COURIER] = "assign a courier",
+    [DLV__OP_SEND] = "send",
+    [DLV__OP_MARK_DELIVERED] = "mark delivered",
+    [DLV__OP_PICKUP_HANDED_OVER] = "hand over",
+    [DLV__OP_CLOSE] = "close",
+    [DLV__OP_UNDO] = "undo",
+    [DLV__OP_CANCEL] = "cancel",
+    [DLV__OP_EDIT] = "edit",
+    [DLV__OP_PRINT_INVOICE] = "print the invoice",
 };
 
-const char *dlv__op_name(dlv_op op)
+const char *dlv__op_name(dlv__op op)
 {
-    return (unsigned)op < DLV_OP_COUNT ? op_names[op] : "unknown operation";
+    return (unsigned)op < DLV__OP_COUNT ? op_names[op] : "unknown operation";
 }
 
-dlv_op_request dlv__op_request(dlv_op op, dlv_rights rights)
+dlv__op_request dlv__op_request_make(dlv__op op, dlv_rights rights)
 {
-    dlv_op_request req;
+    dlv__op_request req;
     memset(&req, 0, sizeof req);
     req.op = op;
     req.rights = rights;
-    req.actual_time = DLV_TIME_NONE;
+    req.actual_time = DLV__TIME_NONE;
     return req;
 }
 
-dlv_time dlv__cooking_due_at(const dlv_order *o, const dlv_settings *s)
+dlv__time dlv__cooking_due_at(const dlv__order *o, const dlv__settings *s)
 {
-    return o->complete_before - (dlv_time)s->pickup_cooking_lead_minutes * 60;
+    return o->complete_before - (dlv__time)s->pickup_cooking_lead_minutes * 60;
 }
 
-static const op_row *find_row(dlv_op op, dlv_status status)
+static const op_row *find_row(dlv__op op, dlv_status status)
 {
     for (size_t i = 0; i < DLV__ARRAY_SIZE(table); i++)
         if (table[i].op == op && (table[i].from & (1u << status)))
@@ -122,36 +122,36 @@ static const op_row *find_row(dlv_op op, dlv_status status)
     return NULL;
 }
 
-static int money_rule(dlv_error *err, const char *fmt, dlv_money a, dlv_money b)
+static int money_rule(dlv_error *err, const char *fmt, dlv__money a, dlv__money b)
 {
     char ta[32], tb[32];
-    dlv__decimal_format(a, DLV_MONEY_SCALE, true, ta);
-    dlv__decimal_format(b, DLV_MONEY_SCALE, true, tb);
+    dlv__decimal_format(a, DLV__MONEY_SCALE, true, ta);
+    dlv__decimal_format(b, DLV__MONEY_SCALE, true, tb);
     return dlv__error_set(err, DLV_ERULE, fmt, ta, tb);
 }
 
-static int check_payments(const dlv_order *o, const dlv_op_request *req, dlv_error *err)
+static int check_payments(const dlv__order *o, const dlv__op_request *req, dlv_error *err)
 {
     if (!req->payments || req->payment_count == 0)
         return dlv__error_set(err, DLV_ERULE, "take payment: no payment given");
-    if (o->payment_count + req->payment_count > DLV_ORDER_MAX_PAYMENTS)
+    if (o->payment_count + req->payment_count > DLV__ORDER_MAX_PAYMENTS)
         return dlv__error_set(err, DLV_ERULE, "take payment: more than %d payments",
-                              DLV_ORDER_MAX_PAYMENTS);
-    dlv_money non_cash = 0;
+                              DLV__ORDER_MAX_PAYMENTS);
+    dlv__money non_cash = 0;
     for (size_t i = 0; i < o->payment_count; i++)
-        if (o->payments[i].kind != DLV_PAYMENT_CASH)
+        if (o->payments[i].kind != DLV__PAYMENT_CASH)
             non_cash += o->payments[i].sum;
     for (size_t i = 0; i < req->payment_count; i++) {
-        const dlv_payment *p = &req->payments[i];
+        const dlv__payment *p = &req->payments[i];
         if (!dlv__uuid_valid(p->payment_type_id))
             return dlv__error_set(err, DLV_ERULE, "payments[%zu].paymentTypeId: not a UUID", i);
-        if ((unsigned)p->kind > DLV_PAYMENT_EXTERNAL)
+        if ((unsigned)p->kind > DLV__PAYMENT_EXTERNAL)
             return dlv__error_set(err, DLV_ERULE, "payments[%zu].kind: unknown", i);
-        if (p->sum <= 0 || p->sum > DLV_MONEY_MAX)
+        if (p->sum <= 0 || p->sum > DLV__MONEY_MAX)
             return dlv__error_set(err, DLV_ERULE, "payments[%zu].sum: out of range", i);
         if (p->name && !dlv__utf8_valid(p->name, strlen(p->name)))
             return dlv__error_set(err, DLV_ERULE, "payments[%zu].name: invalid UTF-8", i);
-        if (p->kind != DLV_PAYMENT_CASH)
+        if (p->kind != DLV__PAYMENT_CASH)
             non_cash += p->sum;
     }
     if (non_cash > o->result_sum)
@@ -163,27 +163,27 @@ static int check_payments(const dlv_order *o, const dlv_op_request *req, dlv_err
 }
 
 /* Rights the request needs beyond the row's, from the order and the request. */
-static dlv_rights extra_rights(const op_row *row, const dlv_order *o, const dlv_settings *s,
-                               const dlv_op_request *req)
+static dlv_rights extra_rights(const op_row *row, const dlv__order *o, const dlv__settings *s,
+                               const dlv__op_request *req)
 {
     dlv_rights need = 0;
     if ((row->rules & CAUSE) && dlv__order_has_external_payment(o))
         need |= DLV_RIGHT_D_DEP;
-    if ((row->rules & SADT_IF_TIMED) && req->actual_time != DLV_TIME_NONE)
+    if ((row->rules & SADT_IF_TIMED) && req->actual_time != DLV__TIME_NONE)
         need |= DLV_RIGHT_D_SADT;
     if (row->rules & VALID_COURIER) {
-        const dlv_courier *c = dlv__settings_courier(s, req->courier_id);
+        const dlv__courier *c = dlv__settings_courier(s, req->courier_id);
         if (c && s->has_max_courier_debt && c->debt > s->max_courier_debt)
             need |= DLV_RIGHT_D_ACDMM;
     }
     return need;
 }
 
-static int check_rules(const op_row *row, const dlv_order *o, const dlv_settings *s,
-                       const dlv_op_request *req, dlv_time now, dlv_error *err)
+static int check_rules(const op_row *row, const dlv__order *o, const dlv__settings *s,
+                       const dlv__op_request *req, dlv__time now, dlv_error *err)
 {
     unsigned r = row->rules;
-    if ((r & NEED_AUTOMATIC) && s->cooking_start_mode != DLV_COOKING_AUTOMATIC)
+    if ((r & NEED_AUTOMATIC) && s->cooking_start_mode != DLV__COOKING_AUTOMATIC)
         return dlv__error_set(err, DLV_ERULE, "cooking starts by hand (cookingStartMode Manual)");
     if ((r & NEED_DUE) && now < dlv__cooking_due_at(o, s)) {
         char due[21];
@@ -193,7 +193,7 @@ static int check_rules(const op_row *row, const dlv_order *o, const dlv_settings
     if ((r & COURIER_ORDER) && o->service_type != DLV_SERVICE_COURIER)
         return dlv__error_set(err, DLV_ERULE, "a pickup order has no courier");
     if (r & VALID_COURIER) {
-        const dlv_courier *c = dlv__settings_courier(s, req->courier_id);
+        const dlv__courier *c = dlv__settings_courier(s, req->courier_id);
         if (!c)
             return dlv__error_set(err, DLV_ERULE, "unknown courier %.40s",
                                   req->courier_id ? req->courier_id : "(none)");
@@ -204,7 +204,7 @@ static int check_rules(const op_row *row, const dlv_order *o, const dlv_settings
     if ((r & COURIER_ASSIGNED) && !o->courier)
         return dlv__error_set(err, DLV_ERULE, "no courier is assigned");
     if ((r & PAID_IF_BEFORE_SEND) && o->service_type == DLV_SERVICE_COURIER &&
-        s->payment_moment == DLV_PAY_BEFORE_SENDING && !dlv__order_fully_paid(o))
+        s->payment_moment == DLV__PAY_BEFORE_SENDING && !dlv__order_fully_paid(o))
         return money_rule(err,
                           "the order is paid before sending (paymentMoment BeforeSending) and is "
                           "not fully paid (%s of %s)",
@@ -218,9 +218,9 @@ static int check_rules(const op_row *row, const dlv_order *o, const dlv_settings
         return dlv__error_set(err, DLV_ERULE, "unknown cancel cause %.40s", req->cancel_cause_id);
     if ((r & CAUSE) && req->comment && !dlv__utf8_valid(req->comment, strlen(req->comment)))
         return dlv__error_set(err, DLV_ERULE, "cancel comment: invalid UTF-8");
-    if ((r & SADT_IF_TIMED) && req->actual_time != DLV_TIME_NONE &&
+    if ((r & SADT_IF_TIMED) && req->actual_time != DLV__TIME_NONE &&
         (req->actual_time > now ||
-         (o->when_created != DLV_TIME_NONE && req->actual_time < o->when_created)))
+         (o->when_created != DLV__TIME_NONE && req->actual_time < o->when_created)))
         return dlv__error_set(err, DLV_ERULE,
                               "the actual delivery time must lie between the order's creation "
                               "and now");
@@ -229,10 +229,10 @@ static int check_rules(const op_row *row, const dlv_order *o, const dlv_settings
     return DLV_OK;
 }
 
-int dlv__op_check(const dlv_order *o, const dlv_settings *s, const dlv_op_request *req,
-                  dlv_time now, dlv_status *to, dlv_error *err)
+int dlv__op_check(const dlv__order *o, const dlv__settings *s, const dlv__op_request *req,
+                  dlv__time now, dlv_status *to, dlv_error *err)
 {
-    if (!o || !s || !req || (unsigned)req->op >= DLV_OP_COUNT ||
+    if (!o || !s || !req || (unsigned)req->op >= DLV__OP_COUNT ||
         (unsigned)o->status >= DLV_STATUS_COUNT)
         return dlv__error_set(err, DLV_EINVAL, "invalid operation request");
     const char *name = op_names[req->op], *status = dlv_status_name(o->status);
@@ -269,9 +269,9 @@ int dlv__op_check(const dlv_order *o, const dlv_settings *s, const dlv_op_reques
 
 /* Everything apply needs to allocate, made before the order is touched. */
 typedef struct pending {
-    dlv_order_courier *courier;
-    dlv_cancel_info *cancel;
-    dlv_payment *payments; /* the order's payments followed by the new ones */
+    dlv__order_courier *courier;
+    dlv__cancel_info *cancel;
+    dlv__payment *payments; /* the order's payments followed by the new ones */
     size_t old_payments;   /* how many of them the order owns */
     size_t payment_count;
 } pending;
@@ -303,24 +303,24 @@ static bool dup_opt(const char *s, char **out)
     return !s || *out;
 }
 
-static int prepare(const dlv_order *o, const dlv_settings *s, const dlv_op_request *req,
-                   dlv_time now, pending *p)
+static int prepare(const dlv__order *o, const dlv__settings *s, const dlv__op_request *req,
+                   dlv__time now, pending *p)
 {
-    if (req->op == DLV_OP_ASSIGN_COURIER) {
-        const dlv_courier *c = dlv__settings_courier(s, req->courier_id);
+    if (req->op == DLV__OP_ASSIGN_COURIER) {
+        const dlv__courier *c = dlv__settings_courier(s, req->courier_id);
         if (!(p->courier = dlv__calloc(1, sizeof *p->courier)) ||
             !dup_opt(c->id, &p->courier->id) || !dup_opt(c->name, &p->courier->name) ||
             !dup_opt(c->phone, &p->courier->phone))
             return DLV_ENOMEM;
-    } else if (req->op == DLV_OP_CANCEL) {
-        const dlv_named *cause = dlv__settings_cancel_cause(s, req->cancel_cause_id);
+    } else if (req->op == DLV__OP_CANCEL) {
+        const dlv__named *cause = dlv__settings_cancel_cause(s, req->cancel_cause_id);
         if (!(p->cancel = dlv__calloc(1, sizeof *p->cancel)) ||
             !dup_opt(cause->id, &p->cancel->cause_id) ||
             !dup_opt(cause->name, &p->cancel->cause_name) ||
             !dup_opt(req->comment, &p->cancel->comment))
             return DLV_ENOMEM;
         p->cancel->when = now;
-    } else if (req->op == DLV_OP_TAKE_PAYMENT) {
+    } else if (req->op == DLV__OP_TAKE_PAYMENT) {
         size_t total = o->payment_count + req->payment_count;
         if (!(p->payments = dlv__calloc(total, sizeof *p->payments)))
             return DLV_ENOMEM;
@@ -328,7 +328,7 @@ static int prepare(const dlv_order *o, const dlv_settings *s, const dlv_op_reque
             memcpy(p->payments, o->payments, o->payment_count * sizeof *p->payments);
         p->old_payments = p->payment_count = o->payment_count;
         for (size_t i = 0; i < req->payment_count; i++) {
-            dlv_payment *dst = &p->payments[p->payment_count++];
+            dlv__payment *dst = &p->payments[p->payment_count++];
             *dst = req->payments[i];
             dst->payment_type_id = dst->name = NULL;
             if (!dup_opt(req->payments[i].payment_type_id, &dst->payment_type_id) ||
@@ -339,7 +339,7 @@ static int prepare(const dlv_order *o, const dlv_settings *s, const dlv_op_reque
     return DLV_OK;
 }
 
-int dlv__op_apply(dlv_order *o, const dlv_settings *s, const dlv_op_request *req, dlv_time now,
+int dlv__op_apply(dlv__order *o, const dlv__settings *s, const dlv__op_request *req, dlv__time now,
                   dlv_error *err)
 {
     dlv_status to;
@@ -354,44 +354,44 @@ int dlv__op_apply(dlv_order *o, const dlv_settings *s, const dlv_op_request *req
     dlv_status from = o->status;
     o->status = to;
     switch (req->op) {
-    case DLV_OP_CONFIRM:
+    case DLV__OP_CONFIRM:
         o->when_confirmed = now;
         break;
-    case DLV_OP_ASSIGN_COURIER: {
-        dlv_order_courier *old = o->courier;
+    case DLV__OP_ASSIGN_COURIER: {
+        dlv__order_courier *old = o->courier;
         o->courier = p.courier;
         p.courier = old; /* freed below */
         break;
     }
-    case DLV_OP_CANCEL: {
-        dlv_cancel_info *old = o->cancel_info; /* a stale one from the server, if any */
+    case DLV__OP_CANCEL: {
+        dlv__cancel_info *old = o->cancel_info; /* a stale one from the server, if any */
         o->cancel_info = p.cancel;
         p.cancel = old;
         break;
     }
-    case DLV_OP_TAKE_PAYMENT:
+    case DLV__OP_TAKE_PAYMENT:
         /* The strings of the old payments moved into the new array. */
         dlv__free(o->payments);
         o->payments = p.payments;
         o->payment_count = p.payment_count;
         p.payments = NULL;
-        if (o->when_billed == DLV_TIME_NONE && dlv__order_fully_paid(o))
+        if (o->when_billed == DLV__TIME_NONE && dlv__order_fully_paid(o))
             o->when_billed = now;
         break;
-    case DLV_OP_SEND:
+    case DLV__OP_SEND:
         o->when_sent = now;
         break;
-    case DLV_OP_MARK_DELIVERED:
-        o->actual_delivery_time = req->actual_time != DLV_TIME_NONE ? req->actual_time : now;
+    case DLV__OP_MARK_DELIVERED:
+        o->actual_delivery_time = req->actual_time != DLV__TIME_NONE ? req->actual_time : now;
         break;
-    case DLV_OP_PICKUP_HANDED_OVER:
+    case DLV__OP_PICKUP_HANDED_OVER:
         o->actual_delivery_time = now;
         break;
-    case DLV_OP_UNDO:
+    case DLV__OP_UNDO:
         if (from == DLV_STATUS_DELIVERED)
-            o->actual_delivery_time = DLV_TIME_NONE;
+            o->actual_delivery_time = DLV__TIME_NONE;
         else
-            o->when_sent = DLV_TIME_NONE;
+            o->when_sent = DLV__TIME_NONE;
         break;
     default:
         break;
@@ -400,7 +400,7 @@ int dlv__op_apply(dlv_order *o, const dlv_settings *s, const dlv_op_request *req
     return DLV_OK;
 }
 
-int dlv__op_for_status(const dlv_order *o, dlv_status to, dlv_op *op, dlv_error *err)
+int dlv__op_for_status(const dlv__order *o, dlv_status to, dlv__op *op, dlv_error *err)
 {
     if (!o || (unsigned)to >= DLV_STATUS_COUNT || (unsigned)o->status >= DLV_STATUS_COUNT)
         return dlv__error_set(err, DLV_EINVAL, "invalid status");

@@ -5,70 +5,70 @@
  * service type), DLV_EMISSINGRIGHT (message names every missing right: "missing right D_CAD, D_MD
  * to cancel ...") or DLV_ERULE (a delivery rule: unpaid, no courier, unknown cancel cause, ...).
  * Checks run in that order, so a user without the right never learns about rules. */
-#ifndef DLV_ORDER_MACHINE_H
-#define DLV_ORDER_MACHINE_H
+#ifndef DLV__ORDER_MACHINE_H
+#define DLV__ORDER_MACHINE_H
 
 #include "order/model.h"
 
-typedef enum dlv_op {
-    DLV_OP_CONFIRM = 0,       /* Unconfirmed → WaitCooking, or ReadyForCooking if due; D_CND */
-    DLV_OP_LEAD_TIME_REACHED, /* timer: WaitCooking → ReadyForCooking once due; no actor */
-    DLV_OP_START_COOKING, /* «Готовить»: WaitCooking/ReadyForCooking → CookingStarted; D_MD */
-    DLV_OP_AUTO_START_COOKING, /* the same in Automatic mode once due; no actor */
-    DLV_OP_COOKING_COMPLETED,  /* CookingStarted → CookingCompleted; D_MD */
-    DLV_OP_READY_TO_SEND,      /* CookingCompleted → Waiting; D_MD; paid first if BeforeSending */
-    DLV_OP_TAKE_PAYMENT,       /* any non-final status; F_CASH */
-    DLV_OP_ASSIGN_COURIER,     /* courier orders before OnWay; D_MD (+D_ACDMM over the debt) */
-    DLV_OP_SEND,               /* Waiting → OnWay, courier orders with a courier; D_MD */
-    DLV_OP_MARK_DELIVERED,     /* OnWay → Delivered; D_CD (+D_SADT to give the time) */
-    DLV_OP_PICKUP_HANDED_OVER, /* Waiting → Closed, pickup orders, fully paid; D_CD */
-    DLV_OP_CLOSE,              /* Delivered → Closed, fully paid; D_CD */
-    DLV_OP_UNDO,               /* Delivered → OnWay, OnWay → Waiting; D_MD */
-    DLV_OP_CANCEL,             /* → Cancelled with a cause; D_CAD (+D_MD late, +D_DEP external) */
-    DLV_OP_EDIT,               /* change the order's data, non-final; D_ED */
-    DLV_OP_PRINT_INVOICE,      /* print the invoice by hand, not cancelled; D_MD */
-    DLV_OP_COUNT
-} dlv_op;
+typedef enum dlv__op {
+    DLV__OP_CONFIRM = 0,       /* Unconfirmed → WaitCooking, or ReadyForCooking if due; D_CND */
+    DLV__OP_LEAD_TIME_REACHED, /* timer: WaitCooking → ReadyForCooking once due; no actor */
+    DLV__OP_START_COOKING, /* «Готовить»: WaitCooking/ReadyForCooking → CookingStarted; D_MD */
+    DLV__OP_AUTO_START_COOKING, /* the same in Automatic mode once due; no actor */
+    DLV__OP_COOKING_COMPLETED,  /* CookingStarted → CookingCompleted; D_MD */
+    DLV__OP_READY_TO_SEND,      /* CookingCompleted → Waiting; D_MD; paid first if BeforeSending */
+    DLV__OP_TAKE_PAYMENT,       /* any non-final status; F_CASH */
+    DLV__OP_ASSIGN_COURIER,     /* courier orders before OnWay; D_MD (+D_ACDMM over the debt) */
+    DLV__OP_SEND,               /* Waiting → OnWay, courier orders with a courier; D_MD */
+    DLV__OP_MARK_DELIVERED,     /* OnWay → Delivered; D_CD (+D_SADT to give the time) */
+    DLV__OP_PICKUP_HANDED_OVER, /* Waiting → Closed, pickup orders, fully paid; D_CD */
+    DLV__OP_CLOSE,              /* Delivered → Closed, fully paid; D_CD */
+    DLV__OP_UNDO,               /* Delivered → OnWay, OnWay → Waiting; D_MD */
+    DLV__OP_CANCEL,             /* → Cancelled with a cause; D_CAD (+D_MD late, +D_DEP external) */
+    DLV__OP_EDIT,               /* change the order's data, non-final; D_ED */
+    DLV__OP_PRINT_INVOICE,      /* print the invoice by hand, not cancelled; D_MD */
+    DLV__OP_COUNT
+} dlv__op;
 
 /* What the actor asks for. Fields an operation does not use are ignored. */
-typedef struct dlv_op_request {
-    dlv_op op;
+typedef struct dlv__op_request {
+    dlv__op op;
     dlv_rights rights;           /* the actor's; ignored by the actorless timer/automatic ops */
     const char *courier_id;      /* ASSIGN_COURIER: one of the settings' couriers */
     const char *cancel_cause_id; /* CANCEL: one of the settings' cancel causes */
     const char *comment;         /* CANCEL: optional */
-    dlv_time actual_time;        /* MARK_DELIVERED: DLV_TIME_NONE means now; a given time needs
+    dlv__time actual_time;        /* MARK_DELIVERED: DLV__TIME_NONE means now; a given time needs
                                     D_SADT */
-    const dlv_payment *payments; /* TAKE_PAYMENT: at least one */
+    const dlv__payment *payments; /* TAKE_PAYMENT: at least one */
     size_t payment_count;
-} dlv_op_request;
+} dlv__op_request;
 
 /* A request for `op` by an actor with `rights`, every optional field empty. */
-dlv_op_request dlv__op_request(dlv_op op, dlv_rights rights);
+dlv__op_request dlv__op_request_make(dlv__op op, dlv_rights rights);
 
 /* The operation's name as used in messages ("cancel"). */
-const char *dlv__op_name(dlv_op op);
+const char *dlv__op_name(dlv__op op);
 
 /* The moment cooking should start: completeBefore minus the lead time. The lead time is the
  * settings' pickupCookingLeadMinutes for every order (the protocol has no other). */
-dlv_time dlv__cooking_due_at(const dlv_order *order, const dlv_settings *settings);
+dlv__time dlv__cooking_due_at(const dlv__order *order, const dlv__settings *settings);
 
 /* Decides whether the request is allowed at time `now` and, if so, sets *to (optional) to the
  * status the order will have (unchanged for TAKE_PAYMENT, ASSIGN_COURIER, EDIT, PRINT_INVOICE).
  * Pure: does not touch the order. */
-int dlv__op_check(const dlv_order *order, const dlv_settings *settings, const dlv_op_request *req,
-                  dlv_time now, dlv_status *to, dlv_error *err);
+int dlv__op_check(const dlv__order *order, const dlv__settings *settings, const dlv__op_request *req,
+                  dlv__time now, dlv_status *to, dlv_error *err);
 
 /* Checks, then applies the change to `order`: status, courier, payments, cancel info and the
  * local history times (whenConfirmed, whenBilled once fully paid, whenSent, actualDeliveryTime;
  * undo clears the time of the step it undoes). On any error the order is unchanged. */
-int dlv__op_apply(dlv_order *order, const dlv_settings *settings, const dlv_op_request *req,
-                  dlv_time now, dlv_error *err);
+int dlv__op_apply(dlv__order *order, const dlv__settings *settings, const dlv__op_request *req,
+                  dlv__time now, dlv_error *err);
 
 /* Maps the host's generic "set status `to`" to the operation that does it for this order
  * (Unconfirmed → WaitCooking/ReadyForCooking is CONFIRM, OnWay → Waiting is UNDO, any → Cancelled
  * is CANCEL, ...). Never an actorless operation. DLV_EINVALIDTRANSITION when no operation leads
  * there, with the reason ("pickup orders skip OnWay"). */
-int dlv__op_for_status(const dlv_order *order, dlv_status to, dlv_op *op, dlv_error *err);
+int dlv__op_for_status(const dlv__order *order, dlv_status to, dlv__op *op, dlv_error *err);
 
 #endif

@@ -2,10 +2,10 @@
  * (call-center protocol v1, ORDER object and settings) and the decoded server responses.
  *
  * Strings are UTF-8, owned by the struct and freed with it; optional strings are NULL when the
- * wire carried null or nothing. Money is dlv_money (kopecks), amounts dlv_amount (thousandths),
- * times dlv_time (UTC seconds, DLV_TIME_NONE when absent): see order/values.h. */
-#ifndef DLV_ORDER_MODEL_H
-#define DLV_ORDER_MODEL_H
+ * wire carried null or nothing. Money is dlv__money (kopecks), amounts dlv__amount (thousandths),
+ * times dlv__time (UTC seconds, DLV__TIME_NONE when absent): see order/values.h. */
+#ifndef DLV__ORDER_MODEL_H
+#define DLV__ORDER_MODEL_H
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
@@ -18,165 +18,165 @@
 #include "order/values.h"
 
 /* Limits of one order; more is refused as DLV_ETOOLARGE. */
-#define DLV_ORDER_MAX_ITEMS 1000
-#define DLV_ORDER_MAX_MODIFIERS 100
-#define DLV_ORDER_MAX_PAYMENTS 50
-#define DLV_ORDER_JSON_MAX ((size_t)1 << 20)
-#define DLV_RESPONSE_JSON_MAX ((size_t)64 << 20)
+#define DLV__ORDER_MAX_ITEMS 1000
+#define DLV__ORDER_MAX_MODIFIERS 100
+#define DLV__ORDER_MAX_PAYMENTS 50
+#define DLV__ORDER_JSON_MAX ((size_t)1 << 20)
+#define DLV__RESPONSE_JSON_MAX ((size_t)64 << 20)
 
-typedef struct dlv_modifier {
+typedef struct dlv__modifier {
     char *product_id; /* UUID */
     char *name;
-    dlv_amount amount; /* for the whole item line */
-    dlv_money price;   /* of one unit; the modifier costs price × amount */
-} dlv_modifier;
+    dlv__amount amount; /* for the whole item line */
+    dlv__money price;   /* of one unit; the modifier costs price × amount */
+} dlv__modifier;
 
-typedef struct dlv_item {
+typedef struct dlv__item {
     char *position_id; /* UUID */
     char *product_id;  /* UUID */
     char *name;
-    dlv_amount amount; /* > 0 */
-    dlv_money price;   /* of one unit */
-    dlv_money sum;     /* price × amount, rounded to kopecks either way */
+    dlv__amount amount; /* > 0 */
+    dlv__money price;   /* of one unit */
+    dlv__money sum;     /* price × amount, rounded to kopecks either way */
     char *comment;
-    dlv_modifier *modifiers;
+    dlv__modifier *modifiers;
     size_t modifier_count;
-} dlv_item;
+} dlv__item;
 
-typedef enum dlv_payment_kind {
-    DLV_PAYMENT_CASH = 0,
-    DLV_PAYMENT_CARD = 1,
-    DLV_PAYMENT_EXTERNAL = 2 /* paid online: cancelling the order also needs D_DEP */
-} dlv_payment_kind;
+typedef enum dlv__payment_kind {
+    DLV__PAYMENT_CASH = 0,
+    DLV__PAYMENT_CARD = 1,
+    DLV__PAYMENT_EXTERNAL = 2 /* paid online: cancelling the order also needs D_DEP */
+} dlv__payment_kind;
 
-typedef struct dlv_payment {
+typedef struct dlv__payment {
     char *payment_type_id; /* UUID */
     char *name;            /* optional (a Pay command carries none) */
-    dlv_payment_kind kind;
-    dlv_money sum; /* > 0 */
+    dlv__payment_kind kind;
+    dlv__money sum; /* > 0 */
     bool processed_externally;
     bool prepay;
-} dlv_payment;
+} dlv__payment;
 
-typedef struct dlv_customer {
+typedef struct dlv__customer {
     char *id; /* UUID */
     char *name;
     char *surname, *comment, *blacklist_reason;
     bool in_blacklist;
-} dlv_customer;
+} dlv__customer;
 
-typedef struct dlv_address {
+typedef struct dlv__address {
     char *city, *street, *house; /* street and house required */
     char *building, *flat, *entrance, *floor, *doorphone, *region, *comment;
-} dlv_address;
+} dlv__address;
 
 /* The courier assigned to an order: {"id","name","phone"}. */
-typedef struct dlv_order_courier {
+typedef struct dlv__order_courier {
     char *id; /* UUID */
     char *name;
     char *phone;
-} dlv_order_courier;
+} dlv__order_courier;
 
 /* {"whenCancelled","cause":{"id","name"},"comment"} as in iiko's cloud API. */
-typedef struct dlv_cancel_info {
+typedef struct dlv__cancel_info {
     char *cause_id; /* UUID */
     char *cause_name;
     char *comment;
-    dlv_time when;
-} dlv_cancel_info;
+    dlv__time when;
+} dlv__cancel_info;
 
-typedef struct dlv_order {
+typedef struct dlv__order {
     char *id;         /* UUID */
     int64_t revision; /* server revision, >= 0 */
     int64_t number;   /* >= 1 */
     char *external_number, *source_key;
     dlv_status status;
     dlv_service_type service_type;
-    dlv_time complete_before; /* the due time: delivered (or collected) by then */
-    dlv_time when_created;
+    dlv__time complete_before; /* the due time: delivered (or collected) by then */
+    dlv__time when_created;
     char *phone;            /* NULL only for an anonymous order */
-    dlv_customer *customer; /* NULL: anonymous */
-    dlv_address *address;   /* NULL: pickup */
+    dlv__customer *customer; /* NULL: anonymous */
+    dlv__address *address;   /* NULL: pickup */
     char *comment;
     int persons_count;
     bool split_between_persons;
-    dlv_item *items;
+    dlv__item *items;
     size_t item_count;
-    dlv_payment *payments;
+    dlv__payment *payments;
     size_t payment_count;
-    dlv_money full_sum;     /* the items with their modifiers */
-    dlv_money discount_sum; /* 0 <= discount <= full */
-    dlv_money result_sum;   /* full - discount: what is due */
-    dlv_order_courier *courier;
-    dlv_cancel_info *cancel_info;
+    dlv__money full_sum;     /* the items with their modifiers */
+    dlv__money discount_sum; /* 0 <= discount <= full */
+    dlv__money result_sum;   /* full - discount: what is due */
+    dlv__order_courier *courier;
+    dlv__cancel_info *cancel_info;
     bool has_problem;
     char *problem_description;
     char *operator_name; /* NULL when "operator" is null */
     /* Local history, optional extension fields on the wire (ignored by servers as unknown):
      * whenConfirmed, whenBilled, whenPrinted, whenSent, actualDeliveryTime. */
-    dlv_time when_confirmed, when_billed, when_printed, when_sent, actual_delivery_time;
-} dlv_order;
+    dlv__time when_confirmed, when_billed, when_printed, when_sent, actual_delivery_time;
+} dlv__order;
 
-typedef struct dlv_named {
+typedef struct dlv__named {
     char *id; /* UUID */
     char *name;
-} dlv_named;
+} dlv__named;
 
-typedef struct dlv_courier {
+typedef struct dlv__courier {
     char *id; /* UUID */
     char *name;
     char *phone;
-    dlv_money debt;      /* may be negative: the restaurant owes the courier */
+    dlv__money debt;      /* may be negative: the restaurant owes the courier */
     bool can_be_courier; /* holds D_DCO */
-} dlv_courier;
+} dlv__courier;
 
-typedef enum dlv_delivery_service_type {
-    DLV_DELIVERY_COURIER_AND_PICKUP = 0,
-    DLV_DELIVERY_COURIER_ONLY = 1,
-    DLV_DELIVERY_PICKUP_ONLY = 2
-} dlv_delivery_service_type;
+typedef enum dlv__delivery_service_type {
+    DLV__DELIVERY_COURIER_AND_PICKUP = 0,
+    DLV__DELIVERY_COURIER_ONLY = 1,
+    DLV__DELIVERY_PICKUP_ONLY = 2
+} dlv__delivery_service_type;
 
-typedef enum dlv_invoice_moment {
-    DLV_INVOICE_ON_BILL = 0, /* when the payment is taken */
-    DLV_INVOICE_ON_COOKING_COMPLETED = 1,
-    DLV_INVOICE_ON_COURIER_ASSIGNED = 2,
-    DLV_INVOICE_ON_SEND = 3,
-    DLV_INVOICE_MANUAL = 4
-} dlv_invoice_moment;
+typedef enum dlv__invoice_moment {
+    DLV__INVOICE_ON_BILL = 0, /* when the payment is taken */
+    DLV__INVOICE_ON_COOKING_COMPLETED = 1,
+    DLV__INVOICE_ON_COURIER_ASSIGNED = 2,
+    DLV__INVOICE_ON_SEND = 3,
+    DLV__INVOICE_MANUAL = 4
+} dlv__invoice_moment;
 
-typedef enum dlv_payment_moment {
-    DLV_PAY_BEFORE_SENDING = 0,
-    DLV_PAY_BEFORE_CLOSING = 1
-} dlv_payment_moment;
+typedef enum dlv__payment_moment {
+    DLV__PAY_BEFORE_SENDING = 0,
+    DLV__PAY_BEFORE_CLOSING = 1
+} dlv__payment_moment;
 
-typedef enum dlv_cooking_start_mode {
-    DLV_COOKING_AUTOMATIC = 0,
-    DLV_COOKING_MANUAL = 1
-} dlv_cooking_start_mode;
+typedef enum dlv__cooking_start_mode {
+    DLV__COOKING_AUTOMATIC = 0,
+    DLV__COOKING_MANUAL = 1
+} dlv__cooking_start_mode;
 
 /* Delivery service settings (delivery-rules §2). Absent fields take the defaults that
  * dlv__settings_defaults() sets. */
-typedef struct dlv_settings {
+typedef struct dlv__settings {
     int pickup_cooking_lead_minutes; /* 0..1440, default 15 */
-    dlv_delivery_service_type service_type;
-    dlv_named *cities;
+    dlv__delivery_service_type service_type;
+    dlv__named *cities;
     size_t city_count;
     char *default_city_id; /* one of cities, or NULL */
-    dlv_named *regions;
+    dlv__named *regions;
     size_t region_count;
-    dlv_invoice_moment invoice_moment;         /* default Manual */
+    dlv__invoice_moment invoice_moment;         /* default Manual */
     int invoice_copies;                        /* 1..5, default 1 */
-    dlv_payment_moment payment_moment;         /* default BeforeClosing */
-    dlv_cooking_start_mode cooking_start_mode; /* default Manual */
+    dlv__payment_moment payment_moment;         /* default BeforeClosing */
+    dlv__cooking_start_mode cooking_start_mode; /* default Manual */
     bool notify_overdue_cooking;
     bool allow_anonymous;
-    dlv_named *cancel_causes;
+    dlv__named *cancel_causes;
     size_t cancel_cause_count;
-    dlv_courier *couriers;
+    dlv__courier *couriers;
     size_t courier_count;
     bool has_max_courier_debt; /* false: no limit */
-    dlv_money max_courier_debt;
-} dlv_settings;
+    dlv__money max_courier_debt;
+} dlv__settings;
 
 /* Wire names, indexed by the enums above. */
 extern const char *const dlv__status_names[DLV_STATUS_COUNT];
@@ -192,114 +192,114 @@ extern const char *const dlv__cooking_start_mode_names[2];
 enum {
     /* A terminal-created order (the host's createOrder): id, number, revision, status, customer
      * id and whenCreated may be absent or null (then NULL, 0, 0, Unconfirmed, NULL and
-     * DLV_TIME_NONE) for the caller to fill in. */
-    DLV_ORDER_DRAFT = 1u << 0,
+     * DLV__TIME_NONE) for the caller to fill in. */
+    DLV__ORDER_DRAFT = 1u << 0,
 };
 
 /* Decodes one ORDER document. Validates every field and the sums (item sums, fullSum,
  * resultSum = fullSum - discountSum, non-cash payments within resultSum); the error names the
  * field path. DLV_EJSON (invalid), DLV_ETOOLARGE, DLV_ENOMEM. Free with dlv__order_free. */
-int dlv__order_from_json(const char *json, size_t len, unsigned flags, dlv_order **out,
+int dlv__order_from_json(const char *json, size_t len, unsigned flags, dlv__order **out,
                          dlv_error *err);
 /* The same from a tree made by dlv__json_parse (or dlv__order_to_cjson); `path` (NULL: none)
  * prefixes error messages. */
-int dlv__order_from_cjson(const cJSON *node, unsigned flags, dlv__jpath *path, dlv_order **out,
+int dlv__order_from_cjson(const cJSON *node, unsigned flags, dlv__jpath *path, dlv__order **out,
                           dlv_error *err);
 /* The ORDER document (compact). NULL on allocation failure; free with dlv__free. */
-char *dlv__order_to_json(const dlv_order *order);
+char *dlv__order_to_json(const dlv__order *order);
 /* The ORDER as a cJSON tree (numbers are raw nodes with exact text), e.g. for a CreateOrder
  * command. NULL on allocation failure; free with cJSON_Delete. */
-cJSON *dlv__order_to_cjson(const dlv_order *order);
+cJSON *dlv__order_to_cjson(const dlv__order *order);
 /* A deep copy. DLV_ENOMEM. */
-int dlv__order_clone(const dlv_order *order, dlv_order **out);
-void dlv__order_free(dlv_order *order);
+int dlv__order_clone(const dlv__order *order, dlv__order **out);
+void dlv__order_free(dlv__order *order);
 
 /* Sum of all payments / change to give back (payments beyond resultSum, else 0). */
-dlv_money dlv__order_paid_sum(const dlv_order *order);
-dlv_money dlv__order_change_sum(const dlv_order *order);
-bool dlv__order_fully_paid(const dlv_order *order);
-bool dlv__order_has_external_payment(const dlv_order *order);
+dlv__money dlv__order_paid_sum(const dlv__order *order);
+dlv__money dlv__order_change_sum(const dlv__order *order);
+bool dlv__order_fully_paid(const dlv__order *order);
+bool dlv__order_has_external_payment(const dlv__order *order);
 /* Validates the order's cross-field rules after a change (sums, payments, pickup/courier,
  * anonymous). Used by the decoder and by dlv__op_apply. DLV_EJSON naming the field. */
-int dlv__order_validate(const dlv_order *order, unsigned flags, dlv_error *err);
+int dlv__order_validate(const dlv__order *order, unsigned flags, dlv_error *err);
 /* Refuses what these settings forbid: a disabled service type, an anonymous order when
  * anonymous deliveries are off. DLV_ERULE. */
-int dlv__order_check_settings(const dlv_order *order, const dlv_settings *settings, dlv_error *err);
+int dlv__order_check_settings(const dlv__order *order, const dlv__settings *settings, dlv_error *err);
 
 /* ---- Settings ---- */
 
-void dlv__settings_defaults(dlv_settings *settings);
+void dlv__settings_defaults(dlv__settings *settings);
 /* Decodes a settings object (register response, orders response, cache). DLV_EJSON naming the
  * field; free with dlv__settings_free. */
-int dlv__settings_from_json(const char *json, size_t len, dlv_settings **out, dlv_error *err);
+int dlv__settings_from_json(const char *json, size_t len, dlv__settings **out, dlv_error *err);
 /* From a tree made by dlv__json_parse; `path` (NULL: none) prefixes error messages. */
-int dlv__settings_from_cjson(const cJSON *node, dlv__jpath *path, dlv_settings **out,
+int dlv__settings_from_cjson(const cJSON *node, dlv__jpath *path, dlv__settings **out,
                              dlv_error *err);
-char *dlv__settings_to_json(const dlv_settings *settings);
-cJSON *dlv__settings_to_cjson(const dlv_settings *settings);
-void dlv__settings_free(dlv_settings *settings);
+char *dlv__settings_to_json(const dlv__settings *settings);
+cJSON *dlv__settings_to_cjson(const dlv__settings *settings);
+void dlv__settings_free(dlv__settings *settings);
 /* Lookups by id; NULL when absent. */
-const dlv_courier *dlv__settings_courier(const dlv_settings *settings, const char *id);
-const dlv_named *dlv__settings_cancel_cause(const dlv_settings *settings, const char *id);
+const dlv__courier *dlv__settings_courier(const dlv__settings *settings, const char *id);
+const dlv__named *dlv__settings_cancel_cause(const dlv__settings *settings, const char *id);
 
 /* ---- Server responses ---- */
 
 /* GET /delivery/v1/orders. */
-typedef struct dlv_orders_response {
+typedef struct dlv__orders_response {
     int64_t revision;
-    dlv_order **orders;
+    dlv__order **orders;
     size_t order_count;
     char **removed_ids;
     size_t removed_count;
-    dlv_settings *settings; /* NULL: unchanged */
+    dlv__settings *settings; /* NULL: unchanged */
     dlv_error *invalid;     /* lenient decoding: the orders left out and why */
     size_t invalid_count;
-} dlv_orders_response;
+} dlv__orders_response;
 
-typedef enum dlv_command_outcome {
-    DLV_OUTCOME_APPLIED = 0,
-    DLV_OUTCOME_DUPLICATE = 1,
-    DLV_OUTCOME_REJECTED = 2
-} dlv_command_outcome;
+typedef enum dlv__command_outcome {
+    DLV__OUTCOME_APPLIED = 0,
+    DLV__OUTCOME_DUPLICATE = 1,
+    DLV__OUTCOME_REJECTED = 2
+} dlv__command_outcome;
 
-typedef struct dlv_command_result {
+typedef struct dlv__command_result {
     char *id; /* the command's UUID */
-    dlv_command_outcome outcome;
+    dlv__command_outcome outcome;
     int64_t revision;   /* Applied/Duplicate: required; -1 when absent */
     char *error;        /* Rejected: required ("StatusConflict") */
     char *description;  /* optional */
     int current_status; /* a dlv_status, or -1 when absent */
-} dlv_command_result;
+} dlv__command_result;
 
 /* POST /delivery/v1/commands. */
-typedef struct dlv_commands_response {
+typedef struct dlv__commands_response {
     int64_t revision;
-    dlv_command_result *results;
+    dlv__command_result *results;
     size_t result_count;
-} dlv_commands_response;
+} dlv__commands_response;
 
 /* POST /delivery/v1/register. */
-typedef struct dlv_register_response {
+typedef struct dlv__register_response {
     char *session_token;
     int64_t expires_in_seconds; /* 1 .. 1 year */
-    dlv_time server_time;
-    dlv_settings *settings;
-} dlv_register_response;
+    dlv__time server_time;
+    dlv__settings *settings;
+} dlv__register_response;
 
 /* Each decoder refuses the whole answer on the first invalid field, naming its path
  * ("orders[3].items[0].amount: not a number"). DLV_EJSON, DLV_ETOOLARGE, DLV_ENOMEM. */
-int dlv__orders_response_decode(const char *json, size_t len, dlv_orders_response **out,
+int dlv__orders_response_decode(const char *json, size_t len, dlv__orders_response **out,
                                 dlv_error *err);
 /* The same, but an invalid order is left out and noted in resp->invalid instead of refusing
  * the whole answer: the runtime tells the host and keeps every other order flowing. */
-int dlv__orders_response_decode_lenient(const char *json, size_t len, dlv_orders_response **out,
+int dlv__orders_response_decode_lenient(const char *json, size_t len, dlv__orders_response **out,
                                         dlv_error *err);
-void dlv__orders_response_free(dlv_orders_response *resp);
-int dlv__commands_response_decode(const char *json, size_t len, dlv_commands_response **out,
+void dlv__orders_response_free(dlv__orders_response *resp);
+int dlv__commands_response_decode(const char *json, size_t len, dlv__commands_response **out,
                                   dlv_error *err);
-void dlv__commands_response_free(dlv_commands_response *resp);
-int dlv__register_response_decode(const char *json, size_t len, dlv_register_response **out,
+void dlv__commands_response_free(dlv__commands_response *resp);
+int dlv__register_response_decode(const char *json, size_t len, dlv__register_response **out,
                                   dlv_error *err);
-void dlv__register_response_free(dlv_register_response *resp);
+void dlv__register_response_free(dlv__register_response *resp);
 
 #endif

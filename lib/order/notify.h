@@ -1,73 +1,73 @@
 /* Customer notifications (delivery-rules §6): which event to send when, and the @Model.X
  * templates of their texts. */
-#ifndef DLV_ORDER_NOTIFY_H
-#define DLV_ORDER_NOTIFY_H
+#ifndef DLV__ORDER_NOTIFY_H
+#define DLV__ORDER_NOTIFY_H
 
 #include "order/model.h"
 
-typedef enum dlv_notify_event {
-    DLV_NOTIFY_UNCONFIRMED = 0, /* accepted (from a site) and assigned to this point */
-    DLV_NOTIFY_NEW,             /* confirmed: WaitCooking or ReadyForCooking */
-    DLV_NOTIFY_COOKING,         /* CookingStarted */
-    DLV_NOTIFY_READY,           /* CookingCompleted */
-    DLV_NOTIFY_WAITING,         /* Waiting */
-    DLV_NOTIFY_ON_WAY,          /* OnWay */
-    DLV_NOTIFY_DELIVERED,       /* Delivered */
-    DLV_NOTIFY_CANCELLED,       /* Cancelled */
-    DLV_NOTIFY_SUM_CHANGED,     /* the sum to pay changed before the order was sent out */
-    DLV_NOTIFY_COUNT
-} dlv_notify_event;
+typedef enum dlv__notify_event {
+    DLV__NOTIFY_UNCONFIRMED = 0, /* accepted (from a site) and assigned to this point */
+    DLV__NOTIFY_NEW,             /* confirmed: WaitCooking or ReadyForCooking */
+    DLV__NOTIFY_COOKING,         /* CookingStarted */
+    DLV__NOTIFY_READY,           /* CookingCompleted */
+    DLV__NOTIFY_WAITING,         /* Waiting */
+    DLV__NOTIFY_ON_WAY,          /* OnWay */
+    DLV__NOTIFY_DELIVERED,       /* Delivered */
+    DLV__NOTIFY_CANCELLED,       /* Cancelled */
+    DLV__NOTIFY_SUM_CHANGED,     /* the sum to pay changed before the order was sent out */
+    DLV__NOTIFY_COUNT
+} dlv__notify_event;
 
 /* A set of events: bit (1u << event). The store persists the set already sent per order. */
-typedef uint32_t dlv_notify_mask;
-#define DLV_NOTIFY_BIT(e) ((dlv_notify_mask)1u << (e))
+typedef uint32_t dlv__notify_mask;
+#define DLV__NOTIFY_BIT(e) ((dlv__notify_mask)1u << (e))
 
 /* "Unconfirmed", "New", ..., "SumChanged"; NULL for other values. */
-const char *dlv__notify_event_name(dlv_notify_event event);
+const char *dlv__notify_event_name(dlv__notify_event event);
 /* The event of entering `status`, or -1 (Closed has none). */
 int dlv__notify_event_for_status(dlv_status status);
 
 /* What the order looked like before the change being judged. */
-typedef struct dlv_notify_before {
+typedef struct dlv__notify_before {
     bool is_new;          /* the order just arrived or was created: nothing before */
     dlv_status status;    /* the previous status (ignored when is_new) */
-    dlv_money result_sum; /* the previous sum to pay (ignored when is_new) */
-} dlv_notify_before;
+    dlv__money result_sum; /* the previous sum to pay (ignored when is_new) */
+} dlv__notify_before;
 
 /* The events to send now for `order` after a change from `before`, given the set `sent` already
  * sent for this order: the event of a newly entered status unless sent before (so a status set by
  * mistake and corrected does not repeat it); SumChanged whenever resultSum changed while the order
  * was not yet sent out (before OnWay); never anything for a pickup order in Waiting, OnWay or
  * Delivered. */
-dlv_notify_mask dlv__notify_decide(const dlv_order *order, const dlv_notify_before *before,
-                                   dlv_notify_mask sent);
+dlv__notify_mask dlv__notify_decide(const dlv__order *order, const dlv__notify_before *before,
+                                   dlv__notify_mask sent);
 /* The set to persist after sending `events`: SumChanged is not remembered, it may repeat. */
-dlv_notify_mask dlv__notify_record(dlv_notify_mask sent, dlv_notify_mask events);
+dlv__notify_mask dlv__notify_record(dlv__notify_mask sent, dlv__notify_mask events);
 
 /* ---- Templates ---- */
 
-typedef struct dlv_template dlv_template;
+typedef struct dlv__template dlv__template;
 
 /* Compiles a Razor-style text: "@Model.X" and "@(Model.X)" insert a field, "@@" is a literal
  * "@", "@* ... *@" is a comment, an "@" right after a letter or digit is literal (an e-mail
  * address). Every field is resolved now, so an unknown field or any other Razor code (@if,
  * @Html...) is DLV_ETEMPLATE at load, naming line and column, never at send time. The longest
  * accepted text is 64 KiB of UTF-8. Free with dlv__template_free. */
-int dlv__template_compile(const char *text, size_t len, dlv_template **out, dlv_error *err);
-void dlv__template_free(dlv_template *tpl);
+int dlv__template_compile(const char *text, size_t len, dlv__template **out, dlv_error *err);
+void dlv__template_free(dlv__template *tpl);
 
-typedef struct dlv_render_options {
+typedef struct dlv__render_options {
     int utc_offset_minutes;   /* the restaurant's local time: +180 for Moscow */
     const char *date_format;  /* NULL: "dd.MM.yyyy HH:mm"; tokens yyyy yy MM dd HH mm ss */
     const char *cafe_address; /* @Model.CafeAddress; NULL renders empty */
     char decimal_separator;   /* 0: ',' as in ru-RU */
-} dlv_render_options;
+} dlv__render_options;
 
 /* Renders the template for an order: values are inserted as plain text and never interpreted
  * (an "@Model.Phone" inside a comment stays as it is). Fields without data render empty.
  * *out is dlv__malloc'd; DLV_ENOMEM. */
-int dlv__template_render(const dlv_template *tpl, const dlv_order *order,
-                         const dlv_render_options *options, char **out, dlv_error *err);
+int dlv__template_render(const dlv__template *tpl, const dlv__order *order,
+                         const dlv__render_options *options, char **out, dlv_error *err);
 
 /* The fields a template may use, for documentation and tests ("Order.Items[].Product.Name" takes
  * an index). NULL past the end. */

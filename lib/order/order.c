@@ -1,9 +1,9 @@
-/* dlv_order: encoding, copying, freeing and derived sums. */
+/* dlv__order: encoding, copying, freeing and derived sums. */
 #include "order/model.h"
 
 #include <string.h>
 
-static void customer_free(dlv_customer *c)
+static void customer_free(dlv__customer *c)
 {
     if (!c)
         return;
@@ -15,7 +15,7 @@ static void customer_free(dlv_customer *c)
     dlv__free(c);
 }
 
-static void address_free(dlv_address *a)
+static void address_free(dlv__address *a)
 {
     if (!a)
         return;
@@ -26,12 +26,12 @@ static void address_free(dlv_address *a)
     dlv__free(a);
 }
 
-void dlv__order_free(dlv_order *o)
+void dlv__order_free(dlv__order *o)
 {
     if (!o)
         return;
     for (size_t i = 0; o->items && i < o->item_count; i++) {
-        dlv_item *it = &o->items[i];
+        dlv__item *it = &o->items[i];
         for (size_t m = 0; it->modifiers && m < it->modifier_count; m++) {
             dlv__free(it->modifiers[m].product_id);
             dlv__free(it->modifiers[m].name);
@@ -72,39 +72,39 @@ void dlv__order_free(dlv_order *o)
     dlv__free(o);
 }
 
-dlv_money dlv__order_paid_sum(const dlv_order *o)
+dlv__money dlv__order_paid_sum(const dlv__order *o)
 {
-    dlv_money sum = 0;
+    dlv__money sum = 0;
     for (size_t i = 0; i < o->payment_count; i++)
         sum += o->payments[i].sum;
     return sum;
 }
 
-dlv_money dlv__order_change_sum(const dlv_order *o)
+dlv__money dlv__order_change_sum(const dlv__order *o)
 {
-    dlv_money over = dlv__order_paid_sum(o) - o->result_sum;
+    dlv__money over = dlv__order_paid_sum(o) - o->result_sum;
     return over > 0 ? over : 0;
 }
 
-bool dlv__order_fully_paid(const dlv_order *o)
+bool dlv__order_fully_paid(const dlv__order *o)
 {
     return dlv__order_paid_sum(o) >= o->result_sum;
 }
 
-bool dlv__order_has_external_payment(const dlv_order *o)
+bool dlv__order_has_external_payment(const dlv__order *o)
 {
     for (size_t i = 0; i < o->payment_count; i++)
-        if (o->payments[i].kind == DLV_PAYMENT_EXTERNAL)
+        if (o->payments[i].kind == DLV__PAYMENT_EXTERNAL)
             return true;
     return false;
 }
 
-int dlv__order_check_settings(const dlv_order *o, const dlv_settings *s, dlv_error *err)
+int dlv__order_check_settings(const dlv__order *o, const dlv__settings *s, dlv_error *err)
 {
-    if (o->service_type == DLV_SERVICE_PICKUP && s->service_type == DLV_DELIVERY_COURIER_ONLY)
+    if (o->service_type == DLV_SERVICE_PICKUP && s->service_type == DLV__DELIVERY_COURIER_ONLY)
         return dlv__error_set(err, DLV_ERULE,
                               "pickup orders are disabled (deliveryServiceType CourierOnly)");
-    if (o->service_type == DLV_SERVICE_COURIER && s->service_type == DLV_DELIVERY_PICKUP_ONLY)
+    if (o->service_type == DLV_SERVICE_COURIER && s->service_type == DLV__DELIVERY_PICKUP_ONLY)
         return dlv__error_set(err, DLV_ERULE,
                               "courier orders are disabled (deliveryServiceType PickupOnly)");
     if (!o->customer && !s->allow_anonymous)
@@ -115,11 +115,11 @@ int dlv__order_check_settings(const dlv_order *o, const dlv_settings *s, dlv_err
 
 /* ---- Encoding ---- */
 
-#define MONEY(obj, key, v) dlv__jput_decimal(obj, key, v, DLV_MONEY_SCALE, true)
-#define AMOUNT(obj, key, v) dlv__jput_decimal(obj, key, v, DLV_AMOUNT_SCALE, false)
+#define MONEY(obj, key, v) dlv__jput_decimal(obj, key, v, DLV__MONEY_SCALE, true)
+#define AMOUNT(obj, key, v) dlv__jput_decimal(obj, key, v, DLV__AMOUNT_SCALE, false)
 #define INT(obj, key, v) dlv__jput_decimal(obj, key, v, 0, true)
 
-static cJSON *item_json(const dlv_item *it)
+static cJSON *item_json(const dlv__item *it)
 {
     cJSON *j = cJSON_CreateObject(), *mods = NULL;
     bool ok = j && dlv__jput_string(j, "positionId", it->position_id) &&
@@ -129,7 +129,7 @@ static cJSON *item_json(const dlv_item *it)
               dlv__jput_string(j, "comment", it->comment) &&
               (mods = cJSON_AddArrayToObject(j, "modifiers")) != NULL;
     for (size_t m = 0; ok && m < it->modifier_count; m++) {
-        const dlv_modifier *mod = &it->modifiers[m];
+        const dlv__modifier *mod = &it->modifiers[m];
         cJSON *mj = cJSON_CreateObject();
         ok = dlv__jattach(mods, NULL, mj) && dlv__jput_string(mj, "productId", mod->product_id) &&
              dlv__jput_string(mj, "name", mod->name) && AMOUNT(mj, "amount", mod->amount) &&
@@ -142,7 +142,7 @@ static cJSON *item_json(const dlv_item *it)
     return j;
 }
 
-static cJSON *payment_json(const dlv_payment *p)
+static cJSON *payment_json(const dlv__payment *p)
 {
     cJSON *j = cJSON_CreateObject();
     bool ok = j && dlv__jput_string(j, "paymentTypeId", p->payment_type_id) &&
@@ -158,7 +158,7 @@ static cJSON *payment_json(const dlv_payment *p)
     return j;
 }
 
-static bool put_customer(cJSON *j, const dlv_customer *c)
+static bool put_customer(cJSON *j, const dlv__customer *c)
 {
     if (!c)
         return cJSON_AddNullToObject(j, "customer") != NULL;
@@ -170,7 +170,7 @@ static bool put_customer(cJSON *j, const dlv_customer *c)
            dlv__jput_string(cj, "blacklistReason", c->blacklist_reason);
 }
 
-static bool put_address(cJSON *j, const dlv_address *a)
+static bool put_address(cJSON *j, const dlv__address *a)
 {
     if (!a)
         return cJSON_AddNullToObject(j, "address") != NULL;
@@ -184,7 +184,7 @@ static bool put_address(cJSON *j, const dlv_address *a)
            dlv__jput_string(aj, "region", a->region) && dlv__jput_string(aj, "comment", a->comment);
 }
 
-static bool put_tail(cJSON *j, const dlv_order *o)
+static bool put_tail(cJSON *j, const dlv__order *o)
 {
     bool ok = true;
     if (!o->courier) {
@@ -198,7 +198,7 @@ static bool put_tail(cJSON *j, const dlv_order *o)
     if (ok && !o->cancel_info) {
         ok = cJSON_AddNullToObject(j, "cancelInfo") != NULL;
     } else if (ok) {
-        const dlv_cancel_info *ci = o->cancel_info;
+        const dlv__cancel_info *ci = o->cancel_info;
         cJSON *cj = cJSON_CreateObject(), *cause = NULL;
         ok = dlv__jattach(j, "cancelInfo", cj) && dlv__jput_time(cj, "whenCancelled", ci->when) &&
              (cause = cJSON_AddObjectToObject(cj, "cause")) != NULL &&
@@ -220,21 +220,21 @@ static bool put_tail(cJSON *j, const dlv_order *o)
         const char *key;
         size_t offset;
     } times[] = {
-        {"whenConfirmed", offsetof(dlv_order, when_confirmed)},
-        {"whenBilled", offsetof(dlv_order, when_billed)},
-        {"whenPrinted", offsetof(dlv_order, when_printed)},
-        {"whenSent", offsetof(dlv_order, when_sent)},
-        {"actualDeliveryTime", offsetof(dlv_order, actual_delivery_time)},
+        {"whenConfirmed", offsetof(dlv__order, when_confirmed)},
+        {"whenBilled", offsetof(dlv__order, when_billed)},
+        {"whenPrinted", offsetof(dlv__order, when_printed)},
+        {"whenSent", offsetof(dlv__order, when_sent)},
+        {"actualDeliveryTime", offsetof(dlv__order, actual_delivery_time)},
     };
     for (size_t i = 0; ok && i < DLV__ARRAY_SIZE(times); i++) {
-        dlv_time t = *(const dlv_time *)((const char *)o + times[i].offset);
-        if (t != DLV_TIME_NONE)
+        dlv__time t = *(const dlv__time *)((const char *)o + times[i].offset);
+        if (t != DLV__TIME_NONE)
             ok = dlv__jput_time(j, times[i].key, t);
     }
     return ok;
 }
 
-cJSON *dlv__order_to_cjson(const dlv_order *o)
+cJSON *dlv__order_to_cjson(const dlv__order *o)
 {
     cJSON *j = cJSON_CreateObject(), *items = NULL, *payments = NULL;
     bool ok = j && dlv__jput_string(j, "id", o->id) && INT(j, "revision", o->revision) &&
@@ -264,7 +264,7 @@ cJSON *dlv__order_to_cjson(const dlv_order *o)
     return j;
 }
 
-char *dlv__order_to_json(const dlv_order *o)
+char *dlv__order_to_json(const dlv__order *o)
 {
     cJSON *j = dlv__order_to_cjson(o);
     char *text = dlv__json_print(j);
@@ -272,7 +272,7 @@ char *dlv__order_to_json(const dlv_order *o)
     return text;
 }
 
-int dlv__order_clone(const dlv_order *o, dlv_order **out)
+int dlv__order_clone(const dlv__order *o, dlv__order **out)
 {
     /* Through the tree: the encoder and decoder are exact inverses (tested), so one code path
      * covers every field, present and future. */
@@ -281,7 +281,7 @@ int dlv__order_clone(const dlv_order *o, dlv_order **out)
     if (!j)
         return DLV_ENOMEM;
     dlv_error err;
-    int rc = dlv__order_from_cjson(j, DLV_ORDER_DRAFT, NULL, out, &err);
+    int rc = dlv__order_from_cjson(j, DLV__ORDER_DRAFT, NULL, out, &err);
     cJSON_Delete(j);
     return rc;
 }

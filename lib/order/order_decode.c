@@ -1,4 +1,4 @@
-/* ORDER document → dlv_order, with strict validation naming the field path. */
+/* ORDER document → dlv__order, with strict validation naming the field path. */
 #include "order/model.h"
 
 #include <string.h>
@@ -13,9 +13,9 @@
 enum { REQ = DLV__J_REQUIRED, NUL = DLV__J_NULLABLE, NE = DLV__J_NONEMPTY, ID = DLV__J_UUID };
 
 #define MONEY(obj, key, flags, min, path, out)                                                     \
-    dlv__jget_decimal(obj, key, flags, DLV_MONEY_SCALE, min, DLV_MONEY_MAX, path, out, NULL, err)
+    dlv__jget_decimal(obj, key, flags, DLV__MONEY_SCALE, min, DLV__MONEY_MAX, path, out, NULL, err)
 #define AMOUNT(obj, key, path, out)                                                                \
-    dlv__jget_decimal(obj, key, REQ, DLV_AMOUNT_SCALE, 1, DLV_AMOUNT_MAX, path, out, NULL, err)
+    dlv__jget_decimal(obj, key, REQ, DLV__AMOUNT_SCALE, 1, DLV__AMOUNT_MAX, path, out, NULL, err)
 
 const char *const dlv__payment_kind_names[3] = {"Cash", "Card", "External"};
 
@@ -63,7 +63,7 @@ static int need_object(const cJSON *node, dlv__jpath *path, dlv_error *err)
 
 static int decode_modifier(const cJSON *n, dlv__jpath *p, void *slot, dlv_error *err)
 {
-    dlv_modifier *m = slot;
+    dlv__modifier *m = slot;
     TRY(need_object(n, p, err));
     TRY(dlv__jget_string(n, "productId", REQ | ID, p, &m->product_id, err));
     TRY(dlv__jget_string(n, "name", REQ | NE, p, &m->name, err));
@@ -74,7 +74,7 @@ static int decode_modifier(const cJSON *n, dlv__jpath *p, void *slot, dlv_error 
 
 static int decode_item(const cJSON *n, dlv__jpath *p, void *slot, dlv_error *err)
 {
-    dlv_item *it = slot;
+    dlv__item *it = slot;
     TRY(need_object(n, p, err));
     TRY(dlv__jget_string(n, "positionId", REQ | ID, p, &it->position_id, err));
     TRY(dlv__jget_string(n, "productId", REQ | ID, p, &it->product_id, err));
@@ -84,7 +84,7 @@ static int decode_item(const cJSON *n, dlv__jpath *p, void *slot, dlv_error *err
     TRY(MONEY(n, "sum", REQ, 0, p, &it->sum));
     TRY(dlv__jget_string(n, "comment", NUL, p, &it->comment, err));
     void *mods = NULL;
-    int rc = decode_array(n, "modifiers", NUL, DLV_ORDER_MAX_MODIFIERS, sizeof(dlv_modifier),
+    int rc = decode_array(n, "modifiers", NUL, DLV__ORDER_MAX_MODIFIERS, sizeof(dlv__modifier),
                           decode_modifier, p, &mods, &it->modifier_count, err);
     it->modifiers = mods;
     return rc;
@@ -92,13 +92,13 @@ static int decode_item(const cJSON *n, dlv__jpath *p, void *slot, dlv_error *err
 
 static int decode_payment(const cJSON *n, dlv__jpath *p, void *slot, dlv_error *err)
 {
-    dlv_payment *pay = slot;
+    dlv__payment *pay = slot;
     int kind = 0;
     TRY(need_object(n, p, err));
     TRY(dlv__jget_string(n, "paymentTypeId", REQ | ID, p, &pay->payment_type_id, err));
     TRY(dlv__jget_string(n, "name", NUL, p, &pay->name, err));
     TRY(dlv__jget_enum(n, "kind", REQ, dlv__payment_kind_names, 3, p, &kind, err));
-    pay->kind = (dlv_payment_kind)kind;
+    pay->kind = (dlv__payment_kind)kind;
     TRY(MONEY(n, "sum", REQ, 1, p, &pay->sum));
     TRY(dlv__jget_bool(n, "isProcessedExternally", 0, p, &pay->processed_externally, err));
     TRY(dlv__jget_bool(n, "isPrepay", 0, p, &pay->prepay, err));
@@ -115,16 +115,16 @@ static int sub_object(const cJSON *obj, const char *key, unsigned flags, dlv__jp
     return DLV_OK;
 }
 
-static int decode_customer(const cJSON *obj, unsigned flags, dlv__jpath *p, dlv_customer **out,
+static int decode_customer(const cJSON *obj, unsigned flags, dlv__jpath *p, dlv__customer **out,
                            dlv_error *err)
 {
     const cJSON *n;
     size_t mark;
-    bool draft = flags & DLV_ORDER_DRAFT;
+    bool draft = flags & DLV__ORDER_DRAFT;
     TRY(sub_object(obj, "customer", draft ? NUL : REQ | NUL, p, &n, &mark, err));
     if (!n)
         return DLV_OK;
-    dlv_customer *c = *out = dlv__calloc(1, sizeof *c);
+    dlv__customer *c = *out = dlv__calloc(1, sizeof *c);
     int rc = c ? DLV_OK : dlv__error_set(err, DLV_ENOMEM, "out of memory");
     if (!rc)
         rc = dlv__jget_string(n, "id", (draft ? NUL : REQ) | ID, p, &c->id, err);
@@ -142,15 +142,15 @@ static int decode_customer(const cJSON *obj, unsigned flags, dlv__jpath *p, dlv_
     return rc;
 }
 
-static int decode_address(const cJSON *obj, unsigned flags, dlv__jpath *p, dlv_address **out,
+static int decode_address(const cJSON *obj, unsigned flags, dlv__jpath *p, dlv__address **out,
                           dlv_error *err)
 {
     const cJSON *n;
     size_t mark;
-    TRY(sub_object(obj, "address", flags & DLV_ORDER_DRAFT ? NUL : REQ | NUL, p, &n, &mark, err));
+    TRY(sub_object(obj, "address", flags & DLV__ORDER_DRAFT ? NUL : REQ | NUL, p, &n, &mark, err));
     if (!n)
         return DLV_OK;
-    dlv_address *a = *out = dlv__calloc(1, sizeof *a);
+    dlv__address *a = *out = dlv__calloc(1, sizeof *a);
     if (!a) {
         dlv__jpath_restore(p, mark);
         return dlv__error_set(err, DLV_ENOMEM, "out of memory");
@@ -160,16 +160,16 @@ static int decode_address(const cJSON *obj, unsigned flags, dlv__jpath *p, dlv_a
         size_t offset;
         unsigned flags;
     } fields[] = {
-        {"city", offsetof(dlv_address, city), NUL},
-        {"street", offsetof(dlv_address, street), REQ | NE},
-        {"house", offsetof(dlv_address, house), REQ | NE},
-        {"building", offsetof(dlv_address, building), NUL},
-        {"flat", offsetof(dlv_address, flat), NUL},
-        {"entrance", offsetof(dlv_address, entrance), NUL},
-        {"floor", offsetof(dlv_address, floor), NUL},
-        {"doorphone", offsetof(dlv_address, doorphone), NUL},
-        {"region", offsetof(dlv_address, region), NUL},
-        {"comment", offsetof(dlv_address, comment), NUL},
+        {"city", offsetof(dlv__address, city), NUL},
+        {"street", offsetof(dlv__address, street), REQ | NE},
+        {"house", offsetof(dlv__address, house), REQ | NE},
+        {"building", offsetof(dlv__address, building), NUL},
+        {"flat", offsetof(dlv__address, flat), NUL},
+        {"entrance", offsetof(dlv__address, entrance), NUL},
+        {"floor", offsetof(dlv__address, floor), NUL},
+        {"doorphone", offsetof(dlv__address, doorphone), NUL},
+        {"region", offsetof(dlv__address, region), NUL},
+        {"comment", offsetof(dlv__address, comment), NUL},
     };
     int rc = DLV_OK;
     for (size_t i = 0; !rc && i < DLV__ARRAY_SIZE(fields); i++)
@@ -179,14 +179,14 @@ static int decode_address(const cJSON *obj, unsigned flags, dlv__jpath *p, dlv_a
     return rc;
 }
 
-static int decode_courier(const cJSON *obj, dlv__jpath *p, dlv_order_courier **out, dlv_error *err)
+static int decode_courier(const cJSON *obj, dlv__jpath *p, dlv__order_courier **out, dlv_error *err)
 {
     const cJSON *n;
     size_t mark;
     TRY(sub_object(obj, "courier", NUL, p, &n, &mark, err));
     if (!n)
         return DLV_OK;
-    dlv_order_courier *c = *out = dlv__calloc(1, sizeof *c);
+    dlv__order_courier *c = *out = dlv__calloc(1, sizeof *c);
     int rc = c ? DLV_OK : dlv__error_set(err, DLV_ENOMEM, "out of memory");
     if (!rc)
         rc = dlv__jget_string(n, "id", REQ | ID, p, &c->id, err);
@@ -198,7 +198,7 @@ static int decode_courier(const cJSON *obj, dlv__jpath *p, dlv_order_courier **o
     return rc;
 }
 
-static int decode_cancel_info(const cJSON *obj, dlv__jpath *p, dlv_cancel_info **out,
+static int decode_cancel_info(const cJSON *obj, dlv__jpath *p, dlv__cancel_info **out,
                               dlv_error *err)
 {
     const cJSON *n, *cause;
@@ -206,10 +206,10 @@ static int decode_cancel_info(const cJSON *obj, dlv__jpath *p, dlv_cancel_info *
     TRY(sub_object(obj, "cancelInfo", NUL, p, &n, &mark, err));
     if (!n)
         return DLV_OK;
-    dlv_cancel_info *ci = *out = dlv__calloc(1, sizeof *ci);
+    dlv__cancel_info *ci = *out = dlv__calloc(1, sizeof *ci);
     int rc = ci ? DLV_OK : dlv__error_set(err, DLV_ENOMEM, "out of memory");
     if (ci)
-        ci->when = DLV_TIME_NONE;
+        ci->when = DLV__TIME_NONE;
     if (!rc)
         rc = dlv__jget_time(n, "whenCancelled", NUL, p, &ci->when, err);
     if (!rc)
@@ -226,7 +226,7 @@ static int decode_cancel_info(const cJSON *obj, dlv__jpath *p, dlv_cancel_info *
     return rc;
 }
 
-static int decode_small_objects(const cJSON *obj, dlv_order *o, dlv__jpath *p, dlv_error *err)
+static int decode_small_objects(const cJSON *obj, dlv__order *o, dlv__jpath *p, dlv_error *err)
 {
     const cJSON *n;
     size_t mark;
@@ -247,10 +247,10 @@ static int decode_small_objects(const cJSON *obj, dlv_order *o, dlv__jpath *p, d
     return DLV_OK;
 }
 
-static int decode_fields(const cJSON *obj, unsigned flags, dlv_order *o, dlv__jpath *p,
+static int decode_fields(const cJSON *obj, unsigned flags, dlv__order *o, dlv__jpath *p,
                          dlv_error *err)
 {
-    bool draft = flags & DLV_ORDER_DRAFT;
+    bool draft = flags & DLV__ORDER_DRAFT;
     unsigned assigned = draft ? NUL : REQ; /* what the server assigns */
     int status = DLV_STATUS_UNCONFIRMED, service = 0;
     int64_t persons = 1;
@@ -276,7 +276,7 @@ static int decode_fields(const cJSON *obj, unsigned flags, dlv_order *o, dlv__jp
     o->persons_count = (int)persons;
     TRY(dlv__jget_bool(obj, "splitBetweenPersons", 0, p, &o->split_between_persons, err));
     void *items = NULL, *payments = NULL;
-    int rc = decode_array(obj, "items", REQ, DLV_ORDER_MAX_ITEMS, sizeof(dlv_item), decode_item, p,
+    int rc = decode_array(obj, "items", REQ, DLV__ORDER_MAX_ITEMS, sizeof(dlv__item), decode_item, p,
                           &items, &o->item_count, err);
     o->items = items;
     TRY(rc);
@@ -286,7 +286,7 @@ static int decode_fields(const cJSON *obj, unsigned flags, dlv_order *o, dlv__jp
         dlv__jpath_restore(p, mark);
         return rc;
     }
-    rc = decode_array(obj, "payments", NUL, DLV_ORDER_MAX_PAYMENTS, sizeof(dlv_payment),
+    rc = decode_array(obj, "payments", NUL, DLV__ORDER_MAX_PAYMENTS, sizeof(dlv__payment),
                       decode_payment, p, &payments, &o->payment_count, err);
     o->payments = payments;
     TRY(rc);
@@ -305,28 +305,28 @@ static int decode_fields(const cJSON *obj, unsigned flags, dlv_order *o, dlv__jp
 }
 
 static int money_text_err(dlv_error *err, dlv__jpath *p, const char *key, const char *fmt,
-                          dlv_money a, dlv_money b)
+                          dlv__money a, dlv__money b)
 {
     char ta[32], tb[32];
-    dlv__decimal_format(a, DLV_MONEY_SCALE, true, ta);
-    dlv__decimal_format(b, DLV_MONEY_SCALE, true, tb);
+    dlv__decimal_format(a, DLV__MONEY_SCALE, true, ta);
+    dlv__decimal_format(b, DLV__MONEY_SCALE, true, tb);
     size_t mark = dlv__jpath_key(p, key);
     int rc = dlv__jerr(err, DLV_EJSON, p, fmt, ta, tb);
     dlv__jpath_restore(p, mark);
     return rc;
 }
 
-static int validate_in(const dlv_order *o, dlv__jpath *p, dlv_error *err)
+static int validate_in(const dlv__order *o, dlv__jpath *p, dlv_error *err)
 {
-    /* Sums are bounded (DLV_MONEY_MAX, at most 1000 items of 100 modifiers), so the totals
+    /* Sums are bounded (DLV__MONEY_MAX, at most 1000 items of 100 modifiers), so the totals
      * below cannot overflow int64 once each product is known to fit. */
-    dlv_money low = 0, high = 0;
+    dlv__money low = 0, high = 0;
     for (size_t i = 0; i < o->item_count; i++) {
-        const dlv_item *it = &o->items[i];
-        dlv_money lo, hi;
+        const dlv__item *it = &o->items[i];
+        dlv__money lo, hi;
         size_t mark = dlv__jpath_key(p, "items");
         dlv__jpath_index(p, i);
-        if (!dlv__money_times_amount(it->price, it->amount, &lo, &hi) || hi > DLV_MONEY_MAX) {
+        if (!dlv__money_times_amount(it->price, it->amount, &lo, &hi) || hi > DLV__MONEY_MAX) {
             int rc = dlv__jerr(err, DLV_EJSON, p, "price × amount out of range");
             dlv__jpath_restore(p, mark);
             return rc;
@@ -340,8 +340,8 @@ static int validate_in(const dlv_order *o, dlv__jpath *p, dlv_error *err)
         low += it->sum;
         high += it->sum;
         for (size_t m = 0; m < it->modifier_count; m++) {
-            const dlv_modifier *mod = &it->modifiers[m];
-            if (!dlv__money_times_amount(mod->price, mod->amount, &lo, &hi) || hi > DLV_MONEY_MAX) {
+            const dlv__modifier *mod = &it->modifiers[m];
+            if (!dlv__money_times_amount(mod->price, mod->amount, &lo, &hi) || hi > DLV__MONEY_MAX) {
                 dlv__jpath_key(p, "modifiers");
                 dlv__jpath_index(p, m);
                 int rc = dlv__jerr(err, DLV_EJSON, p, "price × amount out of range");
@@ -362,9 +362,9 @@ static int validate_in(const dlv_order *o, dlv__jpath *p, dlv_error *err)
     if (o->result_sum != o->full_sum - o->discount_sum)
         return money_text_err(err, p, "resultSum", "%s is not fullSum - discountSum (%s)",
                               o->result_sum, o->full_sum - o->discount_sum);
-    dlv_money non_cash = 0;
+    dlv__money non_cash = 0;
     for (size_t i = 0; i < o->payment_count; i++)
-        if (o->payments[i].kind != DLV_PAYMENT_CASH)
+        if (o->payments[i].kind != DLV__PAYMENT_CASH)
             non_cash += o->payments[i].sum;
     if (non_cash > o->result_sum)
         return money_text_err(err, p, "payments",
@@ -387,7 +387,7 @@ static int validate_in(const dlv_order *o, dlv__jpath *p, dlv_error *err)
     return DLV_OK;
 }
 
-int dlv__order_validate(const dlv_order *order, unsigned flags, dlv_error *err)
+int dlv__order_validate(const dlv__order *order, unsigned flags, dlv_error *err)
 {
     dlv__jpath p;
     dlv__jpath_init(&p, NULL);
@@ -395,19 +395,19 @@ int dlv__order_validate(const dlv_order *order, unsigned flags, dlv_error *err)
     return validate_in(order, &p, err);
 }
 
-static dlv_order *order_new(void)
+static dlv__order *order_new(void)
 {
-    dlv_order *o = dlv__calloc(1, sizeof *o);
+    dlv__order *o = dlv__calloc(1, sizeof *o);
     if (!o)
         return NULL;
-    o->complete_before = o->when_created = DLV_TIME_NONE;
-    o->when_confirmed = o->when_billed = o->when_printed = DLV_TIME_NONE;
-    o->when_sent = o->actual_delivery_time = DLV_TIME_NONE;
+    o->complete_before = o->when_created = DLV__TIME_NONE;
+    o->when_confirmed = o->when_billed = o->when_printed = DLV__TIME_NONE;
+    o->when_sent = o->actual_delivery_time = DLV__TIME_NONE;
     o->persons_count = 1;
     return o;
 }
 
-int dlv__order_from_cjson(const cJSON *node, unsigned flags, dlv__jpath *path, dlv_order **out,
+int dlv__order_from_cjson(const cJSON *node, unsigned flags, dlv__jpath *path, dlv__order **out,
                           dlv_error *err)
 {
     dlv__jpath local;
@@ -416,7 +416,7 @@ int dlv__order_from_cjson(const cJSON *node, unsigned flags, dlv__jpath *path, d
         dlv__jpath_init(&local, NULL);
         path = &local;
     }
-    dlv_order *o = order_new();
+    dlv__order *o = order_new();
     if (!o)
         return dlv__error_set(err, DLV_ENOMEM, "out of memory");
     int rc = decode_fields(node, flags, o, path, err);
@@ -430,12 +430,12 @@ int dlv__order_from_cjson(const cJSON *node, unsigned flags, dlv__jpath *path, d
     return DLV_OK;
 }
 
-int dlv__order_from_json(const char *json, size_t len, unsigned flags, dlv_order **out,
+int dlv__order_from_json(const char *json, size_t len, unsigned flags, dlv__order **out,
                          dlv_error *err)
 {
     cJSON *root;
     *out = NULL;
-    int rc = dlv__json_parse(json, len, DLV_ORDER_JSON_MAX, &root, err);
+    int rc = dlv__json_parse(json, len, DLV__ORDER_JSON_MAX, &root, err);
     if (rc)
         return rc;
     rc = dlv__order_from_cjson(root, flags, NULL, out, err);

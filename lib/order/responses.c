@@ -17,7 +17,7 @@
 
 static int parse_root(const char *json, size_t len, cJSON **root, dlv_error *err)
 {
-    TRY(dlv__json_parse(json, len, DLV_RESPONSE_JSON_MAX, root, err));
+    TRY(dlv__json_parse(json, len, DLV__RESPONSE_JSON_MAX, root, err));
     if (!cJSON_IsObject(*root)) {
         cJSON_Delete(*root);
         *root = NULL;
@@ -26,7 +26,7 @@ static int parse_root(const char *json, size_t len, cJSON **root, dlv_error *err
     return DLV_OK;
 }
 
-void dlv__orders_response_free(dlv_orders_response *r)
+void dlv__orders_response_free(dlv__orders_response *r)
 {
     if (!r)
         return;
@@ -43,7 +43,7 @@ void dlv__orders_response_free(dlv_orders_response *r)
 
 /* Lenient mode keeps going past an invalid order: one bad order from the server must not stop
  * every other order from reaching the terminal. */
-static int note_invalid(dlv_orders_response *r, const cJSON *node, const dlv_error *why)
+static int note_invalid(dlv__orders_response *r, const cJSON *node, const dlv_error *why)
 {
     dlv_error *grown = dlv__realloc(r->invalid, (r->invalid_count + 1) * sizeof *grown);
     if (!grown)
@@ -57,7 +57,7 @@ static int note_invalid(dlv_orders_response *r, const cJSON *node, const dlv_err
     return DLV_OK;
 }
 
-static int decode_orders(const cJSON *root, dlv__jpath *p, dlv_orders_response *r, bool lenient,
+static int decode_orders(const cJSON *root, dlv__jpath *p, dlv__orders_response *r, bool lenient,
                          dlv_error *err)
 {
     const cJSON *arr, *node;
@@ -116,13 +116,13 @@ static int decode_orders(const cJSON *root, dlv__jpath *p, dlv_orders_response *
 }
 
 static int orders_response_decode(const char *json, size_t len, bool lenient,
-                                  dlv_orders_response **out, dlv_error *err)
+                                  dlv__orders_response **out, dlv_error *err)
 {
     cJSON *root;
     dlv__jpath p;
     *out = NULL;
     TRY(parse_root(json, len, &root, err));
-    dlv_orders_response *r = dlv__calloc(1, sizeof *r);
+    dlv__orders_response *r = dlv__calloc(1, sizeof *r);
     int rc = r ? DLV_OK : dlv__error_set(err, DLV_ENOMEM, "out of memory");
     dlv__jpath_init(&p, NULL);
     if (!rc)
@@ -136,19 +136,19 @@ static int orders_response_decode(const char *json, size_t len, bool lenient,
     return DLV_OK;
 }
 
-int dlv__orders_response_decode(const char *json, size_t len, dlv_orders_response **out,
+int dlv__orders_response_decode(const char *json, size_t len, dlv__orders_response **out,
                                 dlv_error *err)
 {
     return orders_response_decode(json, len, false, out, err);
 }
 
-int dlv__orders_response_decode_lenient(const char *json, size_t len, dlv_orders_response **out,
+int dlv__orders_response_decode_lenient(const char *json, size_t len, dlv__orders_response **out,
                                         dlv_error *err)
 {
     return orders_response_decode(json, len, true, out, err);
 }
 
-void dlv__commands_response_free(dlv_commands_response *r)
+void dlv__commands_response_free(dlv__commands_response *r)
 {
     if (!r)
         return;
@@ -163,7 +163,7 @@ void dlv__commands_response_free(dlv_commands_response *r)
 
 static const char *const outcome_names[] = {"Applied", "Duplicate", "Rejected"};
 
-static int decode_result(const cJSON *c, dlv__jpath *p, dlv_command_result *res, dlv_error *err)
+static int decode_result(const cJSON *c, dlv__jpath *p, dlv__command_result *res, dlv_error *err)
 {
     int outcome = 0;
     bool has_revision;
@@ -173,8 +173,8 @@ static int decode_result(const cJSON *c, dlv__jpath *p, dlv_command_result *res,
         return dlv__jerr(err, DLV_EJSON, p, "not an object");
     TRY(dlv__jget_string(c, "id", DLV__J_REQUIRED | DLV__J_UUID, p, &res->id, err));
     TRY(dlv__jget_enum(c, "outcome", DLV__J_REQUIRED, outcome_names, 3, p, &outcome, err));
-    res->outcome = (dlv_command_outcome)outcome;
-    bool rejected = res->outcome == DLV_OUTCOME_REJECTED;
+    res->outcome = (dlv__command_outcome)outcome;
+    bool rejected = res->outcome == DLV__OUTCOME_REJECTED;
     TRY(dlv__jget_decimal(c, "revision", rejected ? DLV__J_NULLABLE : DLV__J_REQUIRED, 0, 0,
                           INT64_MAX, p, &res->revision, &has_revision, err));
     TRY(dlv__jget_string(c, "error", rejected ? DLV__J_REQUIRED | DLV__J_NONEMPTY : DLV__J_NULLABLE,
@@ -185,7 +185,7 @@ static int decode_result(const cJSON *c, dlv__jpath *p, dlv_command_result *res,
     return DLV_OK;
 }
 
-int dlv__commands_response_decode(const char *json, size_t len, dlv_commands_response **out,
+int dlv__commands_response_decode(const char *json, size_t len, dlv__commands_response **out,
                                   dlv_error *err)
 {
     cJSON *root;
@@ -195,7 +195,7 @@ int dlv__commands_response_decode(const char *json, size_t len, dlv_commands_res
     *out = NULL;
     TRY(parse_root(json, len, &root, err));
     dlv__jpath_init(&p, NULL);
-    dlv_commands_response *r = dlv__calloc(1, sizeof *r);
+    dlv__commands_response *r = dlv__calloc(1, sizeof *r);
     int rc = r ? DLV_OK : dlv__error_set(err, DLV_ENOMEM, "out of memory");
     if (!rc)
         rc = dlv__jget_decimal(root, "revision", DLV__J_REQUIRED, 0, 0, INT64_MAX, &p, &r->revision,
@@ -222,7 +222,7 @@ int dlv__commands_response_decode(const char *json, size_t len, dlv_commands_res
     return DLV_OK;
 }
 
-void dlv__register_response_free(dlv_register_response *r)
+void dlv__register_response_free(dlv__register_response *r)
 {
     if (!r)
         return;
@@ -231,7 +231,7 @@ void dlv__register_response_free(dlv_register_response *r)
     dlv__free(r);
 }
 
-static int decode_register(const cJSON *root, dlv__jpath *p, dlv_register_response *r,
+static int decode_register(const cJSON *root, dlv__jpath *p, dlv__register_response *r,
                            dlv_error *err)
 {
     const cJSON *node;
@@ -260,7 +260,7 @@ static int decode_register(const cJSON *root, dlv__jpath *p, dlv_register_respon
     return rc;
 }
 
-int dlv__register_response_decode(const char *json, size_t len, dlv_register_response **out,
+int dlv__register_response_decode(const char *json, size_t len, dlv__register_response **out,
                                   dlv_error *err)
 {
     cJSON *root;
@@ -268,7 +268,7 @@ int dlv__register_response_decode(const char *json, size_t len, dlv_register_res
     *out = NULL;
     TRY(parse_root(json, len, &root, err));
     dlv__jpath_init(&p, NULL);
-    dlv_register_response *r = dlv__calloc(1, sizeof *r);
+    dlv__register_response *r = dlv__calloc(1, sizeof *r);
     int rc = r ? DLV_OK : dlv__error_set(err, DLV_ENOMEM, "out of memory");
     if (!rc)
         rc = decode_register(root, &p, r, err);

@@ -20,18 +20,18 @@ const char *const dlv__invoice_moment_names[5] = {"OnBill", "OnCookingCompleted"
 const char *const dlv__payment_moment_names[2] = {"BeforeSending", "BeforeClosing"};
 const char *const dlv__cooking_start_mode_names[2] = {"Automatic", "Manual"};
 
-void dlv__settings_defaults(dlv_settings *s)
+void dlv__settings_defaults(dlv__settings *s)
 {
     memset(s, 0, sizeof *s);
     s->pickup_cooking_lead_minutes = 15;
-    s->service_type = DLV_DELIVERY_COURIER_AND_PICKUP;
-    s->invoice_moment = DLV_INVOICE_MANUAL;
+    s->service_type = DLV__DELIVERY_COURIER_AND_PICKUP;
+    s->invoice_moment = DLV__INVOICE_MANUAL;
     s->invoice_copies = 1;
-    s->payment_moment = DLV_PAY_BEFORE_CLOSING;
-    s->cooking_start_mode = DLV_COOKING_MANUAL;
+    s->payment_moment = DLV__PAY_BEFORE_CLOSING;
+    s->cooking_start_mode = DLV__COOKING_MANUAL;
 }
 
-static void named_free(dlv_named *list, size_t n)
+static void named_free(dlv__named *list, size_t n)
 {
     for (size_t i = 0; list && i < n; i++) {
         dlv__free(list[i].id);
@@ -40,7 +40,7 @@ static void named_free(dlv_named *list, size_t n)
     dlv__free(list);
 }
 
-void dlv__settings_free(dlv_settings *s)
+void dlv__settings_free(dlv__settings *s)
 {
     if (!s)
         return;
@@ -57,7 +57,7 @@ void dlv__settings_free(dlv_settings *s)
     dlv__free(s);
 }
 
-const dlv_courier *dlv__settings_courier(const dlv_settings *s, const char *id)
+const dlv__courier *dlv__settings_courier(const dlv__settings *s, const char *id)
 {
     for (size_t i = 0; s && id && i < s->courier_count; i++)
         if (strcasecmp(s->couriers[i].id, id) == 0)
@@ -65,7 +65,7 @@ const dlv_courier *dlv__settings_courier(const dlv_settings *s, const char *id)
     return NULL;
 }
 
-const dlv_named *dlv__settings_cancel_cause(const dlv_settings *s, const char *id)
+const dlv__named *dlv__settings_cancel_cause(const dlv__settings *s, const char *id)
 {
     for (size_t i = 0; s && id && i < s->cancel_cause_count; i++)
         if (strcasecmp(s->cancel_causes[i].id, id) == 0)
@@ -89,7 +89,7 @@ static int check_unique(const char *id, const char *prev_id, size_t count, size_
     return DLV_OK;
 }
 
-static int decode_named(const cJSON *obj, const char *key, dlv__jpath *p, dlv_named **out,
+static int decode_named(const cJSON *obj, const char *key, dlv__jpath *p, dlv__named **out,
                         size_t *count, dlv_error *err)
 {
     const cJSON *arr;
@@ -103,7 +103,7 @@ static int decode_named(const cJSON *obj, const char *key, dlv__jpath *p, dlv_na
     int rc = DLV_OK;
     for (const cJSON *c = arr->child; !rc && c; c = c->next, i++) {
         size_t mark = dlv__jpath_index(p, i);
-        dlv_named *e = &(*out)[i];
+        dlv__named *e = &(*out)[i];
         *count = i + 1;
         if (!cJSON_IsObject(c))
             rc = dlv__jerr(err, DLV_EJSON, p, "not an object");
@@ -119,7 +119,7 @@ static int decode_named(const cJSON *obj, const char *key, dlv__jpath *p, dlv_na
     return rc;
 }
 
-static int decode_couriers(const cJSON *obj, dlv__jpath *p, dlv_settings *s, dlv_error *err)
+static int decode_couriers(const cJSON *obj, dlv__jpath *p, dlv__settings *s, dlv_error *err)
 {
     const cJSON *arr;
     size_t n, i = 0;
@@ -132,7 +132,7 @@ static int decode_couriers(const cJSON *obj, dlv__jpath *p, dlv_settings *s, dlv
     int rc = DLV_OK;
     for (const cJSON *c = arr->child; !rc && c; c = c->next, i++) {
         size_t mark = dlv__jpath_index(p, i);
-        dlv_courier *e = &s->couriers[i];
+        dlv__courier *e = &s->couriers[i];
         s->courier_count = i + 1;
         if (!cJSON_IsObject(c))
             rc = dlv__jerr(err, DLV_EJSON, p, "not an object");
@@ -143,8 +143,8 @@ static int decode_couriers(const cJSON *obj, dlv__jpath *p, dlv_settings *s, dlv
         if (!rc)
             rc = dlv__jget_string(c, "phone", DLV__J_NULLABLE, p, &e->phone, err);
         if (!rc)
-            rc = dlv__jget_decimal(c, "debt", DLV__J_NULLABLE, DLV_MONEY_SCALE, -DLV_MONEY_MAX,
-                                   DLV_MONEY_MAX, p, &e->debt, NULL, err);
+            rc = dlv__jget_decimal(c, "debt", DLV__J_NULLABLE, DLV__MONEY_SCALE, -DLV__MONEY_MAX,
+                                   DLV__MONEY_MAX, p, &e->debt, NULL, err);
         if (!rc)
             rc = dlv__jget_bool(c, "canBeCourier", DLV__J_REQUIRED, p, &e->can_be_courier, err);
         if (!rc)
@@ -162,7 +162,7 @@ static int decode_enum(const cJSON *obj, const char *key, const char *const *nam
     return dlv__jget_enum(obj, key, 0, names, n, p, field, err);
 }
 
-static int decode_settings(const cJSON *obj, dlv__jpath *p, dlv_settings *s, dlv_error *err)
+static int decode_settings(const cJSON *obj, dlv__jpath *p, dlv__settings *s, dlv_error *err)
 {
     int64_t lead = s->pickup_cooking_lead_minutes, copies = s->invoice_copies;
     int type = (int)s->service_type, moment = (int)s->invoice_moment;
@@ -185,14 +185,14 @@ static int decode_settings(const cJSON *obj, dlv__jpath *p, dlv_settings *s, dlv
     TRY(dlv__jget_bool(obj, "allowAnonymous", 0, p, &s->allow_anonymous, err));
     TRY(decode_named(obj, "cancelCauses", p, &s->cancel_causes, &s->cancel_cause_count, err));
     TRY(decode_couriers(obj, p, s, err));
-    TRY(dlv__jget_decimal(obj, "maxCourierDebt", DLV__J_NULLABLE, DLV_MONEY_SCALE, 0, DLV_MONEY_MAX,
+    TRY(dlv__jget_decimal(obj, "maxCourierDebt", DLV__J_NULLABLE, DLV__MONEY_SCALE, 0, DLV__MONEY_MAX,
                           p, &s->max_courier_debt, &s->has_max_courier_debt, err));
     s->pickup_cooking_lead_minutes = (int)lead;
     s->invoice_copies = (int)copies;
-    s->service_type = (dlv_delivery_service_type)type;
-    s->invoice_moment = (dlv_invoice_moment)moment;
-    s->payment_moment = (dlv_payment_moment)pay;
-    s->cooking_start_mode = (dlv_cooking_start_mode)mode;
+    s->service_type = (dlv__delivery_service_type)type;
+    s->invoice_moment = (dlv__invoice_moment)moment;
+    s->payment_moment = (dlv__payment_moment)pay;
+    s->cooking_start_mode = (dlv__cooking_start_mode)mode;
     if (s->default_city_id) {
         bool found = false;
         for (size_t i = 0; i < s->city_count; i++)
@@ -207,7 +207,7 @@ static int decode_settings(const cJSON *obj, dlv__jpath *p, dlv_settings *s, dlv
     return DLV_OK;
 }
 
-int dlv__settings_from_cjson(const cJSON *node, dlv__jpath *path, dlv_settings **out,
+int dlv__settings_from_cjson(const cJSON *node, dlv__jpath *path, dlv__settings **out,
                              dlv_error *err)
 {
     dlv__jpath local;
@@ -216,7 +216,7 @@ int dlv__settings_from_cjson(const cJSON *node, dlv__jpath *path, dlv_settings *
         dlv__jpath_init(&local, NULL);
         path = &local;
     }
-    dlv_settings *s = dlv__malloc(sizeof *s);
+    dlv__settings *s = dlv__malloc(sizeof *s);
     if (!s)
         return dlv__error_set(err, DLV_ENOMEM, "out of memory");
     dlv__settings_defaults(s);
@@ -229,11 +229,11 @@ int dlv__settings_from_cjson(const cJSON *node, dlv__jpath *path, dlv_settings *
     return DLV_OK;
 }
 
-int dlv__settings_from_json(const char *json, size_t len, dlv_settings **out, dlv_error *err)
+int dlv__settings_from_json(const char *json, size_t len, dlv__settings **out, dlv_error *err)
 {
     cJSON *root;
     *out = NULL;
-    int rc = dlv__json_parse(json, len, DLV_RESPONSE_JSON_MAX, &root, err);
+    int rc = dlv__json_parse(json, len, DLV__RESPONSE_JSON_MAX, &root, err);
     if (rc)
         return rc;
     rc = dlv__settings_from_cjson(root, NULL, out, err);
@@ -241,7 +241,7 @@ int dlv__settings_from_json(const char *json, size_t len, dlv_settings **out, dl
     return rc;
 }
 
-static bool put_named(cJSON *j, const char *key, const dlv_named *list, size_t n)
+static bool put_named(cJSON *j, const char *key, const dlv__named *list, size_t n)
 {
     cJSON *arr = cJSON_AddArrayToObject(j, key);
     bool ok = arr != NULL;
@@ -253,7 +253,7 @@ static bool put_named(cJSON *j, const char *key, const dlv_named *list, size_t n
     return ok;
 }
 
-cJSON *dlv__settings_to_cjson(const dlv_settings *s)
+cJSON *dlv__settings_to_cjson(const dlv__settings *s)
 {
     cJSON *j = cJSON_CreateObject(), *couriers = NULL;
     bool ok =
@@ -274,15 +274,15 @@ cJSON *dlv__settings_to_cjson(const dlv_settings *s)
         put_named(j, "cancelCauses", s->cancel_causes, s->cancel_cause_count) &&
         (couriers = cJSON_AddArrayToObject(j, "couriers")) != NULL;
     for (size_t i = 0; ok && i < s->courier_count; i++) {
-        const dlv_courier *c = &s->couriers[i];
+        const dlv__courier *c = &s->couriers[i];
         cJSON *e = cJSON_CreateObject();
         ok = dlv__jattach(couriers, NULL, e) && dlv__jput_string(e, "id", c->id) &&
              dlv__jput_string(e, "name", c->name) && dlv__jput_string(e, "phone", c->phone) &&
-             dlv__jput_decimal(e, "debt", c->debt, DLV_MONEY_SCALE, true) &&
+             dlv__jput_decimal(e, "debt", c->debt, DLV__MONEY_SCALE, true) &&
              dlv__jput_bool(e, "canBeCourier", c->can_be_courier);
     }
     if (ok && s->has_max_courier_debt)
-        ok = dlv__jput_decimal(j, "maxCourierDebt", s->max_courier_debt, DLV_MONEY_SCALE, true);
+        ok = dlv__jput_decimal(j, "maxCourierDebt", s->max_courier_debt, DLV__MONEY_SCALE, true);
     else if (ok)
         ok = cJSON_AddNullToObject(j, "maxCourierDebt") != NULL;
     if (!ok) {
@@ -292,7 +292,7 @@ cJSON *dlv__settings_to_cjson(const dlv_settings *s)
     return j;
 }
 
-char *dlv__settings_to_json(const dlv_settings *s)
+char *dlv__settings_to_json(const dlv__settings *s)
 {
     cJSON *j = dlv__settings_to_cjson(s);
     char *text = dlv__json_print(j);

@@ -40,7 +40,7 @@ static void puts_(sbuf *b, const char *s)
         put(b, s, strlen(s));
 }
 
-static void put_decimal(sbuf *b, int64_t v, int scale, bool fixed, const dlv_render_options *o)
+static void put_decimal(sbuf *b, int64_t v, int scale, bool fixed, const dlv__render_options *o)
 {
     char text[32];
     dlv__decimal_format(v, scale, fixed, text);
@@ -50,9 +50,9 @@ static void put_decimal(sbuf *b, int64_t v, int scale, bool fixed, const dlv_ren
     puts_(b, text);
 }
 
-static void put_money(sbuf *b, dlv_money v, const dlv_render_options *o)
+static void put_money(sbuf *b, dlv__money v, const dlv__render_options *o)
 {
-    put_decimal(b, v, DLV_MONEY_SCALE, true, o);
+    put_decimal(b, v, DLV__MONEY_SCALE, true, o);
 }
 
 static void put_int(sbuf *b, int64_t v)
@@ -67,9 +67,9 @@ static void put_bool(sbuf *b, bool v)
     puts_(b, v ? "True" : "False"); /* what Razor prints for a bool */
 }
 
-static void put_time(sbuf *b, dlv_time t, const dlv_render_options *o)
+static void put_time(sbuf *b, dlv__time t, const dlv__render_options *o)
 {
-    if (t == DLV_TIME_NONE || t < DLV_TIME_MIN || t > DLV_TIME_MAX)
+    if (t == DLV__TIME_NONE || t < DLV__TIME_MIN || t > DLV__TIME_MAX)
         return;
     int64_t y;
     unsigned mo, d, h, mi, s;
@@ -96,16 +96,16 @@ static void put_time(sbuf *b, dlv_time t, const dlv_render_options *o)
 
 /* ---- Fields ---- */
 
-typedef void (*render_fn)(sbuf *b, const dlv_order *o, const dlv_render_options *opt, size_t i);
+typedef void (*render_fn)(sbuf *b, const dlv__order *o, const dlv__render_options *opt, size_t i);
 
 #define FIELD(fn, expr)                                                                            \
-    static void fn(sbuf *b, const dlv_order *o, const dlv_render_options *opt, size_t i)           \
+    static void fn(sbuf *b, const dlv__order *o, const dlv__render_options *opt, size_t i)           \
     {                                                                                              \
         (void)o, (void)opt, (void)i;                                                               \
         expr;                                                                                      \
     }
 
-static void address_line(sbuf *b, const dlv_address *a)
+static void address_line(sbuf *b, const dlv__address *a)
 {
     if (!a)
         return;
@@ -126,18 +126,18 @@ static void address_line(sbuf *b, const dlv_address *a)
     }
 }
 
-static void items_line(sbuf *b, const dlv_order *o, const dlv_render_options *opt)
+static void items_line(sbuf *b, const dlv__order *o, const dlv__render_options *opt)
 {
     for (size_t k = 0; k < o->item_count; k++) {
         if (k)
             puts_(b, ", ");
         puts_(b, o->items[k].name);
         puts_(b, " × ");
-        put_decimal(b, o->items[k].amount, DLV_AMOUNT_SCALE, false, opt);
+        put_decimal(b, o->items[k].amount, DLV__AMOUNT_SCALE, false, opt);
     }
 }
 
-static void payments_line(sbuf *b, const dlv_order *o, const dlv_render_options *opt)
+static void payments_line(sbuf *b, const dlv__order *o, const dlv__render_options *opt)
 {
     for (size_t k = 0; k < o->payment_count; k++) {
         if (k)
@@ -150,9 +150,9 @@ static void payments_line(sbuf *b, const dlv_order *o, const dlv_render_options 
 }
 
 /* .NET TimeSpan text: [d.]hh:mm:ss. */
-static void duration(sbuf *b, const dlv_order *o)
+static void duration(sbuf *b, const dlv__order *o)
 {
-    if (o->actual_delivery_time == DLV_TIME_NONE || o->when_created == DLV_TIME_NONE ||
+    if (o->actual_delivery_time == DLV__TIME_NONE || o->when_created == DLV__TIME_NONE ||
         o->actual_delivery_time < o->when_created)
         return;
     int64_t s = o->actual_delivery_time - o->when_created;
@@ -167,7 +167,7 @@ static void duration(sbuf *b, const dlv_order *o)
     puts_(b, text);
 }
 
-static const dlv_item *item_at(const dlv_order *o, size_t i)
+static const dlv__item *item_at(const dlv__order *o, size_t i)
 {
     return i < o->item_count ? &o->items[i] : NULL;
 }
@@ -197,7 +197,7 @@ FIELD(f_source, puts_(b, o->source_key))
 FIELD(f_item_category, (void)b)
 FIELD(f_item_name, if (item_at(o, i)) puts_(b, item_at(o, i)->name))
 FIELD(f_item_amount,
-      if (item_at(o, i)) put_decimal(b, item_at(o, i)->amount, DLV_AMOUNT_SCALE, false, opt))
+      if (item_at(o, i)) put_decimal(b, item_at(o, i)->amount, DLV__AMOUNT_SCALE, false, opt))
 FIELD(f_item_price, if (item_at(o, i)) put_money(b, item_at(o, i)->price, opt))
 FIELD(f_item_sum, if (item_at(o, i)) put_money(b, item_at(o, i)->sum, opt))
 FIELD(f_item_comment, if (item_at(o, i)) puts_(b, item_at(o, i)->comment))
@@ -311,13 +311,13 @@ typedef struct segment {
     size_t off, len;
 } segment;
 
-struct dlv_template {
+struct dlv__template {
     char *text;
     segment *segs;
     size_t count, cap;
 };
 
-static bool add_seg(dlv_template *t, segment s)
+static bool add_seg(dlv__template *t, segment s)
 {
     if (s.field < 0 && t->count && t->segs[t->count - 1].field < 0 &&
         t->segs[t->count - 1].off + t->segs[t->count - 1].len == s.off) {
@@ -395,7 +395,7 @@ static void read_members(const char *text, size_t len, size_t *j, char *name, si
     }
 }
 
-static int compile_expr(dlv_template *t, const char *text, size_t len, size_t at, size_t *next,
+static int compile_expr(dlv__template *t, const char *text, size_t len, size_t at, size_t *next,
                         dlv_error *err)
 {
     bool explicit_ = text[at + 1] == '(';
@@ -428,7 +428,7 @@ static int compile_expr(dlv_template *t, const char *text, size_t len, size_t at
                      name);
 }
 
-static int compile(dlv_template *t, const char *text, size_t len, dlv_error *err)
+static int compile(dlv__template *t, const char *text, size_t len, dlv_error *err)
 {
     size_t i = 0;
     while (i < len) {
@@ -460,7 +460,7 @@ static int compile(dlv_template *t, const char *text, size_t len, dlv_error *err
     return DLV_OK;
 }
 
-void dlv__template_free(dlv_template *t)
+void dlv__template_free(dlv__template *t)
 {
     if (!t)
         return;
@@ -469,7 +469,7 @@ void dlv__template_free(dlv_template *t)
     dlv__free(t);
 }
 
-int dlv__template_compile(const char *text, size_t len, dlv_template **out, dlv_error *err)
+int dlv__template_compile(const char *text, size_t len, dlv__template **out, dlv_error *err)
 {
     *out = NULL;
     if (!text)
@@ -479,7 +479,7 @@ int dlv__template_compile(const char *text, size_t len, dlv_template **out, dlv_
                               TEMPLATE_MAX);
     if (memchr(text, '\0', len) || !dlv__utf8_valid(text, len))
         return dlv__error_set(err, DLV_ETEMPLATE, "template is not valid UTF-8 text");
-    dlv_template *t = dlv__calloc(1, sizeof *t);
+    dlv__template *t = dlv__calloc(1, sizeof *t);
     if (!t || !(t->text = dlv__strndup(text, len))) {
         dlv__free(t);
         return dlv__error_set(err, DLV_ENOMEM, "out of memory");
@@ -493,10 +493,10 @@ int dlv__template_compile(const char *text, size_t len, dlv_template **out, dlv_
     return DLV_OK;
 }
 
-int dlv__template_render(const dlv_template *t, const dlv_order *o, const dlv_render_options *opt,
+int dlv__template_render(const dlv__template *t, const dlv__order *o, const dlv__render_options *opt,
                          char **out, dlv_error *err)
 {
-    static const dlv_render_options defaults = {0};
+    static const dlv__render_options defaults = {0};
     sbuf b = {0};
     *out = NULL;
     if (!t || !o)

@@ -45,7 +45,7 @@ static unsigned month_days(int64_t year, unsigned month)
     return month == 2 && leap ? 29 : days[month - 1];
 }
 
-const char *dlv__time_parse(const char *s, dlv_time *out)
+const char *dlv__time_parse(const char *s, dlv__time *out)
 {
     unsigned y, mo, d, h, mi, sec;
     if (!s)
@@ -83,15 +83,15 @@ const char *dlv__time_parse(const char *s, dlv_time *out)
     }
     if (*p)
         return "not an RFC 3339 date-time";
-    dlv_time t = dlv__days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
-    *out = t - (dlv_time)offset * 60;
+    dlv__time t = dlv__days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+    *out = t - (dlv__time)offset * 60;
     return NULL;
 }
 
-void dlv__time_fields(dlv_time t, int offset_minutes, int64_t *year, unsigned *month, unsigned *day,
+void dlv__time_fields(dlv__time t, int offset_minutes, int64_t *year, unsigned *month, unsigned *day,
                       unsigned *hour, unsigned *minute, unsigned *second)
 {
-    t += (dlv_time)offset_minutes * 60;
+    t += (dlv__time)offset_minutes * 60;
     int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
     int64_t rem = t - days * 86400;
     dlv__civil_from_days(days, year, month, day);
@@ -100,9 +100,9 @@ void dlv__time_fields(dlv_time t, int offset_minutes, int64_t *year, unsigned *m
     *second = (unsigned)(rem % 60);
 }
 
-bool dlv__time_format(dlv_time t, char out[21])
+bool dlv__time_format(dlv__time t, char out[21])
 {
-    if (t < DLV_TIME_MIN || t > DLV_TIME_MAX) {
+    if (t < DLV__TIME_MIN || t > DLV__TIME_MAX) {
         out[0] = '\0';
         return false;
     }
@@ -133,19 +133,19 @@ void dlv__decimal_format(int64_t value, int scale, bool fixed, char out[32])
         snprintf(out + n, (size_t)(32 - n), ".%.*s", keep, frac);
 }
 
-bool dlv__money_times_amount(dlv_money price, dlv_amount amount, dlv_money *low, dlv_money *high)
+bool dlv__money_times_amount(dlv__money price, dlv__amount amount, dlv__money *low, dlv__money *high)
 {
     if (price < 0 || amount < 0)
         return false;
     /* price × (whole units) + price × (thousandths) / 1000, each part checked. */
-    int64_t whole = amount / DLV_AMOUNT_ONE, part = amount % DLV_AMOUNT_ONE;
+    int64_t whole = amount / DLV__AMOUNT_ONE, part = amount % DLV__AMOUNT_ONE;
     if (whole != 0 && price > INT64_MAX / whole)
         return false;
     int64_t a = price * whole;
     if (part != 0 && price > INT64_MAX / part)
         return false;
     int64_t b = price * part;
-    int64_t q = b / DLV_AMOUNT_ONE, r = b % DLV_AMOUNT_ONE;
+    int64_t q = b / DLV__AMOUNT_ONE, r = b % DLV__AMOUNT_ONE;
     if (a > INT64_MAX - q - 1)
         return false;
     *low = a + q;

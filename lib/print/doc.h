@@ -4,8 +4,8 @@
  * template (XML) --dlv__tpl_load--> dlv__tpl --dlv__doc_build(order)--> dlv__doc (blocks of
  * styled runs, format-free) --dlv__layout--> lines of W characters --> ESC/POS or text;
  * dlv__doc --dlv__pdf_render--> A4 pages. */
-#ifndef DLV_PRINT_DOC_H
-#define DLV_PRINT_DOC_H
+#ifndef DLV__PRINT_DOC_H
+#define DLV__PRINT_DOC_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -166,7 +166,7 @@ typedef struct dlv__doc {
 
 /* Values a document needs besides the order. */
 typedef struct dlv__doc_input {
-    const dlv_order *order;
+    const dlv__order *order;
     const dlv__print_context *ctx;
     int copy_number, copies; /* this copy, 1-based, of how many */
 } dlv__doc_input;
@@ -179,9 +179,9 @@ void dlv__doc_free(dlv__doc *doc);
  * or static storage; "" when absent) and whether an <if> sees it as set. */
 typedef struct dlv__eval {
     const dlv__doc_input *in;
-    const dlv_item *item;
-    const dlv_modifier *modifier;
-    const dlv_payment *payment;
+    const dlv__item *item;
+    const dlv__modifier *modifier;
+    const dlv__payment *payment;
     size_t item_index;
 } dlv__eval;
 

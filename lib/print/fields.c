@@ -149,23 +149,23 @@ int dlv__field_is_copy(void)
     return F_DOC_IS_COPY;
 }
 
-static const char *money(dlv__arena *a, dlv_money m)
+static const char *money(dlv__arena *a, dlv__money m)
 {
     char buf[32];
-    dlv__decimal_format(m, DLV_MONEY_SCALE, true, buf);
+    dlv__decimal_format(m, DLV__MONEY_SCALE, true, buf);
     return dlv__arena_strdup(a, buf);
 }
 
-static const char *amount(dlv__arena *a, dlv_amount v)
+static const char *amount(dlv__arena *a, dlv__amount v)
 {
     char buf[32];
-    dlv__decimal_format(v, DLV_AMOUNT_SCALE, false, buf);
+    dlv__decimal_format(v, DLV__AMOUNT_SCALE, false, buf);
     return dlv__arena_strdup(a, buf);
 }
 
-static const char *local_time(dlv__arena *a, dlv_time t, int offset)
+static const char *local_time(dlv__arena *a, dlv__time t, int offset)
 {
-    if (t == DLV_TIME_NONE || t < DLV_TIME_MIN || t > DLV_TIME_MAX)
+    if (t == DLV__TIME_NONE || t < DLV__TIME_MIN || t > DLV__TIME_MAX)
         return "";
     int64_t y;
     unsigned mo, d, h, mi, s;
@@ -174,20 +174,20 @@ static const char *local_time(dlv__arena *a, dlv_time t, int offset)
 }
 
 /* price × amount / 1000 rounded half up: what a modifier line costs. */
-static dlv_money times_amount(dlv_money price, dlv_amount amt)
+static dlv__money times_amount(dlv__money price, dlv__amount amt)
 {
     __int128 v = (__int128)price * amt;
-    __int128 q = v / DLV_AMOUNT_ONE, r = v % DLV_AMOUNT_ONE;
+    __int128 q = v / DLV__AMOUNT_ONE, r = v % DLV__AMOUNT_ONE;
     if (r < 0)
         r = -r;
-    if (2 * r >= DLV_AMOUNT_ONE)
+    if (2 * r >= DLV__AMOUNT_ONE)
         q += v < 0 ? -1 : 1;
-    return (dlv_money)q;
+    return (dlv__money)q;
 }
 
-static dlv_money modifiers_sum(const dlv_item *it)
+static dlv__money modifiers_sum(const dlv__item *it)
 {
-    dlv_money s = 0;
+    dlv__money s = 0;
     for (size_t i = 0; i < it->modifier_count; i++)
         s += times_amount(it->modifiers[i].price, it->modifiers[i].amount);
     return s;
@@ -199,7 +199,7 @@ static const char *str(const char *s)
 }
 
 /* "Москва, Тверская, д. 7, корп. 2, кв. 15, подъезд 3, этаж 4, домофон 15К" */
-static const char *address_line(dlv__arena *a, const dlv_address *ad)
+static const char *address_line(dlv__arena *a, const dlv__address *ad)
 {
     if (!ad)
         return "";
@@ -226,14 +226,14 @@ static const char *address_line(dlv__arena *a, const dlv_address *ad)
     return out;
 }
 
-static const char *payment_kind_name(dlv_payment_kind k)
+static const char *payment_kind_name(dlv__payment_kind k)
 {
     switch (k) {
-    case DLV_PAYMENT_CASH:
+    case DLV__PAYMENT_CASH:
         return "Наличные";
-    case DLV_PAYMENT_CARD:
+    case DLV__PAYMENT_CARD:
         return "Банковская карта";
-    case DLV_PAYMENT_EXTERNAL:
+    case DLV__PAYMENT_EXTERNAL:
         return "Оплачено онлайн";
     }
     return "";
@@ -241,15 +241,15 @@ static const char *payment_kind_name(dlv_payment_kind k)
 
 bool dlv__field_value(const dlv__eval *ev, int field, dlv__arena *a, const char **text)
 {
-    const dlv_order *o = ev->in->order;
+    const dlv__order *o = ev->in->order;
     const dlv__print_context *c = ev->in->ctx;
-    const dlv_address *ad = o->address;
-    const dlv_item *it = ev->item;
-    const dlv_modifier *mo = ev->modifier;
-    const dlv_payment *pa = ev->payment;
+    const dlv__address *ad = o->address;
+    const dlv__item *it = ev->item;
+    const dlv__modifier *mo = ev->modifier;
+    const dlv__payment *pa = ev->payment;
     const char *t = "";
     bool set;
-    dlv_money m = 0;
+    dlv__money m = 0;
     bool is_money = false;
     switch (field) {
     case F_ORDER_NUMBER:
@@ -304,7 +304,7 @@ bool dlv__field_value(const dlv__eval *ev, int field, dlv__arena *a, const char 
         m = dlv__order_change_sum(o), is_money = true;
         break;
     case F_ORDER_UNPAID_SUM: {
-        dlv_money paid = dlv__order_paid_sum(o);
+        dlv__money paid = dlv__order_paid_sum(o);
         m = o->result_sum > paid ? o->result_sum - paid : 0, is_money = true;
         break;
     }
@@ -419,7 +419,7 @@ bool dlv__field_value(const dlv__eval *ev, int field, dlv__arena *a, const char 
         m = pa ? pa->sum : 0, is_money = pa != NULL;
         break;
     case F_PAYMENT_IS_CASH:
-        t = pa && pa->kind == DLV_PAYMENT_CASH ? "да" : "";
+        t = pa && pa->kind == DLV__PAYMENT_CASH ? "да" : "";
         break;
     default:
         break;

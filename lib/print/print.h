@@ -7,8 +7,8 @@
  *  - dlv__printer_*(): a printer opened from its URI sends those bytes asynchronously on a libuv
  *    loop; a slow or dead printer never blocks the loop.
  * The durable print ledger and the decision of what to print are the runtime's and the store's. */
-#ifndef DLV_PRINT_PRINT_H
-#define DLV_PRINT_PRINT_H
+#ifndef DLV__PRINT_PRINT_H
+#define DLV__PRINT_PRINT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -47,7 +47,7 @@ typedef struct dlv__print_context {
     const char *templates_dir; /* config folder's templates/ (NULL: built-in layouts only) */
     bool is_copy;              /* a manual reprint: the document says «КОПИЯ» */
     int copies;                /* 1..5; 0 takes settings->invoice_copies for an invoice, else 1 */
-    dlv_time now;              /* printed as the print time */
+    dlv__time now;              /* printed as the print time */
     int tz_offset_minutes;     /* local time = UTC + offset, for the times on the document */
     const char *courier_name;  /* overrides the order's courier (NULL: the order's) */
     const char *restaurant;    /* optional header line (NULL: none) */
@@ -70,13 +70,13 @@ int dlv__out_append(dlv__print_out *out, const void *data, size_t len);
  * the built-in one. Errors: DLV_ETEMPLATE (a bad template, the message names file:line),
  * DLV_EINVAL, DLV_EIO, DLV_ENOMEM. On error `out` is left as it was. Any thread, several at
  * once (pango keeps a font map per thread; fontconfig locks its own state). */
-int dlv__print_render(dlv__doc_kind kind, const dlv_order *order, const dlv_settings *settings,
+int dlv__print_render(dlv__doc_kind kind, const dlv__order *order, const dlv__settings *settings,
                       const dlv__print_context *ctx, dlv__print_format format,
                       const dlv__print_profile *profile, dlv__print_out *out, dlv_error *err);
 
 /* The same for a given printer: a4 chooses a PDF, otherwise ESC/POS with the printer's profile
  * (codepage, width, cut from its URI). *format tells which, for dlv__printer_submit. */
-int dlv__print_render_for(dlv__doc_kind kind, const dlv_order *order, const dlv_settings *settings,
+int dlv__print_render_for(dlv__doc_kind kind, const dlv__order *order, const dlv__settings *settings,
                           const dlv__print_context *ctx, dlv_printer *printer, bool a4,
                           dlv__print_out *out, dlv__print_format *format, dlv_error *err);
 

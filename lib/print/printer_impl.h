@@ -1,6 +1,6 @@
 /* Inside lib/print: what the printer core shares with the built-in backends. */
-#ifndef DLV_PRINT_PRINTER_IMPL_H
-#define DLV_PRINT_PRINTER_IMPL_H
+#ifndef DLV__PRINT_PRINTER_IMPL_H
+#define DLV__PRINT_PRINTER_IMPL_H
 
 #include "print/print.h"
 

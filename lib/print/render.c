@@ -16,7 +16,7 @@ static int check_profile(const dlv__print_profile *p, dlv_error *err)
     return DLV_OK;
 }
 
-int dlv__print_render(dlv__doc_kind kind, const dlv_order *order, const dlv_settings *settings,
+int dlv__print_render(dlv__doc_kind kind, const dlv__order *order, const dlv__settings *settings,
                       const dlv__print_context *ctx, dlv__print_format format,
                       const dlv__print_profile *profile, dlv__print_out *out, dlv_error *err)
 {
@@ -71,7 +71,7 @@ int dlv__print_render(dlv__doc_kind kind, const dlv_order *order, const dlv_sett
     return rc;
 }
 
-int dlv__print_render_for(dlv__doc_kind kind, const dlv_order *order, const dlv_settings *settings,
+int dlv__print_render_for(dlv__doc_kind kind, const dlv__order *order, const dlv__settings *settings,
                           const dlv__print_context *ctx, dlv_printer *printer, bool a4,
                           dlv__print_out *out, dlv__print_format *format, dlv_error *err)
 {

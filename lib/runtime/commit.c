@@ -35,9 +35,9 @@ rt_staged *dlv__rt_staged_last(dlv_ctx *ctx)
     return ctx->batch.staged_tail;
 }
 
-const dlv_order *dlv__rt_staged_view(dlv_ctx *ctx, const rt_order *o)
+const dlv__order *dlv__rt_staged_view(dlv_ctx *ctx, const rt_order *o)
 {
-    const dlv_order *v = NULL;
+    const dlv__order *v = NULL;
     for (rt_staged *s = ctx->batch.staged_head; s; s = s->next)
         if (s->order == o && s->new_view)
             v = s->new_view;
@@ -160,7 +160,7 @@ void dlv__rt_commit(dlv_ctx *ctx)
         size_t n = 0;
         for (rt_staged *s = list; s; s = s->next)
             n += s->new_view != NULL;
-        const dlv_order **views = dlv__calloc(n ? n : 1, sizeof *views);
+        const dlv__order **views = dlv__calloc(n ? n : 1, sizeof *views);
         size_t k = 0;
         for (rt_staged *s = list; views && s; s = s->next)
             if (s->new_view)
@@ -182,7 +182,7 @@ void dlv__rt_commit(dlv_ctx *ctx)
         dlv__free(views);
         batch_clear(b);
         if (rc != DLV_OK) {
-            DLV_LOGE(&ctx->log, "changes refused, not stored: %s", err.message);
+            DLV__LOGE(&ctx->log, "changes refused, not stored: %s", err.message);
             dlv__rt_set_error(ctx, "%s", err.message);
         }
         /* Swap the new views in; a failed commit turns them into errors. */
@@ -202,7 +202,7 @@ void dlv__rt_commit(dlv_ctx *ctx)
             }
             rt_order *o = s->order;
             if (o->view && o->view->status != s->new_view->status)
-                DLV_LOGI(&ctx->log, "order %lld: %s -> %s (%s, stored)",
+                DLV__LOGI(&ctx->log, "order %lld: %s -> %s (%s, stored)",
                          (long long)s->new_view->number, dlv_status_name(o->view->status),
                          dlv_status_name(s->new_view->status), s->origin);
             dlv__order_free(o->view);
@@ -224,13 +224,13 @@ void dlv__rt_commit(dlv_ctx *ctx)
         bool cgroup = dlv__store_begin(ctx->store, NULL) == DLV_OK;
         for (rt_staged *s = list; s; s = s->next) {
             if (s->applied && s->order && s->order->view && s->trigger_set) {
-                dlv_event ev = {s->trigger, s->from};
-                dlv_notify_before before = {s->created, s->from, s->sum_before};
+                dlv__event ev = {s->trigger, s->from};
+                dlv__notify_before before = {s->created, s->from, s->sum_before};
                 dlv__rt_consequences(ctx, s->order, &ev, &before);
             }
         }
         if (cgroup && dlv__store_commit(ctx->store, &err) != DLV_OK)
-            DLV_LOGE(&ctx->log, "cannot store print jobs and notification marks: %s", err.message);
+            DLV__LOGE(&ctx->log, "cannot store print jobs and notification marks: %s", err.message);
         while (list) {
             rt_staged *s = list;
             list = s->next;

@@ -26,14 +26,14 @@ static bool number_taken(int64_t number, void *arg)
 /* Allocates the next delivery number and stores it before it is used. */
 static int next_number(dlv_ctx *ctx, int64_t *out, dlv_error *err)
 {
-    dlv_number_state state = {0};
+    dlv__number_state state = {0};
     char *last = NULL;
     int rc = dlv__store_meta_get(ctx->store, NUMBER_KEY, &last, err);
     state.last_issued = last ? strtoll(last, NULL, 10) : 0;
     dlv__free(last);
     if (rc != DLV_OK)
         return rc;
-    dlv_number_policy policy = {.regular_first = ctx->regular_first,
+    dlv__number_policy policy = {.regular_first = ctx->regular_first,
                                 .regular_last = ctx->regular_last,
                                 .start = 1,
                                 .taken = number_taken,
@@ -68,14 +68,14 @@ void dlv__rt_create_order(dlv_ctx *ctx, const cJSON *json, const char *cmd, dlv_
     }
     dlv__jpath path;
     dlv__jpath_init(&path, "order");
-    dlv_order *o = NULL;
-    int rc = dlv__order_from_cjson(json, DLV_ORDER_DRAFT, &path, &o, &err);
+    dlv__order *o = NULL;
+    int rc = dlv__order_from_cjson(json, DLV__ORDER_DRAFT, &path, &o, &err);
     if (rc != DLV_OK) {
         dlv__rt_staged_error(s, rc == DLV_EJSON ? DLV_EINVAL : rc, err.message);
         return;
     }
     char id[37];
-    dlv_time now = dlv__rt_now(ctx);
+    dlv__time now = dlv__rt_now(ctx);
     rc = dlv__uuid_v4(id);
     if (rc == DLV_OK && !o->id && !(o->id = dlv__strdup(id)))
         rc = DLV_ENOMEM;
@@ -97,8 +97,8 @@ void dlv__rt_create_order(dlv_ctx *ctx, const cJSON *json, const char *cmd, dlv_
         o->when_created = now;
         o->when_confirmed = now;
         /* Taken by the restaurant itself: confirmed at once, ready for cooking if due. */
-        dlv_time due = dlv__cooking_due_at(o, ctx->settings);
-        o->status = due != DLV_TIME_NONE && due <= now ? DLV_STATUS_READY_FOR_COOKING
+        dlv__time due = dlv__cooking_due_at(o, ctx->settings);
+        o->status = due != DLV__TIME_NONE && due <= now ? DLV_STATUS_READY_FOR_COOKING
                                                        : DLV_STATUS_WAIT_COOKING;
         if (!o->operator_name)
             o->operator_name = dlv__strdup(ctx->login.actor_name);
@@ -151,7 +151,7 @@ void dlv__rt_create_order(dlv_ctx *ctx, const cJSON *json, const char *cmd, dlv_
     s->from = o->status;
     s->commands = 1;
     s->created = true;
-    s->trigger = DLV_TRIGGER_ARRIVED;
+    s->trigger = DLV__TRIGGER_ARRIVED;
     s->trigger_set = true;
     cJSON *extra = cJSON_CreateObject();
     if (extra) {

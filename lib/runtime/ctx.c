@@ -12,11 +12,11 @@
 #include "store/store.h"
 #include "runtime/printing.h"
 
-dlv_time dlv__rt_now(dlv_ctx *ctx)
+dlv__time dlv__rt_now(dlv_ctx *ctx)
 {
     if (ctx->clock)
         return ctx->clock(ctx->clock_arg);
-    return (dlv_time)time(NULL);
+    return (dlv__time)time(NULL);
 }
 
 uint32_t dlv__rt_random(dlv_ctx *ctx)
@@ -92,11 +92,11 @@ char *dlv_ctx_health(dlv_ctx *ctx)
     rt_health h;
     dlv__rt_health_get(ctx, &h);
     cJSON *j = cJSON_CreateObject();
-    dlv_time now = dlv__rt_now(ctx);
+    dlv__time now = dlv__rt_now(ctx);
     char *text = NULL;
     if (j && dlv__jput_string(j, "state", h.online ? "online" : "offline") &&
         dlv__jput_bool(j, "registered", h.registered) &&
-        dlv__jput_time(j, "lastSync", h.last_sync ? h.last_sync : DLV_TIME_NONE) &&
+        dlv__jput_time(j, "lastSync", h.last_sync ? h.last_sync : DLV__TIME_NONE) &&
         cJSON_AddNumberToObject(j, "pendingCommands", (double)h.pending_commands) &&
         cJSON_AddNumberToObject(j, "oldestPendingSeconds",
                                 h.oldest_pending_at ? (double)(now - h.oldest_pending_at) : 0) &&
@@ -223,7 +223,7 @@ int dlv_ctx_create(const dlv_options *opts, dlv_ctx **out, dlv_error *err)
         return rc;
     }
     for (size_t i = 0; i < dlv_config_warning_count(ctx->config); i++)
-        DLV_LOGW(&ctx->log, "%s", dlv_config_warning(ctx->config, i));
+        DLV__LOGW(&ctx->log, "%s", dlv_config_warning(ctx->config, i));
     dlv__rt_health_update(ctx);
     ctx->host.state = RT_CREATED;
     *out = ctx;
@@ -384,7 +384,7 @@ int dlv_ctx_start(dlv_ctx *ctx)
     ctx->open_handles = 2;
     int rc = dlv__rt_printing_start(ctx, &err);
     if (rc != DLV_OK)
-        DLV_LOGW(&ctx->log, "printing: %s", err.message);
+        DLV__LOGW(&ctx->log, "printing: %s", err.message);
     uv_mutex_lock(&ctx->lock);
     ctx->host.state = RT_RUNNING;
     uv_mutex_unlock(&ctx->lock);
@@ -401,7 +401,7 @@ int dlv_ctx_start(dlv_ctx *ctx)
                  rec->reason ? rec->reason : "unreadable", rec->moved_to ? rec->moved_to : "?",
                  rec->commands, rec->print_jobs,
                  rec->complete ? "" : " (some could not be read: accepted by the operator)");
-        DLV_LOGE(&ctx->log, "%s", msg);
+        DLV__LOGE(&ctx->log, "%s", msg);
         cJSON *j = cJSON_CreateObject();
         if (j && dlv__jput_string(j, "event", "error") &&
             dlv__jput_string(j, "code", "StoreRecovered") && dlv__jput_string(j, "message", msg))
@@ -442,7 +442,7 @@ int dlv_ctx_stop(dlv_ctx *ctx, int flush_ms)
         uv_run(ctx->loop, UV_RUN_DEFAULT); /* close callbacks left over */
         int rc = uv_loop_close(ctx->loop);
         if (rc != 0)
-            DLV_LOGE(&ctx->log, "loop did not close cleanly: %s", uv_strerror(rc));
+            DLV__LOGE(&ctx->log, "loop did not close cleanly: %s", uv_strerror(rc));
     }
     return DLV_OK;
 }

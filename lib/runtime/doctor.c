@@ -190,9 +190,9 @@ static void check_network(report *r, const dlv_config *cfg, long timeout_ms, cha
                 if (st)
                     snprintf(server_time, server_time_len, "%s", st);
                 /* 6. the clock, 7. the long poll */
-                dlv_time server = 0;
+                dlv__time server = 0;
                 if (st && !dlv__time_parse(st, &server)) {
-                    long skew = (long)((dlv_time)time(NULL) - server);
+                    long skew = (long)((dlv__time)time(NULL) - server);
                     snprintf(detail, sizeof detail, "local clock is %+ld s from the server's",
                              skew);
                     long a = skew < 0 ? -skew : skew;

@@ -1,7 +1,7 @@
 /* The doctor inside the library: shared by dlv_doctor_run and the running context's
  * {"cmd":"doctor"}, which reports its own outbox instead of opening the database. */
-#ifndef DLV_RUNTIME_DOCTOR_H
-#define DLV_RUNTIME_DOCTOR_H
+#ifndef DLV__RUNTIME_DOCTOR_H
+#define DLV__RUNTIME_DOCTOR_H
 
 #include "delivery/delivery.h"
 

@@ -5,12 +5,12 @@
 
 #include "order/json.h"
 
-cJSON *dlv__ev_order_summary(dlv_ctx *ctx, const dlv_order *o)
+cJSON *dlv__ev_order_summary(dlv_ctx *ctx, const dlv__order *o)
 {
     cJSON *j = cJSON_CreateObject();
     if (!j)
         return NULL;
-    dlv_time now = dlv__rt_now(ctx);
+    dlv__time now = dlv__rt_now(ctx);
     bool ok = dlv__jput_string(j, "id", o->id) &&
               cJSON_AddNumberToObject(j, "number", (double)o->number) &&
               dlv__jput_string(j, "status", dlv_status_name(o->status)) &&
@@ -18,7 +18,7 @@ cJSON *dlv__ev_order_summary(dlv_ctx *ctx, const dlv_order *o)
               dlv__jput_time(j, "completeBefore", o->complete_before) &&
               dlv__jput_bool(j, "overdue",
                              ctx->settings ? dlv__order_overdue(o, ctx->settings, now) : false) &&
-              dlv__jput_decimal(j, "resultSum", o->result_sum, DLV_MONEY_SCALE, true) &&
+              dlv__jput_decimal(j, "resultSum", o->result_sum, DLV__MONEY_SCALE, true) &&
               dlv__jput_string(j, "customerName", o->customer ? o->customer->name : NULL) &&
               dlv__jput_string(j, "phone", o->phone) &&
               dlv__jput_string(j, "courier", o->courier ? o->courier->name : NULL);
@@ -29,7 +29,7 @@ cJSON *dlv__ev_order_summary(dlv_ctx *ctx, const dlv_order *o)
     return j;
 }
 
-char *dlv__ev_order(dlv_ctx *ctx, const dlv_order *o)
+char *dlv__ev_order(dlv_ctx *ctx, const dlv__order *o)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON *summary = dlv__ev_order_summary(ctx, o);

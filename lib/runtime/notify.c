@@ -11,25 +11,25 @@
 #include "store/store.h"
 
 /* Used when the config folder has no notifications/<Event>.txt. */
-static const char *const builtin[DLV_NOTIFY_COUNT] = {
-    [DLV_NOTIFY_UNCONFIRMED] = "Заказ №@Model.Number принят, ожидает подтверждения.",
-    [DLV_NOTIFY_NEW] = "Заказ №@Model.Number подтверждён. Доставим к @Model.ExpectedDeliverTime.",
-    [DLV_NOTIFY_COOKING] = "Заказ №@Model.Number готовится.",
-    [DLV_NOTIFY_READY] = "Заказ №@Model.Number приготовлен.",
-    [DLV_NOTIFY_WAITING] = "Заказ №@Model.Number собран и ждёт курьера.",
-    [DLV_NOTIFY_ON_WAY] = ("Заказ №@Model.Number в пути. Курьер @Model.Courier.Name, "
+static const char *const builtin[DLV__NOTIFY_COUNT] = {
+    [DLV__NOTIFY_UNCONFIRMED] = "Заказ №@Model.Number принят, ожидает подтверждения.",
+    [DLV__NOTIFY_NEW] = "Заказ №@Model.Number подтверждён. Доставим к @Model.ExpectedDeliverTime.",
+    [DLV__NOTIFY_COOKING] = "Заказ №@Model.Number готовится.",
+    [DLV__NOTIFY_READY] = "Заказ №@Model.Number приготовлен.",
+    [DLV__NOTIFY_WAITING] = "Заказ №@Model.Number собран и ждёт курьера.",
+    [DLV__NOTIFY_ON_WAY] = ("Заказ №@Model.Number в пути. Курьер @Model.Courier.Name, "
                            "тел. @Model.Courier.CellPhone. К оплате @Model.Order.ResultSum руб."),
-    [DLV_NOTIFY_DELIVERED] = "Заказ №@Model.Number доставлен. Спасибо!",
-    [DLV_NOTIFY_CANCELLED] = "Заказ №@Model.Number отменён.",
-    [DLV_NOTIFY_SUM_CHANGED] =
+    [DLV__NOTIFY_DELIVERED] = "Заказ №@Model.Number доставлен. Спасибо!",
+    [DLV__NOTIFY_CANCELLED] = "Заказ №@Model.Number отменён.",
+    [DLV__NOTIFY_SUM_CHANGED] =
         "Сумма заказа №@Model.Number изменилась: @Model.Order.ResultSum руб.",
 };
 
 int dlv__rt_notify_load(dlv_ctx *ctx, dlv_error *err)
 {
-    for (int e = 0; e < DLV_NOTIFY_COUNT; e++) {
+    for (int e = 0; e < DLV__NOTIFY_COUNT; e++) {
         char *path = dlv__asprintf("%s/notifications/%s.txt", ctx->config_dir,
-                                   dlv__notify_event_name((dlv_notify_event)e));
+                                   dlv__notify_event_name((dlv__notify_event)e));
         char *text = NULL;
         size_t len = 0;
         dlv_error ferr = {0};
@@ -61,54 +61,54 @@ int dlv__rt_notify_load(dlv_ctx *ctx, dlv_error *err)
 
 void dlv__rt_notify_free(dlv_ctx *ctx)
 {
-    for (int e = 0; e < DLV_NOTIFY_COUNT; e++) {
+    for (int e = 0; e < DLV__NOTIFY_COUNT; e++) {
         dlv__template_free(ctx->templates[e]);
         ctx->templates[e] = NULL;
     }
 }
 
 /* What the ledger already holds for the order, as the rules core's mask. */
-static dlv_notify_mask sent_mask(dlv_ctx *ctx, const char *order_id)
+static dlv__notify_mask sent_mask(dlv_ctx *ctx, const char *order_id)
 {
     char **events = NULL;
     size_t n = 0;
-    dlv_notify_mask mask = 0;
+    dlv__notify_mask mask = 0;
     if (dlv__store_notify_sent(ctx->store, order_id, &events, &n, NULL) == DLV_OK) {
         for (size_t i = 0; i < n; i++)
-            for (int e = 0; e < DLV_NOTIFY_COUNT; e++)
-                if (strcmp(events[i], dlv__notify_event_name((dlv_notify_event)e)) == 0)
-                    mask |= DLV_NOTIFY_BIT(e);
+            for (int e = 0; e < DLV__NOTIFY_COUNT; e++)
+                if (strcmp(events[i], dlv__notify_event_name((dlv__notify_event)e)) == 0)
+                    mask |= DLV__NOTIFY_BIT(e);
     }
     dlv__store_strings_free(events, n);
     return mask;
 }
 
-void dlv__rt_notify(dlv_ctx *ctx, rt_order *o, const dlv_notify_before *before)
+void dlv__rt_notify(dlv_ctx *ctx, rt_order *o, const dlv__notify_before *before)
 {
-    const dlv_order *v = o->view;
+    const dlv__order *v = o->view;
     if (!v || !v->phone)
         return; /* an anonymous order has nobody to tell */
-    dlv_notify_mask events = dlv__notify_decide(v, before, sent_mask(ctx, o->id));
-    for (int e = 0; e < DLV_NOTIFY_COUNT; e++) {
-        if (!(events & DLV_NOTIFY_BIT(e)) || !ctx->templates[e])
+    dlv__notify_mask events = dlv__notify_decide(v, before, sent_mask(ctx, o->id));
+    for (int e = 0; e < DLV__NOTIFY_COUNT; e++) {
+        if (!(events & DLV__NOTIFY_BIT(e)) || !ctx->templates[e])
             continue;
-        const char *name = dlv__notify_event_name((dlv_notify_event)e);
+        const char *name = dlv__notify_event_name((dlv__notify_event)e);
         char key[64];
         /* SumChanged may repeat, once per sum; every other event once per order. */
-        if (e == DLV_NOTIFY_SUM_CHANGED)
+        if (e == DLV__NOTIFY_SUM_CHANGED)
             snprintf(key, sizeof key, "%s:%lld", name, (long long)v->result_sum);
         else
             snprintf(key, sizeof key, "%s", name);
         bool newly = false;
         dlv_error err = {0};
         if (dlv__store_notify_mark(ctx->store, o->id, key, &newly, &err) != DLV_OK) {
-            DLV_LOGE(&ctx->log, "notification %s for order %lld not recorded: %s", name,
+            DLV__LOGE(&ctx->log, "notification %s for order %lld not recorded: %s", name,
                      (long long)v->number, err.message);
             continue;
         }
         if (!newly)
             continue;
-        dlv_render_options ro = {.utc_offset_minutes = ctx->utc_offset_minutes,
+        dlv__render_options ro = {.utc_offset_minutes = ctx->utc_offset_minutes,
                                  .cafe_address = ctx->cafe_address};
         char *text = NULL;
         if (dlv__template_render(ctx->templates[e], v, &ro, &text, &err) != DLV_OK)
@@ -122,7 +122,7 @@ void dlv__rt_notify(dlv_ctx *ctx, rt_order *o, const dlv_notify_before *before)
         cJSON_Delete(j);
         if (ctx->on_notify &&
             ctx->on_notify(ctx->notify_arg, o->id, name, "sms", v->phone, text) != 0)
-            DLV_LOGW(&ctx->log, "notifier refused the %s message for order %lld", name,
+            DLV__LOGW(&ctx->log, "notifier refused the %s message for order %lld", name,
                      (long long)v->number);
         dlv__free(text);
     }

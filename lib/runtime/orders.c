@@ -159,9 +159,9 @@ int64_t dlv__rt_revision(const dlv_ctx *ctx)
 /* ---- staging ---- */
 
 /* The view a new change builds on: the newest staged one for the order, else the order's. */
-static const dlv_order *working_view(dlv_ctx *ctx, rt_order *o)
+static const dlv__order *working_view(dlv_ctx *ctx, rt_order *o)
 {
-    const dlv_order *staged = dlv__rt_staged_view(ctx, o);
+    const dlv__order *staged = dlv__rt_staged_view(ctx, o);
     return staged ? staged : o->view;
 }
 
@@ -189,36 +189,36 @@ static cJSON *command_base(dlv_ctx *ctx, const char *type, const char *order_id,
 }
 
 /* The command(s) that carry an operation to the call-center. */
-static int commands_for_op(dlv_ctx *ctx, const dlv_order *before, const dlv_order *after,
-                           const dlv_op_request *req, int *count, dlv_error *err)
+static int commands_for_op(dlv_ctx *ctx, const dlv__order *before, const dlv__order *after,
+                           const dlv__op_request *req, int *count, dlv_error *err)
 {
-    bool actor = req->op != DLV_OP_LEAD_TIME_REACHED && req->op != DLV_OP_AUTO_START_COOKING;
+    bool actor = req->op != DLV__OP_LEAD_TIME_REACHED && req->op != DLV__OP_AUTO_START_COOKING;
     cJSON *c = NULL;
     bool ok = true;
     *count = 0;
     switch (req->op) {
-    case DLV_OP_PRINT_INVOICE:
-    case DLV_OP_EDIT:
+    case DLV__OP_PRINT_INVOICE:
+    case DLV__OP_EDIT:
         return DLV_OK; /* nothing to send: the print reports itself when done */
-    case DLV_OP_ASSIGN_COURIER:
+    case DLV__OP_ASSIGN_COURIER:
         c = command_base(ctx, "AssignCourier", before->id, actor);
         ok = c && dlv__jput_string(c, "courierId", req->courier_id);
         break;
-    case DLV_OP_TAKE_PAYMENT: {
+    case DLV__OP_TAKE_PAYMENT: {
         c = command_base(ctx, "Pay", before->id, actor);
         cJSON *list = cJSON_CreateArray();
         ok = c && list && dlv__jattach(c, "payments", list);
         for (size_t i = 0; ok && i < req->payment_count; i++) {
-            const dlv_payment *p = &req->payments[i];
+            const dlv__payment *p = &req->payments[i];
             cJSON *pj = cJSON_CreateObject();
             ok = pj && dlv__jput_string(pj, "paymentTypeId", p->payment_type_id) &&
                  dlv__jput_string(pj, "kind", dlv__payment_kind_names[p->kind]) &&
-                 dlv__jput_decimal(pj, "sum", p->sum, DLV_MONEY_SCALE, true) &&
+                 dlv__jput_decimal(pj, "sum", p->sum, DLV__MONEY_SCALE, true) &&
                  dlv__jattach(list, NULL, pj);
         }
         break;
     }
-    case DLV_OP_CANCEL:
+    case DLV__OP_CANCEL:
         c = command_base(ctx, "Cancel", before->id, actor);
         ok = c && dlv__jput_string(c, "cancelCauseId", req->cancel_cause_id) &&
              dlv__jput_string(c, "comment", req->comment);
@@ -237,7 +237,7 @@ static int commands_for_op(dlv_ctx *ctx, const dlv_order *before, const dlv_orde
     if (rc != DLV_OK)
         return rc;
     (*count)++;
-    if (req->op == DLV_OP_MARK_DELIVERED && req->actual_time != DLV_TIME_NONE) {
+    if (req->op == DLV__OP_MARK_DELIVERED && req->actual_time != DLV__TIME_NONE) {
         c = command_base(ctx, "SetActualDeliveryTime", before->id, actor);
         if (!c || !dlv__jput_time(c, "actualTime", req->actual_time)) {
             cJSON_Delete(c);
@@ -250,21 +250,21 @@ static int commands_for_op(dlv_ctx *ctx, const dlv_order *before, const dlv_orde
     return rc;
 }
 
-static dlv_trigger trigger_of(dlv_op op)
+static dlv__trigger trigger_of(dlv__op op)
 {
     switch (op) {
-    case DLV_OP_TAKE_PAYMENT:
-        return DLV_TRIGGER_PAID;
-    case DLV_OP_ASSIGN_COURIER:
-        return DLV_TRIGGER_COURIER_ASSIGNED;
-    case DLV_OP_PRINT_INVOICE:
-        return DLV_TRIGGER_PRINT_REQUESTED;
+    case DLV__OP_TAKE_PAYMENT:
+        return DLV__TRIGGER_PAID;
+    case DLV__OP_ASSIGN_COURIER:
+        return DLV__TRIGGER_COURIER_ASSIGNED;
+    case DLV__OP_PRINT_INVOICE:
+        return DLV__TRIGGER_PRINT_REQUESTED;
     default:
-        return DLV_TRIGGER_STATUS_CHANGED;
+        return DLV__TRIGGER_STATUS_CHANGED;
     }
 }
 
-rt_staged *dlv__rt_stage_op(dlv_ctx *ctx, rt_order *o, const dlv_op_request *req,
+rt_staged *dlv__rt_stage_op(dlv_ctx *ctx, rt_order *o, const dlv__op_request *req,
                             const char *cmd_name, const char *origin, dlv_reply_cb cb, void *arg)
 {
     rt_staged *s = dlv__rt_staged_new(ctx, cmd_name, cb, arg);
@@ -278,8 +278,8 @@ rt_staged *dlv__rt_stage_op(dlv_ctx *ctx, rt_order *o, const dlv_op_request *req
                              "call-center yet");
         return s;
     }
-    const dlv_order *base = working_view(ctx, o);
-    dlv_order *next = NULL;
+    const dlv__order *base = working_view(ctx, o);
+    dlv__order *next = NULL;
     int rc = dlv__order_clone(base, &next);
     if (rc == DLV_OK)
         rc = dlv__op_apply(next, ctx->settings, req, dlv__rt_now(ctx), &err);
@@ -300,10 +300,10 @@ rt_staged *dlv__rt_stage_op(dlv_ctx *ctx, rt_order *o, const dlv_op_request *req
     s->commands = commands;
     s->trigger = trigger_of(req->op);
     s->trigger_set = true;
-    s->print_invoice = req->op == DLV_OP_PRINT_INVOICE;
+    s->print_invoice = req->op == DLV__OP_PRINT_INVOICE;
     cJSON *extra = cJSON_CreateObject();
     if (extra && cmd_name && strcmp(cmd_name, "pay") == 0)
-        dlv__jput_decimal(extra, "change", dlv__order_change_sum(next), DLV_MONEY_SCALE, true);
+        dlv__jput_decimal(extra, "change", dlv__order_change_sum(next), DLV__MONEY_SCALE, true);
     if (extra)
         dlv__jput_string(extra, "status", dlv_status_name(next->status));
     s->reply = dlv__reply_ok(cmd_name ? cmd_name : "", extra);
@@ -314,14 +314,14 @@ rt_staged *dlv__rt_stage_op(dlv_ctx *ctx, rt_order *o, const dlv_op_request *req
 
 /* ---- the call-center's answers ---- */
 
-int dlv__rt_persist_orders(dlv_ctx *ctx, const dlv_order *const *orders, size_t n, char **removed,
+int dlv__rt_persist_orders(dlv_ctx *ctx, const dlv__order *const *orders, size_t n, char **removed,
                            size_t removed_n, int64_t revision)
 {
     dlv__store_order *rows = dlv__calloc(n ? n : 1, sizeof *rows);
     char **texts = dlv__calloc(n ? n : 1, sizeof *texts);
     int rc = rows && texts ? DLV_OK : DLV_ENOMEM;
     for (size_t i = 0; rc == DLV_OK && i < n; i++) {
-        const dlv_order *v = orders[i];
+        const dlv__order *v = orders[i];
         texts[i] = dlv__order_to_json(v);
         if (!texts[i]) {
             rc = DLV_ENOMEM;
@@ -335,7 +335,7 @@ int dlv__rt_persist_orders(dlv_ctx *ctx, const dlv_order *const *orders, size_t 
         rc = dlv__store_orders_sync(ctx->store, rows, n, (const char *const *)removed, removed_n,
                                     revision, &err);
     if (rc != DLV_OK)
-        DLV_LOGE(&ctx->log, "cannot cache orders: %s",
+        DLV__LOGE(&ctx->log, "cannot cache orders: %s",
                  err.message[0] ? err.message : dlv_strerror(rc));
     for (size_t i = 0; texts && i < n; i++)
         dlv__free(texts[i]);
@@ -347,7 +347,7 @@ int dlv__rt_persist_orders(dlv_ctx *ctx, const dlv_order *const *orders, size_t 
 static int persist_views(dlv_ctx *ctx, rt_order **changed, size_t n, char **removed,
                          size_t removed_n, int64_t revision)
 {
-    const dlv_order **views = dlv__calloc(n ? n : 1, sizeof *views);
+    const dlv__order **views = dlv__calloc(n ? n : 1, sizeof *views);
     if (!views)
         return DLV_ENOMEM;
     for (size_t i = 0; i < n; i++)
@@ -366,10 +366,10 @@ typedef struct change {
     rt_order *o;
     bool is_new;
     dlv_status from;
-    dlv_money sum_before;
+    dlv__money sum_before;
 } change;
 
-void dlv__rt_apply_server_orders(dlv_ctx *ctx, dlv_orders_response *resp)
+void dlv__rt_apply_server_orders(dlv_ctx *ctx, dlv__orders_response *resp)
 {
     if (resp->settings) {
         dlv__settings_free(ctx->settings);
@@ -385,7 +385,7 @@ void dlv__rt_apply_server_orders(dlv_ctx *ctx, dlv_orders_response *resp)
     rt_order **changed = dlv__calloc(resp->order_count ? resp->order_count : 1, sizeof *changed);
     size_t n = 0;
     for (size_t i = 0; changes && changed && i < resp->order_count; i++) {
-        dlv_order *incoming = resp->orders[i];
+        dlv__order *incoming = resp->orders[i];
         rt_order *o = dlv__rt_order_find(ctx, incoming->id);
         bool is_new = !o;
         if (!o && !(o = dlv__rt_order_add(ctx, incoming->id)))
@@ -421,18 +421,18 @@ void dlv__rt_apply_server_orders(dlv_ctx *ctx, dlv_orders_response *resp)
     }
     for (size_t i = 0; i < n; i++) {
         change *c = &changes[i];
-        const dlv_order *v = c->o->view;
+        const dlv__order *v = c->o->view;
         if (c->is_new)
-            DLV_LOGI(&ctx->log, "order %lld arrived: %s, due %lld", (long long)v->number,
+            DLV__LOGI(&ctx->log, "order %lld arrived: %s, due %lld", (long long)v->number,
                      dlv_status_name(v->status), (long long)v->complete_before);
         else if (c->from != v->status)
-            DLV_LOGI(&ctx->log, "order %lld: %s -> %s at the call-center", (long long)v->number,
+            DLV__LOGI(&ctx->log, "order %lld: %s -> %s at the call-center", (long long)v->number,
                      dlv_status_name(c->from), dlv_status_name(v->status));
         dlv__rt_emit(ctx, dlv__ev_order(ctx, v));
         if (!c->is_new && c->from != v->status)
             dlv__rt_emit(ctx, dlv__ev_status_changed(v->id, c->from, v->status, "server"));
-        dlv_event ev = {c->is_new ? DLV_TRIGGER_ARRIVED : DLV_TRIGGER_STATUS_CHANGED, c->from};
-        dlv_notify_before before = {c->is_new, c->from, c->sum_before};
+        dlv__event ev = {c->is_new ? DLV__TRIGGER_ARRIVED : DLV__TRIGGER_STATUS_CHANGED, c->from};
+        dlv__notify_before before = {c->is_new, c->from, c->sum_before};
         if (c->is_new || c->from != v->status)
             dlv__rt_consequences(ctx, c->o, &ev, &before);
         else if (c->sum_before != v->result_sum)
@@ -458,7 +458,7 @@ static long pending_for_order(dlv_ctx *ctx, const char *order_id)
 
 static void load_one(dlv_ctx *ctx, const char *id, const char *json)
 {
-    dlv_order *order = NULL;
+    dlv__order *order = NULL;
     dlv_error err = {0};
     int rc = dlv__order_from_json(json, strlen(json), 0, &order, &err);
     if (rc == DLV_ENOMEM) {
@@ -467,7 +467,7 @@ static void load_one(dlv_ctx *ctx, const char *id, const char *json)
     }
     if (rc != DLV_OK) {
         /* Dropped here, so the sync must start over to bring it back (see dlv__rt_load_cache). */
-        DLV_LOGW(&ctx->log, "cached order %s is unreadable and is dropped: %s", id, err.message);
+        DLV__LOGW(&ctx->log, "cached order %s is unreadable and is dropped: %s", id, err.message);
         ctx->orders.cache_incomplete = true;
         return;
     }
@@ -491,7 +491,7 @@ int dlv__rt_load_cache(dlv_ctx *ctx, dlv_error *err)
         dlv_error serr = {0};
         rc = dlv__settings_from_json(settings, strlen(settings), &ctx->settings, &serr);
         if (rc != DLV_OK && rc != DLV_ENOMEM) {
-            DLV_LOGW(&ctx->log, "cached settings unreadable (%s): waiting for the call-center",
+            DLV__LOGW(&ctx->log, "cached settings unreadable (%s): waiting for the call-center",
                      serr.message);
             rc = DLV_OK;
         }
@@ -515,7 +515,7 @@ int dlv__rt_load_cache(dlv_ctx *ctx, dlv_error *err)
     if (ctx->orders.cache_incomplete) {
         /* An order missing from the cache would never come back from a sync that resumes at
          * the cached revision: ask for the whole snapshot instead. */
-        DLV_LOGW(&ctx->log, "cached orders incomplete: syncing from revision 0");
+        DLV__LOGW(&ctx->log, "cached orders incomplete: syncing from revision 0");
         ctx->orders.revision = 0;
     }
     return DLV_OK;
@@ -523,12 +523,12 @@ int dlv__rt_load_cache(dlv_ctx *ctx, dlv_error *err)
 
 /* ---- consequences ---- */
 
-void dlv__rt_consequences(dlv_ctx *ctx, rt_order *o, const dlv_event *event,
-                          const dlv_notify_before *before)
+void dlv__rt_consequences(dlv_ctx *ctx, rt_order *o, const dlv__event *event,
+                          const dlv__notify_before *before)
 {
     if (!ctx->settings || !o->view)
         return;
-    dlv_decision d;
+    dlv__decision d;
     bool a4 = dlv_front_config_flag(ctx->front, DLV_FRONT_A4_DELIVERY_INVOICE_FORMAT) != 0;
     dlv__decide(o->view, ctx->settings, dlv__rt_now(ctx), event, a4, &d);
     for (size_t i = 0; i < d.print_count; i++)
@@ -540,8 +540,8 @@ void dlv__rt_consequences(dlv_ctx *ctx, rt_order *o, const dlv_event *event,
     if (before)
         dlv__rt_notify(ctx, o, before);
     if (d.has_op) {
-        dlv_op_request req = dlv__op_request(d.op, 0);
-        const char *origin = d.op == DLV_OP_AUTO_START_COOKING ? "auto" : "timer";
+        dlv__op_request req = dlv__op_request_make(d.op, 0);
+        const char *origin = d.op == DLV__OP_AUTO_START_COOKING ? "auto" : "timer";
         dlv__rt_stage_op(ctx, o, &req, NULL, origin, NULL, NULL);
     }
 }
@@ -554,21 +554,21 @@ void dlv__rt_arm_due_timer(dlv_ctx *ctx)
         return;
     size_t n;
     rt_order **list = dlv__rt_order_list_all(ctx, &n);
-    const dlv_order **views = dlv__malloc((n ? n : 1) * sizeof *views);
-    dlv_time now = dlv__rt_now(ctx);
-    dlv_time next = DLV_TIME_NONE;
+    const dlv__order **views = dlv__malloc((n ? n : 1) * sizeof *views);
+    dlv__time now = dlv__rt_now(ctx);
+    dlv__time next = DLV__TIME_NONE;
     if (list && views) {
         for (size_t i = 0; i < n; i++)
             views[i] = list[i]->view;
-        next = dlv__orders_next_due((const dlv_order *const *)views, n, ctx->settings, now);
+        next = dlv__orders_next_due((const dlv__order *const *)views, n, ctx->settings, now);
     }
     dlv__free(views);
     dlv__free(list);
     /* Looked at again at least every minute, so a wall-clock jump is caught within one. */
     uint64_t delay_ms = 60000;
-    if (next != DLV_TIME_NONE && next > now && (uint64_t)(next - now) * 1000 < delay_ms)
+    if (next != DLV__TIME_NONE && next > now && (uint64_t)(next - now) * 1000 < delay_ms)
         delay_ms = (uint64_t)(next - now) * 1000;
-    else if (next != DLV_TIME_NONE && next <= now)
+    else if (next != DLV__TIME_NONE && next <= now)
         delay_ms = 0;
     uv_timer_start(&ctx->due_timer, dlv__rt_on_due, delay_ms, 0);
 }
@@ -578,7 +578,7 @@ void dlv__rt_on_due(uv_timer_t *timer)
     dlv_ctx *ctx = timer->data;
     size_t n;
     rt_order **list = dlv__rt_order_list_all(ctx, &n);
-    dlv_event tick = {DLV_TRIGGER_TICK, 0};
+    dlv__event tick = {DLV__TRIGGER_TICK, 0};
     for (size_t i = 0; list && i < n; i++)
         if (!dlv_status_is_final(list[i]->view->status))
             dlv__rt_consequences(ctx, list[i], &tick, NULL);

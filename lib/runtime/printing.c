@@ -33,14 +33,14 @@ void dlv__rt_printing_free(dlv_ctx *ctx)
     ctx->printing = NULL;
 }
 
-static const char *doc_name(dlv_document d)
+static const char *doc_name(dlv__document d)
 {
-    return d == DLV_DOC_INVOICE ? "Invoice" : "ServiceCheck";
+    return d == DLV__DOCUMENT_INVOICE ? "Invoice" : "ServiceCheck";
 }
 
 static void on_print_retry(uv_timer_t *t);
 
-void dlv__rt_print(dlv_ctx *ctx, rt_order *o, const dlv_print_job *job)
+void dlv__rt_print(dlv_ctx *ctx, rt_order *o, const dlv__print_task *job)
 {
     dlv__store *st = ctx->store;
     char trigger[64];
@@ -72,7 +72,7 @@ void dlv__rt_print(dlv_ctx *ctx, rt_order *o, const dlv_print_job *job)
     bool created = false;
     dlv_error err = {0};
     if (dlv__store_print_add(st, &rec, &id, &created, &err) != DLV_OK) {
-        DLV_LOGE(&ctx->log, "print job for order %lld not recorded: %s", (long long)o->view->number,
+        DLV__LOGE(&ctx->log, "print job for order %lld not recorded: %s", (long long)o->view->number,
                  err.message);
         cJSON *j = cJSON_CreateObject();
         if (j && dlv__jput_string(j, "event", "printFailed") &&
@@ -198,7 +198,7 @@ static void on_printed(void *arg, int status, unsigned printer_status, const cha
         print_event(ctx, &job, "printFailed", message, 1);
         schedule_retry(ctx);
     }
-    DLV_LOGI(&ctx->log, "print job %lld (%s): %s", (long long)id, job.document,
+    DLV__LOGI(&ctx->log, "print job %lld (%s): %s", (long long)id, job.document,
              status == DLV_OK ? "printed" : message);
     dlv__store_print_job_clear(&job);
     update_held(ctx);
@@ -258,7 +258,7 @@ void dlv__rt_print_pump(dlv_ctx *ctx)
         }
         /* Recorded as going out before the first byte does. */
         if (dlv__store_print_set_state(st, job->id, DLV__PRINT_SENDING, NULL, 0, &err) != DLV_OK) {
-            DLV_LOGE(&ctx->log, "print ledger: %s", err.message);
+            DLV__LOGE(&ctx->log, "print ledger: %s", err.message);
             dlv__print_out_free(&out);
             continue;
         }

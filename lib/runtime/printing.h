@@ -1,7 +1,7 @@
 /* Print jobs of the runtime: every trigger goes through the durable print ledger, then to the
  * printer; the host hears "printed" or "printFailed". */
-#ifndef DLV_RUNTIME_PRINTING_H
-#define DLV_RUNTIME_PRINTING_H
+#ifndef DLV__RUNTIME_PRINTING_H
+#define DLV__RUNTIME_PRINTING_H
 
 #include "runtime/rt.h"
 
@@ -9,7 +9,7 @@
 int dlv__rt_printing_init(dlv_ctx *ctx);
 void dlv__rt_printing_free(dlv_ctx *ctx);
 /* A print the rules asked for (dlv__decide) or a by-hand invoice. */
-void dlv__rt_print(dlv_ctx *ctx, rt_order *o, const dlv_print_job *job);
+void dlv__rt_print(dlv_ctx *ctx, rt_order *o, const dlv__print_task *job);
 /* Sends what is due in the ledger. */
 void dlv__rt_print_pump(dlv_ctx *ctx);
 /* A manual reprint of a ledger job (marked «КОПИЯ»). */

@@ -61,14 +61,14 @@ static bool need_login(req_ctx *r)
     return false;
 }
 
-static void do_op(req_ctx *r, dlv_op op)
+static void do_op(req_ctx *r, dlv__op op)
 {
     if (!need_login(r))
         return;
     rt_order *o = find_order(r);
     if (!o)
         return;
-    dlv_op_request req = dlv__op_request(op, r->ctx->login.rights);
+    dlv__op_request req = dlv__op_request_make(op, r->ctx->login.rights);
     req.courier_id = str(r->json, "courierId");
     req.cancel_cause_id = str(r->json, "cancelCauseId");
     req.comment = str(r->json, "comment");
@@ -83,7 +83,7 @@ static void do_op(req_ctx *r, dlv_op op)
         }
     }
     rt_staged *s = dlv__rt_stage_op(r->ctx, o, &req, r->cmd, "local", r->req->cb, r->req->arg);
-    if (s && s->new_view && op == DLV_OP_PRINT_INVOICE)
+    if (s && s->new_view && op == DLV__OP_PRINT_INVOICE)
         s->print_invoice = true;
 }
 
@@ -100,7 +100,7 @@ static void do_set_status(req_ctx *r)
         reply_error(r, DLV_EINVAL, "status must be one of the ten delivery statuses");
         return;
     }
-    dlv_op op;
+    dlv__op op;
     dlv_error err = {0};
     if (dlv__op_for_status(o->view, to, &op, &err) != DLV_OK) {
         reply_error(r, err.code ? err.code : DLV_EINVALIDTRANSITION, err.message);
@@ -121,9 +121,9 @@ static void do_pay(req_ctx *r)
     const cJSON *list = NULL;
     size_t count = 0;
     dlv_error err = {0};
-    int rc = dlv__jget_array(r->json, "payments", DLV__J_REQUIRED, DLV_ORDER_MAX_PAYMENTS, &path,
+    int rc = dlv__jget_array(r->json, "payments", DLV__J_REQUIRED, DLV__ORDER_MAX_PAYMENTS, &path,
                              &list, &count, &err);
-    dlv_payment *payments = rc == DLV_OK ? dlv__calloc(count ? count : 1, sizeof *payments) : NULL;
+    dlv__payment *payments = rc == DLV_OK ? dlv__calloc(count ? count : 1, sizeof *payments) : NULL;
     if (rc == DLV_OK && !payments)
         rc = dlv__error_set(&err, DLV_ENOMEM, "out of memory");
     for (size_t i = 0; rc == DLV_OK && i < count; i++) {
@@ -137,9 +137,9 @@ static void do_pay(req_ctx *r)
             rc = dlv__jget_enum(p, "kind", DLV__J_REQUIRED, dlv__payment_kind_names, 3, &path,
                                 &kind, &err);
         if (rc == DLV_OK)
-            rc = dlv__jget_decimal(p, "sum", DLV__J_REQUIRED, DLV_MONEY_SCALE, 1, DLV_MONEY_MAX,
+            rc = dlv__jget_decimal(p, "sum", DLV__J_REQUIRED, DLV__MONEY_SCALE, 1, DLV__MONEY_MAX,
                                    &path, &payments[i].sum, NULL, &err);
-        payments[i].kind = (dlv_payment_kind)kind;
+        payments[i].kind = (dlv__payment_kind)kind;
         dlv__jpath_restore(&path, at);
     }
     if (rc == DLV_OK && count == 0)
@@ -147,7 +147,7 @@ static void do_pay(req_ctx *r)
     if (rc != DLV_OK) {
         reply_error(r, rc == DLV_EJSON ? DLV_EINVAL : rc, err.message);
     } else {
-        dlv_op_request req = dlv__op_request(DLV_OP_TAKE_PAYMENT, r->ctx->login.rights);
+        dlv__op_request req = dlv__op_request_make(DLV__OP_TAKE_PAYMENT, r->ctx->login.rights);
         req.payments = payments;
         req.payment_count = count;
         dlv__rt_stage_op(r->ctx, o, &req, r->cmd, "local", r->req->cb, r->req->arg);
@@ -201,7 +201,7 @@ cJSON *dlv__rt_order_list(dlv_ctx *ctx)
 {
     size_t n;
     rt_order **all = dlv__rt_order_list_all(ctx, &n);
-    const dlv_order **views = dlv__malloc((n ? n : 1) * sizeof *views);
+    const dlv__order **views = dlv__malloc((n ? n : 1) * sizeof *views);
     cJSON *arr = cJSON_CreateArray();
     if (!all || !views || !arr) {
         dlv__free(all);
@@ -341,7 +341,7 @@ void dlv__rt_handle_request(dlv_ctx *ctx, host_req *hr)
     cJSON *json = NULL;
     dlv_error err = {0};
     /* Exact numbers: money in a request is read from its text, never through a double. */
-    int rc = dlv__json_parse(hr->json, strlen(hr->json), DLV_ORDER_JSON_MAX, &json, &err);
+    int rc = dlv__json_parse(hr->json, strlen(hr->json), DLV__ORDER_JSON_MAX, &json, &err);
     r.json = json;
     const char *cmd = str(json, "cmd");
     r.cmd = cmd ? cmd : "";
@@ -358,17 +358,17 @@ void dlv__rt_handle_request(dlv_ctx *ctx, host_req *hr)
         ctx->login.rights = 0;
         reply_now(&r, dlv__reply_ok(cmd, NULL));
     } else if (strcmp(cmd, "confirm") == 0) {
-        do_op(&r, DLV_OP_CONFIRM);
+        do_op(&r, DLV__OP_CONFIRM);
     } else if (strcmp(cmd, "setStatus") == 0) {
         do_set_status(&r);
     } else if (strcmp(cmd, "cancel") == 0) {
-        do_op(&r, DLV_OP_CANCEL);
+        do_op(&r, DLV__OP_CANCEL);
     } else if (strcmp(cmd, "assignCourier") == 0) {
-        do_op(&r, DLV_OP_ASSIGN_COURIER);
+        do_op(&r, DLV__OP_ASSIGN_COURIER);
     } else if (strcmp(cmd, "pay") == 0) {
         do_pay(&r);
     } else if (strcmp(cmd, "printInvoice") == 0) {
-        do_op(&r, DLV_OP_PRINT_INVOICE);
+        do_op(&r, DLV__OP_PRINT_INVOICE);
     } else if (strcmp(cmd, "createOrder") == 0) {
         if (need_login(&r))
             dlv__rt_create_order(ctx, cJSON_GetObjectItemCaseSensitive(json, "order"), cmd, hr->cb,

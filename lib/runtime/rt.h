@@ -6,8 +6,8 @@
  * (printing.c, opaque), the health figures, the login, the sync state (sync.c). Another file
  * reaches a part only through the functions declared below under the owner's name. Every part
  * writes to the durable store (lib/store) directly. */
-#ifndef DLV_RUNTIME_RT_H
-#define DLV_RUNTIME_RT_H
+#ifndef DLV__RUNTIME_RT_H
+#define DLV__RUNTIME_RT_H
 
 #include <uv.h>
 
@@ -24,8 +24,8 @@
 /* One order as the terminal holds it. */
 typedef struct rt_order {
     char id[40];
-    dlv_order *view;   /* what the host sees: the server's copy with local changes on top */
-    dlv_order *server; /* the newest server copy that arrived while local commands were pending */
+    dlv__order *view;   /* what the host sees: the server's copy with local changes on top */
+    dlv__order *server; /* the newest server copy that arrived while local commands were pending */
     int pending;       /* local commands not yet acknowledged by the call-center */
     bool overdue_told; /* overdueCooking already reported */
     struct rt_order *next;
@@ -58,12 +58,12 @@ typedef struct rt_staged {
     char *reply; /* ok reply; replaced by an error reply when the commit fails */
     char cmd_name[32];
     rt_order *order;      /* the order it changes, or NULL */
-    dlv_order *new_view;  /* owned until the commit swaps it in */
+    dlv__order *new_view;  /* owned until the commit swaps it in */
     dlv_status from;      /* status before */
-    dlv_money sum_before; /* sum to pay before */
+    dlv__money sum_before; /* sum to pay before */
     const char *origin;   /* local | timer | auto */
     int commands;         /* commands it added to the batch */
-    dlv_trigger trigger;  /* what the change was, for decisions */
+    dlv__trigger trigger;  /* what the change was, for decisions */
     bool created;         /* a new terminal-created order */
     bool print_invoice;   /* a by-hand invoice */
     bool trigger_set;     /* a change with consequences */
@@ -78,11 +78,11 @@ typedef struct rt_health {
     bool online;
     bool registered;
     char last_error[256];
-    dlv_time last_sync;
+    dlv__time last_sync;
     long retries;
     double rtt_last_ms, rtt_max_ms;
     long pending_commands;
-    dlv_time oldest_pending_at;
+    dlv__time oldest_pending_at;
     long held_print_jobs;
 } rt_health;
 
@@ -141,9 +141,9 @@ struct dlv_ctx {
     int long_poll_seconds;
     int utc_offset_minutes;
     int64_t regular_first, regular_last;
-    dlv_time (*clock)(void *arg); /* tests inject time; NULL: the wall clock */
+    dlv__time (*clock)(void *arg); /* tests inject time; NULL: the wall clock */
     void *clock_arg;
-    struct dlv_template *templates[DLV_NOTIFY_COUNT]; /* notify.c; NULL: no message */
+    struct dlv__template *templates[DLV__NOTIFY_COUNT]; /* notify.c; NULL: no message */
 
     /* the loop */
     uv_loop_t own_loop;
@@ -157,7 +157,7 @@ struct dlv_ctx {
 
     /* the parts */
     dlv__store *store;      /* the durable state, used directly by every part */
-    dlv_settings *settings; /* the call-center's settings for this terminal; NULL until known */
+    dlv__settings *settings; /* the call-center's settings for this terminal; NULL until known */
     rt_host host;
     rt_batch batch;
     rt_orders orders;
@@ -178,7 +178,7 @@ struct dlv_ctx {
 };
 
 /* ---- ctx.c ---- */
-dlv_time dlv__rt_now(dlv_ctx *ctx);
+dlv__time dlv__rt_now(dlv_ctx *ctx);
 void dlv__rt_emit(dlv_ctx *ctx, char *json); /* takes ownership */
 void dlv__rt_set_error(dlv_ctx *ctx, const char *fmt, ...) DLV__PRINTF(2, 3);
 uint32_t dlv__rt_random(dlv_ctx *ctx);
@@ -199,7 +199,7 @@ rt_staged *dlv__rt_staged_new(dlv_ctx *ctx, const char *cmd_name, dlv_reply_cb c
 /* The request staged last in this turn, or NULL. */
 rt_staged *dlv__rt_staged_last(dlv_ctx *ctx);
 /* The newest view staged for `o` in this turn, or NULL when none. */
-const dlv_order *dlv__rt_staged_view(dlv_ctx *ctx, const rt_order *o);
+const dlv__order *dlv__rt_staged_view(dlv_ctx *ctx, const rt_order *o);
 void dlv__rt_staged_event(rt_staged *s, char *json);
 void dlv__rt_staged_error(rt_staged *s, int code, const char *message);
 
@@ -217,29 +217,29 @@ int64_t dlv__rt_revision(const dlv_ctx *ctx);
 
 /* Stages a change made by an operation on `o`: checks it, makes the new view and the commands.
  * Returns a staged entry (also on refusal, carrying the error reply). */
-rt_staged *dlv__rt_stage_op(dlv_ctx *ctx, rt_order *o, const dlv_op_request *req,
+rt_staged *dlv__rt_stage_op(dlv_ctx *ctx, rt_order *o, const dlv__op_request *req,
                             const char *cmd_name, const char *origin, dlv_reply_cb cb, void *arg);
 /* Caches these orders (and removes `removed`, sets the revision when >= 0), in one transaction
  * or inside the open group. */
-int dlv__rt_persist_orders(dlv_ctx *ctx, const dlv_order *const *orders, size_t n, char **removed,
+int dlv__rt_persist_orders(dlv_ctx *ctx, const dlv__order *const *orders, size_t n, char **removed,
                            size_t removed_n, int64_t revision);
 /* Caches the views of these orders (and nothing else). */
 int dlv__rt_persist_views(dlv_ctx *ctx, rt_order **changed, size_t n);
 /* Merges an orders answer from the call-center. */
-void dlv__rt_apply_server_orders(dlv_ctx *ctx, dlv_orders_response *resp);
+void dlv__rt_apply_server_orders(dlv_ctx *ctx, dlv__orders_response *resp);
 /* Consequences of a change that is now committed: automatic steps, prints, notices. */
 /* `before` (NULL: nothing changed, a timer tick) is what the order looked like before, for the
  * customer notifications. */
-void dlv__rt_consequences(dlv_ctx *ctx, rt_order *o, const dlv_event *event,
-                          const dlv_notify_before *before);
+void dlv__rt_consequences(dlv_ctx *ctx, rt_order *o, const dlv__event *event,
+                          const dlv__notify_before *before);
 /* Re-arms the one timer for lead times and automatic steps. */
 void dlv__rt_arm_due_timer(dlv_ctx *ctx);
 void dlv__rt_on_due(uv_timer_t *timer);
 int dlv__rt_load_cache(dlv_ctx *ctx, dlv_error *err);
 
 /* ---- events.c ---- */
-char *dlv__ev_order(dlv_ctx *ctx, const dlv_order *o);
-cJSON *dlv__ev_order_summary(dlv_ctx *ctx, const dlv_order *o);
+char *dlv__ev_order(dlv_ctx *ctx, const dlv__order *o);
+cJSON *dlv__ev_order_summary(dlv_ctx *ctx, const dlv__order *o);
 char *dlv__ev_status_changed(const char *order_id, dlv_status from, dlv_status to,
                              const char *origin);
 char *dlv__ev_simple(const char *event, const char *key, const char *value);
@@ -263,7 +263,7 @@ void dlv__rt_create_order(dlv_ctx *ctx, const cJSON *order, const char *cmd, dlv
 int dlv__rt_notify_load(dlv_ctx *ctx, dlv_error *err);
 void dlv__rt_notify_free(dlv_ctx *ctx);
 /* Sends the customer messages a change calls for, each at most once (the ledger). */
-void dlv__rt_notify(dlv_ctx *ctx, rt_order *o, const dlv_notify_before *before);
+void dlv__rt_notify(dlv_ctx *ctx, rt_order *o, const dlv__notify_before *before);
 
 /* ---- sync.c ---- */
 void dlv__sync_start(dlv_ctx *ctx);

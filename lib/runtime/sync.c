@@ -54,7 +54,7 @@ static int start_call(dlv_ctx *ctx, const char *method, const char *path, const 
     dlv__proto_headers h;
     const char *terminal = dlv_config_terminal_id(ctx->config);
     if (dlv__proto_headers_init(&h, terminal, ctx->token, body != NULL) != DLV_OK) {
-        DLV_LOGE(&ctx->log, "refusing to send a header with a line break");
+        DLV__LOGE(&ctx->log, "refusing to send a header with a line break");
         return DLV_EINVAL;
     }
     char *u = url(ctx, path);
@@ -70,7 +70,7 @@ static int start_call(dlv_ctx *ctx, const char *method, const char *path, const 
     dlv_error err = {0};
     int rc = dlv__http_start(ctx->http, &req, cb, ctx, call, &err);
     if (rc != DLV_OK)
-        DLV_LOGE(&ctx->log, "%s %s: %s", method, path, err.message);
+        DLV__LOGE(&ctx->log, "%s %s: %s", method, path, err.message);
     dlv__free(u);
     return rc;
 }
@@ -92,7 +92,7 @@ static void session_lost(dlv_ctx *ctx)
     ctx->registered = false;
     dlv__free(ctx->token);
     ctx->token = NULL;
-    DLV_LOGW(&ctx->log, "session expired: registering again");
+    DLV__LOGW(&ctx->log, "session expired: registering again");
     note_health(ctx, false, "session expired or terminal unregistered: registering again", 0);
     if (!ctx->reg_call)
         start_register(ctx);
@@ -113,7 +113,7 @@ static void on_registered(void *arg, const dlv__http_response *resp)
         return;
     dlv__proto_answer a;
     dlv__proto_classify(resp, &a);
-    dlv_register_response *reg = NULL;
+    dlv__register_response *reg = NULL;
     dlv_error err = {0};
     if (a.err == DLV_OK &&
         dlv__register_response_decode(resp->body, resp->body_len, &reg, &err) != DLV_OK) {
@@ -152,7 +152,7 @@ static void on_registered(void *arg, const dlv__http_response *resp)
             memset(at + 4, '*', n - 4);
             at = strstr(at + n, tid);
         }
-        DLV_LOGW(&ctx->log, "registration failed: %s", safe);
+        DLV__LOGW(&ctx->log, "registration failed: %s", safe);
         if (not_registered)
             uv_timer_start(&ctx->reg_timer, on_reg_timer, (uint64_t)retry_s * 1000, 0);
         else
@@ -165,7 +165,7 @@ static void on_registered(void *arg, const dlv__http_response *resp)
         strlen(reg->session_token) > 256) {
         dlv__register_response_free(reg);
         dlv__proto_answer_free(&a);
-        DLV_LOGE(&ctx->log, "registration answer refused: the session token has a line break or "
+        DLV__LOGE(&ctx->log, "registration answer refused: the session token has a line break or "
                             "is longer than 256 characters");
         note_health(ctx, false, "the call-center sent a session token that cannot be sent back", 0);
         retry_in(ctx, &ctx->reg_timer, on_reg_timer, &ctx->reg_attempt, -1);
@@ -188,7 +188,7 @@ static void on_registered(void *arg, const dlv__http_response *resp)
     dlv__rt_health_update(ctx);
     char tid[16];
     dlv__mask_token(dlv_config_terminal_id(ctx->config), tid, sizeof tid);
-    DLV_LOGI(&ctx->log, "registered terminal %s at the call-center", tid);
+    DLV__LOGI(&ctx->log, "registered terminal %s at the call-center", tid);
     cJSON *j = cJSON_CreateObject();
     cJSON *sj = settings ? cJSON_Parse(settings) : NULL;
     dlv__free(settings);
@@ -215,7 +215,7 @@ static void start_register(dlv_ctx *ctx)
     if (b && dlv__jput_string(b, "terminalId", dlv_config_terminal_id(ctx->config)) &&
         dlv__jput_string(b, "name", ctx->terminal_name) &&
         dlv__jput_string(b, "pluginVersion", dlv_version_string()) &&
-        cJSON_AddNumberToObject(b, "protocolVersion", DLV_PROTOCOL_VERSION))
+        cJSON_AddNumberToObject(b, "protocolVersion", DLV__PROTOCOL_VERSION))
         body = dlv__json_print(b);
     cJSON_Delete(b);
     char *saved = ctx->token;
@@ -245,7 +245,7 @@ static void on_polled(void *arg, const dlv__http_response *resp)
         return;
     dlv__proto_answer a;
     dlv__proto_classify(resp, &a);
-    dlv_orders_response *orders = NULL;
+    dlv__orders_response *orders = NULL;
     dlv_error err = {0};
     if (a.err == DLV_OK &&
         dlv__orders_response_decode_lenient(resp->body, resp->body_len, &orders, &err) != DLV_OK) {
@@ -254,7 +254,7 @@ static void on_polled(void *arg, const dlv__http_response *resp)
         snprintf(a.message, sizeof a.message, "orders answer refused: %.300s", err.message);
     }
     if (a.err != DLV_OK) {
-        DLV_LOGW(&ctx->log, "orders: %s", a.message);
+        DLV__LOGW(&ctx->log, "orders: %s", a.message);
         note_health(ctx, false, a.message, 0);
         if (a.err == DLV_EUNAUTHORIZED || a.err == DLV_ENOTREGISTERED)
             session_lost(ctx);
@@ -270,7 +270,7 @@ static void on_polled(void *arg, const dlv__http_response *resp)
     ctx->health.last_sync = dlv__rt_now(ctx);
     uv_mutex_unlock(&ctx->lock);
     for (size_t i = 0; i < orders->invalid_count; i++) {
-        DLV_LOGE(&ctx->log, "call-center sent an invalid order, left out: %s",
+        DLV__LOGE(&ctx->log, "call-center sent an invalid order, left out: %s",
                  orders->invalid[i].message);
         cJSON *j = cJSON_CreateObject();
         if (j && dlv__jput_string(j, "event", "error") &&
@@ -286,7 +286,7 @@ static void on_polled(void *arg, const dlv__http_response *resp)
         bool group = dlv__store_begin(ctx->store, NULL) == DLV_OK;
         dlv__rt_apply_server_orders(ctx, orders);
         if (group && dlv__store_commit(ctx->store, &err) != DLV_OK)
-            DLV_LOGE(&ctx->log, "cannot store the orders answer: %s", err.message);
+            DLV__LOGE(&ctx->log, "cannot store the orders answer: %s", err.message);
         dlv__rt_commit(ctx); /* automatic steps the arrivals made due */
         dlv__rt_arm_due_timer(ctx);
     }
@@ -322,20 +322,20 @@ static void on_send_timer(uv_timer_t *t)
 }
 
 /* The outcome of one command: it leaves the outbox; a rejection puts the server state back. */
-static void settle(dlv_ctx *ctx, const dlv_command_result *r, const char *order_id,
+static void settle(dlv_ctx *ctx, const dlv__command_result *r, const char *order_id,
                    bool changes_order)
 {
     dlv_error err = {0};
     static const char *const outcomes[] = {"Applied", "Duplicate", "Rejected"};
     dlv__store_outcome done = {r->id, outcomes[r->outcome]};
     if (dlv__store_outbox_complete(ctx->store, &done, 1, NULL, &err) != DLV_OK)
-        DLV_LOGE(&ctx->log, "cannot remove command %s from the outbox: %s", r->id, err.message);
+        DLV__LOGE(&ctx->log, "cannot remove command %s from the outbox: %s", r->id, err.message);
     rt_order *o = order_id ? dlv__rt_order_find(ctx, order_id) : NULL;
     if (!changes_order)
         return; /* DocumentPrinted: a report, not a change of the order */
     if (o && o->pending > 0)
         o->pending--;
-    if (r->outcome != DLV_OUTCOME_REJECTED) {
+    if (r->outcome != DLV__OUTCOME_REJECTED) {
         if (!o || !o->view)
             return;
         /* The view now reflects at least this revision: an older answer still on its way (a
@@ -343,7 +343,7 @@ static void settle(dlv_ctx *ctx, const dlv_command_result *r, const char *order_
         if (r->revision > o->view->revision)
             o->view->revision = r->revision;
         if (o->pending == 0 && o->server) {
-            dlv_order *server = o->server;
+            dlv__order *server = o->server;
             o->server = NULL;
             if (server->revision >= o->view->revision) {
                 dlv_status before = o->view->status;
@@ -352,8 +352,8 @@ static void settle(dlv_ctx *ctx, const dlv_command_result *r, const char *order_
                 if (server->status != before) {
                     dlv__rt_emit(ctx,
                                  dlv__ev_status_changed(o->id, before, server->status, "server"));
-                    dlv_event ev = {DLV_TRIGGER_STATUS_CHANGED, before};
-                    dlv_notify_before nb = {false, before, server->result_sum};
+                    dlv__event ev = {DLV__TRIGGER_STATUS_CHANGED, before};
+                    dlv__notify_before nb = {false, before, server->result_sum};
                     dlv__rt_consequences(ctx, o, &ev, &nb);
                 }
             } else {
@@ -370,7 +370,7 @@ static void settle(dlv_ctx *ctx, const dlv_command_result *r, const char *order_
         dlv__jput_string(j, "description", r->description))
         dlv__rt_emit(ctx, dlv__json_print(j));
     cJSON_Delete(j);
-    DLV_LOGW(&ctx->log, "command %s rejected: %s %s", r->id, r->error,
+    DLV__LOGW(&ctx->log, "command %s rejected: %s %s", r->id, r->error,
              r->description ? r->description : "");
     if (!o || !o->view)
         return;
@@ -385,8 +385,8 @@ static void settle(dlv_ctx *ctx, const dlv_command_result *r, const char *order_
     }
     if (o->view->status != before) {
         dlv__rt_emit(ctx, dlv__ev_status_changed(o->id, before, o->view->status, "server"));
-        dlv_event ev = {DLV_TRIGGER_STATUS_CHANGED, before};
-        dlv_notify_before nb = {false, before, o->view->result_sum};
+        dlv__event ev = {DLV__TRIGGER_STATUS_CHANGED, before};
+        dlv__notify_before nb = {false, before, o->view->result_sum};
         dlv__rt_consequences(ctx, o, &ev, &nb);
     }
     dlv__rt_persist_views(ctx, &o, 1);
@@ -404,7 +404,7 @@ static void on_sent(void *arg, const dlv__http_response *resp)
     ctx->in_flight_count = 0;
     dlv__proto_answer a;
     dlv__proto_classify(resp, &a);
-    dlv_commands_response *cr = NULL;
+    dlv__commands_response *cr = NULL;
     dlv_error err = {0};
     if (a.err == DLV_OK &&
         dlv__commands_response_decode(resp->body, resp->body_len, &cr, &err) != DLV_OK) {
@@ -415,7 +415,7 @@ static void on_sent(void *arg, const dlv__http_response *resp)
     if (a.err != DLV_OK) {
         /* The whole batch stays pending, to go again with the same ids. */
         if (resp->err != DLV_ESTOPPED) {
-            DLV_LOGW(&ctx->log, "commands: %s (%zu kept for retry)", a.message, batch.count);
+            DLV__LOGW(&ctx->log, "commands: %s (%zu kept for retry)", a.message, batch.count);
             note_health(ctx, false, a.message, 0);
             dlv__store_outbox_mark_attempt_rows(ctx->store, batch.rows, batch.count,
                                                 dlv__store_now(ctx->store), NULL);
@@ -424,7 +424,7 @@ static void on_sent(void *arg, const dlv__http_response *resp)
             else if (a.retryable)
                 retry_in(ctx, &ctx->send_timer, on_send_timer, &ctx->send_attempt, a.retry_after_s);
             else {
-                DLV_LOGE(&ctx->log, "the call-center refused the whole batch: %s", a.message);
+                DLV__LOGE(&ctx->log, "the call-center refused the whole batch: %s", a.message);
                 retry_in(ctx, &ctx->send_timer, on_send_timer, &ctx->send_attempt, 30);
             }
         }
@@ -437,7 +437,7 @@ static void on_sent(void *arg, const dlv__http_response *resp)
     note_health(ctx, true, NULL, resp->total_ms);
     bool group = dlv__store_begin(ctx->store, NULL) == DLV_OK;
     for (size_t i = 0; i < cr->result_count; i++) {
-        const dlv_command_result *r = &cr->results[i];
+        const dlv__command_result *r = &cr->results[i];
         const char *order_id = NULL;
         bool changes_order = true;
         for (size_t k = 0; k < batch.count; k++) {
@@ -447,14 +447,14 @@ static void on_sent(void *arg, const dlv__http_response *resp)
             }
         }
         if (!order_id) {
-            DLV_LOGW(&ctx->log, "the call-center answered for a command it was not sent: %s",
+            DLV__LOGW(&ctx->log, "the call-center answered for a command it was not sent: %s",
                      r->id);
             continue;
         }
         settle(ctx, r, order_id, changes_order);
     }
     if (group && dlv__store_commit(ctx->store, &err) != DLV_OK)
-        DLV_LOGE(&ctx->log,
+        DLV__LOGE(&ctx->log,
                  "cannot store the commands' outcomes: %s (they are sent again and "
                  "answered as duplicates)",
                  err.message);
@@ -473,9 +473,9 @@ static void start_send(dlv_ctx *ctx)
     dlv__store_cmd_row *rows = NULL;
     size_t count = 0;
     dlv_error err = {0};
-    if (dlv__store_outbox_peek(ctx->store, DLV_MAX_COMMANDS_PER_REQUEST, false, &rows, &count,
+    if (dlv__store_outbox_peek(ctx->store, DLV__MAX_COMMANDS_PER_REQUEST, false, &rows, &count,
                                &err) != DLV_OK) {
-        DLV_LOGE(&ctx->log, "cannot read the outbox: %s", err.message);
+        DLV__LOGE(&ctx->log, "cannot read the outbox: %s", err.message);
         return;
     }
     if (count == 0) {
@@ -561,7 +561,7 @@ void dlv__sync_start(dlv_ctx *ctx)
                               .connect_timeout_ms = dlv_config_service_timeout_ms(ctx->config)};
     dlv_error err = {0};
     if (dlv__http_create(ctx->loop, &opts, &ctx->http, &err) != DLV_OK) {
-        DLV_LOGE(&ctx->log, "cannot start HTTP: %s", err.message);
+        DLV__LOGE(&ctx->log, "cannot start HTTP: %s", err.message);
         return;
     }
     init_timer(ctx, &ctx->reg_timer);

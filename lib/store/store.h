@@ -13,8 +13,8 @@
  * A handle is used by one thread at a time (the runtime's loop thread). Strings returned in rows
  * are dlv__malloc'd and freed with the matching *_free function. Times are milliseconds since the
  * Unix epoch (UTC), from the store's clock. */
-#ifndef DLV_STORE_STORE_H
-#define DLV_STORE_STORE_H
+#ifndef DLV__STORE_STORE_H
+#define DLV__STORE_STORE_H
 
 #include <stdbool.h>
 #include <stddef.h>

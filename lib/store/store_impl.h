@@ -1,6 +1,6 @@
 /* Shared between the files of lib/store only. */
-#ifndef DLV_STORE_IMPL_H
-#define DLV_STORE_IMPL_H
+#ifndef DLV__STORE_IMPL_H
+#define DLV__STORE_IMPL_H
 
 #include <sqlite3.h>
 

@@ -132,7 +132,7 @@ static int run_op(int op, const char *json, size_t len)
         cJSON_Delete(root);
         return 0;
     }
-    dlv_orders_response *resp = NULL;
+    dlv__orders_response *resp = NULL;
     dlv_error err = {0};
     if (dlv__orders_response_decode(json, len, &resp, &err) != DLV_OK) {
         fprintf(stderr, "ingest: decode: %s\n", err.message);
@@ -172,7 +172,7 @@ static op_stats measure_op(int op, const char *json, size_t len, int reps)
         s.peak_bytes = atomic_load(&heap_peak) - base;
         cJSON_Delete(root);
     } else {
-        dlv_orders_response *resp = NULL;
+        dlv__orders_response *resp = NULL;
         dlv_error err = {0};
         dlv__orders_response_decode(json, len, &resp, &err);
         s.peak_bytes = atomic_load(&heap_peak) - base;
@@ -445,7 +445,7 @@ int main(int argc, char **argv)
                   bench_fmt("cJSON_Parse: %.1f MB", rss_raw / 1024.0), "<= 1.5x",
                   bench_fmt("%s (%.2fx)", bench_verdict((double)rss_dec / rss_raw <= 1.5),
                             (double)rss_dec / rss_raw));
-    bench_row(b, "decoded orders held (dlv_order structs)",
+    bench_row(b, "decoded orders held (dlv__order structs)",
               bench_fmt("%.0f B/order", (double)dec.held_bytes / count),
               bench_fmt("cJSON tree %.0f B/order", (double)raw.peak_bytes / count), NULL, "info");
     free(dir);

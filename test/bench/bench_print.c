@@ -18,8 +18,8 @@
 
 #define DATA DLV_TEST_SOURCE_DIR "/test/unit/data/order/"
 
-static dlv_order *order;
-static dlv_settings *settings;
+static dlv__order *order;
+static dlv__settings *settings;
 static dlv__print_context pctx;
 
 static int load(void)

@@ -6,7 +6,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    dlv_commands_response *r = (dlv_commands_response *)1;
+    dlv__commands_response *r = (dlv__commands_response *)1;
     dlv_error err = {0};
     int rc = dlv__commands_response_decode((const char *)data, size, &r, &err);
     if (rc != DLV_OK) {
@@ -17,11 +17,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     FUZZ_CHECK(r->revision >= 0);
     for (size_t i = 0; i < r->result_count; i++) {
-        const dlv_command_result *c = &r->results[i];
+        const dlv__command_result *c = &r->results[i];
         FUZZ_CHECK(c->id != NULL && dlv__uuid_valid(c->id));
-        FUZZ_CHECK(c->outcome == DLV_OUTCOME_APPLIED || c->outcome == DLV_OUTCOME_DUPLICATE ||
-                   c->outcome == DLV_OUTCOME_REJECTED);
-        if (c->outcome == DLV_OUTCOME_REJECTED)
+        FUZZ_CHECK(c->outcome == DLV__OUTCOME_APPLIED || c->outcome == DLV__OUTCOME_DUPLICATE ||
+                   c->outcome == DLV__OUTCOME_REJECTED);
+        if (c->outcome == DLV__OUTCOME_REJECTED)
             FUZZ_CHECK(c->error != NULL);
         else
             FUZZ_CHECK(c->revision >= 0);

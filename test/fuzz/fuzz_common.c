@@ -56,11 +56,11 @@ static char *read_fixture(const char *name, size_t *len)
     return copy;
 }
 
-const dlv_order *fuzz_order(size_t index)
+const dlv__order *fuzz_order(size_t index)
 {
     static const char *const names[FUZZ_ORDER_COUNT] = {"order_courier.json", "order_pickup.json",
                                                         "order_anonymous.json"};
-    static dlv_order *orders[FUZZ_ORDER_COUNT];
+    static dlv__order *orders[FUZZ_ORDER_COUNT];
     if (index >= FUZZ_ORDER_COUNT)
         return NULL;
     if (!orders[index]) {

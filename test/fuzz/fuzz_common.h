@@ -22,7 +22,7 @@ const char *fuzz_scratch_file(const char *name, const uint8_t *data, size_t size
  * pickup order and an anonymous one (no customer, no address). Decoded once; aborts if a
  * fixture does not decode. */
 #define FUZZ_ORDER_COUNT 3
-const dlv_order *fuzz_order(size_t index);
+const dlv__order *fuzz_order(size_t index);
 
 /* libxml2 prints nothing (its errors are reported through dlv_error). */
 void fuzz_quiet_libxml(void);

@@ -9,7 +9,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    dlv_template *t = (dlv_template *)1;
+    dlv__template *t = (dlv__template *)1;
     dlv_error err = {0};
     int rc = dlv__template_compile((const char *)data, size, &t, &err);
     if (rc != DLV_OK) {
@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(err.code == rc && err.message[0] != '\0');
         return 0;
     }
-    const dlv_render_options options[] = {
+    const dlv__render_options options[] = {
         {0},
         {.utc_offset_minutes = 180,
          .date_format = "yyyy-MM-dd HH:mm:ss yy",

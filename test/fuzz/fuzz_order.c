@@ -5,13 +5,13 @@
 
 #include "fuzz_common.h"
 
-static void check_roundtrip(const dlv_order *o, unsigned flags)
+static void check_roundtrip(const dlv__order *o, unsigned flags)
 {
     char *text = dlv__order_to_json(o);
     FUZZ_CHECK(text != NULL);
     dlv_error err = {0};
     FUZZ_CHECK_MSG(dlv__order_validate(o, flags, &err) == DLV_OK, err.message);
-    dlv_order *again = NULL;
+    dlv__order *again = NULL;
     int rc = dlv__order_from_json(text, strlen(text), flags, &again, &err);
     if (rc != DLV_OK)
         fprintf(stderr, "re-encoded order: %s\n", text);
@@ -21,7 +21,7 @@ static void check_roundtrip(const dlv_order *o, unsigned flags)
     if (strcmp(text, text2) != 0)
         fprintf(stderr, "first:  %s\nsecond: %s\n", text, text2);
     FUZZ_CHECK(strcmp(text, text2) == 0);
-    dlv_order *copy = NULL;
+    dlv__order *copy = NULL;
     FUZZ_CHECK(dlv__order_clone(o, &copy) == DLV_OK);
     char *text3 = dlv__order_to_json(copy);
     FUZZ_CHECK(text3 != NULL && strcmp(text, text3) == 0);
@@ -34,9 +34,9 @@ static void check_roundtrip(const dlv_order *o, unsigned flags)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const unsigned flag_sets[] = {0, DLV_ORDER_DRAFT};
+    static const unsigned flag_sets[] = {0, DLV__ORDER_DRAFT};
     for (size_t i = 0; i < 2; i++) {
-        dlv_order *o = (dlv_order *)1;
+        dlv__order *o = (dlv__order *)1;
         dlv_error err = {0};
         int rc = dlv__order_from_json((const char *)data, size, flag_sets[i], &o, &err);
         if (rc != DLV_OK) {

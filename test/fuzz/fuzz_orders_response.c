@@ -6,13 +6,13 @@
 
 #include "fuzz_common.h"
 
-static void check_orders(const dlv_orders_response *r)
+static void check_orders(const dlv__orders_response *r)
 {
     FUZZ_CHECK(r->revision >= 0);
     for (size_t i = 0; i < r->order_count; i++) {
         char *text = dlv__order_to_json(r->orders[i]);
         FUZZ_CHECK(text != NULL);
-        dlv_order *again = NULL;
+        dlv__order *again = NULL;
         dlv_error err = {0};
         int rc = dlv__order_from_json(text, strlen(text), 0, &again, &err);
         FUZZ_CHECK_MSG(rc == DLV_OK, err.message);
@@ -27,7 +27,7 @@ static void check_orders(const dlv_orders_response *r)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    dlv_orders_response *strict = (dlv_orders_response *)1, *lenient = (dlv_orders_response *)1;
+    dlv__orders_response *strict = (dlv__orders_response *)1, *lenient = (dlv__orders_response *)1;
     dlv_error err = {0}, lerr = {0};
     int rc = dlv__orders_response_decode((const char *)data, size, &strict, &err);
     int lrc = dlv__orders_response_decode_lenient((const char *)data, size, &lenient, &lerr);
@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         check_orders(lenient);
     }
-    dlv__orders_response_free(strict == (dlv_orders_response *)1 ? NULL : strict);
-    dlv__orders_response_free(lenient == (dlv_orders_response *)1 ? NULL : lenient);
+    dlv__orders_response_free(strict == (dlv__orders_response *)1 ? NULL : strict);
+    dlv__orders_response_free(lenient == (dlv__orders_response *)1 ? NULL : lenient);
     return 0;
 }

@@ -34,7 +34,7 @@ static void check_preview(const dlv__print_out *out, int width)
     }
 }
 
-static void render(const dlv__tpl *tpl, const dlv_order *order, bool is_copy, int copies)
+static void render(const dlv__tpl *tpl, const dlv__order *order, bool is_copy, int copies)
 {
     dlv__print_context ctx = {.is_copy = is_copy,
                               .copies = copies,

@@ -6,7 +6,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    dlv_register_response *r = (dlv_register_response *)1;
+    dlv__register_response *r = (dlv__register_response *)1;
     dlv_error err = {0};
     int rc = dlv__register_response_decode((const char *)data, size, &r, &err);
     if (rc != DLV_OK) {

@@ -6,7 +6,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    dlv_settings *s = (dlv_settings *)1;
+    dlv__settings *s = (dlv__settings *)1;
     dlv_error err = {0};
     int rc = dlv__settings_from_json((const char *)data, size, &s, &err);
     if (rc != DLV_OK) {
@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(dlv__settings_cancel_cause(s, s->cancel_causes[i].id) != NULL);
     char *text = dlv__settings_to_json(s);
     FUZZ_CHECK(text != NULL);
-    dlv_settings *again = NULL;
+    dlv__settings *again = NULL;
     rc = dlv__settings_from_json(text, strlen(text), &again, &err);
     if (rc != DLV_OK)
         fprintf(stderr, "re-encoded settings: %s\n", text);

@@ -101,11 +101,11 @@ static void capture(void *arg, dlv_log_level level, const char *line)
 static void log_levels(void)
 {
     dlv__logger lg = {capture, NULL, DLV_LOG_INFO, "t"};
-    DLV_LOGD(&lg, "hidden %d", 1);
+    DLV__LOGD(&lg, "hidden %d", 1);
     CU_ASSERT_STRING_EQUAL(last_line, "");
-    DLV_LOGI(&lg, "shown %d", 2);
+    DLV__LOGI(&lg, "shown %d", 2);
     CU_ASSERT_STRING_EQUAL(last_line, "2:shown 2");
-    DLV_LOGE(&lg, "bad");
+    DLV__LOGE(&lg, "bad");
     CU_ASSERT_STRING_EQUAL(last_line, "0:bad");
 }
 

@@ -372,13 +372,13 @@ static void front_config(void)
 
 static int decode_settings(void *arg, dlv_error *err)
 {
-    dlv_settings *s = NULL;
+    dlv__settings *s = NULL;
     int rc = dlv__settings_from_json(arg, strlen(arg), &s, err);
     if (rc != DLV_OK)
         return s ? WRONG_RESULT : rc;
     char *text = dlv__settings_to_json(s);
     rc = text ? DLV_OK : dlv__error_set(err, DLV_ENOMEM, "settings_to_json: out of memory");
-    dlv_settings *again = NULL;
+    dlv__settings *again = NULL;
     if (rc == DLV_OK)
         rc = dlv__settings_from_json(text, strlen(text), &again, err);
     if (rc == DLV_OK && (again->courier_count != s->courier_count ||
@@ -401,11 +401,11 @@ static void settings(void)
 
 static int decode_commands(void *arg, dlv_error *err)
 {
-    dlv_commands_response *r = NULL;
+    dlv__commands_response *r = NULL;
     int rc = dlv__commands_response_decode(arg, strlen(arg), &r, err);
     if (rc != DLV_OK)
         return r ? WRONG_RESULT : rc;
-    bool right = r->result_count == 3 && r->results[2].outcome == DLV_OUTCOME_REJECTED &&
+    bool right = r->result_count == 3 && r->results[2].outcome == DLV__OUTCOME_REJECTED &&
                  r->results[2].error && strcmp(r->results[2].error, "StatusConflict") == 0;
     dlv__commands_response_free(r);
     return right ? DLV_OK : WRONG_RESULT;
@@ -425,7 +425,7 @@ static bool lenient_message_relaxed;
 
 static int decode_lenient(void *arg, dlv_error *err)
 {
-    dlv_orders_response *r = NULL;
+    dlv__orders_response *r = NULL;
     int rc = dlv__orders_response_decode_lenient(arg, strlen(arg), &r, err);
     if (rc == DLV_ENOMEM && lenient_message_relaxed && err->code != rc) {
         char was[DLV_ERROR_MESSAGE_MAX];
@@ -474,7 +474,7 @@ typedef struct order_case {
 static int decode_order(void *arg, dlv_error *err)
 {
     order_case *c = arg;
-    dlv_order *o = (dlv_order *)0x1;
+    dlv__order *o = (dlv__order *)0x1;
     int rc = dlv__order_from_json(c->text, strlen(c->text), c->flags, &o, err);
     if (rc != DLV_OK)
         return o ? WRONG_RESULT : rc;
@@ -490,7 +490,7 @@ static void orders_of_every_kind(void)
     /* A host-made draft: no id, number, revision or status yet. */
     char *d1 = replace_once(courier, "\"id\":\"6f0c8e5a-3b7d-4c2e-9a1f-0d2b4c6e8a10\",", "");
     char *d2 = replace_once(d1, "\"status\":\"Unconfirmed\"", "\"status\":null");
-    order_case ok[] = {{pickup, 0}, {anon, 0}, {d2, DLV_ORDER_DRAFT}};
+    order_case ok[] = {{pickup, 0}, {anon, 0}, {d2, DLV__ORDER_DRAFT}};
     for (size_t i = 0; i < DLV__ARRAY_SIZE(ok); i++)
         sweep("order", decode_order, &ok[i], DLV_OK, JSON_OOM, false);
     /* Invalid orders fail the same way whatever allocation fails. */
@@ -537,17 +537,17 @@ static char *every_field_template(void)
 
 typedef struct notify_case {
     const char *text;
-    const dlv_order *orders[3];
+    const dlv__order *orders[3];
 } notify_case;
 
 static int notify_roundtrip(void *arg, dlv_error *err)
 {
     notify_case *c = arg;
-    dlv_template *t = (dlv_template *)0x1;
+    dlv__template *t = (dlv__template *)0x1;
     int rc = dlv__template_compile(c->text, strlen(c->text), &t, err);
     if (rc != DLV_OK)
         return t ? WRONG_RESULT : rc;
-    const dlv_render_options opts = {.utc_offset_minutes = 180,
+    const dlv__render_options opts = {.utc_offset_minutes = 180,
                                      .date_format = "dd.MM.yy HH:mm",
                                      .cafe_address = "Тверская, 7",
                                      .decimal_separator = '.'};
@@ -575,7 +575,7 @@ static void notification_every_field(void)
     notify_case bad = {"Здравствуйте, @Model.Customer.Name! @Model.Nope", {NULL}};
     sweep("invalid notification", notify_roundtrip, &bad, DLV_ETEMPLATE, bad_allowed, false);
     for (size_t i = 0; i < 3; i++)
-        dlv__order_free((dlv_order *)c.orders[i]);
+        dlv__order_free((dlv__order *)c.orders[i]);
     free(text);
 }
 
@@ -584,8 +584,8 @@ static void notification_every_field(void)
 typedef struct print_case {
     const char *text; /* a template from memory, or NULL: dlv__print_render from templates_dir */
     const char *templates_dir;
-    const dlv_order *orders[3];
-    const dlv_settings *settings;
+    const dlv__order *orders[3];
+    const dlv__settings *settings;
 } print_case;
 
 static int print_from_memory(print_case *c, dlv_error *err)
@@ -674,8 +674,8 @@ static void document_templates(void)
     bad.text = "<doc>\n<foreach items=\"Order.Items\">\n{{Modifier.Name}}</foreach></doc>";
     sweep("invalid document template", print_roundtrip, &bad, DLV_ETEMPLATE, bad_allowed, false);
     for (size_t i = 0; i < 3; i++)
-        dlv__order_free((dlv_order *)c.orders[i]);
-    dlv__settings_free((dlv_settings *)c.settings);
+        dlv__order_free((dlv__order *)c.orders[i]);
+    dlv__settings_free((dlv__settings *)c.settings);
     free(tdir);
 }
 
@@ -736,7 +736,7 @@ static void context_start_up(void)
     CU_ASSERT_EQUAL_FATAL(dlv__store_open(c.data_dir, NULL, &p, &err), DLV_OK);
     const char *names[] = {"order_courier.json", "order_pickup.json", "order_anonymous.json"};
     dlv__store_order rows[3];
-    dlv_order *orders[3];
+    dlv__order *orders[3];
     char *texts[3];
     for (size_t i = 0; i < 3; i++) {
         orders[i] = load_order(names[i], 0);

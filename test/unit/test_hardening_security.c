@@ -213,7 +213,7 @@ static void document_templates_refuse_entities(void)
     CU_ASSERT_FATAL(asprintf(&tdir, "%s/templates", dir) > 0);
     mkdir(tdir, 0755);
     dlv_error err;
-    dlv_order *order = NULL;
+    dlv__order *order = NULL;
     char *fixture = NULL;
     CU_ASSERT_FATAL(
         asprintf(&fixture, "%s/test/unit/data/order/order_courier.json", DLV_TEST_SOURCE_DIR) > 0);
@@ -428,7 +428,7 @@ static void register_answer_with_unsendable_token(void)
     for (size_t i = 0; i < DLV__ARRAY_SIZE(tokens); i++) {
         cJSON_ReplaceItemInObject(j, "sessionToken", cJSON_CreateString(tokens[i]));
         char *doc = cJSON_PrintUnformatted(j);
-        dlv_register_response *r = NULL;
+        dlv__register_response *r = NULL;
         dlv_error err;
         int rc = dlv__register_response_decode(doc, strlen(doc), &r, &err);
         CU_ASSERT_EQUAL(rc, DLV_EJSON);

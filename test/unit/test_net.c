@@ -155,7 +155,7 @@ static void status_with_retry_after(void)
     fault_server_set(fs, FAULT_STATUS, 429, 999);
     o = run_one("GET", fs_url, NULL, NULL, 3000, false, 0);
     CU_ASSERT_EQUAL(o.answer.err, DLV_EBUSY);
-    CU_ASSERT_EQUAL(o.answer.retry_after_s, DLV_RETRY_AFTER_CAP_S);
+    CU_ASSERT_EQUAL(o.answer.retry_after_s, DLV__RETRY_AFTER_CAP_S);
     fault_server_set(fs, FAULT_STATUS, 404, 0);
     o = run_one("GET", fs_url, NULL, NULL, 3000, false, 0);
     CU_ASSERT_EQUAL(o.answer.err, DLV_ENOTFOUND);
@@ -252,7 +252,7 @@ static void backoff_policy(void)
     CU_ASSERT_EQUAL(dlv__backoff_ms(0, -1, 251), 0); /* 251 mod 251 */
     CU_ASSERT_EQUAL(dlv__backoff_ms(3, 5, 12345), 5000);
     CU_ASSERT_EQUAL(dlv__backoff_ms(3, 0, 12345), 0);
-    CU_ASSERT_EQUAL(dlv__backoff_ms(3, 100000, 1), DLV_RETRY_AFTER_CAP_S * 1000u);
+    CU_ASSERT_EQUAL(dlv__backoff_ms(3, 100000, 1), DLV__RETRY_AFTER_CAP_S * 1000u);
     /* Spread: 1000 draws at attempt 6 cover the whole range roughly evenly. */
     int buckets[4] = {0};
     uint32_t x = 2463534242u;

@@ -29,7 +29,7 @@ static void decimals_are_exact(void)
         {"0.125", 3, 125},
         {"9223372036854775807", 0, INT64_MAX},
         {"-9223372036854775807", 0, -INT64_MAX},
-        {"999999999999.99", 2, DLV_MONEY_MAX},
+        {"999999999999.99", 2, DLV__MONEY_MAX},
     };
     for (size_t i = 0; i < DLV__ARRAY_SIZE(ok); i++) {
         int64_t v = -12345;
@@ -79,7 +79,7 @@ static void decimals_are_exact(void)
 
 static void money_arithmetic_and_printing(void)
 {
-    dlv_money lo, hi;
+    dlv__money lo, hi;
     CU_ASSERT_TRUE(dlv__money_times_amount(15050, 2000, &lo, &hi)); /* 150.50 × 2 */
     CU_ASSERT_EQUAL(lo, 30100);
     CU_ASSERT_EQUAL(hi, 30100);
@@ -89,9 +89,9 @@ static void money_arithmetic_and_printing(void)
     CU_ASSERT_TRUE(dlv__money_times_amount(999, 333, &lo, &hi)); /* 3.326... */
     CU_ASSERT_EQUAL(lo, 332);
     CU_ASSERT_EQUAL(hi, 333);
-    CU_ASSERT_TRUE(dlv__money_times_amount(DLV_MONEY_MAX, DLV_AMOUNT_ONE, &lo, &hi));
-    CU_ASSERT_EQUAL(lo, DLV_MONEY_MAX);
-    CU_ASSERT_FALSE(dlv__money_times_amount(DLV_MONEY_MAX, DLV_AMOUNT_MAX, &lo, &hi));
+    CU_ASSERT_TRUE(dlv__money_times_amount(DLV__MONEY_MAX, DLV__AMOUNT_ONE, &lo, &hi));
+    CU_ASSERT_EQUAL(lo, DLV__MONEY_MAX);
+    CU_ASSERT_FALSE(dlv__money_times_amount(DLV__MONEY_MAX, DLV__AMOUNT_MAX, &lo, &hi));
     CU_ASSERT_FALSE(dlv__money_times_amount(-1, 1000, &lo, &hi));
 
     char out[32];
@@ -124,7 +124,7 @@ static void rfc3339_times(void)
 {
     static const struct {
         const char *text;
-        dlv_time t;
+        dlv__time t;
     } ok[] = {
         {"2026-11-29T12:30:00Z", 1795955400},
         {"2026-11-29T15:30:00+03:00", 1795955400},
@@ -135,11 +135,11 @@ static void rfc3339_times(void)
         {"1969-12-31T23:59:59Z", -1},
         {"2024-02-29T00:00:00Z", 1709164800},
         {"2016-12-31T23:59:60Z", 1483228800}, /* a leap second reads as the next second */
-        {"0001-01-01T00:00:00Z", DLV_TIME_MIN},
-        {"9999-12-31T23:59:59Z", DLV_TIME_MAX},
+        {"0001-01-01T00:00:00Z", DLV__TIME_MIN},
+        {"9999-12-31T23:59:59Z", DLV__TIME_MAX},
     };
     for (size_t i = 0; i < DLV__ARRAY_SIZE(ok); i++) {
-        dlv_time t = 0;
+        dlv__time t = 0;
         const char *reason = dlv__time_parse(ok[i].text, &t);
         if (reason)
             fprintf(stderr, "\n  %s: %s\n", ok[i].text, reason);
@@ -165,7 +165,7 @@ static void rfc3339_times(void)
         "2026-11-29T12:30:00+03:00:00",
     };
     for (size_t i = 0; i < DLV__ARRAY_SIZE(bad); i++) {
-        dlv_time t;
+        dlv__time t;
         CU_ASSERT_PTR_NOT_NULL(dlv__time_parse(bad[i], &t));
     }
     char out[21];
@@ -173,9 +173,9 @@ static void rfc3339_times(void)
     CU_ASSERT_STRING_EQUAL(out, "2026-11-29T12:30:00Z");
     CU_ASSERT_TRUE(dlv__time_format(-1, out));
     CU_ASSERT_STRING_EQUAL(out, "1969-12-31T23:59:59Z");
-    CU_ASSERT_TRUE(dlv__time_format(DLV_TIME_MIN, out));
+    CU_ASSERT_TRUE(dlv__time_format(DLV__TIME_MIN, out));
     CU_ASSERT_STRING_EQUAL(out, "0001-01-01T00:00:00Z");
-    CU_ASSERT_FALSE(dlv__time_format(DLV_TIME_MAX + 1, out));
+    CU_ASSERT_FALSE(dlv__time_format(DLV__TIME_MAX + 1, out));
     /* days_from_civil against the C library over 1900..2200, one day in 97. */
     for (int64_t t = -2208988800LL; t < 7258118400LL; t += 86400LL * 97 + 3661) {
         time_t tt = (time_t)t;
@@ -183,7 +183,7 @@ static void rfc3339_times(void)
         gmtime_r(&tt, &tm);
         char expect[32];
         strftime(expect, sizeof expect, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        dlv_time back;
+        dlv__time back;
         CU_ASSERT_TRUE(dlv__time_format(t, out));
         CU_ASSERT_STRING_EQUAL(out, expect);
         CU_ASSERT_PTR_NULL(dlv__time_parse(out, &back));
@@ -193,7 +193,7 @@ static void rfc3339_times(void)
 
 static void decode_courier_order(void)
 {
-    dlv_order *o = load_order("order_courier.json", 0);
+    dlv__order *o = load_order("order_courier.json", 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(o);
     CU_ASSERT_STRING_EQUAL(o->id, "6f0c8e5a-3b7d-4c2e-9a1f-0d2b4c6e8a10");
     CU_ASSERT_EQUAL(o->revision, 1040);
@@ -224,7 +224,7 @@ static void decode_courier_order(void)
     CU_ASSERT_STRING_EQUAL(o->items[0].modifiers[0].name, "Двойной сыр");
     CU_ASSERT_EQUAL(o->items[0].modifiers[0].price, 9000);
     CU_ASSERT_EQUAL_FATAL(o->payment_count, 1);
-    CU_ASSERT_EQUAL(o->payments[0].kind, DLV_PAYMENT_CASH);
+    CU_ASSERT_EQUAL(o->payments[0].kind, DLV__PAYMENT_CASH);
     CU_ASSERT_EQUAL(o->payments[0].sum, 70000);
     CU_ASSERT_EQUAL(o->full_sum, 68000);
     CU_ASSERT_EQUAL(o->discount_sum, 0);
@@ -236,13 +236,13 @@ static void decode_courier_order(void)
     CU_ASSERT_PTR_NULL(o->cancel_info);
     CU_ASSERT_FALSE(o->has_problem);
     CU_ASSERT_STRING_EQUAL(o->operator_name, "Оператор 1");
-    CU_ASSERT_EQUAL(o->when_confirmed, DLV_TIME_NONE);
+    CU_ASSERT_EQUAL(o->when_confirmed, DLV__TIME_NONE);
     dlv__order_free(o);
 }
 
 static void decode_pickup_and_anonymous(void)
 {
-    dlv_order *o = load_order("order_pickup.json", 0);
+    dlv__order *o = load_order("order_pickup.json", 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(o);
     CU_ASSERT_EQUAL(o->service_type, DLV_SERVICE_PICKUP);
     CU_ASSERT_PTR_NULL(o->address);
@@ -287,7 +287,7 @@ static void round_trips(void)
     static const char *const names[] = {"order_courier.json", "order_pickup.json",
                                         "order_anonymous.json"};
     for (size_t i = 0; i < DLV__ARRAY_SIZE(names); i++) {
-        dlv_order *o = load_order(names[i], 0), *again = NULL, *copy = NULL;
+        dlv__order *o = load_order(names[i], 0), *again = NULL, *copy = NULL;
         CU_ASSERT_PTR_NOT_NULL_FATAL(o);
         o->when_confirmed = 1795955500; /* local history survives too */
         o->actual_delivery_time = 1795958000;
@@ -335,14 +335,14 @@ static void draft_orders(void)
         "\"items\":[{\"positionId\":\"10000000-0000-4000-8000-000000000001\",\"productId\":"
         "\"20000000-0000-4000-8000-000000000002\",\"name\":\"Чай\",\"amount\":1,\"price\":1,"
         "\"sum\":1}],\"fullSum\":1,\"resultSum\":1}";
-    dlv_order *o = NULL;
+    dlv__order *o = NULL;
     dlv_error err = {0};
-    CU_ASSERT_EQUAL(dlv__order_from_json(draft, strlen(draft), DLV_ORDER_DRAFT, &o, &err), DLV_OK);
+    CU_ASSERT_EQUAL(dlv__order_from_json(draft, strlen(draft), DLV__ORDER_DRAFT, &o, &err), DLV_OK);
     CU_ASSERT_PTR_NOT_NULL_FATAL(o);
     CU_ASSERT_PTR_NULL(o->id);
     CU_ASSERT_EQUAL(o->number, 0);
     CU_ASSERT_EQUAL(o->status, DLV_STATUS_UNCONFIRMED);
-    CU_ASSERT_EQUAL(o->when_created, DLV_TIME_NONE);
+    CU_ASSERT_EQUAL(o->when_created, DLV__TIME_NONE);
     CU_ASSERT_PTR_NULL(o->customer->id);
     dlv__order_free(o);
     /* Without the flag the server's fields are required. */
@@ -353,17 +353,17 @@ static void draft_orders(void)
 
 static void settings_codec(void)
 {
-    dlv_settings *s = load_settings();
+    dlv__settings *s = load_settings();
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     CU_ASSERT_EQUAL(s->pickup_cooking_lead_minutes, 20);
-    CU_ASSERT_EQUAL(s->service_type, DLV_DELIVERY_COURIER_AND_PICKUP);
+    CU_ASSERT_EQUAL(s->service_type, DLV__DELIVERY_COURIER_AND_PICKUP);
     CU_ASSERT_EQUAL(s->city_count, 2);
     CU_ASSERT_STRING_EQUAL(s->default_city_id, "a1000000-0000-4000-8000-000000000001");
     CU_ASSERT_EQUAL(s->region_count, 1);
-    CU_ASSERT_EQUAL(s->invoice_moment, DLV_INVOICE_ON_COOKING_COMPLETED);
+    CU_ASSERT_EQUAL(s->invoice_moment, DLV__INVOICE_ON_COOKING_COMPLETED);
     CU_ASSERT_EQUAL(s->invoice_copies, 2);
-    CU_ASSERT_EQUAL(s->cooking_start_mode, DLV_COOKING_AUTOMATIC);
-    CU_ASSERT_EQUAL(s->payment_moment, DLV_PAY_BEFORE_SENDING);
+    CU_ASSERT_EQUAL(s->cooking_start_mode, DLV__COOKING_AUTOMATIC);
+    CU_ASSERT_EQUAL(s->payment_moment, DLV__PAY_BEFORE_SENDING);
     CU_ASSERT_TRUE(s->notify_overdue_cooking);
     CU_ASSERT_FALSE(s->allow_anonymous);
     CU_ASSERT_EQUAL(s->cancel_cause_count, 2);
@@ -377,7 +377,7 @@ static void settings_codec(void)
     CU_ASSERT_PTR_NULL(dlv__settings_courier(s, "d1000000-0000-4000-8000-000000000009"));
     CU_ASSERT_PTR_NOT_NULL(dlv__settings_cancel_cause(s, CAUSE_ID));
     char *text = dlv__settings_to_json(s);
-    dlv_settings *again = NULL;
+    dlv__settings *again = NULL;
     dlv_error err = {0};
     CU_ASSERT_EQUAL(dlv__settings_from_json(text, strlen(text), &again, &err), DLV_OK);
     char *text2 = dlv__settings_to_json(again);
@@ -393,9 +393,9 @@ static void settings_codec(void)
     CU_ASSERT_EQUAL(dlv__settings_from_json("{}", 2, &s, &err), DLV_OK);
     CU_ASSERT_EQUAL(s->pickup_cooking_lead_minutes, 15);
     CU_ASSERT_EQUAL(s->invoice_copies, 1);
-    CU_ASSERT_EQUAL(s->invoice_moment, DLV_INVOICE_MANUAL);
-    CU_ASSERT_EQUAL(s->cooking_start_mode, DLV_COOKING_MANUAL);
-    CU_ASSERT_EQUAL(s->payment_moment, DLV_PAY_BEFORE_CLOSING);
+    CU_ASSERT_EQUAL(s->invoice_moment, DLV__INVOICE_MANUAL);
+    CU_ASSERT_EQUAL(s->cooking_start_mode, DLV__COOKING_MANUAL);
+    CU_ASSERT_EQUAL(s->payment_moment, DLV__PAY_BEFORE_CLOSING);
     CU_ASSERT_FALSE(s->has_max_courier_debt);
     dlv__settings_free(s);
 
@@ -464,7 +464,7 @@ static void server_responses(void)
 {
     dlv_error err = {0};
     char *text = orders_response_text(NULL, NULL);
-    dlv_orders_response *r = NULL;
+    dlv__orders_response *r = NULL;
     CU_ASSERT_EQUAL(dlv__orders_response_decode(text, strlen(text), &r, &err), DLV_OK);
     CU_ASSERT_PTR_NOT_NULL_FATAL(r);
     CU_ASSERT_EQUAL(r->revision, 1042);
@@ -519,16 +519,16 @@ static void server_responses(void)
     }
 
     text = fixture("commands_response.json");
-    dlv_commands_response *c = NULL;
+    dlv__commands_response *c = NULL;
     CU_ASSERT_EQUAL(dlv__commands_response_decode(text, strlen(text), &c, &err), DLV_OK);
     free(text);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     CU_ASSERT_EQUAL(c->revision, 1050);
     CU_ASSERT_EQUAL_FATAL(c->result_count, 3);
-    CU_ASSERT_EQUAL(c->results[0].outcome, DLV_OUTCOME_APPLIED);
+    CU_ASSERT_EQUAL(c->results[0].outcome, DLV__OUTCOME_APPLIED);
     CU_ASSERT_EQUAL(c->results[0].revision, 1043);
-    CU_ASSERT_EQUAL(c->results[1].outcome, DLV_OUTCOME_DUPLICATE);
-    CU_ASSERT_EQUAL(c->results[2].outcome, DLV_OUTCOME_REJECTED);
+    CU_ASSERT_EQUAL(c->results[1].outcome, DLV__OUTCOME_DUPLICATE);
+    CU_ASSERT_EQUAL(c->results[2].outcome, DLV__OUTCOME_REJECTED);
     CU_ASSERT_EQUAL(c->results[2].revision, -1);
     CU_ASSERT_STRING_EQUAL(c->results[2].error, "StatusConflict");
     CU_ASSERT_EQUAL(c->results[2].current_status, DLV_STATUS_CANCELLED);
@@ -562,7 +562,7 @@ static void server_responses(void)
     }
 
     text = fixture("register_response.json");
-    dlv_register_response *reg = NULL;
+    dlv__register_response *reg = NULL;
     CU_ASSERT_EQUAL(dlv__register_response_decode(text, strlen(text), &reg, &err), DLV_OK);
     CU_ASSERT_PTR_NOT_NULL_FATAL(reg);
     CU_ASSERT_STRING_EQUAL(reg->session_token, "opaque-token-1");

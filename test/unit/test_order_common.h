@@ -44,10 +44,10 @@ static inline char *replace_once(const char *src, const char *from, const char *
     return out;
 }
 
-static inline dlv_order *load_order(const char *name, unsigned flags)
+static inline dlv__order *load_order(const char *name, unsigned flags)
 {
     char *text = fixture(name);
-    dlv_order *o = NULL;
+    dlv__order *o = NULL;
     dlv_error err = {0};
     int rc = text ? dlv__order_from_json(text, strlen(text), flags, &o, &err) : DLV_EIO;
     if (rc)
@@ -56,10 +56,10 @@ static inline dlv_order *load_order(const char *name, unsigned flags)
     return o;
 }
 
-static inline dlv_settings *load_settings(void)
+static inline dlv__settings *load_settings(void)
 {
     char *text = fixture("settings.json");
-    dlv_settings *s = NULL;
+    dlv__settings *s = NULL;
     dlv_error err = {0};
     if (text && dlv__settings_from_json(text, strlen(text), &s, &err))
         fprintf(stderr, "load_settings: %s\n", err.message);

@@ -124,7 +124,7 @@ static const hostile cases[] = {
 
 static void run_case(const char *doc, size_t len, int code, const char *message)
 {
-    dlv_order *o = (dlv_order *)1;
+    dlv__order *o = (dlv__order *)1;
     dlv_error err = {0};
     int rc = dlv__order_from_json(doc, len, 0, &o, &err);
     if (rc != code || !dlv_test_contains(err.message, message))
@@ -184,7 +184,7 @@ static void hostile_sizes_and_nesting(void)
     free(items);
 
     /* Over 1 MiB of whitespace. */
-    size_t big = DLV_ORDER_JSON_MAX + 10;
+    size_t big = DLV__ORDER_JSON_MAX + 10;
     char *huge = malloc(big + 1);
     memset(huge, ' ', big);
     huge[big] = '\0';
@@ -225,7 +225,7 @@ static void every_allocation_fails(const char *what, int (*fn)(void *), void *ar
 
 static int decode_order(void *arg)
 {
-    dlv_order *o;
+    dlv__order *o;
     int rc = dlv__order_from_json(arg, strlen(arg), 0, &o, NULL);
     dlv__order_free(o);
     return rc;
@@ -233,7 +233,7 @@ static int decode_order(void *arg)
 
 static int decode_orders_response(void *arg)
 {
-    dlv_orders_response *r;
+    dlv__orders_response *r;
     int rc = dlv__orders_response_decode(arg, strlen(arg), &r, NULL);
     dlv__orders_response_free(r);
     return rc;
@@ -241,7 +241,7 @@ static int decode_orders_response(void *arg)
 
 static int decode_register(void *arg)
 {
-    dlv_register_response *r;
+    dlv__register_response *r;
     int rc = dlv__register_response_decode(arg, strlen(arg), &r, NULL);
     dlv__register_response_free(r);
     return rc;
@@ -249,14 +249,14 @@ static int decode_register(void *arg)
 
 static int encode_and_clone(void *arg)
 {
-    dlv_order *copy = NULL;
+    dlv__order *copy = NULL;
     char *text = dlv__order_to_json(arg);
     char *settings_text = NULL;
     int rc = text ? dlv__order_clone(arg, &copy) : DLV_ENOMEM;
     free(text);
     dlv__order_free(copy);
     if (rc == DLV_OK) {
-        dlv_settings defaults;
+        dlv__settings defaults;
         dlv__settings_defaults(&defaults);
         settings_text = dlv__settings_to_json(&defaults);
         rc = settings_text ? DLV_OK : DLV_ENOMEM;
@@ -270,7 +270,7 @@ static int template_roundtrip(void *arg)
     const char *text = "Заказ №@Model.Number на @Model.Order.ResultSum: @Model.Order.Items. "
                        "@Model.Customer.Name, @Model.Address.AddressInStringView @@ "
                        "@(Model.ExpectedDeliverTime)";
-    dlv_template *t;
+    dlv__template *t;
     char *out = NULL;
     int rc = dlv__template_compile(text, strlen(text), &t, NULL);
     if (!rc)
@@ -281,15 +281,15 @@ static int template_roundtrip(void *arg)
 }
 
 typedef struct apply_args {
-    const dlv_order *order;
-    const dlv_settings *settings;
-    dlv_op_request req;
+    const dlv__order *order;
+    const dlv__settings *settings;
+    dlv__op_request req;
 } apply_args;
 
 static int apply_op(void *arg)
 {
     apply_args *a = arg;
-    dlv_order *o;
+    dlv__order *o;
     int rc = dlv__order_clone(a->order, &o);
     if (rc)
         return rc;
@@ -320,16 +320,16 @@ static void allocation_failures(void)
     every_allocation_fails("orders response", decode_orders_response, resp);
     char *reg = fixture("register_response.json");
     every_allocation_fails("register response", decode_register, reg);
-    dlv_order *o = load_order("order_courier.json", 0);
-    dlv_settings *settings = load_settings();
+    dlv__order *o = load_order("order_courier.json", 0);
+    dlv__settings *settings = load_settings();
     every_allocation_fails("encode", encode_and_clone, o);
     every_allocation_fails("template", template_roundtrip, o);
-    dlv_payment pay = {
-        .payment_type_id = PAYTYPE_ID, .name = "Карта", .kind = DLV_PAYMENT_CARD, .sum = 100};
+    dlv__payment pay = {
+        .payment_type_id = PAYTYPE_ID, .name = "Карта", .kind = DLV__PAYMENT_CARD, .sum = 100};
     apply_args args[] = {
-        {o, settings, dlv__op_request(DLV_OP_ASSIGN_COURIER, DLV_RIGHT_D_MD)},
-        {o, settings, dlv__op_request(DLV_OP_CANCEL, DLV_RIGHT_D_CAD)},
-        {o, settings, dlv__op_request(DLV_OP_TAKE_PAYMENT, DLV_RIGHT_F_CASH)},
+        {o, settings, dlv__op_request_make(DLV__OP_ASSIGN_COURIER, DLV_RIGHT_D_MD)},
+        {o, settings, dlv__op_request_make(DLV__OP_CANCEL, DLV_RIGHT_D_CAD)},
+        {o, settings, dlv__op_request_make(DLV__OP_TAKE_PAYMENT, DLV_RIGHT_F_CASH)},
     };
     args[0].req.courier_id = COURIER_OK;
     args[1].req.cancel_cause_id = CAUSE_ID;

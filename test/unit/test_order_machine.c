@@ -5,8 +5,8 @@
 #define ST(x) DLV_STATUS_##x
 #define R(x) DLV_RIGHT_##x
 
-static dlv_settings *settings;
-static dlv_order *courier_order; /* order_courier.json: Unconfirmed, paid in cash */
+static dlv__settings *settings;
+static dlv__order *courier_order; /* order_courier.json: Unconfirmed, paid in cash */
 
 /* ---- Scenario orders ---- */
 
@@ -14,7 +14,7 @@ typedef struct scenario {
     bool pickup, paid, external, courier, before_sending;
 } scenario;
 
-static void set_payments(dlv_order *o, dlv_money cash, dlv_money external)
+static void set_payments(dlv__order *o, dlv__money cash, dlv__money external)
 {
     for (size_t i = 0; i < o->payment_count; i++) {
         free(o->payments[i].payment_type_id);
@@ -24,16 +24,16 @@ static void set_payments(dlv_order *o, dlv_money cash, dlv_money external)
     o->payments = calloc(2, sizeof *o->payments);
     o->payment_count = 0;
     if (cash)
-        o->payments[o->payment_count++] = (dlv_payment){
-            strdup(PAYTYPE_ID), strdup("Наличные"), DLV_PAYMENT_CASH, cash, false, false};
+        o->payments[o->payment_count++] = (dlv__payment){
+            strdup(PAYTYPE_ID), strdup("Наличные"), DLV__PAYMENT_CASH, cash, false, false};
     if (external)
-        o->payments[o->payment_count++] = (dlv_payment){
-            strdup(PAYTYPE_ID), strdup("Сайт"), DLV_PAYMENT_EXTERNAL, external, true, true};
+        o->payments[o->payment_count++] = (dlv__payment){
+            strdup(PAYTYPE_ID), strdup("Сайт"), DLV__PAYMENT_EXTERNAL, external, true, true};
 }
 
-static dlv_order *make_order(const scenario *sc)
+static dlv__order *make_order(const scenario *sc)
 {
-    dlv_order *o = NULL;
+    dlv__order *o = NULL;
     CU_ASSERT_EQUAL_FATAL(dlv__order_clone(courier_order, &o), DLV_OK);
     if (sc->pickup)
         o->service_type = DLV_SERVICE_PICKUP;
@@ -155,14 +155,14 @@ static expect expected_set_status(const scenario *sc, dlv_status from, dlv_statu
     return e;
 }
 
-static int set_status(const dlv_order *o, dlv_status to, dlv_rights rights, dlv_time now,
+static int set_status(const dlv__order *o, dlv_status to, dlv_rights rights, dlv__time now,
                       dlv_status *result, dlv_error *err)
 {
-    dlv_op op;
+    dlv__op op;
     int rc = dlv__op_for_status(o, to, &op, err);
     if (rc)
         return rc;
-    dlv_op_request req = dlv__op_request(op, rights);
+    dlv__op_request req = dlv__op_request_make(op, rights);
     req.cancel_cause_id = CAUSE_ID;
     return dlv__op_check(o, settings, &req, now, result, err);
 }
@@ -170,13 +170,13 @@ static int set_status(const dlv_order *o, dlv_status to, dlv_rights rights, dlv_
 static void every_transition_and_right_set(void)
 {
     const dlv_rights relevant[] = {R(D_CND), R(D_MD), R(D_CD), R(D_CAD), R(D_DEP)};
-    dlv_time now = courier_order->complete_before - 2 * 3600; /* well before cooking is due */
+    dlv__time now = courier_order->complete_before - 2 * 3600; /* well before cooking is due */
     long checked = 0, allowed = 0;
     for (unsigned bits = 0; bits < 32; bits++) {
         scenario sc = {bits & 1, bits & 2, bits & 4, bits & 8, bits & 16};
         settings->payment_moment =
-            sc.before_sending ? DLV_PAY_BEFORE_SENDING : DLV_PAY_BEFORE_CLOSING;
-        dlv_order *o = make_order(&sc);
+            sc.before_sending ? DLV__PAY_BEFORE_SENDING : DLV__PAY_BEFORE_CLOSING;
+        dlv__order *o = make_order(&sc);
         for (int from = 0; from < DLV_STATUS_COUNT; from++) {
             o->status = (dlv_status)from;
             for (int to = 0; to < DLV_STATUS_COUNT; to++) {
@@ -217,26 +217,26 @@ static void every_transition_and_right_set(void)
     }
     CU_ASSERT_EQUAL(checked, 32L * 10 * 10 * 32);
     CU_ASSERT_TRUE(allowed > 1000);
-    settings->payment_moment = DLV_PAY_BEFORE_SENDING;
+    settings->payment_moment = DLV__PAY_BEFORE_SENDING;
 }
 
 /* Operations that are not status changes, for every status and relevant right set. */
 static void other_operations_in_every_status(void)
 {
     static const struct {
-        dlv_op op;
+        dlv__op op;
         dlv_rights right;
         unsigned allowed; /* statuses */
     } ops[] = {
-        {DLV_OP_TAKE_PAYMENT, R(F_CASH), ~(B(CLOSED) | B(CANCELLED))},
-        {DLV_OP_EDIT, R(D_ED), ~(B(CLOSED) | B(CANCELLED))},
-        {DLV_OP_PRINT_INVOICE, R(D_MD), ~B(CANCELLED)},
-        {DLV_OP_ASSIGN_COURIER, R(D_MD),
+        {DLV__OP_TAKE_PAYMENT, R(F_CASH), ~(B(CLOSED) | B(CANCELLED))},
+        {DLV__OP_EDIT, R(D_ED), ~(B(CLOSED) | B(CANCELLED))},
+        {DLV__OP_PRINT_INVOICE, R(D_MD), ~B(CANCELLED)},
+        {DLV__OP_ASSIGN_COURIER, R(D_MD),
          B(UNCONFIRMED) | B(WAIT_COOKING) | B(READY_FOR_COOKING) | B(COOKING_STARTED) |
              B(COOKING_COMPLETED) | B(WAITING)},
     };
-    dlv_payment pay = {.payment_type_id = PAYTYPE_ID, .kind = DLV_PAYMENT_CASH, .sum = 100};
-    dlv_order *o = NULL;
+    dlv__payment pay = {.payment_type_id = PAYTYPE_ID, .kind = DLV__PAYMENT_CASH, .sum = 100};
+    dlv__order *o = NULL;
     CU_ASSERT_EQUAL_FATAL(dlv__order_clone(courier_order, &o), DLV_OK);
     for (size_t i = 0; i < DLV__ARRAY_SIZE(ops); i++) {
         for (int st = 0; st < DLV_STATUS_COUNT; st++) {
@@ -246,7 +246,7 @@ static void other_operations_in_every_status(void)
                 dlv_rights rights = DLV_RIGHTS_ALL & ~ops[i].right;
                 if (with_right)
                     rights |= ops[i].right;
-                dlv_op_request req = dlv__op_request(ops[i].op, rights);
+                dlv__op_request req = dlv__op_request_make(ops[i].op, rights);
                 req.payments = &pay;
                 req.payment_count = 1;
                 req.courier_id = COURIER_OK;
@@ -269,7 +269,7 @@ static void other_operations_in_every_status(void)
     dlv__order_free(o);
 }
 
-static int check(const dlv_order *o, dlv_op_request req, dlv_time now, dlv_status *to,
+static int check(const dlv__order *o, dlv__op_request req, dlv__time now, dlv_status *to,
                  dlv_error *err)
 {
     return dlv__op_check(o, settings, &req, now, to, err);
@@ -277,12 +277,12 @@ static int check(const dlv_order *o, dlv_op_request req, dlv_time now, dlv_statu
 
 static void courier_and_cancel_rules(void)
 {
-    dlv_order *o = NULL;
+    dlv__order *o = NULL;
     dlv_error err = {0};
     dlv_status to;
     CU_ASSERT_EQUAL_FATAL(dlv__order_clone(courier_order, &o), DLV_OK);
     o->status = ST(COOKING_COMPLETED);
-    dlv_op_request req = dlv__op_request(DLV_OP_ASSIGN_COURIER, R(D_MD));
+    dlv__op_request req = dlv__op_request_make(DLV__OP_ASSIGN_COURIER, R(D_MD));
     req.courier_id = COURIER_NOT;
     CU_ASSERT_EQUAL(check(o, req, 0, &to, &err), DLV_ERULE);
     CU_ASSERT_STRING_EQUAL(err.message, "Повар cannot be a courier (no right D_DCO)");
@@ -311,7 +311,7 @@ static void courier_and_cancel_rules(void)
     DLV_ASSERT_CONTAINS(err.message, "pickup order has no courier");
     o->service_type = DLV_SERVICE_COURIER;
 
-    req = dlv__op_request(DLV_OP_CANCEL, R(D_CAD));
+    req = dlv__op_request_make(DLV__OP_CANCEL, R(D_CAD));
     CU_ASSERT_EQUAL(check(o, req, 0, &to, &err), DLV_ERULE);
     CU_ASSERT_STRING_EQUAL(err.message, "a cancellation needs a cancel cause");
     req.cancel_cause_id = "c1000000-0000-4000-8000-0000000000ff";
@@ -332,22 +332,22 @@ static void courier_and_cancel_rules(void)
 
 static void timed_and_automatic_operations(void)
 {
-    dlv_order *o = NULL;
+    dlv__order *o = NULL;
     dlv_error err = {0};
     dlv_status to;
     CU_ASSERT_EQUAL_FATAL(dlv__order_clone(courier_order, &o), DLV_OK);
-    dlv_time due = dlv__cooking_due_at(o, settings);
+    dlv__time due = dlv__cooking_due_at(o, settings);
     CU_ASSERT_EQUAL(due, o->complete_before - 20 * 60);
 
     /* Confirm goes to WaitCooking before the due time, to ReadyForCooking from it on. */
-    dlv_op_request req = dlv__op_request(DLV_OP_CONFIRM, R(D_CND));
+    dlv__op_request req = dlv__op_request_make(DLV__OP_CONFIRM, R(D_CND));
     CU_ASSERT_EQUAL(check(o, req, due - 1, &to, &err), DLV_OK);
     CU_ASSERT_EQUAL(to, ST(WAIT_COOKING));
     CU_ASSERT_EQUAL(check(o, req, due, &to, &err), DLV_OK);
     CU_ASSERT_EQUAL(to, ST(READY_FOR_COOKING));
 
     o->status = ST(WAIT_COOKING);
-    req = dlv__op_request(DLV_OP_LEAD_TIME_REACHED, 0); /* no actor, no rights */
+    req = dlv__op_request_make(DLV__OP_LEAD_TIME_REACHED, 0); /* no actor, no rights */
     CU_ASSERT_EQUAL(check(o, req, due - 1, &to, &err), DLV_ERULE);
     DLV_ASSERT_CONTAINS(err.message, "not yet time to cook (due at 2026-11-29T13:10:00Z)");
     CU_ASSERT_EQUAL(check(o, req, due, &to, &err), DLV_OK);
@@ -355,11 +355,11 @@ static void timed_and_automatic_operations(void)
     o->status = ST(READY_FOR_COOKING);
     CU_ASSERT_EQUAL(check(o, req, due, &to, &err), DLV_EINVALIDTRANSITION);
 
-    req = dlv__op_request(DLV_OP_AUTO_START_COOKING, 0);
-    settings->cooking_start_mode = DLV_COOKING_MANUAL;
+    req = dlv__op_request_make(DLV__OP_AUTO_START_COOKING, 0);
+    settings->cooking_start_mode = DLV__COOKING_MANUAL;
     CU_ASSERT_EQUAL(check(o, req, due, &to, &err), DLV_ERULE);
     DLV_ASSERT_CONTAINS(err.message, "cookingStartMode Manual");
-    settings->cooking_start_mode = DLV_COOKING_AUTOMATIC;
+    settings->cooking_start_mode = DLV__COOKING_AUTOMATIC;
     CU_ASSERT_EQUAL(check(o, req, due, &to, &err), DLV_OK);
     CU_ASSERT_EQUAL(to, ST(COOKING_STARTED));
     o->status = ST(WAIT_COOKING);
@@ -370,12 +370,12 @@ static void timed_and_automatic_operations(void)
 
     /* Manual start of cooking is allowed early. */
     o->status = ST(WAIT_COOKING);
-    req = dlv__op_request(DLV_OP_START_COOKING, R(D_MD));
+    req = dlv__op_request_make(DLV__OP_START_COOKING, R(D_MD));
     CU_ASSERT_EQUAL(check(o, req, due - 3600, &to, &err), DLV_OK);
 
     /* Giving the actual delivery time by hand needs D_SADT. */
     o->status = ST(ON_WAY);
-    req = dlv__op_request(DLV_OP_MARK_DELIVERED, R(D_CD));
+    req = dlv__op_request_make(DLV__OP_MARK_DELIVERED, R(D_CD));
     CU_ASSERT_EQUAL(check(o, req, 0, &to, &err), DLV_OK);
     req.actual_time = o->complete_before - 60;
     CU_ASSERT_EQUAL(check(o, req, 0, &to, &err), DLV_EMISSINGRIGHT);
@@ -392,41 +392,41 @@ static void timed_and_automatic_operations(void)
 
 static void applying_changes_the_order(void)
 {
-    dlv_order *o = NULL;
+    dlv__order *o = NULL;
     dlv_error err = {0};
     CU_ASSERT_EQUAL_FATAL(dlv__order_clone(courier_order, &o), DLV_OK);
     set_payments(o, 0, 0);
-    dlv_time now = o->complete_before - 3600;
-    dlv_op_request req = dlv__op_request(DLV_OP_CONFIRM, R(D_CND));
+    dlv__time now = o->complete_before - 3600;
+    dlv__op_request req = dlv__op_request_make(DLV__OP_CONFIRM, R(D_CND));
     CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now, &err), DLV_OK);
     CU_ASSERT_EQUAL(o->status, ST(WAIT_COOKING));
     CU_ASSERT_EQUAL(o->when_confirmed, now);
 
-    req = dlv__op_request(DLV_OP_START_COOKING, R(D_MD));
+    req = dlv__op_request_make(DLV__OP_START_COOKING, R(D_MD));
     CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now, &err), DLV_OK);
-    req.op = DLV_OP_COOKING_COMPLETED;
+    req.op = DLV__OP_COOKING_COMPLETED;
     CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now, &err), DLV_OK);
     CU_ASSERT_EQUAL(o->status, ST(COOKING_COMPLETED));
 
     /* Paid before sending: not yet. */
-    req.op = DLV_OP_READY_TO_SEND;
+    req.op = DLV__OP_READY_TO_SEND;
     CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now, &err), DLV_ERULE);
     CU_ASSERT_STRING_EQUAL(err.message, "the order is paid before sending (paymentMoment "
                                         "BeforeSending) and is not fully paid (0.00 of 680.00)");
     CU_ASSERT_EQUAL(o->status, ST(COOKING_COMPLETED));
 
-    dlv_payment pays[] = {
-        {PAYTYPE_ID, "Карта", DLV_PAYMENT_CARD, 50000, false, false},
-        {PAYTYPE_ID, NULL, DLV_PAYMENT_CASH, 20000, false, false},
+    dlv__payment pays[] = {
+        {PAYTYPE_ID, "Карта", DLV__PAYMENT_CARD, 50000, false, false},
+        {PAYTYPE_ID, NULL, DLV__PAYMENT_CASH, 20000, false, false},
     };
-    req = dlv__op_request(DLV_OP_TAKE_PAYMENT, R(F_CASH));
+    req = dlv__op_request_make(DLV__OP_TAKE_PAYMENT, R(F_CASH));
     req.payments = pays;
     req.payment_count = 1;
     CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now, &err), DLV_OK);
     CU_ASSERT_EQUAL(o->payment_count, 1);
-    CU_ASSERT_EQUAL(o->when_billed, DLV_TIME_NONE); /* 500.00 of 680.00 */
+    CU_ASSERT_EQUAL(o->when_billed, DLV__TIME_NONE); /* 500.00 of 680.00 */
     /* A card may not pay more than is due: only cash gives change. */
-    dlv_payment too_much = {PAYTYPE_ID, NULL, DLV_PAYMENT_CARD, 20000, false, false};
+    dlv__payment too_much = {PAYTYPE_ID, NULL, DLV__PAYMENT_CARD, 20000, false, false};
     req.payments = &too_much;
     CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now, &err), DLV_ERULE);
     DLV_ASSERT_CONTAINS(err.message, "non-cash payments (700.00) would exceed the sum due");
@@ -438,36 +438,36 @@ static void applying_changes_the_order(void)
     CU_ASSERT_STRING_EQUAL(o->payments[0].name, "Карта");
     CU_ASSERT_PTR_NULL(o->payments[1].name);
 
-    req = dlv__op_request(DLV_OP_READY_TO_SEND, R(D_MD));
+    req = dlv__op_request_make(DLV__OP_READY_TO_SEND, R(D_MD));
     CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now, &err), DLV_OK);
-    req.op = DLV_OP_SEND;
+    req.op = DLV__OP_SEND;
     CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now, &err), DLV_ERULE);
     CU_ASSERT_STRING_EQUAL(err.message, "no courier is assigned");
-    req.op = DLV_OP_ASSIGN_COURIER;
+    req.op = DLV__OP_ASSIGN_COURIER;
     req.courier_id = COURIER_OK;
     CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now, &err), DLV_OK);
     CU_ASSERT_STRING_EQUAL(o->courier->name, "Пётр");
     CU_ASSERT_STRING_EQUAL(o->courier->phone, "+79990000000");
-    req.op = DLV_OP_SEND;
+    req.op = DLV__OP_SEND;
     CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now + 10, &err), DLV_OK);
     CU_ASSERT_EQUAL(o->status, ST(ON_WAY));
     CU_ASSERT_EQUAL(o->when_sent, now + 10);
-    req.op = DLV_OP_ASSIGN_COURIER; /* too late now */
+    req.op = DLV__OP_ASSIGN_COURIER; /* too late now */
     CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now, &err), DLV_EINVALIDTRANSITION);
 
-    req = dlv__op_request(DLV_OP_MARK_DELIVERED, R(D_CD) | R(D_SADT));
+    req = dlv__op_request_make(DLV__OP_MARK_DELIVERED, R(D_CD) | R(D_SADT));
     req.actual_time = now + 1000;
     CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now + 2000, &err), DLV_OK);
     CU_ASSERT_EQUAL(o->actual_delivery_time, now + 1000);
-    req = dlv__op_request(DLV_OP_UNDO, R(D_MD));
+    req = dlv__op_request_make(DLV__OP_UNDO, R(D_MD));
     CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now, &err), DLV_OK);
     CU_ASSERT_EQUAL(o->status, ST(ON_WAY));
-    CU_ASSERT_EQUAL(o->actual_delivery_time, DLV_TIME_NONE);
+    CU_ASSERT_EQUAL(o->actual_delivery_time, DLV__TIME_NONE);
     CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now, &err), DLV_OK);
     CU_ASSERT_EQUAL(o->status, ST(WAITING));
-    CU_ASSERT_EQUAL(o->when_sent, DLV_TIME_NONE);
+    CU_ASSERT_EQUAL(o->when_sent, DLV__TIME_NONE);
 
-    req = dlv__op_request(DLV_OP_CANCEL, R(D_CAD) | R(D_MD));
+    req = dlv__op_request_make(DLV__OP_CANCEL, R(D_CAD) | R(D_MD));
     req.cancel_cause_id = CAUSE_ID;
     req.comment = "клиент не отвечает";
     CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now + 5, &err), DLV_OK);
@@ -477,7 +477,7 @@ static void applying_changes_the_order(void)
     CU_ASSERT_EQUAL(o->cancel_info->when, now + 5);
     /* The result still encodes and decodes. */
     char *text = dlv__order_to_json(o);
-    dlv_order *back = NULL;
+    dlv__order *back = NULL;
     CU_ASSERT_EQUAL(dlv__order_from_json(text, strlen(text), 0, &back, &err), DLV_OK);
     DLV_ASSERT_CONTAINS(text, "\"comment\":\"клиент не отвечает\"");
     free(text);

@@ -3,26 +3,26 @@
 #include "test_order_common.h"
 
 #define ST(x) DLV_STATUS_##x
-#define BIT(e) DLV_NOTIFY_BIT(DLV_NOTIFY_##e)
+#define BIT(e) DLV__NOTIFY_BIT(DLV__NOTIFY_##e)
 
-static dlv_order *base; /* order_courier.json */
+static dlv__order *base; /* order_courier.json */
 
-static dlv_notify_mask step(dlv_order *o, dlv_status to, dlv_notify_mask *sent)
+static dlv__notify_mask step(dlv__order *o, dlv_status to, dlv__notify_mask *sent)
 {
-    dlv_notify_before before = {false, o->status, o->result_sum};
+    dlv__notify_before before = {false, o->status, o->result_sum};
     o->status = to;
-    dlv_notify_mask events = dlv__notify_decide(o, &before, *sent);
+    dlv__notify_mask events = dlv__notify_decide(o, &before, *sent);
     *sent = dlv__notify_record(*sent, events);
     return events;
 }
 
 static void each_event_once_per_order(void)
 {
-    dlv_order *o = NULL;
+    dlv__order *o = NULL;
     CU_ASSERT_EQUAL_FATAL(dlv__order_clone(base, &o), DLV_OK);
-    dlv_notify_mask sent = 0;
-    dlv_notify_before arrival = {.is_new = true};
-    dlv_notify_mask events = dlv__notify_decide(o, &arrival, sent);
+    dlv__notify_mask sent = 0;
+    dlv__notify_before arrival = {.is_new = true};
+    dlv__notify_mask events = dlv__notify_decide(o, &arrival, sent);
     CU_ASSERT_EQUAL(events, BIT(UNCONFIRMED));
     sent = dlv__notify_record(sent, events);
     CU_ASSERT_EQUAL(step(o, ST(WAIT_COOKING), &sent), BIT(NEW));
@@ -38,17 +38,17 @@ static void each_event_once_per_order(void)
     CU_ASSERT_EQUAL(step(o, ST(CLOSED), &sent), 0);
     CU_ASSERT_EQUAL(step(o, ST(CANCELLED), &sent), BIT(CANCELLED));
     CU_ASSERT_EQUAL(step(o, ST(CANCELLED), &sent), 0);
-    CU_ASSERT_EQUAL(sent, (dlv_notify_mask)(DLV_NOTIFY_BIT(DLV_NOTIFY_SUM_CHANGED) - 1));
+    CU_ASSERT_EQUAL(sent, (dlv__notify_mask)(DLV__NOTIFY_BIT(DLV__NOTIFY_SUM_CHANGED) - 1));
     dlv__order_free(o);
 }
 
 static void sum_changes_before_sending_only(void)
 {
-    dlv_order *o = NULL;
+    dlv__order *o = NULL;
     CU_ASSERT_EQUAL_FATAL(dlv__order_clone(base, &o), DLV_OK);
-    dlv_notify_mask sent = BIT(UNCONFIRMED) | BIT(NEW);
+    dlv__notify_mask sent = BIT(UNCONFIRMED) | BIT(NEW);
     o->status = ST(WAIT_COOKING);
-    dlv_notify_before before = {false, ST(WAIT_COOKING), o->result_sum};
+    dlv__notify_before before = {false, ST(WAIT_COOKING), o->result_sum};
     o->result_sum -= 5000; /* a discount */
     CU_ASSERT_EQUAL(dlv__notify_decide(o, &before, sent), BIT(SUM_CHANGED));
     before.result_sum = o->result_sum;
@@ -58,15 +58,15 @@ static void sum_changes_before_sending_only(void)
     before.result_sum = o->result_sum;
     CU_ASSERT_EQUAL(dlv__notify_decide(o, &before, sent), 0); /* unchanged sum */
     /* Together with a status change. */
-    before = (dlv_notify_before){false, ST(COOKING_COMPLETED), o->result_sum + 1};
+    before = (dlv__notify_before){false, ST(COOKING_COMPLETED), o->result_sum + 1};
     o->status = ST(WAITING);
     CU_ASSERT_EQUAL(dlv__notify_decide(o, &before, sent), BIT(WAITING) | BIT(SUM_CHANGED));
     /* Once sent out, never. */
-    before = (dlv_notify_before){false, ST(ON_WAY), o->result_sum + 1};
+    before = (dlv__notify_before){false, ST(ON_WAY), o->result_sum + 1};
     o->status = ST(ON_WAY);
     CU_ASSERT_EQUAL(dlv__notify_decide(o, &before, BIT(ON_WAY)), 0);
     /* A new order has no previous sum. */
-    before = (dlv_notify_before){.is_new = true, .result_sum = 1};
+    before = (dlv__notify_before){.is_new = true, .result_sum = 1};
     o->status = ST(WAIT_COOKING);
     CU_ASSERT_EQUAL(dlv__notify_decide(o, &before, 0), BIT(NEW));
     dlv__order_free(o);
@@ -74,16 +74,16 @@ static void sum_changes_before_sending_only(void)
 
 static void pickup_silence(void)
 {
-    dlv_order *o = NULL;
+    dlv__order *o = NULL;
     CU_ASSERT_EQUAL_FATAL(dlv__order_clone(base, &o), DLV_OK);
     o->service_type = DLV_SERVICE_PICKUP;
-    dlv_notify_mask sent = BIT(UNCONFIRMED) | BIT(NEW) | BIT(COOKING);
+    dlv__notify_mask sent = BIT(UNCONFIRMED) | BIT(NEW) | BIT(COOKING);
     o->status = ST(COOKING_STARTED);
     CU_ASSERT_EQUAL(step(o, ST(COOKING_COMPLETED), &sent), BIT(READY));
     CU_ASSERT_EQUAL(step(o, ST(WAITING), &sent), 0);
     CU_ASSERT_EQUAL(step(o, ST(ON_WAY), &sent), 0);
     CU_ASSERT_EQUAL(step(o, ST(DELIVERED), &sent), 0);
-    dlv_notify_before before = {false, ST(WAITING), o->result_sum + 100};
+    dlv__notify_before before = {false, ST(WAITING), o->result_sum + 100};
     o->status = ST(WAITING);
     CU_ASSERT_EQUAL(dlv__notify_decide(o, &before, sent), 0); /* no SumChanged either */
     CU_ASSERT_EQUAL(step(o, ST(CLOSED), &sent), 0);
@@ -95,11 +95,11 @@ static void pickup_silence(void)
 static void notification_table(void)
 {
     static const int event_of[DLV_STATUS_COUNT] = {
-        DLV_NOTIFY_UNCONFIRMED, DLV_NOTIFY_NEW,       DLV_NOTIFY_NEW,
-        DLV_NOTIFY_COOKING,     DLV_NOTIFY_READY,     DLV_NOTIFY_WAITING,
-        DLV_NOTIFY_ON_WAY,      DLV_NOTIFY_DELIVERED, -1,
-        DLV_NOTIFY_CANCELLED};
-    dlv_order *o = NULL;
+        DLV__NOTIFY_UNCONFIRMED, DLV__NOTIFY_NEW,       DLV__NOTIFY_NEW,
+        DLV__NOTIFY_COOKING,     DLV__NOTIFY_READY,     DLV__NOTIFY_WAITING,
+        DLV__NOTIFY_ON_WAY,      DLV__NOTIFY_DELIVERED, -1,
+        DLV__NOTIFY_CANCELLED};
+    dlv__order *o = NULL;
     CU_ASSERT_EQUAL_FATAL(dlv__order_clone(base, &o), DLV_OK);
     long n = 0;
     for (int prev = -1; prev < DLV_STATUS_COUNT; prev++)
@@ -110,37 +110,37 @@ static void notification_table(void)
                         o->status = (dlv_status)cur;
                         o->service_type = pickup ? DLV_SERVICE_PICKUP : DLV_SERVICE_COURIER;
                         int e = event_of[cur];
-                        dlv_notify_mask sent = sent_kind == 0   ? 0
+                        dlv__notify_mask sent = sent_kind == 0   ? 0
                                                : sent_kind == 1 ? 0x1FF
-                                               : e >= 0         ? DLV_NOTIFY_BIT(e)
+                                               : e >= 0         ? DLV__NOTIFY_BIT(e)
                                                                 : 0;
-                        dlv_notify_before before = {prev < 0, prev < 0 ? 0 : (dlv_status)prev,
+                        dlv__notify_before before = {prev < 0, prev < 0 ? 0 : (dlv_status)prev,
                                                     o->result_sum + changed};
-                        dlv_notify_mask want = 0;
+                        dlv__notify_mask want = 0;
                         bool silent = pickup && (cur == ST(WAITING) || cur == ST(ON_WAY) ||
                                                  cur == ST(DELIVERED));
                         if (!silent && (prev < 0 || prev != cur) && e >= 0 &&
-                            !(sent & DLV_NOTIFY_BIT(e)))
-                            want |= DLV_NOTIFY_BIT(e);
+                            !(sent & DLV__NOTIFY_BIT(e)))
+                            want |= DLV__NOTIFY_BIT(e);
                         if (!silent && prev >= 0 && changed && cur <= ST(WAITING))
                             want |= BIT(SUM_CHANGED);
                         CU_ASSERT_EQUAL(dlv__notify_decide(o, &before, sent), want);
                         n++;
                     }
     CU_ASSERT_EQUAL(n, 11L * 10 * 2 * 3 * 2);
-    CU_ASSERT_STRING_EQUAL(dlv__notify_event_name(DLV_NOTIFY_SUM_CHANGED), "SumChanged");
-    CU_ASSERT_STRING_EQUAL(dlv__notify_event_name(DLV_NOTIFY_ON_WAY), "OnWay");
-    CU_ASSERT_PTR_NULL(dlv__notify_event_name(DLV_NOTIFY_COUNT));
+    CU_ASSERT_STRING_EQUAL(dlv__notify_event_name(DLV__NOTIFY_SUM_CHANGED), "SumChanged");
+    CU_ASSERT_STRING_EQUAL(dlv__notify_event_name(DLV__NOTIFY_ON_WAY), "OnWay");
+    CU_ASSERT_PTR_NULL(dlv__notify_event_name(DLV__NOTIFY_COUNT));
     CU_ASSERT_EQUAL(dlv__notify_event_for_status(ST(CLOSED)), -1);
-    CU_ASSERT_EQUAL(dlv__notify_event_for_status(ST(READY_FOR_COOKING)), DLV_NOTIFY_NEW);
+    CU_ASSERT_EQUAL(dlv__notify_event_for_status(ST(READY_FOR_COOKING)), DLV__NOTIFY_NEW);
     dlv__order_free(o);
 }
 
 /* ---- Templates ---- */
 
-static char *render(const char *text, const dlv_order *o, const dlv_render_options *opt)
+static char *render(const char *text, const dlv__order *o, const dlv__render_options *opt)
 {
-    dlv_template *t = NULL;
+    dlv__template *t = NULL;
     dlv_error err = {0};
     char *out = NULL;
     int rc = dlv__template_compile(text, strlen(text), &t, &err);
@@ -153,7 +153,7 @@ static char *render(const char *text, const dlv_order *o, const dlv_render_optio
     return out;
 }
 
-static void expect_render(const char *text, const dlv_order *o, const dlv_render_options *opt,
+static void expect_render(const char *text, const dlv__order *o, const dlv__render_options *opt,
                           const char *expected)
 {
     char *out = render(text, o, opt);
@@ -166,7 +166,7 @@ static void expect_render(const char *text, const dlv_order *o, const dlv_render
 
 static void expect_compile_error(const char *text, int code, const char *message)
 {
-    dlv_template *t = (dlv_template *)1;
+    dlv__template *t = (dlv__template *)1;
     dlv_error err = {0};
     CU_ASSERT_EQUAL(dlv__template_compile(text, strlen(text), &t, &err), code);
     CU_ASSERT_PTR_NULL(t);
@@ -177,7 +177,7 @@ static void expect_compile_error(const char *text, int code, const char *message
 
 static void template_renders_an_order(void)
 {
-    dlv_render_options moscow = {.utc_offset_minutes = 180, .cafe_address = "Арбат, 1"};
+    dlv__render_options moscow = {.utc_offset_minutes = 180, .cafe_address = "Арбат, 1"};
     expect_render("Заказ №@Model.Number (@Model.Status) на @Model.Order.ResultSum руб., сдача "
                   "@Model.Order.ChangeSum. @Model.Customer.Name @Model.Customer.Surname, ждите к "
                   "@Model.ExpectedDeliverTime по адресу @Model.Address.AddressInStringView, "
@@ -189,7 +189,7 @@ static void template_renders_an_order(void)
                   "29.11.2026 16:30 по адресу Москва, Тверская, д. 7, корп. 2, кв. 15, подъезд 3. "
                   "Создан 29.11.2026 15:31. Email:[] Курьер:[] Пицца Маргарита × 1; Наличные "
                   "700,00. info@cafe.ru @ 2чел. Арбат, 1");
-    dlv_render_options iso = {.date_format = "yyyy-MM-dd HH:mm:ss (yy)", .decimal_separator = '.'};
+    dlv__render_options iso = {.date_format = "yyyy-MM-dd HH:mm:ss (yy)", .decimal_separator = '.'};
     expect_render(
         "@Model.ExpectedDeliverTime|@Model.Order.FullSum|@Model.Order.ProcessedPaymentsSum"
         "|@Model.HasProblem|@Model.SplitBetweenPersons|@Model.Customer.InBlacklist|"
@@ -247,12 +247,12 @@ static void template_renders_an_order(void)
 
 static void template_local_history_and_nulls(void)
 {
-    dlv_order *o = load_order("order_anonymous.json", 0);
+    dlv__order *o = load_order("order_anonymous.json", 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(o);
     o->when_confirmed = o->when_created + 60;
     o->when_sent = o->when_created + 1800;
     o->actual_delivery_time = o->when_created + 2700;
-    dlv_render_options utc = {.date_format = "HH:mm"};
+    dlv__render_options utc = {.date_format = "HH:mm"};
     expect_render(
         "[@Model.Customer.Name][@Model.Phone][@Model.Customer.Phones][@Model.Status]"
         "[@Model.ConfirmTime][@Model.SendTime][@Model.ActualDeliverTime][@Model.Duration]"
@@ -270,7 +270,7 @@ static void template_local_history_and_nulls(void)
                   "<@Model.Phone @(Model.Number) @@ @* x *@ @if(true){}>");
     dlv__order_free(o);
 
-    dlv_order *p = load_order("order_pickup.json", 0);
+    dlv__order *p = load_order("order_pickup.json", 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     expect_render("[@Model.Address][@Model.Address.StreetName][@Model.Customer.Addresses]"
                   "[@Model.HasProblem][@Model.ProblemComment][@Model.Status][@Model.Order.Items]",

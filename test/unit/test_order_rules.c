@@ -5,39 +5,39 @@
 
 #define ST(x) DLV_STATUS_##x
 
-static dlv_settings *settings; /* settings.json: lead 20 min, Automatic, OnCookingCompleted ×2 */
-static dlv_order *base;        /* order_courier.json */
+static dlv__settings *settings; /* settings.json: lead 20 min, Automatic, OnCookingCompleted ×2 */
+static dlv__order *base;        /* order_courier.json */
 
-static dlv_order *copy_of(const dlv_order *o)
+static dlv__order *copy_of(const dlv__order *o)
 {
-    dlv_order *c = NULL;
+    dlv__order *c = NULL;
     CU_ASSERT_EQUAL_FATAL(dlv__order_clone(o, &c), DLV_OK);
     return c;
 }
 
-static dlv_event ev(dlv_trigger trigger, dlv_status from)
+static dlv__event ev(dlv__trigger trigger, dlv_status from)
 {
-    return (dlv_event){trigger, from};
+    return (dlv__event){trigger, from};
 }
 
 /* ---- Time-based decisions ---- */
 
 static void lead_time_and_automatic_start(void)
 {
-    dlv_order *o = copy_of(base);
-    dlv_time due = o->complete_before - 20 * 60;
-    dlv_decision d;
-    dlv_event tick = ev(DLV_TRIGGER_TICK, 0);
+    dlv__order *o = copy_of(base);
+    dlv__time due = o->complete_before - 20 * 60;
+    dlv__decision d;
+    dlv__event tick = ev(DLV__TRIGGER_TICK, 0);
     o->status = ST(WAIT_COOKING);
 
-    settings->cooking_start_mode = DLV_COOKING_MANUAL;
+    settings->cooking_start_mode = DLV__COOKING_MANUAL;
     dlv__decide(o, settings, due - 1, &tick, false, &d);
     CU_ASSERT_FALSE(d.has_op);
     CU_ASSERT_FALSE(d.overdue_cooking);
     CU_ASSERT_EQUAL(d.next_due, due); /* arm the timer for the lead time */
     dlv__decide(o, settings, due, &tick, false, &d);
     CU_ASSERT_TRUE(d.has_op);
-    CU_ASSERT_EQUAL(d.op, DLV_OP_LEAD_TIME_REACHED);
+    CU_ASSERT_EQUAL(d.op, DLV__OP_LEAD_TIME_REACHED);
     CU_ASSERT_TRUE(d.overdue_cooking);
     o->status = ST(READY_FOR_COOKING); /* the manager must press «Готовить» */
     dlv__decide(o, settings, due + 600, &tick, false, &d);
@@ -49,16 +49,16 @@ static void lead_time_and_automatic_start(void)
     CU_ASSERT_TRUE(dlv__cooking_overdue(o, settings, due + 600)); /* still sorts first */
     settings->notify_overdue_cooking = true;
 
-    settings->cooking_start_mode = DLV_COOKING_AUTOMATIC;
+    settings->cooking_start_mode = DLV__COOKING_AUTOMATIC;
     o->status = ST(WAIT_COOKING);
     dlv__decide(o, settings, due - 1, &tick, false, &d);
     CU_ASSERT_FALSE(d.has_op);
     dlv__decide(o, settings, due, &tick, false, &d);
     CU_ASSERT_TRUE(d.has_op);
-    CU_ASSERT_EQUAL(d.op, DLV_OP_AUTO_START_COOKING);
+    CU_ASSERT_EQUAL(d.op, DLV__OP_AUTO_START_COOKING);
     o->status = ST(READY_FOR_COOKING);
     dlv__decide(o, settings, due, &tick, false, &d);
-    CU_ASSERT_EQUAL(d.op, DLV_OP_AUTO_START_COOKING);
+    CU_ASSERT_EQUAL(d.op, DLV__OP_AUTO_START_COOKING);
     o->status = ST(UNCONFIRMED); /* never automatic before a human confirms */
     dlv__decide(o, settings, due + 1, &tick, false, &d);
     CU_ASSERT_FALSE(d.has_op);
@@ -71,7 +71,7 @@ static void lead_time_and_automatic_start(void)
     CU_ASSERT_FALSE(dlv__order_overdue(o, settings, o->complete_before));
     CU_ASSERT_TRUE(dlv__order_overdue(o, settings, o->complete_before + 1));
     dlv__decide(o, settings, o->complete_before + 1, &tick, false, &d);
-    CU_ASSERT_EQUAL(d.next_due, DLV_TIME_NONE);
+    CU_ASSERT_EQUAL(d.next_due, DLV__TIME_NONE);
     o->status = ST(DELIVERED);
     CU_ASSERT_FALSE(dlv__order_overdue(o, settings, o->complete_before + 3600));
     dlv__order_free(o);
@@ -81,43 +81,43 @@ static void lead_time_and_automatic_start(void)
  * passes: exactly one service check, at the lead time, and the invoice when cooked. */
 static void automatic_flow_with_injected_clock(void)
 {
-    dlv_order *o = copy_of(base);
+    dlv__order *o = copy_of(base);
     dlv_error err = {0};
-    dlv_decision d;
-    dlv_time now = o->complete_before - 3 * 3600;
+    dlv__decision d;
+    dlv__time now = o->complete_before - 3 * 3600;
     int service_checks = 0, invoices = 0;
-    dlv_op_request confirm = dlv__op_request(DLV_OP_CONFIRM, DLV_RIGHT_D_CND);
+    dlv__op_request confirm = dlv__op_request_make(DLV__OP_CONFIRM, DLV_RIGHT_D_CND);
     CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &confirm, now, &err), DLV_OK);
     CU_ASSERT_EQUAL(o->status, ST(WAIT_COOKING));
-    dlv_event e = ev(DLV_TRIGGER_STATUS_CHANGED, ST(UNCONFIRMED));
+    dlv__event e = ev(DLV__TRIGGER_STATUS_CHANGED, ST(UNCONFIRMED));
     for (int step = 0; step < 10; step++) {
         dlv__decide(o, settings, now, &e, false, &d);
         for (size_t i = 0; i < d.print_count; i++) {
-            service_checks += d.prints[i].document == DLV_DOC_SERVICE_CHECK;
-            invoices += d.prints[i].document == DLV_DOC_INVOICE;
+            service_checks += d.prints[i].document == DLV__DOCUMENT_SERVICE_CHECK;
+            invoices += d.prints[i].document == DLV__DOCUMENT_INVOICE;
         }
         if (d.has_op) {
             dlv_status from = o->status;
-            dlv_op_request req = dlv__op_request(d.op, 0);
+            dlv__op_request req = dlv__op_request_make(d.op, 0);
             CU_ASSERT_EQUAL_FATAL(dlv__op_apply(o, settings, &req, now, &err), DLV_OK);
-            e = ev(DLV_TRIGGER_STATUS_CHANGED, from);
+            e = ev(DLV__TRIGGER_STATUS_CHANGED, from);
             continue;
         }
-        if (d.next_due == DLV_TIME_NONE || o->status != ST(WAIT_COOKING))
+        if (d.next_due == DLV__TIME_NONE || o->status != ST(WAIT_COOKING))
             break;
         now = d.next_due; /* the one timer fires */
-        e = ev(DLV_TRIGGER_TICK, 0);
+        e = ev(DLV__TRIGGER_TICK, 0);
     }
     CU_ASSERT_EQUAL(now, o->complete_before - 20 * 60);
     CU_ASSERT_EQUAL(o->status, ST(COOKING_STARTED));
     CU_ASSERT_EQUAL(service_checks, 1);
     CU_ASSERT_EQUAL(invoices, 0);
-    dlv_op_request done = dlv__op_request(DLV_OP_COOKING_COMPLETED, DLV_RIGHT_D_MD);
+    dlv__op_request done = dlv__op_request_make(DLV__OP_COOKING_COMPLETED, DLV_RIGHT_D_MD);
     CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &done, now + 900, &err), DLV_OK);
-    e = ev(DLV_TRIGGER_STATUS_CHANGED, ST(COOKING_STARTED));
+    e = ev(DLV__TRIGGER_STATUS_CHANGED, ST(COOKING_STARTED));
     dlv__decide(o, settings, now + 900, &e, true, &d);
     CU_ASSERT_EQUAL_FATAL(d.print_count, 1);
-    CU_ASSERT_EQUAL(d.prints[0].document, DLV_DOC_INVOICE);
+    CU_ASSERT_EQUAL(d.prints[0].document, DLV__DOCUMENT_INVOICE);
     CU_ASSERT_EQUAL(d.prints[0].copies, 2);
     CU_ASSERT_TRUE(d.prints[0].a4);
     CU_ASSERT_FALSE(d.prints[0].by_hand);
@@ -128,40 +128,40 @@ static void automatic_flow_with_injected_clock(void)
 static void documents_for_every_moment(void)
 {
     static const struct {
-        dlv_trigger trigger;
+        dlv__trigger trigger;
         dlv_status from, status;
         int moment; /* the invoice moment that prints on it, -1 none */
     } triggers[] = {
-        {DLV_TRIGGER_PAID, ST(WAITING), ST(WAITING), DLV_INVOICE_ON_BILL},
-        {DLV_TRIGGER_STATUS_CHANGED, ST(COOKING_STARTED), ST(COOKING_COMPLETED),
-         DLV_INVOICE_ON_COOKING_COMPLETED},
-        {DLV_TRIGGER_ARRIVED, 0, ST(COOKING_COMPLETED), DLV_INVOICE_ON_COOKING_COMPLETED},
-        {DLV_TRIGGER_COURIER_ASSIGNED, ST(WAITING), ST(WAITING), DLV_INVOICE_ON_COURIER_ASSIGNED},
-        {DLV_TRIGGER_STATUS_CHANGED, ST(WAITING), ST(ON_WAY), DLV_INVOICE_ON_SEND},
-        {DLV_TRIGGER_STATUS_CHANGED, ST(ON_WAY), ST(ON_WAY), -1}, /* no change, no print */
-        {DLV_TRIGGER_STATUS_CHANGED, ST(ON_WAY), ST(DELIVERED), -1},
-        {DLV_TRIGGER_TICK, 0, ST(ON_WAY), -1},
-        {DLV_TRIGGER_PAID, ST(CANCELLED), ST(CANCELLED), -1},
+        {DLV__TRIGGER_PAID, ST(WAITING), ST(WAITING), DLV__INVOICE_ON_BILL},
+        {DLV__TRIGGER_STATUS_CHANGED, ST(COOKING_STARTED), ST(COOKING_COMPLETED),
+         DLV__INVOICE_ON_COOKING_COMPLETED},
+        {DLV__TRIGGER_ARRIVED, 0, ST(COOKING_COMPLETED), DLV__INVOICE_ON_COOKING_COMPLETED},
+        {DLV__TRIGGER_COURIER_ASSIGNED, ST(WAITING), ST(WAITING), DLV__INVOICE_ON_COURIER_ASSIGNED},
+        {DLV__TRIGGER_STATUS_CHANGED, ST(WAITING), ST(ON_WAY), DLV__INVOICE_ON_SEND},
+        {DLV__TRIGGER_STATUS_CHANGED, ST(ON_WAY), ST(ON_WAY), -1}, /* no change, no print */
+        {DLV__TRIGGER_STATUS_CHANGED, ST(ON_WAY), ST(DELIVERED), -1},
+        {DLV__TRIGGER_TICK, 0, ST(ON_WAY), -1},
+        {DLV__TRIGGER_PAID, ST(CANCELLED), ST(CANCELLED), -1},
     };
-    dlv_order *o = copy_of(base);
-    for (int moment = 0; moment <= DLV_INVOICE_MANUAL; moment++) {
-        settings->invoice_moment = (dlv_invoice_moment)moment;
+    dlv__order *o = copy_of(base);
+    for (int moment = 0; moment <= DLV__INVOICE_MANUAL; moment++) {
+        settings->invoice_moment = (dlv__invoice_moment)moment;
         for (size_t t = 0; t < DLV__ARRAY_SIZE(triggers); t++) {
             o->status = triggers[t].status;
-            dlv_event e = ev(triggers[t].trigger, triggers[t].from);
-            dlv_decision d;
+            dlv__event e = ev(triggers[t].trigger, triggers[t].from);
+            dlv__decision d;
             dlv__decide(o, settings, 0, &e, false, &d);
             bool want = triggers[t].moment == moment && o->status != ST(CANCELLED);
             CU_ASSERT_EQUAL(d.print_count, want ? 1u : 0u);
             if (want) {
-                CU_ASSERT_EQUAL(d.prints[0].document, DLV_DOC_INVOICE);
+                CU_ASSERT_EQUAL(d.prints[0].document, DLV__DOCUMENT_INVOICE);
                 CU_ASSERT_EQUAL(d.prints[0].copies, settings->invoice_copies);
                 CU_ASSERT_FALSE(d.prints[0].a4);
             }
         }
         /* By hand it always prints, also when the moment is Manual; never when cancelled. */
-        dlv_event hand = ev(DLV_TRIGGER_PRINT_REQUESTED, 0);
-        dlv_decision d;
+        dlv__event hand = ev(DLV__TRIGGER_PRINT_REQUESTED, 0);
+        dlv__decision d;
         o->status = ST(CLOSED);
         dlv__decide(o, settings, 0, &hand, true, &d);
         CU_ASSERT_EQUAL_FATAL(d.print_count, 1);
@@ -172,29 +172,29 @@ static void documents_for_every_moment(void)
         CU_ASSERT_EQUAL(d.print_count, 0);
     }
     /* Service check on entering CookingStarted, from any origin; also an arrival in it. */
-    settings->invoice_moment = DLV_INVOICE_MANUAL;
-    dlv_decision d;
+    settings->invoice_moment = DLV__INVOICE_MANUAL;
+    dlv__decision d;
     o->status = ST(COOKING_STARTED);
-    dlv_event e = ev(DLV_TRIGGER_STATUS_CHANGED, ST(READY_FOR_COOKING));
+    dlv__event e = ev(DLV__TRIGGER_STATUS_CHANGED, ST(READY_FOR_COOKING));
     dlv__decide(o, settings, 0, &e, false, &d);
     CU_ASSERT_EQUAL_FATAL(d.print_count, 1);
-    CU_ASSERT_EQUAL(d.prints[0].document, DLV_DOC_SERVICE_CHECK);
+    CU_ASSERT_EQUAL(d.prints[0].document, DLV__DOCUMENT_SERVICE_CHECK);
     CU_ASSERT_EQUAL(d.prints[0].copies, 1);
     CU_ASSERT_STRING_EQUAL(d.prints[0].key, "ServiceCheck");
-    e = ev(DLV_TRIGGER_ARRIVED, 0);
+    e = ev(DLV__TRIGGER_ARRIVED, 0);
     dlv__decide(o, settings, 0, &e, false, &d);
     CU_ASSERT_EQUAL(d.print_count, 1);
-    e = ev(DLV_TRIGGER_TICK, 0);
+    e = ev(DLV__TRIGGER_TICK, 0);
     dlv__decide(o, settings, 0, &e, false, &d);
     CU_ASSERT_EQUAL(d.print_count, 0);
-    settings->invoice_moment = DLV_INVOICE_ON_COOKING_COMPLETED;
+    settings->invoice_moment = DLV__INVOICE_ON_COOKING_COMPLETED;
     dlv__order_free(o);
 }
 
 static void list_order_and_timer(void)
 {
-    dlv_order *o[5];
-    dlv_time now = base->complete_before;
+    dlv__order *o[5];
+    dlv__time now = base->complete_before;
     for (int i = 0; i < 5; i++)
         o[i] = copy_of(base);
     /* 0: due in 2 h, 1: due in 1 h, 2: cooking overdue, 3: late on way, 4: same due as 1 */
@@ -203,7 +203,7 @@ static void list_order_and_timer(void)
     o[2]->status = ST(READY_FOR_COOKING), o[2]->complete_before = now + 600, o[2]->number = 3;
     o[3]->status = ST(ON_WAY), o[3]->complete_before = now - 60, o[3]->number = 4;
     o[4]->status = ST(WAIT_COOKING), o[4]->complete_before = now + 3600, o[4]->number = 5;
-    const dlv_order *list[5] = {o[0], o[1], o[2], o[3], o[4]};
+    const dlv__order *list[5] = {o[0], o[1], o[2], o[3], o[4]};
     CU_ASSERT_EQUAL(dlv__orders_sort(list, 5, settings, now), DLV_OK);
     CU_ASSERT_PTR_EQUAL(list[0], o[3]); /* overdue, earliest due */
     CU_ASSERT_PTR_EQUAL(list[1], o[2]);
@@ -211,9 +211,9 @@ static void list_order_and_timer(void)
     CU_ASSERT_PTR_EQUAL(list[3], o[1]);
     CU_ASSERT_PTR_EQUAL(list[4], o[0]);
     /* One timer: the earliest lead time among them. */
-    const dlv_order *all[5] = {o[0], o[1], o[2], o[3], o[4]};
+    const dlv__order *all[5] = {o[0], o[1], o[2], o[3], o[4]};
     CU_ASSERT_EQUAL(dlv__orders_next_due(all, 5, settings, now), now + 3600 - 1200);
-    CU_ASSERT_EQUAL(dlv__orders_next_due(all, 0, settings, now), DLV_TIME_NONE);
+    CU_ASSERT_EQUAL(dlv__orders_next_due(all, 0, settings, now), DLV__TIME_NONE);
     dlv__alloc_fail_after(0);
     CU_ASSERT_EQUAL(dlv__orders_sort(list, 5, settings, now), DLV_ENOMEM);
     dlv__alloc_fail_after(-1);
@@ -237,8 +237,8 @@ static bool taken_set(int64_t n, void *arg)
 
 static void numbering(void)
 {
-    dlv_number_state st = {0};
-    dlv_number_policy pol = {.regular_first = 1, .regular_last = 99999};
+    dlv__number_state st = {0};
+    dlv__number_policy pol = {.regular_first = 1, .regular_last = 99999};
     dlv_error err = {0};
     int64_t n = 0;
     CU_ASSERT_EQUAL(dlv__number_next(&st, &pol, &n, &err), DLV_OK);
@@ -247,7 +247,7 @@ static void numbering(void)
     CU_ASSERT_EQUAL(n, 100001);
     CU_ASSERT_EQUAL(st.last_issued, 100001);
     /* A restart: the store saved the struct; numbering goes on, never back. */
-    dlv_number_state saved = st;
+    dlv__number_state saved = st;
     CU_ASSERT_EQUAL(dlv__number_next(&saved, &pol, &n, &err), DLV_OK);
     CU_ASSERT_EQUAL(n, 100002);
     /* The host widens its range over numbers already issued: they are still never reused. */
@@ -266,32 +266,32 @@ static void numbering(void)
     CU_ASSERT_EQUAL(dlv__number_next(&saved, &pol, &n, &err), DLV_OK);
     CU_ASSERT_EQUAL(n, 200007);
     /* No regular range; a start. */
-    dlv_number_state fresh = {0};
-    dlv_number_policy none = {.regular_first = 1, .regular_last = 0, .start = 500};
+    dlv__number_state fresh = {0};
+    dlv__number_policy none = {.regular_first = 1, .regular_last = 0, .start = 500};
     CU_ASSERT_EQUAL(dlv__number_next(&fresh, &none, &n, &err), DLV_OK);
     CU_ASSERT_EQUAL(n, 500);
     none.start = 0;
-    dlv_number_state low = {0};
+    dlv__number_state low = {0};
     CU_ASSERT_EQUAL(dlv__number_next(&low, &none, &n, &err), DLV_OK);
     CU_ASSERT_EQUAL(n, 1);
     /* A range in the middle is jumped over. */
-    dlv_number_state mid = {.last_issued = 39};
-    dlv_number_policy midpol = {.regular_first = 40, .regular_last = 60};
+    dlv__number_state mid = {.last_issued = 39};
+    dlv__number_policy midpol = {.regular_first = 40, .regular_last = 60};
     CU_ASSERT_EQUAL(dlv__number_next(&mid, &midpol, &n, &err), DLV_OK);
     CU_ASSERT_EQUAL(n, 61);
     /* Exhaustion and corrupt state. */
-    dlv_number_state full = {.last_issued = 10};
-    dlv_number_policy everything = {.regular_first = 1, .regular_last = INT64_MAX};
+    dlv__number_state full = {.last_issued = 10};
+    dlv__number_policy everything = {.regular_first = 1, .regular_last = INT64_MAX};
     CU_ASSERT_EQUAL(dlv__number_next(&full, &everything, &n, &err), DLV_ERANGE);
     DLV_ASSERT_CONTAINS(err.message, "exhausted");
     CU_ASSERT_EQUAL(full.last_issued, 10);
-    dlv_number_state top = {.last_issued = DLV_NUMBER_MAX};
+    dlv__number_state top = {.last_issued = DLV__NUMBER_MAX};
     CU_ASSERT_EQUAL(dlv__number_next(&top, &none, &n, &err), DLV_ERANGE);
-    dlv_number_state bad = {.last_issued = -5};
+    dlv__number_state bad = {.last_issued = -5};
     CU_ASSERT_EQUAL(dlv__number_next(&bad, &none, &n, &err), DLV_EINVAL);
     /* Many in a row never collide with the range nor repeat. */
-    dlv_number_state run = {0};
-    dlv_number_policy rp = {.regular_first = 1000, .regular_last = 1999};
+    dlv__number_state run = {0};
+    dlv__number_policy rp = {.regular_first = 1000, .regular_last = 1999};
     int64_t prev = 0;
     for (int i = 0; i < 3000; i++) {
         CU_ASSERT_EQUAL(dlv__number_next(&run, &rp, &n, &err), DLV_OK);

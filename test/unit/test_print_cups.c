@@ -217,11 +217,11 @@ static const char *start_cupsd(void)
     return NULL;
 }
 
-static dlv_order *load_order(void)
+static dlv__order *load_order(void)
 {
     char *json = dlv_test_read_file(DATA "order_courier.json", NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(json);
-    dlv_order *o = NULL;
+    dlv__order *o = NULL;
     CU_ASSERT_EQUAL_FATAL(dlv__order_from_json(json, strlen(json), 0, &o, NULL), DLV_OK);
     free(json);
     return o;
@@ -319,7 +319,7 @@ static char uri[256];
 
 static void a4_invoice_lands_as_pdf(void)
 {
-    dlv_order *o = load_order();
+    dlv__order *o = load_order();
     dlv__print_context c = {.copies = 1, .tz_offset_minutes = 180};
     dlv__time_parse("2026-11-29T12:40:00Z", &c.now);
     snprintf(uri, sizeof uri, "cups:dlvpdf?server=%s&timeout=10000", server);
@@ -392,7 +392,7 @@ static void queue_state_and_refusals(void)
 /* ESC/POS through a CUPS raw queue reaches the printer unchanged. */
 static void raw_queue_passes_escpos(void)
 {
-    dlv_order *o = load_order();
+    dlv__order *o = load_order();
     dlv__print_context c = {.copies = 1};
     dlv__print_out out = {0};
     CU_ASSERT_EQUAL_FATAL(dlv__print_render(DLV__DOC_SERVICE_CHECK, o, NULL, &c, DLV__FORMAT_ESCPOS,

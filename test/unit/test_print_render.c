@@ -21,13 +21,13 @@
 #define DATA DLV_TEST_SOURCE_DIR "/test/unit/data/print/"
 
 /* An order from data/print/order_<name>.json, decoded by the order module. */
-static dlv_order *load_order(const char *name)
+static dlv__order *load_order(const char *name)
 {
     char path[512];
     snprintf(path, sizeof path, DATA "order_%s.json", name);
     char *json = dlv_test_read_file(path, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(json);
-    dlv_order *o = NULL;
+    dlv__order *o = NULL;
     dlv_error err = {0};
     int rc = dlv__order_from_json(json, strlen(json), 0, &o, &err);
     if (rc != DLV_OK)
@@ -168,7 +168,7 @@ static void check_golden(const char *name, const char *actual)
     free(want);
 }
 
-static dlv__print_out render(dlv__doc_kind kind, const dlv_order *o, const dlv__print_context *c,
+static dlv__print_out render(dlv__doc_kind kind, const dlv__order *o, const dlv__print_context *c,
                              dlv__print_format f, int width)
 {
     dlv__print_out out = {0};
@@ -182,7 +182,7 @@ static dlv__print_out render(dlv__doc_kind kind, const dlv_order *o, const dlv__
 }
 
 /* Renders ESC/POS, checks the bytes and returns the decoded text (free it). */
-static char *escpos_text(dlv__doc_kind kind, const dlv_order *o, const dlv__print_context *c,
+static char *escpos_text(dlv__doc_kind kind, const dlv__order *o, const dlv__print_context *c,
                          int width, decoded *info)
 {
     dlv__print_out out = render(kind, o, c, DLV__FORMAT_ESCPOS, width);
@@ -205,7 +205,7 @@ static char *escpos_text(dlv__doc_kind kind, const dlv_order *o, const dlv__prin
 
 static void golden(dlv__doc_kind kind, const char *order, int width, const char *file)
 {
-    dlv_order *o = load_order(order);
+    dlv__order *o = load_order(order);
     dlv__print_context c = ctx_at();
     decoded d;
     char *text = escpos_text(kind, o, &c, width, &d);
@@ -249,7 +249,7 @@ static void service_check_golden(void)
 /* The invoice names everything delivery-rules §4 lists. */
 static void invoice_carries_everything(void)
 {
-    dlv_order *o = load_order("courier");
+    dlv__order *o = load_order("courier");
     dlv__print_context c = ctx_at();
     char *t = escpos_text(DLV__DOC_INVOICE, o, &c, 48, NULL);
     const char *need[] = {"100245",  "Анна Петрова",    "+79161234567", "Тверская",
@@ -283,7 +283,7 @@ static size_t count_of(const char *hay, const char *needle)
 
 static void copies(void)
 {
-    dlv_order *o = load_order("courier");
+    dlv__order *o = load_order("courier");
     dlv__print_context c = ctx_at();
     char *one = escpos_text(DLV__DOC_INVOICE, o, &c, 42, NULL);
     c.copies = 3;
@@ -295,7 +295,7 @@ static void copies(void)
     CU_ASSERT_EQUAL(count_of(three, one), 3);
     free(three);
     /* 0 copies: the settings' invoice copies; the service check is always one. */
-    dlv_settings s;
+    dlv__settings s;
     dlv__settings_defaults(&s);
     s.invoice_copies = 2;
     c.copies = 0;
@@ -324,7 +324,7 @@ static void copies(void)
 
 static void reprint_says_copy(void)
 {
-    dlv_order *o = load_order("courier");
+    dlv__order *o = load_order("courier");
     dlv__print_context c = ctx_at();
     c.is_copy = true;
     c.copies = 2;
@@ -354,7 +354,7 @@ static void reprint_says_copy(void)
 
 static void profile_codepage_and_cut(void)
 {
-    dlv_order *o = load_order("courier");
+    dlv__order *o = load_order("courier");
     dlv__print_context c = ctx_at();
     dlv__print_profile p = {7, 32, false};
     dlv__print_out out = {0};
@@ -389,7 +389,7 @@ static void hostile_text(void)
     size_t old = strlen("\"без лука, не звонить в дверь\"");
     char *j2 = malloc(strlen(json) + strlen(evil) + 1);
     sprintf(j2, "%.*s%s%s", (int)(p - json), json, evil, p + old);
-    dlv_order *o = NULL;
+    dlv__order *o = NULL;
     dlv_error err;
     int rc = dlv__order_from_json(j2, strlen(j2), 0, &o, &err);
     if (rc != DLV_OK) {
@@ -414,7 +414,7 @@ static void hostile_text(void)
 /* Wrapping, alignment, pairs and columns on a layout written for it. */
 static void layout_rules(void)
 {
-    dlv_order *o = load_order("courier");
+    dlv__order *o = load_order("courier");
     dlv__print_context c = ctx_at();
     char *dir = dlv_test_mkdtemp();
     free(dlv_test_write_file(
@@ -464,7 +464,7 @@ static void layout_rules(void)
 /* A file in the templates folder replaces the built-in layout; a kind without a file keeps it. */
 static void templates_folder(void)
 {
-    dlv_order *o = load_order("courier");
+    dlv__order *o = load_order("courier");
     dlv__print_context c = ctx_at();
     char *dir = dlv_test_mkdtemp();
     free(dlv_test_write_file(dir, "invoice.xml",
@@ -511,7 +511,7 @@ static void docs_example(void)
     end[1] = '\0';
     char *dir = dlv_test_mkdtemp();
     free(dlv_test_write_file(dir, "invoice.xml", start));
-    dlv_order *o = load_order("courier");
+    dlv__order *o = load_order("courier");
     dlv__print_context c = ctx_at();
     c.templates_dir = dir;
     char *t = escpos_text(DLV__DOC_INVOICE, o, &c, 42, NULL);
@@ -553,7 +553,7 @@ static void bad_templates(void)
          "not allowed inside <col>"},
         {"", 1, ""},
     };
-    dlv_order *o = load_order("courier");
+    dlv__order *o = load_order("courier");
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char *dir = dlv_test_mkdtemp();
         char *path = dlv_test_write_file(dir, "invoice.xml", cases[i].xml);
@@ -612,7 +612,7 @@ static char *run_capture(const char *cmd)
 
 static void pdf_invoice(void)
 {
-    dlv_order *o = load_order("courier");
+    dlv__order *o = load_order("courier");
     dlv__print_context c = ctx_at();
     c.copies = 2;
     dlv__print_out out = render(DLV__DOC_INVOICE, o, &c, DLV__FORMAT_PDF, 42);
@@ -657,7 +657,7 @@ static void pdf_invoice(void)
 
 static void pdf_service_check_copy(void)
 {
-    dlv_order *o = load_order("pickup");
+    dlv__order *o = load_order("pickup");
     dlv__print_context c = ctx_at();
     c.is_copy = true;
     dlv__print_out out = render(DLV__DOC_SERVICE_CHECK, o, &c, DLV__FORMAT_PDF, 42);
@@ -689,7 +689,7 @@ static void render_for_printer(void)
     dlv_printer *p;
     CU_ASSERT_EQUAL_FATAL(dlv__printer_open(&loop, "null:?codepage=10&width=32&cut=0", &p, NULL),
                           DLV_OK);
-    dlv_order *o = load_order("courier");
+    dlv__order *o = load_order("courier");
     dlv__print_context c = ctx_at();
     dlv__print_out out = {0};
     dlv__print_format f;
@@ -716,7 +716,7 @@ static void render_for_printer(void)
 /* Every allocation failure (ours and libxml2's) is reported as DLV_ENOMEM and leaks nothing. */
 static void out_of_memory(void)
 {
-    dlv_order *o = load_order("courier");
+    dlv__order *o = load_order("courier");
     dlv__print_context c = ctx_at();
     c.copies = 2;
     c.is_copy = true;
