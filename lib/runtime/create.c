@@ -3,13 +3,19 @@
 
 #include <string.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "order/json.h"
+
+/* The last delivery number issued, kept in the store's meta values. */
+#define NUMBER_KEY "numbers.lastIssued"
 
 static bool number_taken(int64_t number, void *arg)
 {
     dlv_ctx *ctx = arg;
     size_t n;
-    rt_order **list = dlv__table_list(&ctx->orders, &n);
+    rt_order **list = dlv__rt_order_list_all(ctx, &n);
     bool taken = false;
     for (size_t i = 0; list && i < n && !taken; i++)
         taken = list[i]->view && list[i]->view->number == number;
@@ -21,7 +27,10 @@ static bool number_taken(int64_t number, void *arg)
 static int next_number(dlv_ctx *ctx, int64_t *out, dlv_error *err)
 {
     dlv__number_state state = {0};
-    int rc = dlv__persist_number_last(ctx->persist, &state.last_issued, err);
+    char *last = NULL;
+    int rc = dlv__store_meta_get(ctx->store, NUMBER_KEY, &last, err);
+    state.last_issued = last ? strtoll(last, NULL, 10) : 0;
+    dlv__free(last);
     if (rc != DLV_OK)
         return rc;
     dlv__number_policy policy = {.regular_first = ctx->regular_first,
@@ -32,8 +41,11 @@ static int next_number(dlv_ctx *ctx, int64_t *out, dlv_error *err)
     if (ctx->regular_first == 0 && ctx->regular_last == 0)
         policy.regular_last = -1; /* none declared */
     rc = dlv__number_next(&state, &policy, out, err);
-    if (rc == DLV_OK)
-        rc = dlv__persist_number_save(ctx->persist, state.last_issued, err);
+    if (rc == DLV_OK) {
+        char text[32];
+        snprintf(text, sizeof text, "%lld", (long long)state.last_issued);
+        rc = dlv__store_meta_set(ctx->store, NUMBER_KEY, text, err);
+    }
     return rc;
 }
 
@@ -77,7 +89,7 @@ void dlv__rt_create_order(dlv_ctx *ctx, const cJSON *json, const char *cmd, dlv_
             if (strcmp(ctx->settings->cities[i].id, ctx->settings->default_city_id) == 0)
                 o->address->city = dlv__strdup(ctx->settings->cities[i].name);
     }
-    if (rc == DLV_OK && dlv__table_find(&ctx->orders, o->id))
+    if (rc == DLV_OK && dlv__rt_order_find(ctx, o->id))
         rc = dlv__error_set(&err, DLV_EEXIST, "an order %s already exists", o->id);
     if (rc == DLV_OK)
         rc = dlv__order_check_settings(o, ctx->settings, &err);
@@ -89,7 +101,7 @@ void dlv__rt_create_order(dlv_ctx *ctx, const cJSON *json, const char *cmd, dlv_
         o->status = due != DLV__TIME_NONE && due <= now ? DLV_STATUS_READY_FOR_COOKING
                                                         : DLV_STATUS_WAIT_COOKING;
         if (!o->operator_name)
-            o->operator_name = dlv__strdup(ctx->actor_name);
+            o->operator_name = dlv__strdup(ctx->login.actor_name);
         rc = dlv__order_validate(o, 0, &err);
     }
     if (rc == DLV_OK)
@@ -100,13 +112,13 @@ void dlv__rt_create_order(dlv_ctx *ctx, const cJSON *json, const char *cmd, dlv_
         cJSON *order_json = dlv__order_to_cjson(o);
         command = cJSON_CreateObject();
         cJSON *actor = cJSON_CreateObject();
-        bool ok = order_json && command && actor && dlv__time_format(now, at) &&
-                  dlv__uuid_v4(id) == DLV_OK && dlv__jput_string(command, "id", id) &&
-                  dlv__jput_string(command, "type", "CreateOrder") &&
-                  dlv__jattach(command, "order", order_json) &&
-                  dlv__jput_string(command, "at", at) &&
-                  dlv__jput_string(actor, "id", ctx->actor_id[0] ? ctx->actor_id : NULL) &&
-                  dlv__jput_string(actor, "name", ctx->actor_name);
+        bool ok =
+            order_json && command && actor && dlv__time_format(now, at) &&
+            dlv__uuid_v4(id) == DLV_OK && dlv__jput_string(command, "id", id) &&
+            dlv__jput_string(command, "type", "CreateOrder") &&
+            dlv__jattach(command, "order", order_json) && dlv__jput_string(command, "at", at) &&
+            dlv__jput_string(actor, "id", ctx->login.actor_id[0] ? ctx->login.actor_id : NULL) &&
+            dlv__jput_string(actor, "name", ctx->login.actor_name);
         order_json = NULL;
         if (ok) {
             ok = dlv__jattach(command, "actor", actor);
@@ -120,7 +132,7 @@ void dlv__rt_create_order(dlv_ctx *ctx, const cJSON *json, const char *cmd, dlv_
         }
     }
     rt_order *entry = NULL;
-    if (rc == DLV_OK && !(entry = dlv__table_add(&ctx->orders, o->id))) {
+    if (rc == DLV_OK && !(entry = dlv__rt_order_add(ctx, o->id))) {
         cJSON_Delete(command);
         rc = dlv__error_set(&err, DLV_ENOMEM, "out of memory");
     }
@@ -128,7 +140,7 @@ void dlv__rt_create_order(dlv_ctx *ctx, const cJSON *json, const char *cmd, dlv_
         rc = dlv__rt_batch_add(ctx, o->id, command, &err);
     if (rc != DLV_OK) {
         if (entry)
-            dlv__table_remove(&ctx->orders, o->id);
+            dlv__rt_order_remove(ctx, o->id);
         dlv__order_free(o);
         dlv__rt_staged_error(s, rc, err.message[0] ? err.message : dlv_strerror(rc));
         return;

@@ -1,5 +1,5 @@
-/* dlv_ctx: lifecycle, the loop (own thread or the host's), the host queue, and the group commit
- * that makes every accepted change durable before its reply. */
+/* dlv_ctx: lifecycle, the loop (own thread or the host's), the host queue (struct rt_host, only
+ * this file touches it) and the health figures. The group commit is commit.c's. */
 #include "runtime/rt.h"
 
 #include <stdarg.h>
@@ -51,12 +51,26 @@ const char *dlv_ctx_terminal_id(const dlv_ctx *ctx)
 void dlv__rt_health_update(dlv_ctx *ctx)
 {
     long pending = 0;
-    int64_t oldest = 0;
-    dlv__persist_pending(ctx->persist, &pending, &oldest, NULL);
+    int64_t oldest_ms = 0;
+    dlv__store_outbox_stats(ctx->store, &pending, &oldest_ms, NULL);
     uv_mutex_lock(&ctx->lock);
     ctx->health.pending_commands = pending;
-    ctx->health.oldest_pending_at = oldest;
+    ctx->health.oldest_pending_at = oldest_ms / 1000; /* the store counts ms, health seconds */
     ctx->health.registered = dlv__sync_registered(ctx);
+    uv_mutex_unlock(&ctx->lock);
+}
+
+void dlv__rt_health_get(dlv_ctx *ctx, rt_health *out)
+{
+    uv_mutex_lock(&ctx->lock);
+    *out = ctx->health;
+    uv_mutex_unlock(&ctx->lock);
+}
+
+void dlv__rt_health_set_held_prints(dlv_ctx *ctx, long held)
+{
+    uv_mutex_lock(&ctx->lock);
+    ctx->health.held_print_jobs = held;
     uv_mutex_unlock(&ctx->lock);
 }
 
@@ -64,9 +78,8 @@ char *dlv_ctx_health(dlv_ctx *ctx)
 {
     if (!ctx)
         return NULL;
-    uv_mutex_lock(&ctx->lock);
-    rt_health h = ctx->health;
-    uv_mutex_unlock(&ctx->lock);
+    rt_health h;
+    dlv__rt_health_get(ctx, &h);
     cJSON *j = cJSON_CreateObject();
     dlv__time now = dlv__rt_now(ctx);
     char *text = NULL;
@@ -103,9 +116,11 @@ void dlv_ctx_destroy(dlv_ctx *ctx)
 {
     if (!ctx)
         return;
-    dlv__table_free(&ctx->orders);
+    dlv__rt_batch_free(ctx);
+    dlv__rt_orders_free(ctx);
+    dlv__rt_printing_free(ctx);
     dlv__settings_free(ctx->settings);
-    dlv__persist_close(ctx->persist);
+    dlv__store_close(ctx->store);
     dlv_config_free(ctx->config);
     dlv_front_config_free(ctx->front);
     dlv__free(ctx->data_dir);
@@ -118,9 +133,9 @@ void dlv_ctx_destroy(dlv_ctx *ctx)
     dlv__free(ctx->front_config_path);
     dlv__sync_free(ctx);
     dlv__rt_notify_free(ctx);
-    while (ctx->queue_head) {
-        host_req *r = ctx->queue_head;
-        ctx->queue_head = r->next;
+    while (ctx->host.head) {
+        host_req *r = ctx->host.head;
+        ctx->host.head = r->next;
         dlv__free(r->json);
         dlv__free(r);
     }
@@ -177,10 +192,9 @@ int dlv_ctx_create(const dlv_options *opts, dlv_ctx **out, dlv_error *err)
             (opts->a4_printer && !ctx->a4_printer))
             rc = dlv__error_set(err, DLV_ENOMEM, "out of memory");
     }
-    if (rc == DLV_OK)
-        rc = dlv__table_init(&ctx->orders) == DLV_OK
-                 ? DLV_OK
-                 : dlv__error_set(err, DLV_ENOMEM, "out of memory");
+    if (rc == DLV_OK &&
+        (dlv__rt_orders_init(ctx) != DLV_OK || dlv__rt_printing_init(ctx) != DLV_OK))
+        rc = dlv__error_set(err, DLV_ENOMEM, "out of memory");
     if (rc == DLV_OK && !(ctx->templates_dir = dlv__asprintf("%s/templates", ctx->config_dir)))
         rc = dlv__error_set(err, DLV_ENOMEM, "out of memory");
     /* A bad document template is refused now, with its file and line, not at the first print. */
@@ -189,7 +203,7 @@ int dlv_ctx_create(const dlv_options *opts, dlv_ctx **out, dlv_error *err)
     if (rc == DLV_OK)
         rc = dlv__rt_notify_load(ctx, err);
     if (rc == DLV_OK)
-        rc = dlv__persist_open(ctx->data_dir, &ctx->persist, err);
+        rc = dlv__store_open(ctx->data_dir, NULL, &ctx->store, err);
     if (rc == DLV_OK)
         rc = dlv__rt_load_cache(ctx, err);
     if (rc != DLV_OK) {
@@ -199,7 +213,7 @@ int dlv_ctx_create(const dlv_options *opts, dlv_ctx **out, dlv_error *err)
     for (size_t i = 0; i < dlv_config_warning_count(ctx->config); i++)
         DLV__LOGW(&ctx->log, "%s", dlv_config_warning(ctx->config, i));
     dlv__rt_health_update(ctx);
-    ctx->state = RT_CREATED;
+    ctx->host.state = RT_CREATED;
     *out = ctx;
     return DLV_OK;
 }
@@ -223,19 +237,19 @@ int dlv_ctx_request(dlv_ctx *ctx, const char *json, dlv_reply_cb cb, void *arg)
     r->cb = cb;
     r->arg = arg;
     uv_mutex_lock(&ctx->lock);
-    if (ctx->state != RT_RUNNING) {
+    if (ctx->host.state != RT_RUNNING) {
         uv_mutex_unlock(&ctx->lock);
         dlv__free(copy);
         dlv__free(r);
         return DLV_ESTOPPED;
     }
-    if (ctx->queue_tail)
-        ctx->queue_tail->next = r;
+    if (ctx->host.tail)
+        ctx->host.tail->next = r;
     else
-        ctx->queue_head = r;
-    ctx->queue_tail = r;
+        ctx->host.head = r;
+    ctx->host.tail = r;
     uv_mutex_unlock(&ctx->lock);
-    uv_async_send(&ctx->wake); /* coalesces: the callback drains the whole queue */
+    uv_async_send(&ctx->host.wake); /* coalesces: the callback drains the whole queue */
     return DLV_OK;
 }
 
@@ -245,9 +259,9 @@ static void drain_queue(uv_async_t *async)
 {
     dlv_ctx *ctx = async->data;
     uv_mutex_lock(&ctx->lock);
-    host_req *list = ctx->queue_head;
-    ctx->queue_head = ctx->queue_tail = NULL;
-    bool stopping = ctx->state == RT_STOPPING;
+    host_req *list = ctx->host.head;
+    ctx->host.head = ctx->host.tail = NULL;
+    bool stopping = ctx->host.state == RT_STOPPING;
     uv_mutex_unlock(&ctx->lock);
     if (stopping)
         ctx->loop_state = RT_STOPPING;
@@ -261,141 +275,6 @@ static void drain_queue(uv_async_t *async)
     dlv__rt_commit(ctx);
     if (stopping)
         begin_stop(ctx);
-}
-
-/* ---- the group commit ---- */
-
-static void staged_free(rt_staged *s)
-{
-    while (s->events) {
-        rt_event *e = s->events;
-        s->events = e->next;
-        dlv__free(e->json);
-        dlv__free(e);
-    }
-    dlv__order_free(s->new_view);
-    dlv__free(s->reply);
-    dlv__free(s);
-}
-
-static void batch_clear(dlv_ctx *ctx)
-{
-    while (ctx->batch_head) {
-        rt_cmd *c = ctx->batch_head;
-        ctx->batch_head = c->next;
-        dlv__free(c->body);
-        dlv__free(c);
-    }
-    ctx->batch_tail = NULL;
-    ctx->batch_count = 0;
-}
-
-static int commit_batch(dlv_ctx *ctx, dlv_error *err)
-{
-    if (ctx->batch_count == 0)
-        return DLV_OK;
-    dlv__persist_cmd *cmds = dlv__calloc(ctx->batch_count, sizeof *cmds);
-    if (!cmds)
-        return dlv__error_set(err, DLV_ENOMEM, "out of memory");
-    size_t i = 0;
-    for (rt_cmd *c = ctx->batch_head; c; c = c->next, i++)
-        cmds[i] = (dlv__persist_cmd){c->id, c->order_id, c->type, c->body};
-    int rc = dlv__persist_add_commands(ctx->persist, cmds, ctx->batch_count, err);
-    dlv__free(cmds);
-    return rc;
-}
-
-void dlv__rt_commit(dlv_ctx *ctx)
-{
-    /* Consequences may stage further automatic steps: commit until nothing is left. */
-    for (int round = 0; ctx->staged_head && round < 16; round++) {
-        rt_staged *list = ctx->staged_head;
-        ctx->staged_head = ctx->staged_tail = NULL;
-        /* One transaction, one flush, for everything this turn produced: the commands and the
-         * views they make. Only after it is durable do the replies say ok. */
-        dlv_error err = {0};
-        size_t n = 0;
-        for (rt_staged *s = list; s; s = s->next)
-            n += s->new_view != NULL;
-        const dlv__order **views = dlv__calloc(n ? n : 1, sizeof *views);
-        size_t k = 0;
-        for (rt_staged *s = list; views && s; s = s->next)
-            if (s->new_view)
-                views[k++] = s->new_view;
-        int rc = views ? DLV_OK : dlv__error_set(&err, DLV_ENOMEM, "out of memory");
-        bool group = false;
-        if (rc == DLV_OK && (ctx->batch_count > 0 || k > 0)) {
-            rc = dlv__persist_begin(ctx->persist, &err);
-            group = rc == DLV_OK;
-        }
-        if (rc == DLV_OK)
-            rc = commit_batch(ctx, &err);
-        if (rc == DLV_OK && k > 0 && dlv__rt_persist_orders(ctx, views, k, NULL, 0, -1) != DLV_OK)
-            rc = dlv__error_set(&err, DLV_ESTORE, "cannot cache the changed orders");
-        if (group && rc == DLV_OK)
-            rc = dlv__persist_commit(ctx->persist, &err);
-        else if (group)
-            dlv__persist_rollback(ctx->persist);
-        dlv__free(views);
-        batch_clear(ctx);
-        if (rc != DLV_OK) {
-            DLV__LOGE(&ctx->log, "changes refused, not stored: %s", err.message);
-            dlv__rt_set_error(ctx, "%s", err.message);
-        }
-        /* Swap the new views in; a failed commit turns them into errors. */
-        for (rt_staged *s = list; s; s = s->next)
-            s->applied = s->new_view == NULL || rc == DLV_OK;
-        for (rt_staged *s = list; s; s = s->next) {
-            if (!s->new_view)
-                continue;
-            if (rc != DLV_OK) {
-                char msg[DLV_ERROR_MESSAGE_MAX + 64];
-                snprintf(msg, sizeof msg, "not stored, nothing changed: %s", err.message);
-                dlv__rt_staged_error(s, rc, msg);
-                if (s->created)
-                    dlv__table_remove(&ctx->orders, s->order->id);
-                s->order = NULL;
-                continue;
-            }
-            rt_order *o = s->order;
-            if (o->view && o->view->status != s->new_view->status)
-                DLV__LOGI(&ctx->log, "order %lld: %s -> %s (%s, stored)",
-                          (long long)s->new_view->number, dlv_status_name(o->view->status),
-                          dlv_status_name(s->new_view->status), s->origin);
-            dlv__order_free(o->view);
-            o->view = s->new_view;
-            s->new_view = NULL;
-            o->pending += s->commands;
-        }
-        /* Replies first, then the events each request caused, in request order. */
-        for (rt_staged *s = list; s; s = s->next) {
-            if (s->cb)
-                s->cb(s->arg, s->reply ? s->reply
-                                       : "{\"reply\":\"\",\"ok\":false,\"error\":\"OutOfMemory\"}");
-            for (rt_event *e = s->events; e && s->applied; e = e->next) {
-                dlv__rt_emit(ctx, e->json);
-                e->json = NULL;
-            }
-        }
-        /* Their consequences (notification marks, print jobs) share one transaction too. */
-        bool cgroup = dlv__persist_begin(ctx->persist, NULL) == DLV_OK;
-        for (rt_staged *s = list; s; s = s->next) {
-            if (s->applied && s->order && s->order->view && s->trigger_set) {
-                dlv__event ev = {s->trigger, s->from};
-                dlv__notify_before before = {s->created, s->from, s->sum_before};
-                dlv__rt_consequences(ctx, s->order, &ev, &before);
-            }
-        }
-        if (cgroup && dlv__persist_commit(ctx->persist, &err) != DLV_OK)
-            DLV__LOGE(&ctx->log, "cannot store print jobs and notification marks: %s", err.message);
-        while (list) {
-            rt_staged *s = list;
-            list = s->next;
-            staged_free(s);
-        }
-    }
-    dlv__rt_health_update(ctx);
-    dlv__sync_kick_sender(ctx);
 }
 
 /* ---- start and stop ---- */
@@ -420,11 +299,11 @@ static void finish_stop(dlv_ctx *ctx)
     dlv__sync_stop(ctx);
     uv_timer_stop(&ctx->due_timer);
     close_handle(ctx, (uv_handle_t *)&ctx->due_timer);
-    close_handle(ctx, (uv_handle_t *)&ctx->wake);
+    close_handle(ctx, (uv_handle_t *)&ctx->host.wake);
     dlv__rt_health_update(ctx);
     dlv__rt_emit(ctx, dlv__ev_stopped(ctx->health.pending_commands));
     uv_mutex_lock(&ctx->lock);
-    ctx->state = RT_STOPPED;
+    ctx->host.state = RT_STOPPED;
     uv_mutex_unlock(&ctx->lock);
     ctx->loop_state = RT_STOPPED;
 }
@@ -434,9 +313,10 @@ static void on_flush_check(uv_timer_t *t);
 /* Stop: refuse new requests, give pending commands until the deadline to reach the server. */
 static void begin_stop(dlv_ctx *ctx)
 {
-    if (ctx->stop_deadline)
+    if (ctx->host.stop_deadline)
         return;
-    ctx->stop_deadline = uv_now(ctx->loop) + (uint64_t)(ctx->flush_ms > 0 ? ctx->flush_ms : 0);
+    ctx->host.stop_deadline =
+        uv_now(ctx->loop) + (uint64_t)(ctx->host.flush_ms > 0 ? ctx->host.flush_ms : 0);
     uv_timer_stop(&ctx->due_timer);
     dlv__sync_kick_sender(ctx);
     on_flush_check(&ctx->due_timer);
@@ -446,13 +326,15 @@ static void on_flush_check(uv_timer_t *t)
 {
     dlv_ctx *ctx = t->data;
     long pending = 0;
-    dlv__persist_pending(ctx->persist, &pending, NULL, NULL);
-    if ((pending == 0 || !dlv__sync_registered(ctx) || uv_now(ctx->loop) >= ctx->stop_deadline) &&
+    int64_t oldest_ms = 0;
+    dlv__store_outbox_stats(ctx->store, &pending, &oldest_ms, NULL);
+    if ((pending == 0 || !dlv__sync_registered(ctx) ||
+         uv_now(ctx->loop) >= ctx->host.stop_deadline) &&
         dlv__sync_idle(ctx)) {
         finish_stop(ctx);
         return;
     }
-    if (uv_now(ctx->loop) >= ctx->stop_deadline) {
+    if (uv_now(ctx->loop) >= ctx->host.stop_deadline) {
         finish_stop(ctx); /* the rest stays stored for the next start */
         return;
     }
@@ -469,7 +351,7 @@ int dlv_ctx_start(dlv_ctx *ctx)
 {
     if (!ctx)
         return DLV_EINVAL;
-    if (ctx->state != RT_CREATED) {
+    if (ctx->host.state != RT_CREATED) {
         dlv__rt_set_error(ctx, "dlv_ctx_start: the context was already started");
         return DLV_EBUSY;
     }
@@ -480,8 +362,8 @@ int dlv_ctx_start(dlv_ctx *ctx)
         ctx->loop = &ctx->own_loop;
         ctx->own_thread = true;
     }
-    uv_async_init(ctx->loop, &ctx->wake, drain_queue);
-    ctx->wake.data = ctx;
+    uv_async_init(ctx->loop, &ctx->host.wake, drain_queue);
+    ctx->host.wake.data = ctx;
     uv_timer_init(ctx->loop, &ctx->due_timer);
     ctx->due_timer.data = ctx;
     ctx->open_handles = 2;
@@ -489,12 +371,12 @@ int dlv_ctx_start(dlv_ctx *ctx)
     if (rc != DLV_OK)
         DLV__LOGW(&ctx->log, "printing: %s", err.message);
     uv_mutex_lock(&ctx->lock);
-    ctx->state = RT_RUNNING;
+    ctx->host.state = RT_RUNNING;
     uv_mutex_unlock(&ctx->lock);
     ctx->loop_state = RT_RUNNING; /* before the loop thread exists */
     dlv__rt_emit(ctx, dlv__ev_started(dlv_config_terminal_id(ctx->config)));
     /* A damaged database was moved aside at open: the operator must know, support keeps it. */
-    const dlv__store_recovery *rec = dlv__store_recovery_info(dlv__persist_store(ctx->persist));
+    const dlv__store_recovery *rec = dlv__store_recovery_info(ctx->store);
     if (rec) {
         char msg[768];
         snprintf(msg, sizeof msg,
@@ -508,7 +390,7 @@ int dlv_ctx_start(dlv_ctx *ctx)
     }
     /* Cached orders are the host's before the network is back. */
     size_t n;
-    rt_order **list = dlv__table_list(&ctx->orders, &n);
+    rt_order **list = dlv__rt_order_list_all(ctx, &n);
     for (size_t i = 0; list && i < n; i++)
         dlv__rt_emit(ctx, dlv__ev_order(ctx, list[i]->view));
     dlv__free(list);
@@ -527,14 +409,14 @@ int dlv_ctx_stop(dlv_ctx *ctx, int flush_ms)
     if (!ctx)
         return DLV_EINVAL;
     uv_mutex_lock(&ctx->lock);
-    if (ctx->state != RT_RUNNING) {
+    if (ctx->host.state != RT_RUNNING) {
         uv_mutex_unlock(&ctx->lock);
-        return ctx->state == RT_CREATED ? DLV_OK : DLV_ESTOPPED;
+        return ctx->host.state == RT_CREATED ? DLV_OK : DLV_ESTOPPED;
     }
-    ctx->state = RT_STOPPING;
-    ctx->flush_ms = flush_ms;
+    ctx->host.state = RT_STOPPING;
+    ctx->host.flush_ms = flush_ms;
     uv_mutex_unlock(&ctx->lock);
-    uv_async_send(&ctx->wake);
+    uv_async_send(&ctx->host.wake);
     if (ctx->own_thread) {
         uv_thread_join(&ctx->thread);
         uv_run(ctx->loop, UV_RUN_DEFAULT); /* close callbacks left over */

@@ -73,8 +73,7 @@ static dlv__notify_mask sent_mask(dlv_ctx *ctx, const char *order_id)
     char **events = NULL;
     size_t n = 0;
     dlv__notify_mask mask = 0;
-    if (dlv__store_notify_sent(dlv__persist_store(ctx->persist), order_id, &events, &n, NULL) ==
-        DLV_OK) {
+    if (dlv__store_notify_sent(ctx->store, order_id, &events, &n, NULL) == DLV_OK) {
         for (size_t i = 0; i < n; i++)
             for (int e = 0; e < DLV__NOTIFY_COUNT; e++)
                 if (strcmp(events[i], dlv__notify_event_name((dlv__notify_event)e)) == 0)
@@ -102,7 +101,7 @@ void dlv__rt_notify(dlv_ctx *ctx, rt_order *o, const dlv__notify_before *before)
             snprintf(key, sizeof key, "%s", name);
         bool newly = false;
         dlv_error err = {0};
-        if (dlv__persist_notify_mark(ctx->persist, o->id, key, &newly, &err) != DLV_OK) {
+        if (dlv__store_notify_mark(ctx->store, o->id, key, &newly, &err) != DLV_OK) {
             DLV__LOGE(&ctx->log, "notification %s for order %lld not recorded: %s", name,
                       (long long)v->number, err.message);
             continue;

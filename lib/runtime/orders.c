@@ -1,5 +1,6 @@
-/* The terminal's orders: the table, local operations staged as durable commands, the merge of
- * the call-center's answers, and the consequences (automatic steps, prints, notices) of every
+/* The terminal's orders (struct rt_orders, only this file touches it): the table, the sync
+ * revision and the cache load; local operations staged as durable commands; the merge of the
+ * call-center's answers; and the consequences (automatic steps, prints, notices) of every
  * committed change. */
 #include "runtime/rt.h"
 
@@ -18,7 +19,7 @@ static size_t hash_id(const char *id)
     return h;
 }
 
-int dlv__table_init(rt_table *t)
+static int table_init(rt_table *t)
 {
     t->bucket_count = 1024;
     t->count = 0;
@@ -26,7 +27,7 @@ int dlv__table_init(rt_table *t)
     return t->buckets ? DLV_OK : DLV_ENOMEM;
 }
 
-rt_order *dlv__table_find(rt_table *t, const char *id)
+static rt_order *table_find(rt_table *t, const char *id)
 {
     if (!id || !t->buckets)
         return NULL;
@@ -55,7 +56,7 @@ static void grow(rt_table *t)
     t->bucket_count = n;
 }
 
-rt_order *dlv__table_add(rt_table *t, const char *id)
+static rt_order *table_add(rt_table *t, const char *id)
 {
     if (t->count + 1 > t->bucket_count)
         grow(t);
@@ -77,7 +78,7 @@ static void order_entry_free(rt_order *o)
     dlv__free(o);
 }
 
-void dlv__table_remove(rt_table *t, const char *id)
+static void table_remove(rt_table *t, const char *id)
 {
     for (rt_order **p = &t->buckets[hash_id(id) % t->bucket_count]; *p; p = &(*p)->next) {
         if (strcmp((*p)->id, id) == 0) {
@@ -90,7 +91,7 @@ void dlv__table_remove(rt_table *t, const char *id)
     }
 }
 
-void dlv__table_free(rt_table *t)
+static void table_free(rt_table *t)
 {
     for (size_t i = 0; t->buckets && i < t->bucket_count; i++) {
         for (rt_order *o = t->buckets[i], *next; o; o = next) {
@@ -102,7 +103,7 @@ void dlv__table_free(rt_table *t)
     memset(t, 0, sizeof *t);
 }
 
-rt_order **dlv__table_list(rt_table *t, size_t *count)
+static rt_order **table_list(rt_table *t, size_t *count)
 {
     rt_order **list = dlv__malloc((t->count ? t->count : 1) * sizeof *list);
     size_t n = 0;
@@ -113,80 +114,55 @@ rt_order **dlv__table_list(rt_table *t, size_t *count)
     return list;
 }
 
+/* ---- the part's functions ---- */
+
+int dlv__rt_orders_init(dlv_ctx *ctx)
+{
+    return table_init(&ctx->orders.table);
+}
+
+void dlv__rt_orders_free(dlv_ctx *ctx)
+{
+    table_free(&ctx->orders.table);
+}
+
+rt_order *dlv__rt_order_find(dlv_ctx *ctx, const char *id)
+{
+    return table_find(&ctx->orders.table, id);
+}
+
+rt_order *dlv__rt_order_add(dlv_ctx *ctx, const char *id)
+{
+    return table_add(&ctx->orders.table, id);
+}
+
+void dlv__rt_order_remove(dlv_ctx *ctx, const char *id)
+{
+    table_remove(&ctx->orders.table, id);
+}
+
+rt_order **dlv__rt_order_list_all(dlv_ctx *ctx, size_t *count)
+{
+    return table_list(&ctx->orders.table, count);
+}
+
+size_t dlv__rt_order_count(const dlv_ctx *ctx)
+{
+    return ctx->orders.table.count;
+}
+
+int64_t dlv__rt_revision(const dlv_ctx *ctx)
+{
+    return ctx->orders.revision;
+}
+
 /* ---- staging ---- */
-
-rt_staged *dlv__rt_staged_new(dlv_ctx *ctx, const char *cmd_name, dlv_reply_cb cb, void *arg)
-{
-    rt_staged *s = dlv__calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
-    s->cb = cb;
-    s->arg = arg;
-    snprintf(s->cmd_name, sizeof s->cmd_name, "%s", cmd_name ? cmd_name : "");
-    s->origin = "local";
-    if (ctx->staged_tail)
-        ctx->staged_tail->next = s;
-    else
-        ctx->staged_head = s;
-    ctx->staged_tail = s;
-    return s;
-}
-
-void dlv__rt_staged_event(rt_staged *s, char *json)
-{
-    if (!json)
-        return;
-    rt_event *e = dlv__calloc(1, sizeof *e);
-    if (!e) {
-        dlv__free(json);
-        return;
-    }
-    e->json = json;
-    rt_event **tail = &s->events;
-    while (*tail)
-        tail = &(*tail)->next;
-    *tail = e;
-}
-
-void dlv__rt_staged_error(rt_staged *s, int code, const char *message)
-{
-    dlv__free(s->reply);
-    s->reply = dlv__reply_error(s->cmd_name, dlv__reply_code(code), message);
-}
-
-int dlv__rt_batch_add(dlv_ctx *ctx, const char *order_id, cJSON *body, dlv_error *err)
-{
-    rt_cmd *c = dlv__calloc(1, sizeof *c);
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(body, "id");
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(body, "type");
-    if (c && cJSON_IsString(id) && cJSON_IsString(type)) {
-        snprintf(c->id, sizeof c->id, "%s", id->valuestring);
-        snprintf(c->type, sizeof c->type, "%s", type->valuestring);
-        snprintf(c->order_id, sizeof c->order_id, "%s", order_id);
-        c->body = dlv__json_print(body);
-    }
-    cJSON_Delete(body);
-    if (!c || !c->body) {
-        dlv__free(c);
-        return dlv__error_set(err, DLV_ENOMEM, "out of memory making the command");
-    }
-    if (ctx->batch_tail)
-        ctx->batch_tail->next = c;
-    else
-        ctx->batch_head = c;
-    ctx->batch_tail = c;
-    ctx->batch_count++;
-    return DLV_OK;
-}
 
 /* The view a new change builds on: the newest staged one for the order, else the order's. */
 static const dlv__order *working_view(dlv_ctx *ctx, rt_order *o)
 {
-    const dlv__order *v = o->view;
-    for (rt_staged *s = ctx->staged_head; s; s = s->next)
-        if (s->order == o && s->new_view)
-            v = s->new_view;
-    return v;
+    const dlv__order *staged = dlv__rt_staged_view(ctx, o);
+    return staged ? staged : o->view;
 }
 
 static cJSON *command_base(dlv_ctx *ctx, const char *type, const char *order_id, bool actor)
@@ -202,8 +178,8 @@ static cJSON *command_base(dlv_ctx *ctx, const char *type, const char *order_id,
               dlv__jput_string(j, "at", at);
     if (ok && actor) {
         cJSON *a = cJSON_CreateObject();
-        ok = a && dlv__jput_string(a, "id", ctx->actor_id[0] ? ctx->actor_id : NULL) &&
-             dlv__jput_string(a, "name", ctx->actor_name) && dlv__jattach(j, "actor", a);
+        ok = a && dlv__jput_string(a, "id", ctx->login.actor_id[0] ? ctx->login.actor_id : NULL) &&
+             dlv__jput_string(a, "name", ctx->login.actor_name) && dlv__jattach(j, "actor", a);
     }
     if (!ok) {
         cJSON_Delete(j);
@@ -341,7 +317,7 @@ rt_staged *dlv__rt_stage_op(dlv_ctx *ctx, rt_order *o, const dlv__op_request *re
 int dlv__rt_persist_orders(dlv_ctx *ctx, const dlv__order *const *orders, size_t n, char **removed,
                            size_t removed_n, int64_t revision)
 {
-    dlv__persist_order *rows = dlv__calloc(n ? n : 1, sizeof *rows);
+    dlv__store_order *rows = dlv__calloc(n ? n : 1, sizeof *rows);
     char **texts = dlv__calloc(n ? n : 1, sizeof *texts);
     int rc = rows && texts ? DLV_OK : DLV_ENOMEM;
     for (size_t i = 0; rc == DLV_OK && i < n; i++) {
@@ -351,13 +327,13 @@ int dlv__rt_persist_orders(dlv_ctx *ctx, const dlv__order *const *orders, size_t
             rc = DLV_ENOMEM;
             break;
         }
-        rows[i] = (dlv__persist_order){v->id, v->revision, dlv_status_name(v->status), v->number,
-                                       texts[i]};
+        rows[i] =
+            (dlv__store_order){v->id, v->revision, dlv_status_name(v->status), v->number, texts[i]};
     }
     dlv_error err = {0};
     if (rc == DLV_OK)
-        rc = dlv__persist_put_orders(ctx->persist, rows, n, (const char *const *)removed, removed_n,
-                                     revision, &err);
+        rc = dlv__store_orders_sync(ctx->store, rows, n, (const char *const *)removed, removed_n,
+                                    revision, &err);
     if (rc != DLV_OK)
         DLV__LOGE(&ctx->log, "cannot cache orders: %s",
                   err.message[0] ? err.message : dlv_strerror(rc));
@@ -401,7 +377,7 @@ void dlv__rt_apply_server_orders(dlv_ctx *ctx, dlv__orders_response *resp)
         resp->settings = NULL;
         char *json = dlv__settings_to_json(ctx->settings);
         if (json)
-            dlv__persist_meta_set(ctx->persist, "settings", json, NULL);
+            dlv__store_meta_set(ctx->store, "settings", json, NULL);
         dlv__free(json);
         dlv__rt_emit(ctx, dlv__ev_settings_changed());
     }
@@ -410,9 +386,9 @@ void dlv__rt_apply_server_orders(dlv_ctx *ctx, dlv__orders_response *resp)
     size_t n = 0;
     for (size_t i = 0; changes && changed && i < resp->order_count; i++) {
         dlv__order *incoming = resp->orders[i];
-        rt_order *o = dlv__table_find(&ctx->orders, incoming->id);
+        rt_order *o = dlv__rt_order_find(ctx, incoming->id);
         bool is_new = !o;
-        if (!o && !(o = dlv__table_add(&ctx->orders, incoming->id)))
+        if (!o && !(o = dlv__rt_order_add(ctx, incoming->id)))
             continue;
         resp->orders[i] = NULL;
         if (!is_new && o->view && incoming->revision < o->view->revision) {
@@ -436,11 +412,11 @@ void dlv__rt_apply_server_orders(dlv_ctx *ctx, dlv__orders_response *resp)
         changed[n++] = o;
     }
     persist_views(ctx, changed, n, resp->removed_ids, resp->removed_count, resp->revision);
-    ctx->revision = resp->revision;
+    ctx->orders.revision = resp->revision;
     for (size_t i = 0; i < resp->removed_count; i++) {
-        if (!dlv__table_find(&ctx->orders, resp->removed_ids[i]))
+        if (!dlv__rt_order_find(ctx, resp->removed_ids[i]))
             continue;
-        dlv__table_remove(&ctx->orders, resp->removed_ids[i]);
+        dlv__rt_order_remove(ctx, resp->removed_ids[i]);
         dlv__rt_emit(ctx, dlv__ev_order_removed(resp->removed_ids[i]));
     }
     for (size_t i = 0; i < n; i++) {
@@ -466,32 +442,43 @@ void dlv__rt_apply_server_orders(dlv_ctx *ctx, dlv__orders_response *resp)
     dlv__free(changed);
 }
 
-static void load_one(void *arg, const char *id, const char *json)
+/* Commands of the order still in the outbox; reports such as DocumentPrinted do not change the
+ * order and do not count. */
+static long pending_for_order(dlv_ctx *ctx, const char *order_id)
 {
-    dlv_ctx *ctx = arg;
+    dlv__store_cmd_row *rows = NULL;
+    size_t n = 0;
+    int rc = dlv__store_outbox_for_order(ctx->store, order_id, &rows, &n, NULL);
+    long changes = 0;
+    for (size_t i = 0; rc == DLV_OK && i < n; i++)
+        changes += !rows[i].type || strcmp(rows[i].type, "DocumentPrinted") != 0;
+    dlv__store_cmd_rows_free(rows, n);
+    return changes;
+}
+
+static void load_one(dlv_ctx *ctx, const char *id, const char *json)
+{
     dlv__order *order = NULL;
     dlv_error err = {0};
     int rc = dlv__order_from_json(json, strlen(json), 0, &order, &err);
     if (rc == DLV_ENOMEM) {
-        ctx->load_error = DLV_ENOMEM;
+        ctx->orders.load_error = DLV_ENOMEM;
         return;
     }
     if (rc != DLV_OK) {
         /* Dropped here, so the sync must start over to bring it back (see dlv__rt_load_cache). */
         DLV__LOGW(&ctx->log, "cached order %s is unreadable and is dropped: %s", id, err.message);
-        ctx->cache_incomplete = true;
+        ctx->orders.cache_incomplete = true;
         return;
     }
-    rt_order *o = dlv__table_add(&ctx->orders, order->id);
+    rt_order *o = dlv__rt_order_add(ctx, order->id);
     if (!o) {
         dlv__order_free(order);
-        ctx->load_error = DLV_ENOMEM;
+        ctx->orders.load_error = DLV_ENOMEM;
         return;
     }
     o->view = order;
-    long pending = 0;
-    dlv__persist_pending_for_order(ctx->persist, order->id, &pending, NULL);
-    o->pending = (int)pending;
+    o->pending = (int)pending_for_order(ctx, order->id);
 }
 
 /* Everything cached comes back, or the context does not start: a partial load would keep the
@@ -499,7 +486,7 @@ static void load_one(void *arg, const char *id, const char *json)
 int dlv__rt_load_cache(dlv_ctx *ctx, dlv_error *err)
 {
     char *settings = NULL;
-    int rc = dlv__persist_meta_get(ctx->persist, "settings", &settings, err);
+    int rc = dlv__store_meta_get(ctx->store, "settings", &settings, err);
     if (rc == DLV_OK && settings) {
         dlv_error serr = {0};
         rc = dlv__settings_from_json(settings, strlen(settings), &ctx->settings, &serr);
@@ -510,19 +497,26 @@ int dlv__rt_load_cache(dlv_ctx *ctx, dlv_error *err)
         }
     }
     dlv__free(settings);
+    /* Copied out first: loading an order asks the store about its pending commands. */
+    dlv__store_order_row *rows = NULL;
+    size_t n = 0;
     if (rc == DLV_OK)
-        rc = dlv__persist_load_orders(ctx->persist, load_one, ctx, err);
+        rc = dlv__store_orders_load(ctx->store, &rows, &n, err);
+    for (size_t i = 0; rc == DLV_OK && i < n; i++)
+        load_one(ctx, rows[i].id, rows[i].json);
+    dlv__store_order_rows_free(rows, n);
     if (rc == DLV_OK)
-        rc = ctx->load_error;
+        rc = ctx->orders.load_error;
     if (rc != DLV_OK)
         return dlv__error_set(err, rc, "cannot load the terminal's cached state: %s",
                               dlv_strerror(rc));
-    ctx->revision = dlv__persist_revision(ctx->persist);
-    if (ctx->cache_incomplete) {
+    ctx->orders.revision = 0;
+    dlv__store_revision(ctx->store, &ctx->orders.revision, NULL);
+    if (ctx->orders.cache_incomplete) {
         /* An order missing from the cache would never come back from a sync that resumes at
          * the cached revision: ask for the whole snapshot instead. */
         DLV__LOGW(&ctx->log, "cached orders incomplete: syncing from revision 0");
-        ctx->revision = 0;
+        ctx->orders.revision = 0;
     }
     return DLV_OK;
 }
@@ -559,7 +553,7 @@ void dlv__rt_arm_due_timer(dlv_ctx *ctx)
     if (!ctx->settings || ctx->loop_state != RT_RUNNING)
         return;
     size_t n;
-    rt_order **list = dlv__table_list(&ctx->orders, &n);
+    rt_order **list = dlv__rt_order_list_all(ctx, &n);
     const dlv__order **views = dlv__malloc((n ? n : 1) * sizeof *views);
     dlv__time now = dlv__rt_now(ctx);
     dlv__time next = DLV__TIME_NONE;
@@ -583,7 +577,7 @@ void dlv__rt_on_due(uv_timer_t *timer)
 {
     dlv_ctx *ctx = timer->data;
     size_t n;
-    rt_order **list = dlv__table_list(&ctx->orders, &n);
+    rt_order **list = dlv__rt_order_list_all(ctx, &n);
     dlv__event tick = {DLV__TRIGGER_TICK, 0};
     for (size_t i = 0; list && i < n; i++)
         if (!dlv_status_is_final(list[i]->view->status))

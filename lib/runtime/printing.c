@@ -1,6 +1,8 @@
 /* Print jobs: one trigger, one document. A job is recorded in the durable ledger before any byte
  * goes out; a job whose printer is down stays in the ledger and is retried; a job fully sent is
- * never sent again by itself; a job whose fate a crash made unknown is offered as a reprint. */
+ * never sent again by itself; a job whose fate a crash made unknown is offered as a reprint.
+ * The printing state (the open printers, the retry timer, the job in flight) is struct
+ * rt_printing, private to this file. */
 #include "runtime/printing.h"
 
 #include <string.h>
@@ -11,6 +13,26 @@
 
 #define PRINT_RETRY_MS 5000
 
+struct rt_printing {
+    struct dlv_printer *receipt, *a4;
+    uv_timer_t timer; /* retries, and the next loop turn for a new job */
+    bool timer_open;
+    bool busy;          /* one job in flight at a time */
+    int failed_waiting; /* a failed job waits for the retry timer */
+};
+
+int dlv__rt_printing_init(dlv_ctx *ctx)
+{
+    ctx->printing = dlv__calloc(1, sizeof *ctx->printing);
+    return ctx->printing ? DLV_OK : DLV_ENOMEM;
+}
+
+void dlv__rt_printing_free(dlv_ctx *ctx)
+{
+    dlv__free(ctx->printing);
+    ctx->printing = NULL;
+}
+
 static const char *doc_name(dlv__document d)
 {
     return d == DLV__DOCUMENT_INVOICE ? "Invoice" : "ServiceCheck";
@@ -20,7 +42,7 @@ static void on_print_retry(uv_timer_t *t);
 
 void dlv__rt_print(dlv_ctx *ctx, rt_order *o, const dlv__print_task *job)
 {
-    dlv__store *st = dlv__persist_store(ctx->persist);
+    dlv__store *st = ctx->store;
     char trigger[64];
     /* A by-hand print is its own trigger each time; its copy mark depends on whether the
      * document was already printed. */
@@ -59,45 +81,45 @@ void dlv__rt_print(dlv_ctx *ctx, rt_order *o, const dlv__print_task *job)
         return; /* the same trigger again (an undo and redo): the document exists already */
     /* Sent on the next loop turn: the job's row may sit in a transaction not committed yet, and
      * it must be durable before the first byte goes out. */
-    if (ctx->print_timer_open && !ctx->print_busy)
-        uv_timer_start(&ctx->print_timer, on_print_retry, 0, 0);
+    rt_printing *p = ctx->printing;
+    if (p->timer_open && !p->busy)
+        uv_timer_start(&p->timer, on_print_retry, 0, 0);
 }
 
 static dlv_printer *printer_for(dlv_ctx *ctx, const dlv__print_job *job, bool *a4)
 {
     bool wants_a4 = job->printer && strcmp(job->printer, "a4") == 0;
-    *a4 = wants_a4 && ctx->a4;
+    *a4 = wants_a4 && ctx->printing->a4;
     /* Without an A4 printer the invoice goes to the receipt printer as a receipt. */
-    return *a4 ? ctx->a4 : ctx->receipt;
+    return *a4 ? ctx->printing->a4 : ctx->printing->receipt;
 }
 
 static void update_held(dlv_ctx *ctx)
 {
     dlv__print_job *jobs = NULL;
     size_t n = 0, offers = 0;
-    dlv__store *st = dlv__persist_store(ctx->persist);
+    dlv__store *st = ctx->store;
     dlv__store_print_due(st, &jobs, &n, NULL);
     dlv__store_print_jobs_free(jobs, n);
     dlv__print_job *unknown = NULL;
     dlv__store_print_offers(st, &unknown, &offers, NULL);
     dlv__store_print_jobs_free(unknown, offers);
-    uv_mutex_lock(&ctx->lock);
-    ctx->health.held_print_jobs = (long)(n + offers + ctx->print_failed_waiting);
-    uv_mutex_unlock(&ctx->lock);
+    dlv__rt_health_set_held_prints(ctx, (long)(n + offers + ctx->printing->failed_waiting));
 }
 
 static void on_print_retry(uv_timer_t *t)
 {
     dlv_ctx *ctx = t->data;
-    ctx->print_failed_waiting = 0;
+    ctx->printing->failed_waiting = 0;
     dlv__rt_print_pump(ctx);
 }
 
 static void schedule_retry(dlv_ctx *ctx)
 {
-    ctx->print_failed_waiting = 1;
-    if (ctx->print_timer_open && !uv_is_active((uv_handle_t *)&ctx->print_timer))
-        uv_timer_start(&ctx->print_timer, on_print_retry, PRINT_RETRY_MS, 0);
+    rt_printing *p = ctx->printing;
+    p->failed_waiting = 1;
+    if (p->timer_open && !uv_is_active((uv_handle_t *)&p->timer))
+        uv_timer_start(&p->timer, on_print_retry, PRINT_RETRY_MS, 0);
 }
 
 typedef struct print_done {
@@ -112,8 +134,8 @@ static void on_printed(void *arg, int status, unsigned printer_status, const cha
     int64_t id = pd->job_id;
     dlv__free(pd);
     (void)printer_status;
-    ctx->print_busy = false;
-    dlv__store *st = dlv__persist_store(ctx->persist);
+    ctx->printing->busy = false;
+    dlv__store *st = ctx->store;
     dlv__print_job job = {0};
     if (dlv__store_print_get(st, id, &job, NULL) != DLV_OK)
         return;
@@ -160,18 +182,19 @@ static void on_printed(void *arg, int status, unsigned printer_status, const cha
 /* Sends the oldest due job; one job in flight at a time, so the ledger's order is the paper's. */
 void dlv__rt_print_pump(dlv_ctx *ctx)
 {
-    if (ctx->print_busy || ctx->loop_state != RT_RUNNING)
+    rt_printing *p = ctx->printing;
+    if (p->busy || ctx->loop_state != RT_RUNNING)
         return;
-    dlv__store *st = dlv__persist_store(ctx->persist);
+    dlv__store *st = ctx->store;
     dlv__print_job *jobs = NULL;
     size_t n = 0;
     if (dlv__store_print_due(st, &jobs, &n, NULL) != DLV_OK)
         return;
-    for (size_t i = 0; i < n && !ctx->print_busy; i++) {
+    for (size_t i = 0; i < n && !p->busy; i++) {
         dlv__print_job *job = &jobs[i];
         bool a4 = false;
         dlv_printer *printer = printer_for(ctx, job, &a4);
-        rt_order *o = dlv__table_find(&ctx->orders, job->order_id);
+        rt_order *o = dlv__rt_order_find(ctx, job->order_id);
         dlv_error err = {0};
         if (!printer) {
             /* Held, not lost: it prints once a printer is configured. */
@@ -226,12 +249,12 @@ void dlv__rt_print_pump(dlv_ctx *ctx)
         if (pd) {
             pd->ctx = ctx;
             pd->job_id = job->id;
-            ctx->print_busy = true;
+            p->busy = true;
             rc = dlv__printer_submit(printer, out.data, out.len, &jo, on_printed, pd, &err);
         }
         dlv__print_out_free(&out);
         if (rc != DLV_OK) {
-            ctx->print_busy = false;
+            p->busy = false;
             dlv__free(pd);
             dlv__store_print_set_state(st, job->id, DLV__PRINT_FAILED, err.message,
                                        dlv__store_now(st), NULL);
@@ -246,7 +269,7 @@ void dlv__rt_print_pump(dlv_ctx *ctx)
 int dlv__rt_reprint(dlv_ctx *ctx, int64_t job_id, dlv_error *err)
 {
     int64_t new_id = 0;
-    int rc = dlv__store_print_reprint(dlv__persist_store(ctx->persist), job_id, &new_id, err);
+    int rc = dlv__store_print_reprint(ctx->store, job_id, &new_id, err);
     if (rc == DLV_OK)
         dlv__rt_print_pump(ctx);
     return rc;
@@ -254,21 +277,22 @@ int dlv__rt_reprint(dlv_ctx *ctx, int64_t job_id, dlv_error *err)
 
 int dlv__rt_printing_start(dlv_ctx *ctx, dlv_error *err)
 {
+    rt_printing *p = ctx->printing;
     int rc = DLV_OK;
     if (ctx->receipt_printer &&
-        (rc = dlv__printer_open(ctx->loop, ctx->receipt_printer, &ctx->receipt, err)) != DLV_OK)
+        (rc = dlv__printer_open(ctx->loop, ctx->receipt_printer, &p->receipt, err)) != DLV_OK)
         return rc;
     if (ctx->a4_printer &&
-        (rc = dlv__printer_open(ctx->loop, ctx->a4_printer, &ctx->a4, err)) != DLV_OK)
+        (rc = dlv__printer_open(ctx->loop, ctx->a4_printer, &p->a4, err)) != DLV_OK)
         return rc;
-    uv_timer_init(ctx->loop, &ctx->print_timer);
-    ctx->print_timer.data = ctx;
-    ctx->print_timer_open = true;
+    uv_timer_init(ctx->loop, &p->timer);
+    p->timer.data = ctx;
+    p->timer_open = true;
     ctx->open_handles++;
     /* Jobs a crash left half-sent are the operator's to decide: offer them once at start. */
     dlv__print_job *offers = NULL;
     size_t n = 0;
-    dlv__store_print_offers(dlv__persist_store(ctx->persist), &offers, &n, NULL);
+    dlv__store_print_offers(ctx->store, &offers, &n, NULL);
     for (size_t i = 0; i < n; i++)
         dlv__rt_emit(ctx, dlv__ev_reprint_offered(
                               &offers[i], "the terminal stopped while this document was printing"));
@@ -298,13 +322,14 @@ void dlv__rt_printing_resume(dlv_ctx *ctx)
 
 void dlv__rt_printing_stop(dlv_ctx *ctx)
 {
-    if (ctx->print_timer_open) {
-        uv_timer_stop(&ctx->print_timer);
-        uv_close((uv_handle_t *)&ctx->print_timer, on_print_timer_closed);
-        ctx->print_timer_open = false;
+    rt_printing *p = ctx->printing;
+    if (p->timer_open) {
+        uv_timer_stop(&p->timer);
+        uv_close((uv_handle_t *)&p->timer, on_print_timer_closed);
+        p->timer_open = false;
     }
-    dlv_printer *printers[2] = {ctx->receipt, ctx->a4};
-    ctx->receipt = ctx->a4 = NULL;
+    dlv_printer *printers[2] = {p->receipt, p->a4};
+    p->receipt = p->a4 = NULL;
     for (int i = 0; i < 2; i++) {
         if (printers[i]) {
             ctx->open_handles++;

@@ -5,6 +5,9 @@
 
 #include "runtime/rt.h"
 
+/* The printing part (struct rt_printing), made with the context and freed with it. */
+int dlv__rt_printing_init(dlv_ctx *ctx);
+void dlv__rt_printing_free(dlv_ctx *ctx);
 /* A print the rules asked for (dlv__decide) or a by-hand invoice. */
 void dlv__rt_print(dlv_ctx *ctx, rt_order *o, const dlv__print_task *job);
 /* Sends what is due in the ledger. */

@@ -80,7 +80,7 @@ static rt_order *find_order(req_ctx *r)
         reply_error(r, DLV_EINVAL, "orderId is required");
         return NULL;
     }
-    rt_order *o = dlv__table_find(&r->ctx->orders, id);
+    rt_order *o = dlv__rt_order_find(r->ctx, id);
     if (!o || !o->view) {
         char msg[128];
         snprintf(msg, sizeof msg, "no order %.40s on this terminal", id);
@@ -92,7 +92,7 @@ static rt_order *find_order(req_ctx *r)
 
 static bool need_login(req_ctx *r)
 {
-    if (r->ctx->logged_in)
+    if (r->ctx->login.logged_in)
         return true;
     reply_error(r, DLV_EMISSINGRIGHT, "no user is logged in (send login with the user's rights)");
     return false;
@@ -102,7 +102,7 @@ static bool need_login(req_ctx *r)
 static void stage_op(req_ctx *r, dlv__op op)
 {
     rt_order *o = r->order;
-    dlv__op_request req = dlv__op_request_make(op, r->ctx->rights);
+    dlv__op_request req = dlv__op_request_make(op, r->ctx->login.rights);
     req.courier_id = str(r->json, "courierId");
     req.cancel_cause_id = str(r->json, "cancelCauseId");
     req.comment = str(r->json, "comment");
@@ -178,7 +178,7 @@ static void do_pay(req_ctx *r)
     if (rc != DLV_OK) {
         reply_error(r, rc == DLV_EJSON ? DLV_EINVAL : rc, err.message);
     } else {
-        dlv__op_request req = dlv__op_request_make(DLV__OP_TAKE_PAYMENT, r->ctx->rights);
+        dlv__op_request req = dlv__op_request_make(DLV__OP_TAKE_PAYMENT, r->ctx->login.rights);
         req.payments = payments;
         req.payment_count = count;
         dlv__rt_stage_op(r->ctx, o, &req, r->cmd, "local", r->req->cb, r->req->arg);
@@ -208,20 +208,22 @@ static void do_login(req_ctx *r)
         }
         set |= dlv_right_from_name(it->valuestring);
     }
-    snprintf(ctx->actor_id, sizeof ctx->actor_id, "%s", user && dlv__uuid_valid(user) ? user : "");
-    snprintf(ctx->actor_name, sizeof ctx->actor_name, "%s", name ? name : "");
-    ctx->rights = set;
-    ctx->logged_in = true;
+    snprintf(ctx->login.actor_id, sizeof ctx->login.actor_id, "%s",
+             user && dlv__uuid_valid(user) ? user : "");
+    snprintf(ctx->login.actor_name, sizeof ctx->login.actor_name, "%s", name ? name : "");
+    ctx->login.rights = set;
+    ctx->login.logged_in = true;
     reply_now(r, dlv__reply_ok(r->cmd, NULL));
     if (dlv__open_list_on_login(
             dlv_front_config_flag(ctx->front, DLV_FRONT_SHOW_DELIVERY_LIST_ON_LOGIN) != 0))
-        dlv__rt_staged_event(ctx->staged_tail, dlv__ev_show_delivery_list(dlv__rt_order_list(ctx)));
+        dlv__rt_staged_event(dlv__rt_staged_last(ctx),
+                             dlv__ev_show_delivery_list(dlv__rt_order_list(ctx)));
 }
 
 static void do_logout(req_ctx *r)
 {
-    r->ctx->logged_in = false;
-    r->ctx->rights = 0;
+    r->ctx->login.logged_in = false;
+    r->ctx->login.rights = 0;
     reply_now(r, dlv__reply_ok(r->cmd, NULL));
 }
 
@@ -235,7 +237,7 @@ static void do_reprint(req_ctx *r)
 {
     const cJSON *job = cJSON_GetObjectItemCaseSensitive(r->json, "jobId");
     dlv_error err = {0};
-    if (!(r->ctx->rights & DLV_RIGHT_D_MD))
+    if (!(r->ctx->login.rights & DLV_RIGHT_D_MD))
         reply_error(r, DLV_EMISSINGRIGHT, "missing right D_MD to reprint a document");
     else if (!cJSON_IsNumber(job))
         reply_error(r, DLV_EINVAL, "jobId (a number from a print event) is required");
@@ -248,7 +250,7 @@ static void do_reprint(req_ctx *r)
 cJSON *dlv__rt_order_list(dlv_ctx *ctx)
 {
     size_t n;
-    rt_order **all = dlv__table_list(&ctx->orders, &n);
+    rt_order **all = dlv__rt_order_list_all(ctx, &n);
     const dlv__order **views = dlv__malloc((n ? n : 1) * sizeof *views);
     cJSON *arr = cJSON_CreateArray();
     if (!all || !views || !arr) {
@@ -367,9 +369,7 @@ static void do_doctor(req_ctx *r)
         return;
     }
     dlv__rt_health_update(ctx);
-    uv_mutex_lock(&ctx->lock);
-    j->health = ctx->health;
-    uv_mutex_unlock(&ctx->lock);
+    dlv__rt_health_get(ctx, &j->health);
     j->ctx = ctx;
     j->name = request_names[REQUEST_DOCTOR];
     j->cb = r->req->cb;

@@ -1,4 +1,11 @@
-/* The terminal runtime: one dlv_ctx on one libuv loop. Internal to lib/runtime. */
+/* The terminal runtime: one dlv_ctx on one libuv loop. Internal to lib/runtime.
+ *
+ * struct dlv_ctx holds the identity the host configured and the loop, then one part per concern,
+ * each owned by one file the way curl's struct Curl_easy keeps data->req and data->state: the
+ * host queue (ctx.c), the commit batch (commit.c), the orders (orders.c), the printing state
+ * (printing.c, opaque), the health figures, the login, the sync state (sync.c). Another file
+ * reaches a part only through the functions declared below under the owner's name. Every part
+ * writes to the durable store (lib/store) directly. */
 #ifndef DLV__RUNTIME_RT_H
 #define DLV__RUNTIME_RT_H
 
@@ -11,7 +18,7 @@
 #include "order/machine.h"
 #include "order/model.h"
 #include "order/notify.h"
-#include "runtime/persist.h"
+#include "store/store.h"
 
 /* One order as the terminal holds it. */
 typedef struct rt_order {
@@ -35,15 +42,6 @@ typedef struct host_req {
     void *arg;
     struct host_req *next;
 } host_req;
-
-/* A command made in this loop turn, waiting for the group commit. */
-typedef struct rt_cmd {
-    char id[37];
-    char order_id[40];
-    char type[32]; /* ChangeStatus, Cancel, ... */
-    char *body;    /* the command's JSON object */
-    struct rt_cmd *next;
-} rt_cmd;
 
 /* An event to emit after the commit that makes it true. */
 typedef struct rt_event {
@@ -87,8 +85,44 @@ typedef struct rt_health {
     long held_print_jobs;
 } rt_health;
 
+/* The host queue: what host threads hand to the loop (ctx.c only). */
+typedef struct rt_host {
+    uv_async_t wake;
+    host_req *head, *tail; /* under ctx->lock */
+    enum rt_state state;   /* under ctx->lock: what other threads see */
+    int flush_ms;          /* how long a stop waits for the outbox */
+    uint64_t stop_deadline;
+} rt_host;
+
+/* The batch of this loop turn: the commands made and the requests staged, waiting for the group
+ * commit (commit.c only). The commands are the store's own type, handed to it as they are; the
+ * batch owns their strings. */
+typedef struct rt_batch {
+    dlv__store_cmd *cmds;
+    size_t count, cap;
+    rt_staged *staged_head, *staged_tail;
+} rt_batch;
+
+/* The orders the terminal holds and how far the sync got (orders.c only). */
+typedef struct rt_orders {
+    rt_table table;
+    int64_t revision;      /* the call-center revision the cache reflects */
+    int load_error;        /* set while reading the cache */
+    bool cache_incomplete; /* a cached order could not be read: sync from revision 0 */
+} rt_orders;
+
+/* Who is logged in at the terminal: set by the login request, carried by every command. */
+typedef struct rt_login {
+    char actor_id[40];
+    char actor_name[128];
+    dlv_rights rights;
+    bool logged_in;
+} rt_login;
+
+typedef struct rt_printing rt_printing; /* printing.c */
+
 struct dlv_ctx {
-    /* configuration */
+    /* identity: what the host configured, fixed after dlv_ctx_create */
     dlv_config *config;
     dlv_front_config *front;
     char *data_dir;
@@ -97,81 +131,79 @@ struct dlv_ctx {
     char *receipt_printer, *a4_printer;
     char *templates_dir;
     char *front_config_path;
+    char *cafe_address;
     dlv_event_cb on_event;
     void *event_arg;
+    dlv_notify_cb on_notify;
+    void *notify_arg;
     dlv__logger log;
     int long_poll_seconds;
     int utc_offset_minutes;
     int64_t regular_first, regular_last;
+    dlv__time (*clock)(void *arg); /* tests inject time; NULL: the wall clock */
+    void *clock_arg;
+    struct dlv__template *templates[DLV__NOTIFY_COUNT]; /* notify.c; NULL: no message */
 
-    /* loop and host queue */
+    /* the loop */
     uv_loop_t own_loop;
     uv_loop_t *loop;
     bool own_thread;
     uv_thread_t thread;
-    uv_async_t wake;
-    uv_mutex_t lock; /* queue, state, health, last error */
-    host_req *queue_head, *queue_tail;
-    enum rt_state state;      /* under `lock`: what other threads see */
-    enum rt_state loop_state; /* the loop thread's own copy, read without locking */
-    int open_handles;
-    int flush_ms;
-    uint64_t stop_deadline;
-
-    /* state */
-    dlv__persist *persist;
-    dlv__settings *settings;
-    rt_table orders;
-    int64_t revision;
-    int load_error;        /* set while reading the cache */
-    bool cache_incomplete; /* a cached order could not be read: sync from revision 0 */
-    char actor_id[40];
-    char actor_name[128];
-    dlv_rights rights;
-    bool logged_in;
-
-    /* the batch of this loop turn */
-    rt_cmd *batch_head, *batch_tail;
-    size_t batch_count;
-    rt_staged *staged_head, *staged_tail;
-
-    /* sync: owned by sync.c (registration, polling, the sender, the heartbeat) */
-    struct dlv__sync *sync;
-    uv_timer_t due_timer;
-
-    /* printing */
-    struct dlv_printer *receipt, *a4;
-    uv_timer_t print_timer;
-    bool print_timer_open;
-    bool print_busy;
-    int print_failed_waiting;
-
-    rt_health health;
+    uv_mutex_t lock;          /* host queue, state, health, last error */
+    enum rt_state loop_state; /* the loop thread's copy of the state, read without locking */
+    int open_handles;         /* libuv handles not closed yet, across the parts */
     char last_error[DLV_ERROR_MESSAGE_MAX];
-    struct dlv__template *templates[DLV__NOTIFY_COUNT]; /* NULL: no message for that event */
-    dlv_notify_cb on_notify;
-    void *notify_arg;
-    char *cafe_address;
-    dlv__time (*clock)(void *arg); /* tests inject time; NULL: the wall clock */
-    void *clock_arg;
+
+    /* the parts */
+    dlv__store *store;       /* the durable state, used directly by every part */
+    dlv__settings *settings; /* the call-center's settings for this terminal; NULL until known */
+    rt_host host;
+    rt_batch batch;
+    rt_orders orders;
+    rt_printing *printing;
+    rt_login login;
+    rt_health health; /* under `lock` */
+
+    struct dlv__sync *sync; /* sync.c: the backend, attempts, timers, commands in flight */
+    uv_timer_t due_timer;   /* orders.c: lead times and automatic steps */
 };
 
 /* ---- ctx.c ---- */
 dlv__time dlv__rt_now(dlv_ctx *ctx);
 void dlv__rt_emit(dlv_ctx *ctx, char *json); /* takes ownership */
 void dlv__rt_set_error(dlv_ctx *ctx, const char *fmt, ...) DLV__PRINTF(2, 3);
+/* Health: the outbox figures from the store; a copy of the whole under the lock; the print jobs
+ * held back (printing.c tells). */
+void dlv__rt_health_update(dlv_ctx *ctx);
+void dlv__rt_health_get(dlv_ctx *ctx, rt_health *out);
+void dlv__rt_health_set_held_prints(dlv_ctx *ctx, long held);
+
+/* ---- commit.c ---- */
 /* Commits the batch, then replies and emits in request order, then runs consequences. */
 void dlv__rt_commit(dlv_ctx *ctx);
-void dlv__rt_health_update(dlv_ctx *ctx);
+/* The command batch: appends a command (takes `body`). */
+int dlv__rt_batch_add(dlv_ctx *ctx, const char *order_id, cJSON *body, dlv_error *err);
+/* Drops what is left in the batch (at destroy; nothing of it was acknowledged). */
+void dlv__rt_batch_free(dlv_ctx *ctx);
+rt_staged *dlv__rt_staged_new(dlv_ctx *ctx, const char *cmd_name, dlv_reply_cb cb, void *arg);
+/* The request staged last in this turn, or NULL. */
+rt_staged *dlv__rt_staged_last(dlv_ctx *ctx);
+/* The newest view staged for `o` in this turn, or NULL when none. */
+const dlv__order *dlv__rt_staged_view(dlv_ctx *ctx, const rt_order *o);
+void dlv__rt_staged_event(rt_staged *s, char *json);
+void dlv__rt_staged_error(rt_staged *s, int code, const char *message);
 
 /* ---- orders.c ---- */
-int dlv__table_init(rt_table *t);
-rt_order *dlv__table_find(rt_table *t, const char *id);
-rt_order *dlv__table_add(rt_table *t, const char *id);
-void dlv__table_remove(rt_table *t, const char *id);
-void dlv__table_free(rt_table *t);
+int dlv__rt_orders_init(dlv_ctx *ctx);
+void dlv__rt_orders_free(dlv_ctx *ctx);
+rt_order *dlv__rt_order_find(dlv_ctx *ctx, const char *id);
+rt_order *dlv__rt_order_add(dlv_ctx *ctx, const char *id);
+void dlv__rt_order_remove(dlv_ctx *ctx, const char *id);
 /* Every order, for iteration; caller frees the array with dlv__free. */
-rt_order **dlv__table_list(rt_table *t, size_t *count);
+rt_order **dlv__rt_order_list_all(dlv_ctx *ctx, size_t *count);
+size_t dlv__rt_order_count(const dlv_ctx *ctx);
+/* The call-center revision the held orders reflect: where the next poll resumes. */
+int64_t dlv__rt_revision(const dlv_ctx *ctx);
 
 /* Stages a change made by an operation on `o`: checks it, makes the new view and the commands.
  * Returns a staged entry (also on refusal, carrying the error reply). */
@@ -194,11 +226,6 @@ void dlv__rt_consequences(dlv_ctx *ctx, rt_order *o, const dlv__event *event,
 void dlv__rt_arm_due_timer(dlv_ctx *ctx);
 void dlv__rt_on_due(uv_timer_t *timer);
 int dlv__rt_load_cache(dlv_ctx *ctx, dlv_error *err);
-/* The command batch: appends a command (takes `body`). */
-int dlv__rt_batch_add(dlv_ctx *ctx, const char *order_id, cJSON *body, dlv_error *err);
-rt_staged *dlv__rt_staged_new(dlv_ctx *ctx, const char *cmd_name, dlv_reply_cb cb, void *arg);
-void dlv__rt_staged_event(rt_staged *s, char *json);
-void dlv__rt_staged_error(rt_staged *s, int code, const char *message);
 
 /* ---- events.c ---- (the named event builders are declared in runtime/events.h) */
 #include "runtime/events.h"

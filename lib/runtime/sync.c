@@ -16,7 +16,7 @@ struct dlv__sync {
     bool reg_busy, poll_busy, send_busy, hb_busy; /* a call of that kind is in flight */
     unsigned reg_attempt, poll_attempt, send_attempt;
     uv_timer_t reg_timer, poll_timer, send_timer, hb_timer;
-    dlv__persist_row *in_flight_rows; /* the commands of the request in flight */
+    dlv__store_cmd_row *in_flight_rows; /* the commands of the request in flight */
     size_t in_flight_count;
     uint32_t rng;
 };
@@ -139,7 +139,7 @@ static void on_registered(void *arg, dlv__backend_result *res)
     res->reg->settings = NULL;
     char *settings = dlv__settings_to_json(ctx->settings);
     if (settings)
-        dlv__persist_meta_set(ctx->persist, "settings", settings, NULL);
+        dlv__store_meta_set(ctx->store, "settings", settings, NULL);
     s->registered = true;
     note_health(ctx, true, NULL, res->total_ms);
     dlv__rt_health_update(ctx);
@@ -201,13 +201,13 @@ static void on_polled(void *arg, dlv__backend_result *res)
         dlv__rt_emit(ctx, dlv__ev_error("InvalidOrder", orders->invalid[i].message));
     }
     bool nothing = orders->order_count == 0 && orders->removed_count == 0 && !orders->settings &&
-                   orders->revision == ctx->revision;
+                   orders->revision == dlv__rt_revision(ctx);
     if (!nothing) {
         /* Everything this answer changes (cache, revision, ledgers) in one transaction. */
         dlv_error err = {0};
-        bool group = dlv__persist_begin(ctx->persist, NULL) == DLV_OK;
+        bool group = dlv__store_begin(ctx->store, NULL) == DLV_OK;
         dlv__rt_apply_server_orders(ctx, orders);
-        if (group && dlv__persist_commit(ctx->persist, &err) != DLV_OK)
+        if (group && dlv__store_commit(ctx->store, &err) != DLV_OK)
             DLV__LOGE(&ctx->log, "cannot store the orders answer: %s", err.message);
         dlv__rt_commit(ctx); /* automatic steps the arrivals made due */
         dlv__rt_arm_due_timer(ctx);
@@ -227,7 +227,7 @@ static void start_poll(dlv_ctx *ctx)
     struct dlv__sync *s = ctx->sync;
     if (ctx->loop_state != RT_RUNNING || !s->registered || s->poll_busy || !s->backend)
         return;
-    if (dlv__backend_poll_orders(s->backend, ctx->revision, on_polled, ctx) == DLV_OK)
+    if (dlv__backend_poll_orders(s->backend, dlv__rt_revision(ctx), on_polled, ctx) == DLV_OK)
         s->poll_busy = true;
     else
         retry_in(ctx, &s->poll_timer, on_poll_timer, &s->poll_attempt, -1);
@@ -247,9 +247,10 @@ static void settle(dlv_ctx *ctx, const dlv__command_result *r, const char *order
 {
     dlv_error err = {0};
     static const char *const outcomes[] = {"Applied", "Duplicate", "Rejected"};
-    if (dlv__persist_complete_command(ctx->persist, r->id, outcomes[r->outcome], &err) != DLV_OK)
+    dlv__store_outcome done = {r->id, outcomes[r->outcome]};
+    if (dlv__store_outbox_complete(ctx->store, &done, 1, NULL, &err) != DLV_OK)
         DLV__LOGE(&ctx->log, "cannot remove command %s from the outbox: %s", r->id, err.message);
-    rt_order *o = order_id ? dlv__table_find(&ctx->orders, order_id) : NULL;
+    rt_order *o = order_id ? dlv__rt_order_find(ctx, order_id) : NULL;
     if (!changes_order)
         return; /* DocumentPrinted: a report, not a change of the order */
     if (o && o->pending > 0)
@@ -311,7 +312,7 @@ static void on_sent(void *arg, dlv__backend_result *res)
     struct dlv__sync *s = ctx->sync;
     s->send_busy = false;
     struct {
-        dlv__persist_row *rows;
+        dlv__store_cmd_row *rows;
         size_t count;
     } batch = {s->in_flight_rows, s->in_flight_count};
     s->in_flight_rows = NULL;
@@ -321,7 +322,8 @@ static void on_sent(void *arg, dlv__backend_result *res)
         if (res->err != DLV_ESTOPPED) {
             DLV__LOGW(&ctx->log, "commands: %s (%zu kept for retry)", res->message, batch.count);
             note_health(ctx, false, res->message, 0);
-            dlv__persist_command_attempts(ctx->persist, batch.rows, batch.count, NULL);
+            dlv__store_outbox_mark_attempt_rows(ctx->store, batch.rows, batch.count,
+                                                dlv__store_now(ctx->store), NULL);
             if (res->err == DLV_EUNAUTHORIZED || res->err == DLV_ENOTREGISTERED)
                 session_lost(ctx);
             else if (res->retryable)
@@ -331,14 +333,14 @@ static void on_sent(void *arg, dlv__backend_result *res)
                 retry_in(ctx, &s->send_timer, on_send_timer, &s->send_attempt, 30);
             }
         }
-        dlv__persist_rows_free(batch.rows, batch.count);
+        dlv__store_cmd_rows_free(batch.rows, batch.count);
         return;
     }
     dlv__commands_response *cr = res->commands;
     dlv_error err = {0};
     s->send_attempt = 0;
     note_health(ctx, true, NULL, res->total_ms);
-    bool group = dlv__persist_begin(ctx->persist, NULL) == DLV_OK;
+    bool group = dlv__store_begin(ctx->store, NULL) == DLV_OK;
     for (size_t i = 0; i < cr->result_count; i++) {
         const dlv__command_result *r = &cr->results[i];
         const char *order_id = NULL;
@@ -356,12 +358,12 @@ static void on_sent(void *arg, dlv__backend_result *res)
         }
         settle(ctx, r, order_id, changes_order);
     }
-    if (group && dlv__persist_commit(ctx->persist, &err) != DLV_OK)
+    if (group && dlv__store_commit(ctx->store, &err) != DLV_OK)
         DLV__LOGE(&ctx->log,
                   "cannot store the commands' outcomes: %s (they are sent again and "
                   "answered as duplicates)",
                   err.message);
-    dlv__persist_rows_free(batch.rows, batch.count);
+    dlv__store_cmd_rows_free(batch.rows, batch.count);
     dlv__rt_health_update(ctx);
     dlv__rt_commit(ctx); /* consequences of rejections */
     start_send(ctx);     /* more waiting? */
@@ -373,21 +375,21 @@ static void start_send(dlv_ctx *ctx)
     if (!running(ctx) || !s->backend || !s->registered || s->send_busy ||
         uv_is_active((uv_handle_t *)&s->send_timer))
         return;
-    dlv__persist_row *rows = NULL;
+    dlv__store_cmd_row *rows = NULL;
     size_t count = 0;
     dlv_error err = {0};
     size_t max = s->backend->methods->max_commands ? s->backend->methods->max_commands : 1;
-    if (dlv__persist_peek_commands(ctx->persist, max, &rows, &count, &err) != DLV_OK) {
+    if (dlv__store_outbox_peek(ctx->store, max, false, &rows, &count, &err) != DLV_OK) {
         DLV__LOGE(&ctx->log, "cannot read the outbox: %s", err.message);
         return;
     }
     if (count == 0) {
-        dlv__persist_rows_free(rows, count);
+        dlv__store_cmd_rows_free(rows, count);
         return;
     }
     const char **bodies = dlv__calloc(count, sizeof *bodies);
     if (!bodies) {
-        dlv__persist_rows_free(rows, count);
+        dlv__store_cmd_rows_free(rows, count);
         return;
     }
     for (size_t i = 0; i < count; i++)
@@ -402,7 +404,7 @@ static void start_send(dlv_ctx *ctx)
     }
     s->in_flight_rows = NULL;
     s->in_flight_count = 0;
-    dlv__persist_rows_free(rows, count);
+    dlv__store_cmd_rows_free(rows, count);
     retry_in(ctx, &s->send_timer, on_send_timer, &s->send_attempt, -1);
 }
 
@@ -429,7 +431,7 @@ static void on_heartbeat(uv_timer_t *t)
     if (ctx->loop_state != RT_RUNNING || !s->registered || s->poll_busy || s->hb_busy ||
         !s->backend)
         return;
-    if (dlv__backend_heartbeat(s->backend, ctx->health.pending_commands, ctx->revision,
+    if (dlv__backend_heartbeat(s->backend, ctx->health.pending_commands, dlv__rt_revision(ctx),
                                on_heartbeat_done, ctx) == DLV_OK)
         s->hb_busy = true;
 }
@@ -522,7 +524,7 @@ void dlv__sync_stop(dlv_ctx *ctx)
     dlv__backend *b = s->backend;
     s->backend = NULL;
     dlv__backend_close(b, on_backend_closed, ctx); /* pending calls end with DLV_ESTOPPED */
-    dlv__persist_rows_free(s->in_flight_rows, s->in_flight_count);
+    dlv__store_cmd_rows_free(s->in_flight_rows, s->in_flight_count);
     s->in_flight_rows = NULL;
     s->in_flight_count = 0;
 }
@@ -531,7 +533,7 @@ void dlv__sync_free(dlv_ctx *ctx)
 {
     if (!ctx->sync)
         return;
-    dlv__persist_rows_free(ctx->sync->in_flight_rows, ctx->sync->in_flight_count);
+    dlv__store_cmd_rows_free(ctx->sync->in_flight_rows, ctx->sync->in_flight_count);
     dlv__free(ctx->sync);
     ctx->sync = NULL;
 }

@@ -189,6 +189,23 @@ int dlv__store_outbox_mark_attempt(dlv__store *st, const char *const *ids, size_
     return dlv__store_tx_end(st, rc, err);
 }
 
+int dlv__store_outbox_mark_attempt_rows(dlv__store *st, const dlv__store_cmd_row *rows,
+                                        size_t count, int64_t next_attempt_at, dlv_error *err)
+{
+    if (count == 0)
+        return DLV_OK;
+    if (!rows)
+        return dlv__error_set(err, DLV_EINVAL, "%s: no commands given", st->name);
+    const char **ids = dlv__calloc(count, sizeof *ids);
+    if (!ids)
+        return dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", st->name);
+    for (size_t i = 0; i < count; i++)
+        ids[i] = rows[i].id;
+    int rc = dlv__store_outbox_mark_attempt(st, ids, count, next_attempt_at, err);
+    dlv__free(ids);
+    return rc;
+}
+
 static bool final_outcome(const char *outcome)
 {
     return outcome && (strcmp(outcome, "Applied") == 0 || strcmp(outcome, "Duplicate") == 0 ||

@@ -146,6 +146,10 @@ void dlv__store_cmd_rows_free(dlv__store_cmd_row *rows, size_t count);
 int dlv__store_outbox_mark_attempt(dlv__store *st, const char *const *ids, size_t count,
                                    int64_t next_attempt_at, dlv_error *err);
 
+/* The same for the rows a peek returned (the commands of one request). */
+int dlv__store_outbox_mark_attempt_rows(dlv__store *st, const dlv__store_cmd_row *rows,
+                                        size_t count, int64_t next_attempt_at, dlv_error *err);
+
 /* Removes commands the server answered for, in one transaction. Only the protocol's final
  * outcomes remove a command: anything else is DLV_EINVAL and removes none. Idempotent: an id no
  * longer in the outbox is skipped. `removed` (may be NULL) gets how many rows went. */
@@ -197,6 +201,14 @@ void dlv__store_order_row_clear(dlv__store_order_row *row);
  * and `each` must not call into the store. A non-zero return stops and is returned. */
 int dlv__store_orders_each(dlv__store *st, int (*each)(void *arg, const dlv__store_order_row *row),
                            void *arg, dlv_error *err);
+
+/* Every cached order, copied, by number then id (the runtime's start: unlike
+ * dlv__store_orders_each, the caller may use the store while it goes through them). All or
+ * nothing: a row that cannot be read or copied fails the call. *rows is NULL when *count is 0;
+ * free with dlv__store_order_rows_free. */
+int dlv__store_orders_load(dlv__store *st, dlv__store_order_row **rows, size_t *count,
+                           dlv_error *err);
+void dlv__store_order_rows_free(dlv__store_order_row *rows, size_t count);
 
 /* The last server revision stored with the cache (0 before the first sync). */
 int dlv__store_revision(dlv__store *st, int64_t *revision, dlv_error *err);

@@ -10,7 +10,6 @@
 #include "alloc_sweep.h"
 #include "common/internal.h"
 #include "delivery/delivery.h"
-#include "runtime/persist.h"
 #include "runtime/rt.h"
 #include "test_order_common.h"
 #include "testlib.h"
@@ -54,12 +53,12 @@ static int create_context(void *arg, dlv_error *err)
      * cached revision, or syncs from revision 0 so the call-center sends the whole snapshot
      * again (also what happens when the revision itself could not be read). Settings left
      * unread are waited for from the call-center (registration brings them), which is allowed. */
-    bool right = ctx->revision == 0 ||
-                 (ctx->orders.count == c->cached_orders && ctx->revision == c->cached_revision);
+    bool right = dlv__rt_revision(ctx) == 0 || (dlv__rt_order_count(ctx) == c->cached_orders &&
+                                                dlv__rt_revision(ctx) == c->cached_revision);
     if (!right)
         fprintf(stderr,
                 "\n  context created with %zu of %zu cached orders, resuming at revision %lld\n",
-                ctx->orders.count, c->cached_orders, (long long)ctx->revision);
+                dlv__rt_order_count(ctx), c->cached_orders, (long long)dlv__rt_revision(ctx));
     dlv_ctx_destroy(ctx);
     return right ? DLV_OK : WRONG_RESULT;
 }
@@ -67,7 +66,7 @@ static int create_context(void *arg, dlv_error *err)
 /* Was a bug (fixed): under allocation failure dlv_ctx_create could succeed without some of the
  * cached orders while keeping the cached revision, so the call-center never sent them again
  * (load_one dropped an order whose decode said DLV_EJSON, which is also cJSON running out of
- * memory; persist.c's collect() ignored failed copies). */
+ * memory; the cache load ignored rows it failed to copy, now dlv__store_orders_load fails). */
 static void context_start_up(void)
 {
     ctx_case c = {0};
@@ -76,11 +75,11 @@ static void context_start_up(void)
     c.config_path = scratch("ctx.xml", "<config><serverUrl>http://127.0.0.1:9/resto</serverUrl>"
                                        "<terminalId>" TID "</terminalId></config>");
     /* Cache three orders and the settings the way the runtime does. */
-    dlv__persist *p = NULL;
+    dlv__store *p = NULL;
     dlv_error err = {0};
-    CU_ASSERT_EQUAL_FATAL(dlv__persist_open(c.data_dir, &p, &err), DLV_OK);
+    CU_ASSERT_EQUAL_FATAL(dlv__store_open(c.data_dir, NULL, &p, &err), DLV_OK);
     const char *names[] = {"order_courier.json", "order_pickup.json", "order_anonymous.json"};
-    dlv__persist_order rows[3];
+    dlv__store_order rows[3];
     dlv__order *orders[3];
     char *texts[3];
     for (size_t i = 0; i < 3; i++) {
@@ -88,13 +87,13 @@ static void context_start_up(void)
         CU_ASSERT_PTR_NOT_NULL_FATAL(orders[i]);
         texts[i] = dlv__order_to_json(orders[i]);
         rows[i] =
-            (dlv__persist_order){orders[i]->id, orders[i]->revision,
-                                 dlv_status_name(orders[i]->status), orders[i]->number, texts[i]};
+            (dlv__store_order){orders[i]->id, orders[i]->revision,
+                               dlv_status_name(orders[i]->status), orders[i]->number, texts[i]};
     }
-    CU_ASSERT_EQUAL(dlv__persist_put_orders(p, rows, 3, NULL, 0, 1041, &err), DLV_OK);
+    CU_ASSERT_EQUAL(dlv__store_orders_sync(p, rows, 3, NULL, 0, 1041, &err), DLV_OK);
     char *settings = fixture("settings.json");
-    CU_ASSERT_EQUAL(dlv__persist_meta_set(p, "settings", settings, &err), DLV_OK);
-    dlv__persist_close(p);
+    CU_ASSERT_EQUAL(dlv__store_meta_set(p, "settings", settings, &err), DLV_OK);
+    dlv__store_close(p);
     c.cached_orders = 3;
     c.cached_revision = 1041;
     static const int strict[] = {DLV_ENOMEM, 0};

@@ -294,6 +294,18 @@ static void outbox_due_never_overtakes(void)
     CU_ASSERT_EQUAL(rows[1].attempts, 0);
     CU_ASSERT_STRING_EQUAL(rows[2].id, x[1].id);
     CU_ASSERT_STRING_EQUAL(rows[3].id, y[1].id);
+    /* The rows of a request that got no answer are counted again, by the rows themselves. */
+    CU_ASSERT_EQUAL(dlv__store_outbox_mark_attempt_rows(st, rows, 2, fake_now + 1000, NULL),
+                    DLV_OK);
+    CU_ASSERT_EQUAL(dlv__store_outbox_mark_attempt_rows(st, NULL, 0, 0, NULL), DLV_OK);
+    CU_ASSERT_EQUAL(dlv__store_outbox_mark_attempt_rows(st, NULL, 1, 0, NULL), DLV_EINVAL);
+    dlv__store_cmd_rows_free(rows, n);
+    CU_ASSERT_EQUAL(dlv__store_outbox_peek(st, 500, false, &rows, &n, NULL), DLV_OK);
+    CU_ASSERT_EQUAL_FATAL(n, 4);
+    CU_ASSERT_EQUAL(rows[0].attempts, 2);
+    CU_ASSERT_EQUAL(rows[0].next_attempt_at, fake_now + 1000);
+    CU_ASSERT_EQUAL(rows[1].attempts, 1);
+    CU_ASSERT_EQUAL(rows[2].attempts, 0);
     dlv__store_cmd_rows_free(rows, n);
     dlv__store_close(st);
     dlv_test_rmdir(dir);
@@ -507,6 +519,20 @@ static void order_cache_and_revision(void)
     CU_ASSERT_EQUAL(dlv__store_orders_get(st, ORDER_X, &row, NULL), DLV_OK);
     CU_ASSERT_STRING_EQUAL(row.status, "WaitCooking");
     dlv__store_order_row_clear(&row);
+    /* The same rows, copied, for a caller that uses the store while going through them. */
+    dlv__store_order_row *all = NULL;
+    size_t all_n = 0;
+    CU_ASSERT_EQUAL(dlv__store_orders_load(st, &all, &all_n, NULL), DLV_OK);
+    CU_ASSERT_EQUAL_FATAL(all_n, 2);
+    CU_ASSERT_STRING_EQUAL(all[0].id, ORDER_X);
+    CU_ASSERT_STRING_EQUAL(all[0].status, "WaitCooking");
+    CU_ASSERT_EQUAL(all[0].revision, 12);
+    CU_ASSERT_EQUAL(all[0].number, 100245);
+    CU_ASSERT_STRING_EQUAL(all[1].id, ORDER_Y);
+    CU_ASSERT_STRING_EQUAL(all[1].json, "{\"id\":\"y\"}");
+    CU_ASSERT_EQUAL(dlv__store_orders_get(st, all[1].id, &row, NULL), DLV_OK);
+    dlv__store_order_row_clear(&row);
+    dlv__store_order_rows_free(all, all_n);
     seen_orders stop = {.stop_after = 1};
     CU_ASSERT_EQUAL(dlv__store_orders_each(st, see_order, &stop, NULL), 42);
     CU_ASSERT_EQUAL(stop.count, 1);
@@ -913,7 +939,17 @@ static void reads_survive_allocation_failures(void)
         int d = dlv__store_notify_sent(st, ORDER_X, &events, &n, NULL);
         if (d == DLV_OK)
             dlv__store_strings_free(events, n);
+        dlv__store_order_row *all;
+        int e = dlv__store_orders_load(st, &all, &n, NULL);
+        if (e == DLV_OK) {
+            CU_ASSERT_EQUAL(n, 1);
+            dlv__store_order_rows_free(all, n);
+        }
+        int f = dlv__store_outbox_mark_attempt_rows(st, &(dlv__store_cmd_row){.id = m[0].id}, 1,
+                                                    fake_now, NULL);
         dlv__alloc_fail_after(-1);
+        CU_ASSERT_TRUE(e == DLV_OK || e == DLV_ENOMEM);
+        CU_ASSERT_TRUE(f == DLV_OK || f == DLV_ENOMEM);
         CU_ASSERT_TRUE(a == DLV_OK || a == DLV_ENOMEM);
         CU_ASSERT_TRUE(b == DLV_OK || b == DLV_ENOMEM);
         CU_ASSERT_TRUE(c == DLV_OK || c == DLV_ENOMEM);
