@@ -101,7 +101,7 @@ void dlv__rt_create_order(dlv_ctx *ctx, const cJSON *json, const char *cmd, dlv_
         o->status = due != DLV__TIME_NONE && due <= now ? DLV_STATUS_READY_FOR_COOKING
                                                         : DLV_STATUS_WAIT_COOKING;
         if (!o->operator_name)
-            o->operator_name = dlv__strdup(ctx->login.actor_name);
+            o->operator_name = dlv__strdup(dlv__rt_actor_name(ctx));
         rc = dlv__order_validate(o, 0, &err);
     }
     if (rc == DLV_OK)
@@ -111,14 +111,11 @@ void dlv__rt_create_order(dlv_ctx *ctx, const cJSON *json, const char *cmd, dlv_
         char at[21];
         cJSON *order_json = dlv__order_to_cjson(o);
         command = cJSON_CreateObject();
-        cJSON *actor = cJSON_CreateObject();
-        bool ok =
-            order_json && command && actor && dlv__time_format(now, at) &&
-            dlv__uuid_v4(id) == DLV_OK && dlv__jput_string(command, "id", id) &&
-            dlv__jput_string(command, "type", "CreateOrder") &&
-            dlv__jattach(command, "order", order_json) && dlv__jput_string(command, "at", at) &&
-            dlv__jput_string(actor, "id", ctx->login.actor_id[0] ? ctx->login.actor_id : NULL) &&
-            dlv__jput_string(actor, "name", ctx->login.actor_name);
+        cJSON *actor = dlv__rt_actor_json(ctx);
+        bool ok = order_json && command && actor && dlv__time_format(now, at) &&
+                  dlv__uuid_v4(id) == DLV_OK && dlv__jput_string(command, "id", id) &&
+                  dlv__jput_string(command, "type", "CreateOrder") &&
+                  dlv__jattach(command, "order", order_json) && dlv__jput_string(command, "at", at);
         order_json = NULL;
         if (ok) {
             ok = dlv__jattach(command, "actor", actor);

@@ -74,6 +74,40 @@ void dlv__rt_health_set_held_prints(dlv_ctx *ctx, long held)
     uv_mutex_unlock(&ctx->lock);
 }
 
+bool dlv__rt_health_note_link(dlv_ctx *ctx, bool online, const char *error, double rtt_ms)
+{
+    uv_mutex_lock(&ctx->lock);
+    bool was = ctx->health.online;
+    ctx->health.online = online;
+    if (error)
+        snprintf(ctx->health.last_error, sizeof ctx->health.last_error, "%s", error);
+    if (rtt_ms > 0) {
+        ctx->health.rtt_last_ms = rtt_ms;
+        if (rtt_ms > ctx->health.rtt_max_ms)
+            ctx->health.rtt_max_ms = rtt_ms;
+    }
+    if (!online)
+        ctx->health.retries++;
+    uv_mutex_unlock(&ctx->lock);
+    return was != online;
+}
+
+void dlv__rt_health_note_sync(dlv_ctx *ctx)
+{
+    dlv__time now = dlv__rt_now(ctx);
+    uv_mutex_lock(&ctx->lock);
+    ctx->health.last_sync = now;
+    uv_mutex_unlock(&ctx->lock);
+}
+
+long dlv__rt_health_pending(dlv_ctx *ctx)
+{
+    uv_mutex_lock(&ctx->lock);
+    long pending = ctx->health.pending_commands;
+    uv_mutex_unlock(&ctx->lock);
+    return pending;
+}
+
 char *dlv_ctx_health(dlv_ctx *ctx)
 {
     if (!ctx)

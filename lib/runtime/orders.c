@@ -177,9 +177,8 @@ static cJSON *command_base(dlv_ctx *ctx, const char *type, const char *order_id,
               (!order_id || dlv__jput_string(j, "orderId", order_id)) &&
               dlv__jput_string(j, "at", at);
     if (ok && actor) {
-        cJSON *a = cJSON_CreateObject();
-        ok = a && dlv__jput_string(a, "id", ctx->login.actor_id[0] ? ctx->login.actor_id : NULL) &&
-             dlv__jput_string(a, "name", ctx->login.actor_name) && dlv__jattach(j, "actor", a);
+        cJSON *a = dlv__rt_actor_json(ctx);
+        ok = a && dlv__jattach(j, "actor", a);
     }
     if (!ok) {
         cJSON_Delete(j);
@@ -302,7 +301,8 @@ rt_staged *dlv__rt_stage_op(dlv_ctx *ctx, rt_order *o, const dlv__op_request *re
     s->trigger_set = true;
     s->print_invoice = req->op == DLV__OP_PRINT_INVOICE;
     cJSON *extra = cJSON_CreateObject();
-    if (extra && cmd_name && strcmp(cmd_name, "pay") == 0)
+    /* A payment's reply says the change to give back (docs/api.md, "pay"). */
+    if (extra && req->op == DLV__OP_TAKE_PAYMENT)
         dlv__jput_decimal(extra, "change", dlv__order_change_sum(next), DLV__MONEY_SCALE, true);
     if (extra)
         dlv__jput_string(extra, "status", dlv_status_name(next->status));

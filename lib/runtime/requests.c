@@ -247,6 +247,22 @@ static void do_reprint(req_ctx *r)
         reply_now(r, dlv__reply_ok(r->cmd, NULL));
 }
 
+const char *dlv__rt_actor_name(const dlv_ctx *ctx)
+{
+    return ctx->login.actor_name;
+}
+
+cJSON *dlv__rt_actor_json(const dlv_ctx *ctx)
+{
+    cJSON *a = cJSON_CreateObject();
+    if (a && (!dlv__jput_string(a, "id", ctx->login.actor_id[0] ? ctx->login.actor_id : NULL) ||
+              !dlv__jput_string(a, "name", ctx->login.actor_name))) {
+        cJSON_Delete(a);
+        return NULL;
+    }
+    return a;
+}
+
 cJSON *dlv__rt_order_list(dlv_ctx *ctx)
 {
     size_t n;

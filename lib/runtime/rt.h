@@ -177,6 +177,13 @@ void dlv__rt_set_error(dlv_ctx *ctx, const char *fmt, ...) DLV__PRINTF(2, 3);
 void dlv__rt_health_update(dlv_ctx *ctx);
 void dlv__rt_health_get(dlv_ctx *ctx, rt_health *out);
 void dlv__rt_health_set_held_prints(dlv_ctx *ctx, long held);
+/* The link to the call-center went online or stayed offline (`error`: why), with the round
+ * trip of the call when there was one; true when online/offline changed. */
+bool dlv__rt_health_note_link(dlv_ctx *ctx, bool online, const char *error, double rtt_ms);
+/* An orders answer was applied: the last sync is now. */
+void dlv__rt_health_note_sync(dlv_ctx *ctx);
+/* Pending commands as last counted by dlv__rt_health_update. */
+long dlv__rt_health_pending(dlv_ctx *ctx);
 
 /* ---- commit.c ---- */
 /* Commits the batch, then replies and emits in request order, then runs consequences. */
@@ -243,6 +250,10 @@ const char *dlv__reply_code(int err);
 void dlv__rt_handle_request(dlv_ctx *ctx, host_req *req);
 /* Whether a request name of DLV_REQUEST_MAP has a row (a handler) in the request table. */
 bool dlv__request_known(const char *name);
+/* The logged-in user (the login part is requests.c's): the name ("" when none) and
+ * {"id","name"} as commands carry it (NULL when memory ran out). */
+const char *dlv__rt_actor_name(const dlv_ctx *ctx);
+cJSON *dlv__rt_actor_json(const dlv_ctx *ctx);
 /* The live orders for the host, overdue first then by due time. */
 cJSON *dlv__rt_order_list(dlv_ctx *ctx);
 

@@ -43,20 +43,7 @@ static uint32_t next_random(struct dlv__sync *s)
 
 static void note_health(dlv_ctx *ctx, bool online, const char *error, double rtt_ms)
 {
-    uv_mutex_lock(&ctx->lock);
-    bool was = ctx->health.online;
-    ctx->health.online = online;
-    if (error)
-        snprintf(ctx->health.last_error, sizeof ctx->health.last_error, "%s", error);
-    if (rtt_ms > 0) {
-        ctx->health.rtt_last_ms = rtt_ms;
-        if (rtt_ms > ctx->health.rtt_max_ms)
-            ctx->health.rtt_max_ms = rtt_ms;
-    }
-    if (!online)
-        ctx->health.retries++;
-    uv_mutex_unlock(&ctx->lock);
-    if (was != online)
+    if (dlv__rt_health_note_link(ctx, online, error, rtt_ms))
         dlv__rt_emit(ctx, dlv__ev_connection(online, error));
 }
 
@@ -192,9 +179,7 @@ static void on_polled(void *arg, dlv__backend_result *res)
     dlv__orders_response *orders = res->orders;
     s->poll_attempt = 0;
     note_health(ctx, true, NULL, 0);
-    uv_mutex_lock(&ctx->lock);
-    ctx->health.last_sync = dlv__rt_now(ctx);
-    uv_mutex_unlock(&ctx->lock);
+    dlv__rt_health_note_sync(ctx);
     for (size_t i = 0; i < orders->invalid_count; i++) {
         DLV__LOGE(&ctx->log, "call-center sent an invalid order, left out: %s",
                   orders->invalid[i].message);
@@ -431,7 +416,7 @@ static void on_heartbeat(uv_timer_t *t)
     if (ctx->loop_state != RT_RUNNING || !s->registered || s->poll_busy || s->hb_busy ||
         !s->backend)
         return;
-    if (dlv__backend_heartbeat(s->backend, ctx->health.pending_commands, dlv__rt_revision(ctx),
+    if (dlv__backend_heartbeat(s->backend, dlv__rt_health_pending(ctx), dlv__rt_revision(ctx),
                                on_heartbeat_done, ctx) == DLV_OK)
         s->hb_busy = true;
 }
