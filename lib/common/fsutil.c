@@ -121,10 +121,11 @@ int dlv__write_file_atomic(const char *path, const void *data, size_t len, dlv_e
 #endif
     char *tmp = dlv__asprintf("%s.tmp-XXXXXX", path);
     if (!tmp) {
+        int nomem = dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", path);
 #if !defined(_WIN32)
         dlv__free(target);
 #endif
-        return dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", path);
+        return nomem;
     }
     int rc = DLV_OK;
 #if defined(_WIN32)

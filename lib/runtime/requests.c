@@ -405,25 +405,28 @@ static void do_doctor(req_ctx *r)
     }
 }
 
+/* The op of a row whose handler does not take one from the table. */
+#define NO_OP DLV__OP_COUNT
+
 /* One row per request of DLV_REQUEST_MAP, at its id. A request in the map without a row here has
  * no handler and is answered as unknown; test_api_docs catches that. */
 static const request_handler requests[REQUEST_COUNT] = {
-    /* [request] = {handler, flags, op} */
-    [REQUEST_LOGIN] = {do_login, 0},
-    [REQUEST_LOGOUT] = {do_logout, 0},
+    /* [request] = {handler, flags, op (NO_OP: the handler picks it)} */
+    [REQUEST_LOGIN] = {do_login, 0, NO_OP},
+    [REQUEST_LOGOUT] = {do_logout, 0, NO_OP},
     [REQUEST_CONFIRM] = {do_op, NEEDS_LOGIN | NEEDS_ORDER | CHANGES_ORDER, DLV__OP_CONFIRM},
-    [REQUEST_SET_STATUS] = {do_set_status, NEEDS_LOGIN | NEEDS_ORDER | CHANGES_ORDER},
+    [REQUEST_SET_STATUS] = {do_set_status, NEEDS_LOGIN | NEEDS_ORDER | CHANGES_ORDER, NO_OP},
     [REQUEST_CANCEL] = {do_op, NEEDS_LOGIN | NEEDS_ORDER | CHANGES_ORDER, DLV__OP_CANCEL},
     [REQUEST_ASSIGN_COURIER] = {do_op, NEEDS_LOGIN | NEEDS_ORDER | CHANGES_ORDER,
                                 DLV__OP_ASSIGN_COURIER},
-    [REQUEST_PAY] = {do_pay, NEEDS_LOGIN | NEEDS_ORDER | CHANGES_ORDER},
+    [REQUEST_PAY] = {do_pay, NEEDS_LOGIN | NEEDS_ORDER | CHANGES_ORDER, NO_OP},
     [REQUEST_PRINT_INVOICE] = {do_op, NEEDS_LOGIN | NEEDS_ORDER | CHANGES_ORDER,
                                DLV__OP_PRINT_INVOICE},
-    [REQUEST_CREATE_ORDER] = {do_create_order, NEEDS_LOGIN | CHANGES_ORDER},
-    [REQUEST_REPRINT] = {do_reprint, NEEDS_LOGIN},
-    [REQUEST_LIST] = {do_list, 0},
-    [REQUEST_HEALTH] = {do_health, 0},
-    [REQUEST_DOCTOR] = {do_doctor, 0},
+    [REQUEST_CREATE_ORDER] = {do_create_order, NEEDS_LOGIN | CHANGES_ORDER, NO_OP},
+    [REQUEST_REPRINT] = {do_reprint, NEEDS_LOGIN, NO_OP},
+    [REQUEST_LIST] = {do_list, 0, NO_OP},
+    [REQUEST_HEALTH] = {do_health, 0, NO_OP},
+    [REQUEST_DOCTOR] = {do_doctor, 0, NO_OP},
 };
 
 /* The row of a request name, NULL for a name the library does not answer. */
