@@ -8,6 +8,7 @@ packages=(
     libxml2-dev libcurl4-openssl-dev libcjson-dev libuv1-dev libsqlite3-dev
     libmicrohttpd-dev libcairo2-dev libpango1.0-dev libcups2-dev fonts-dejavu-core
     libcunit1-dev valgrind poppler-utils curl openssl cups printer-driver-cups-pdf
+    tzdata # /usr/share/zoneinfo: the restaurant's time zone (lib/common/tz.c)
     "$@"
 )
 

@@ -89,6 +89,8 @@ static const char host_help[] =
     "  --user-rights LIST        log a cashier in at start with these rights (D_CND,D_MD,...)\n"
     "  --log-level N             0 error, 1 warn, 2 info (default), 3 debug\n"
     "  --long-poll-seconds N     long-poll wait, 1..60 (default 25)\n"
+    "  --time-zone NAME          the restaurant's zone (Europe/Moscow) when the call-center\n"
+    "                            sends none (default: the OS zone)\n"
     "  --no-stdin                read no commands: run until SIGTERM or SIGINT (a service)\n"
     "  -h, --help                show this help and exit\n"
     "  --version                 show the version and exit\n"
@@ -202,6 +204,8 @@ int main(int argc, char **argv)
             opts.log_level = (dlv_log_level)atoi(v);
         else if (strcmp(a, "--long-poll-seconds") == 0)
             opts.long_poll_seconds = atoi(v);
+        else if (strcmp(a, "--time-zone") == 0)
+            opts.time_zone = v;
         else if (strcmp(a, "--printer") == 0 && strncmp(v, "receipt=", 8) == 0)
             opts.receipt_printer = v + 8;
         else if (strcmp(a, "--printer") == 0 && strncmp(v, "a4=", 3) == 0)

@@ -95,7 +95,8 @@ typedef void (*dlv_log_cb)(void *arg, dlv_log_level level, const char *line);
 typedef int (*dlv_notify_cb)(void *arg, const char *order_id, const char *event,
                              const char *channel, const char *to, const char *text);
 
-#define DLV_OPTIONS_VERSION 1
+/* 2 added time_zone; a version-1 struct (without it) is still accepted. */
+#define DLV_OPTIONS_VERSION 2
 
 typedef struct dlv_options {
     int version;                   /* DLV_OPTIONS_VERSION */
@@ -118,7 +119,8 @@ typedef struct dlv_options {
     int64_t regular_numbers_first, regular_numbers_last;
     /* Long-poll wait in seconds (1..60); 0: 25. */
     int long_poll_seconds;
-    /* The restaurant's UTC offset in minutes, for times on documents and messages (+180 Moscow). */
+    /* A fixed UTC offset in minutes for times on documents and messages (+180 Moscow), without
+     * daylight saving: when non-zero it overrides every time zone (see time_zone). */
     int utc_offset_minutes;
     /* Customer messages: the notifier (NULL: only the "notification" event), and the
      * restaurant's address for @Model.CafeAddress. Message templates are read from
@@ -127,6 +129,11 @@ typedef struct dlv_options {
     dlv_notify_cb on_notify;
     void *notify_arg;
     const char *cafe_address;
+    /* Since version 2. The restaurant's time zone ("Europe/Moscow", from the system's zone
+     * database, daylight saving included) when the call-center's settings name none or one this
+     * system does not know; NULL: the operating system's zone. An unknown name fails
+     * dlv_ctx_create (DLV_EINVAL or DLV_ENOTFOUND). Copied. */
+    const char *time_zone;
 } dlv_options;
 
 /* Creates a terminal context: loads the configuration (generating terminalId when absent), opens

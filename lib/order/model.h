@@ -176,6 +176,7 @@ typedef struct dlv__settings {
     size_t courier_count;
     bool has_max_courier_debt; /* false: no limit */
     dlv__money max_courier_debt;
+    char *time_zone; /* IANA name ("Europe/Moscow"), NULL: the host's OS zone */
 } dlv__settings;
 
 /* Wire names, indexed by the enums above. */

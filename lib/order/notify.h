@@ -58,7 +58,11 @@ int dlv__template_compile(const char *text, size_t len, dlv__template **out, dlv
 void dlv__template_free(dlv__template *tpl);
 
 typedef struct dlv__render_options {
-    int utc_offset_minutes;   /* the restaurant's local time: +180 for Moscow */
+    int utc_offset_minutes; /* the restaurant's local time: +180 for Moscow */
+    /* The offset at each time rendered (daylight saving); NULL: utc_offset_minutes for every
+     * time. Called with utc_offset_arg and UTC seconds; returns minutes east of UTC. */
+    int (*utc_offset_at)(void *arg, int64_t utc);
+    void *utc_offset_arg;
     const char *date_format;  /* NULL: "dd.MM.yyyy HH:mm"; tokens yyyy yy MM dd HH mm ss */
     const char *cafe_address; /* @Model.CafeAddress; NULL renders empty */
     char decimal_separator;   /* 0: ',' as in ru-RU */

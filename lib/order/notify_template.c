@@ -55,7 +55,10 @@ static void put_time(dlv__dynbuf *b, dlv__time t, const dlv__render_options *o)
         return;
     int64_t y;
     unsigned mo, d, h, mi, s;
-    dlv__time_fields(t, o->utc_offset_minutes, &y, &mo, &d, &h, &mi, &s);
+    /* Asked per time: a message sent in March may name a due time after the change to summer
+     * time. */
+    int offset = o->utc_offset_at ? o->utc_offset_at(o->utc_offset_arg, t) : o->utc_offset_minutes;
+    dlv__time_fields(t, offset, &y, &mo, &d, &h, &mi, &s);
     char text[16];
     for (const char *f = o->date_format ? o->date_format : "dd.MM.yyyy HH:mm"; *f;) {
         static const char *const tokens[] = {"yyyy", "yy", "MM", "dd", "HH", "mm", "ss"};

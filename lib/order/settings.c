@@ -48,6 +48,7 @@ void dlv__settings_free(dlv__settings *s)
     }
     dlv__free(s->couriers);
     dlv__free(s->default_city_id);
+    dlv__free(s->time_zone);
     dlv__free(s);
 }
 
@@ -183,6 +184,9 @@ static int decode_settings(const cJSON *obj, dlv__jpath *p, dlv__settings *s, dl
     DLV__TRY(dlv__jget_decimal(obj, "maxCourierDebt", DLV__J_NULLABLE, DLV__MONEY_SCALE, 0,
                                DLV__MONEY_MAX, p, &s->max_courier_debt, &s->has_max_courier_debt,
                                err));
+    /* The restaurant's zone; the runtime loads it (lib/common/tz.c) and falls back when unknown. */
+    DLV__TRY(dlv__jget_string(obj, "timeZone", DLV__J_NULLABLE | DLV__J_NONEMPTY, p, &s->time_zone,
+                              err));
     s->pickup_cooking_lead_minutes = (int)lead;
     s->invoice_copies = (int)copies;
     s->service_type = (dlv__delivery_service_type)type;
@@ -268,6 +272,7 @@ cJSON *dlv__settings_to_cjson(const dlv__settings *s)
         dlv__jput_bool(j, "notifyOverdueCooking", s->notify_overdue_cooking) &&
         dlv__jput_bool(j, "allowAnonymous", s->allow_anonymous) &&
         put_named(j, "cancelCauses", s->cancel_causes, s->cancel_cause_count) &&
+        (!s->time_zone || dlv__jput_string(j, "timeZone", s->time_zone)) &&
         (couriers = cJSON_AddArrayToObject(j, "couriers")) != NULL;
     for (size_t i = 0; ok && i < s->courier_count; i++) {
         const dlv__courier *c = &s->couriers[i];

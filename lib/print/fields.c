@@ -163,10 +163,13 @@ static const char *amount(dlv__arena *a, dlv__amount v)
     return dlv__arena_strdup(a, buf);
 }
 
-static const char *local_time(dlv__arena *a, dlv__time t, int offset)
+/* The offset is asked per time: a document printed in March may show a due time after the
+ * change to summer time. */
+static const char *local_time(dlv__arena *a, dlv__time t, const dlv__print_context *c)
 {
     if (t == DLV__TIME_NONE || t < DLV__TIME_MIN || t > DLV__TIME_MAX)
         return "";
+    int offset = c->utc_offset_at ? c->utc_offset_at(c->utc_offset_arg, t) : c->tz_offset_minutes;
     int64_t y;
     unsigned mo, d, h, mi, s;
     dlv__time_fields(t, offset, &y, &mo, &d, &h, &mi, &s);
@@ -271,10 +274,10 @@ bool dlv__field_value(const dlv__eval *ev, int field, dlv__arena *a, const char 
         t = str(dlv_status_russian_name(o->status));
         break;
     case F_ORDER_DUE_TIME:
-        t = local_time(a, o->complete_before, c->tz_offset_minutes);
+        t = local_time(a, o->complete_before, c);
         break;
     case F_ORDER_CREATED_TIME:
-        t = local_time(a, o->when_created, c->tz_offset_minutes);
+        t = local_time(a, o->when_created, c);
         break;
     case F_ORDER_PHONE:
         t = str(o->phone);
@@ -371,7 +374,7 @@ bool dlv__field_value(const dlv__eval *ev, int field, dlv__arena *a, const char 
         t = dlv__arena_printf(a, "%d", ev->in->copies);
         break;
     case F_DOC_PRINT_TIME:
-        t = local_time(a, c->now, c->tz_offset_minutes);
+        t = local_time(a, c->now, c);
         break;
     case F_DOC_RESTAURANT:
         t = str(c->restaurant);

@@ -49,8 +49,12 @@ typedef struct dlv__print_context {
     int copies;                /* 1..5; 0 takes settings->invoice_copies for an invoice, else 1 */
     dlv__time now;             /* printed as the print time */
     int tz_offset_minutes;     /* local time = UTC + offset, for the times on the document */
-    const char *courier_name;  /* overrides the order's courier (NULL: the order's) */
-    const char *restaurant;    /* optional header line (NULL: none) */
+    /* The restaurant's offset at each time printed (daylight saving); NULL: tz_offset_minutes
+     * for every time. Called with utc_offset_arg and UTC seconds; returns minutes east of UTC. */
+    int (*utc_offset_at)(void *arg, int64_t utc);
+    void *utc_offset_arg;
+    const char *courier_name; /* overrides the order's courier (NULL: the order's) */
+    const char *restaurant;   /* optional header line (NULL: none) */
 } dlv__print_context;
 
 /* A growing byte buffer; release with dlv__print_out_free. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/tz.h"
 #include "order/json.h"
 #include "print/print.h"
 #include "store/store.h"
@@ -154,6 +155,11 @@ void dlv_ctx_destroy(dlv_ctx *ctx)
     dlv__rt_orders_free(ctx);
     dlv__rt_printing_free(ctx);
     dlv__settings_free(ctx->settings);
+    dlv__tz_free(ctx->zone.settings_tz);
+    dlv__tz_free(ctx->zone.option_tz);
+    dlv__tz_free(ctx->zone.os_tz);
+    dlv__free(ctx->zone.settings_zone);
+    dlv__free(ctx->zone.bad_zone);
     dlv__store_close(ctx->store);
     dlv_config_free(ctx->config);
     dlv_front_config_free(ctx->front);
@@ -182,7 +188,8 @@ int dlv_ctx_create(const dlv_options *opts, dlv_ctx **out, dlv_error *err)
     if (!opts || !out)
         return dlv__error_set(err, DLV_EINVAL, "dlv_ctx_create: options and out are required");
     *out = NULL;
-    if (opts->version != DLV_OPTIONS_VERSION)
+    /* Version 1 ended at cafe_address: its fields are read, the newer ones taken as unset. */
+    if (opts->version != DLV_OPTIONS_VERSION && opts->version != 1)
         return dlv__error_set(err, DLV_EABI, "dlv_options version %d, this library takes %d",
                               opts->version, DLV_OPTIONS_VERSION);
     if (opts->long_poll_seconds < 0 || opts->long_poll_seconds > 60)
@@ -208,7 +215,11 @@ int dlv_ctx_create(const dlv_options *opts, dlv_ctx **out, dlv_error *err)
     ctx->on_notify = opts->on_notify;
     ctx->notify_arg = opts->notify_arg;
 
-    int rc = dlv_config_load(opts->config_path, 0, &ctx->config, err);
+    int rc = DLV_OK;
+    if (opts->version >= 2 && opts->time_zone)
+        rc = dlv__tz_load(opts->time_zone, &ctx->zone.option_tz, err);
+    if (rc == DLV_OK)
+        rc = dlv_config_load(opts->config_path, 0, &ctx->config, err);
     if (rc == DLV_OK && opts->front_config_path)
         rc = dlv_front_config_load(opts->front_config_path, &ctx->front, err);
     if (rc == DLV_OK) {
@@ -250,6 +261,55 @@ int dlv_ctx_create(const dlv_options *opts, dlv_ctx **out, dlv_error *err)
     ctx->host.state = RT_CREATED;
     *out = ctx;
     return DLV_OK;
+}
+
+/* ---- the restaurant's clock ---- */
+
+/* The call-center's zone when it names one that loads, reloaded when the name changes (settings
+ * arrive in orders.c and sync.c; the clock notices here, lazily). */
+static const dlv__tz *settings_zone(dlv_ctx *ctx)
+{
+    rt_zone *c = &ctx->zone;
+    const char *name = ctx->settings ? ctx->settings->time_zone : NULL;
+    if (!name || (c->bad_zone && strcmp(name, c->bad_zone) == 0))
+        return NULL;
+    if (c->settings_zone && strcmp(name, c->settings_zone) == 0)
+        return c->settings_tz;
+    dlv__tz_free(c->settings_tz);
+    c->settings_tz = NULL;
+    dlv__free(c->settings_zone);
+    c->settings_zone = dlv__strdup(name);
+    dlv_error err = {0};
+    if (!c->settings_zone || dlv__tz_load(name, &c->settings_tz, &err) == DLV_OK)
+        return c->settings_tz;
+    if (err.code == DLV_ENOMEM) {
+        dlv__free(c->settings_zone); /* tried again at the next time */
+        c->settings_zone = NULL;
+        return NULL;
+    }
+    DLV__LOGW(&ctx->log, "%s: using %s instead", err.message,
+              c->option_tz ? "the configured time zone" : "the system's time zone");
+    dlv__free(c->bad_zone);
+    c->bad_zone = dlv__strdup(name);
+    return NULL;
+}
+
+int dlv__rt_utc_offset_at(void *arg, int64_t utc)
+{
+    dlv_ctx *ctx = arg;
+    if (ctx->utc_offset_minutes != 0)
+        return ctx->utc_offset_minutes;
+    const dlv__tz *tz = settings_zone(ctx);
+    if (!tz)
+        tz = ctx->zone.option_tz;
+    if (!tz) {
+        if (!ctx->zone.os_loaded) {
+            ctx->zone.os_tz = dlv__tz_local();
+            ctx->zone.os_loaded = true;
+        }
+        tz = ctx->zone.os_tz;
+    }
+    return dlv__tz_offset_at(tz, utc);
 }
 
 /* ---- the host queue ---- */

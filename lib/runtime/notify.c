@@ -108,7 +108,8 @@ void dlv__rt_notify(dlv_ctx *ctx, rt_order *o, const dlv__notify_before *before)
         }
         if (!newly)
             continue;
-        dlv__render_options ro = {.utc_offset_minutes = ctx->utc_offset_minutes,
+        dlv__render_options ro = {.utc_offset_at = dlv__rt_utc_offset_at,
+                                  .utc_offset_arg = ctx,
                                   .cafe_address = ctx->cafe_address};
         char *text = NULL;
         if (dlv__template_render(ctx->templates[e], v, &ro, &text, &err) != DLV_OK)

@@ -215,7 +215,8 @@ void dlv__rt_print_pump(dlv_ctx *ctx)
                                  .is_copy = job->is_copy,
                                  .copies = job->copies,
                                  .now = dlv__rt_now(ctx),
-                                 .tz_offset_minutes = ctx->utc_offset_minutes};
+                                 .utc_offset_at = dlv__rt_utc_offset_at,
+                                 .utc_offset_arg = ctx};
         dlv__print_out out = {0};
         dlv__print_format format;
         dlv__doc_kind kind =

@@ -121,6 +121,16 @@ typedef struct rt_login {
 
 typedef struct rt_printing rt_printing; /* printing.c */
 
+/* The restaurant's clock (ctx.c): the zones it may read local time from, in order. */
+typedef struct rt_zone {
+    struct dlv__tz *settings_tz; /* the call-center's timeZone, loaded for settings_zone */
+    char *settings_zone;         /* the name settings_tz was loaded for (NULL: none tried) */
+    char *bad_zone;              /* the call-center zone that did not load: warned once */
+    struct dlv__tz *option_tz;   /* dlv_options.time_zone, loaded at create; NULL: none */
+    struct dlv__tz *os_tz;       /* the OS zone, loaded at first use; NULL: UTC */
+    bool os_loaded;
+} rt_zone;
+
 struct dlv_ctx {
     /* identity: what the host configured, fixed after dlv_ctx_create */
     dlv_config *config;
@@ -162,6 +172,7 @@ struct dlv_ctx {
     rt_orders orders;
     rt_printing *printing;
     rt_login login;
+    rt_zone zone;     /* ctx.c: the restaurant's local time */
     rt_health health; /* under `lock` */
 
     struct dlv__sync *sync; /* sync.c: the backend, attempts, timers, commands in flight */
@@ -170,6 +181,11 @@ struct dlv_ctx {
 
 /* ---- ctx.c ---- */
 dlv__time dlv__rt_now(dlv_ctx *ctx);
+/* The restaurant's clock: minutes east of UTC at `utc` (seconds), daylight saving included.
+ * dlv_options.utc_offset_minutes (non-zero) overrides; otherwise the call-center's timeZone,
+ * else dlv_options.time_zone, else the OS zone, else UTC (docs/time.md). Loop thread. The
+ * signature fits the render options' utc_offset_at with the context as the argument. */
+int dlv__rt_utc_offset_at(void *ctx, int64_t utc);
 void dlv__rt_emit(dlv_ctx *ctx, char *json); /* takes ownership */
 void dlv__rt_set_error(dlv_ctx *ctx, const char *fmt, ...) DLV__PRINTF(2, 3);
 /* Health: the outbox figures from the store; a copy of the whole under the lock; the print jobs

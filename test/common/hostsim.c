@@ -93,7 +93,8 @@ hostsim *hostsim_start(const hostsim_config *cfg)
         .receipt_printer = cfg->receipt_printer,
         .a4_printer = cfg->a4_printer,
         .long_poll_seconds = cfg->long_poll_seconds ? cfg->long_poll_seconds : 2,
-        .utc_offset_minutes = 180,
+        .utc_offset_minutes = cfg->time_zone ? 0 : 180,
+        .time_zone = cfg->time_zone,
     };
     dlv_error err = {0};
     if (dlv_ctx_create(&opts, &h->ctx, &err) != DLV_OK) {

@@ -18,6 +18,7 @@ typedef struct hostsim_config {
     long timeout_ms;       /* serviceMethodTimeoutMilliseconds; 0: 2000 */
     int long_poll_seconds; /* 0: 2 */
     void *loop;            /* attach to this uv_loop_t instead of a thread */
+    const char *time_zone; /* dlv_options.time_zone, no fixed offset; NULL: a fixed +180 */
 } hostsim_config;
 
 /* Writes the config file and creates + starts the context. NULL on failure (message printed). */

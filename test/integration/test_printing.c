@@ -1,6 +1,7 @@
 /* Printing through the runtime: one trigger, one document; held while the printer is down and
  * printed once when it is back; a job cut off mid-way is offered for reprint, never resent by
- * itself; a reprint says «КОПИЯ»; held jobs survive a restart. */
+ * itself; a reprint says «КОПИЯ»; held jobs survive a restart; times are the restaurant's local
+ * time from its zone. */
 #define _GNU_SOURCE
 #include <curl/curl.h>
 #include <stdio.h>
@@ -166,6 +167,47 @@ static void held_jobs_survive_restart(void)
     free((char *)d);
 }
 
+/* The whole runtime with time_zone "Europe/Moscow" (no fixed offset): the service check's due
+ * time is the order's completeBefore + 3 h. */
+static void documents_show_local_time(void)
+{
+    printer_emulator *pe = printer_emulator_start();
+    char *d = NULL;
+    CU_ASSERT_FATAL(asprintf(&d, "%s/h%d", dir, ++n_dirs) >= 0 && mkdir(d, 0755) == 0);
+    fresh_callcenter();
+    char uri[128];
+    snprintf(uri, sizeof uri, "tcp://127.0.0.1:%d?timeout=2000", printer_emulator_port(pe));
+    hostsim_config cfg = {.dir = d,
+                          .server_url = cc.base,
+                          .terminal_id = TID,
+                          .receipt_printer = uri,
+                          .time_zone = "Europe/Moscow"};
+    hostsim *h = hostsim_start(&cfg);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    hostsim_wait(h, 5000, "\"event\":\"registered\"", NULL);
+    hostsim_request(h, LOGIN);
+    http_result r;
+    cc_admin(&cc, "POST", "orders",
+             "{\"terminalId\":\"" TID "\",\"completeBefore\":\"2027-07-15T09:30:00Z\"}", &r);
+    char *id = strdup(cJSON_GetStringValue(cJSON_GetObjectItem(r.json, "id")));
+    http_result_free(&r);
+    hostsim_wait(h, 5000, "\"event\":\"order\"", id, NULL);
+    char req[200];
+    snprintf(req, sizeof req, "{\"cmd\":\"confirm\",\"orderId\":\"%s\"}", id);
+    DLV_ASSERT_CONTAINS(hostsim_request(h, req), "\"ok\":true");
+    snprintf(req, sizeof req,
+             "{\"cmd\":\"setStatus\",\"orderId\":\"%s\",\"status\":\"CookingStarted\"}", id);
+    DLV_ASSERT_CONTAINS(hostsim_request(h, req), "\"ok\":true");
+    CU_ASSERT_PTR_NOT_NULL(hostsim_wait(h, 12000, "\"event\":\"printed\"", id, NULL));
+    /* Digits and punctuation are the same bytes in CP866. */
+    CU_ASSERT_EQUAL(count_in_paper(pe, "15.07.2027 12:30"), 1);
+    CU_ASSERT_EQUAL(count_in_paper(pe, "15.07.2027 09:30"), 0);
+    hostsim_stop(h, 500);
+    printer_emulator_stop(pe);
+    free(id);
+    free(d);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -174,6 +216,7 @@ int main(void)
         DLV_TEST(held_while_down_printed_once),
         DLV_TEST(cut_mid_job_is_offered_not_resent),
         DLV_TEST(held_jobs_survive_restart),
+        DLV_TEST(documents_show_local_time),
         DLV_TEST_END,
     };
     int rc = dlv_test_main("printing", cases);

@@ -1,4 +1,5 @@
 /* Customer notifications: event rules and @Model.X templates. */
+#include "common/tz.h"
 #include "order/notify.h"
 #include "test_order_common.h"
 
@@ -311,6 +312,28 @@ static void template_errors_at_load(void)
     expect_render("@Model.Order.Items[x]", base, NULL, "Пицца Маргарита × 1[x]");
 }
 
+static int zone_offset(void *zone, int64_t utc)
+{
+    return dlv__tz_offset_at(zone, utc);
+}
+
+/* Berlin's spring change (01:00Z on 2026-03-29): a due time just after reads in summer time,
+ * one just before in winter time; the fixed minutes are ignored when the callback is set. */
+static void template_local_time_across_dst(void)
+{
+    dlv__tz *berlin = NULL;
+    CU_ASSERT_EQUAL_FATAL(dlv__tz_load("Europe/Berlin", &berlin, NULL), DLV_OK);
+    dlv__render_options opt = {
+        .utc_offset_minutes = 180, .utc_offset_at = zone_offset, .utc_offset_arg = berlin};
+    dlv__time saved = base->complete_before;
+    dlv__time_parse("2026-03-29T01:15:00Z", &base->complete_before);
+    expect_render("к @Model.ExpectedDeliverTime", base, &opt, "к 29.03.2026 03:15");
+    dlv__time_parse("2026-03-29T00:45:00Z", &base->complete_before);
+    expect_render("к @Model.ExpectedDeliverTime", base, &opt, "к 29.03.2026 01:45");
+    base->complete_before = saved;
+    dlv__tz_free(berlin);
+}
+
 int main(void)
 {
     base = load_order("order_courier.json", 0);
@@ -324,6 +347,7 @@ int main(void)
         DLV_TEST(template_renders_an_order),
         DLV_TEST(template_local_history_and_nulls),
         DLV_TEST(template_errors_at_load),
+        DLV_TEST(template_local_time_across_dst),
         DLV_TEST_END,
     };
     int rc = dlv_test_main("order_notify", cases);

@@ -15,6 +15,7 @@
 #include <pango/pangocairo.h>
 
 #include "order/model.h"
+#include "common/tz.h"
 #include "print/print.h"
 #include "testlib.h"
 
@@ -745,6 +746,36 @@ static void out_of_memory(void)
     dlv__order_free(o);
 }
 
+static int zone_offset(void *zone, int64_t utc)
+{
+    return dlv__tz_offset_at(zone, utc);
+}
+
+/* The offset is asked per time: in Berlin a due time just after the spring change (01:00Z on
+ * 2026-03-29) reads in summer time, one just before in winter time, on the same document. */
+static void invoice_local_time_across_dst(void)
+{
+    dlv__tz *berlin = NULL;
+    CU_ASSERT_EQUAL_FATAL(dlv__tz_load("Europe/Berlin", &berlin, NULL), DLV_OK);
+    dlv__order *o = load_order("courier");
+    dlv__print_context c = ctx_at();
+    c.utc_offset_at = zone_offset;
+    c.utc_offset_arg = berlin;
+    dlv__time_parse("2026-03-29T00:30:00Z", &c.now);
+    dlv__time_parse("2026-03-29T01:15:00Z", &o->complete_before);
+    char *text = escpos_text(DLV__DOC_INVOICE, o, &c, 42, NULL);
+    DLV_ASSERT_CONTAINS(text, "29.03.2026 03:15"); /* due: CEST, +2 */
+    DLV_ASSERT_CONTAINS(text, "29.03.2026 01:30"); /* printed: CET, +1 */
+    free(text);
+    dlv__time_parse("2026-03-29T00:45:00Z", &o->complete_before);
+    text = escpos_text(DLV__DOC_INVOICE, o, &c, 42, NULL);
+    DLV_ASSERT_CONTAINS(text, "29.03.2026 01:45");
+    CU_ASSERT_FALSE(dlv_test_contains(text, "03:15"));
+    free(text);
+    dlv__order_free(o);
+    dlv__tz_free(berlin);
+}
+
 int main(void)
 {
     dlv__alloc_hook_libraries(); /* libxml2's allocations can fail in out_of_memory too */
@@ -767,6 +798,7 @@ int main(void)
         DLV_TEST(pdf_service_check_copy),
         DLV_TEST(render_for_printer),
         DLV_TEST(out_of_memory),
+        DLV_TEST(invoice_local_time_across_dst),
         DLV_TEST_END,
     };
     int rc = dlv_test_main("print_render", cases);
