@@ -282,8 +282,9 @@ static void template_errors_at_load(void)
 {
     expect_compile_error("Привет,\n  @Model.Foo!", DLV_ETEMPLATE,
                          "line 2, column 3: unknown field @Model.Foo");
-    expect_compile_error("@Model.CreateTime.ToString(\"HH:mm\")", DLV_ETEMPLATE,
-                         "unknown field @Model.CreateTime.ToString");
+    /* Methods other than ToString are Razor code the library does not run. */
+    expect_compile_error("@Model.Courier.Name.ToUpper()", DLV_ETEMPLATE,
+                         "unknown field @Model.Courier.Name.ToUpper");
     expect_compile_error("@Model", DLV_ETEMPLATE, "column 1: unknown field @Model");
     expect_compile_error("@Model.customer.name", DLV_ETEMPLATE,
                          "unknown field @Model.customer.name");
@@ -311,6 +312,105 @@ static void template_errors_at_load(void)
     expect_render("@Model.Order.Items[x]", base, NULL, "Пицца Маргарита × 1[x]");
 }
 
+/* .ToString("fmt") as iiko users write it: .NET custom and standard date formats with ru-RU names,
+ * number formats with a no-break space between groups and a decimal comma. */
+static void template_tostring_formats(void)
+{
+    dlv__render_options msk = {.utc_offset_minutes = 180};
+    /* completeBefore 2026-11-29T13:30:00Z is 16:30 on Sunday in Moscow. */
+    expect_render("Доставим к @Model.ExpectedDeliverTime.ToString(\"HH:mm\")", base, &msk,
+                  "Доставим к 16:30");
+    expect_render("@(Model.ExpectedDeliverTime.ToString(\"H:m:ss\"))!", base, &msk, "16:30:00!");
+    expect_render("@Model.ExpectedDeliverTime.ToString(\"d MMMM yyyy, dddd, ddd\")", base, &msk,
+                  "29 ноября 2026, воскресенье, вс");
+    expect_render("@Model.ExpectedDeliverTime.ToString(\"MMMM yy / MMM / M\")", base, &msk,
+                  "ноябрь 26 . ноя . 11");
+    expect_render("@Model.ExpectedDeliverTime.ToString(\"HH 'ч' mm \\\"мин\\\" \\\\h\")", base,
+                  &msk, "16 ч 30 мин h");
+    expect_render("@Model.ExpectedDeliverTime.ToString(\"t\") @Model.ExpectedDeliverTime."
+                  "ToString(\"d\") @Model.ExpectedDeliverTime.ToString(\"g\") "
+                  "@Model.ExpectedDeliverTime.ToString(\"D\") @Model.ExpectedDeliverTime."
+                  "ToString(\"%d\") @Model.ExpectedDeliverTime.ToString(\"hh\")",
+                  base, &msk, "16:30 29.11.2026 29.11.2026 16:30 29 ноября 2026 г. 29 04");
+    expect_render("[@Model.ActualDeliverTime.ToString(\"HH:mm\")]", base, &msk, "[]");
+    expect_render("@Model.CreateTime.ToString()", base, &msk, "29.11.2026 15:31");
+    /* Numbers. */
+    dlv__order *o = NULL;
+    CU_ASSERT_EQUAL_FATAL(dlv__order_clone(base, &o), DLV_OK);
+    o->result_sum = 123456789; /* 1 234 567,89 */
+    expect_render("@Model.Order.ResultSum.ToString(\"N2\")|@Model.Order.ResultSum.ToString(\"N0\")"
+                  "|@Model.Order.ResultSum.ToString(\"F2\")|@Model.Order.ResultSum.ToString(\"F0\")"
+                  "|@Model.Order.ResultSum.ToString(\"0\")|@Model.Order.ResultSum.ToString("
+                  "\"0.00\")|@Model.Order.ResultSum.ToString(\"#,##0.00\")|@Model.Order.ResultSum."
+                  "ToString(\"C\")|@Model.Order.ResultSum.ToString(\"N\")|@Model.Order.ResultSum."
+                  "ToString(\"0.#\")|@Model.Order.ResultSum.ToString()",
+                  o, NULL,
+                  "1\xC2\xA0"
+                  "234\xC2\xA0"
+                  "567,89|1\xC2\xA0"
+                  "234\xC2\xA0"
+                  "568|1234567,89|"
+                  "1234568|1234568|1234567,89|1\xC2\xA0"
+                  "234\xC2\xA0"
+                  "567,89|1\xC2\xA0"
+                  "234\xC2\xA0"
+                  "567,89\xC2\xA0\xE2\x82\xBD|1\xC2\xA0"
+                  "234\xC2\xA0"
+                  "567,89|"
+                  "1234567,9|1234567,89");
+    o->result_sum = 50; /* 0,50: half rounds away from zero */
+    expect_render("@Model.Order.ResultSum.ToString(\"N0\") @Model.Order.ResultSum.ToString(\"0.0\")"
+                  " @Model.Order.ResultSum.ToString(\"#.##\") @Model.Order.ResultSum.ToString("
+                  "\"F3\")",
+                  o, NULL, "1 0,5 ,5 0,500");
+    o->result_sum = 68000;
+    expect_render("@Model.Number.ToString(\"D8\") @Model.Number.ToString(\"N0\") "
+                  "@Model.PersonsCount.ToString(\"00\") @Model.Order.Items[0].Amount.ToString("
+                  "\"0.000\") @Model.Order.ResultSum.ToString(\"0.##\")",
+                  o, NULL,
+                  "00100245 100\xC2\xA0"
+                  "245 02 1,000 680");
+    dlv__order_free(o);
+    /* What the library cannot do fails at load, naming line, column and the reason. */
+    expect_compile_error("x\n  @Model.ExpectedDeliverTime.ToString(\"hh:mm tt\")", DLV_ETEMPLATE,
+                         "line 2, column 3: unsupported format \"hh:mm tt\"");
+    expect_compile_error("@Model.ExpectedDeliverTime.ToString(\"K\")", DLV_ETEMPLATE,
+                         "not a supported standard date format");
+    expect_compile_error("@Model.ExpectedDeliverTime.ToString(\"HH 'ч\")", DLV_ETEMPLATE,
+                         "unterminated quoted text");
+    expect_compile_error("@Model.Order.ResultSum.ToString(\"P\")", DLV_ETEMPLATE,
+                         "unsupported format \"P\"");
+    expect_compile_error("@Model.Order.ResultSum.ToString(\"0 руб\")", DLV_ETEMPLATE,
+                         "only 0 # , . are supported");
+    expect_compile_error("@Model.Order.ResultSum.ToString(\"D\")", DLV_ETEMPLATE,
+                         "whole numbers only");
+    expect_compile_error("@Model.Phone.ToString(\"N2\")", DLV_ETEMPLATE, "this field is text");
+    expect_compile_error("@Model.Number.ToString", DLV_ETEMPLATE, "ToString needs");
+    expect_compile_error("@Model.Number.ToString(\"N2\"", DLV_ETEMPLATE, "ToString takes one");
+    expect_compile_error("@Model.Number.ToString(\"N2)", DLV_ETEMPLATE, "unterminated string");
+    expect_compile_error("@(Model.Number.ToString(\"N2\")", DLV_ETEMPLATE, "expected )");
+    expect_render("@Model.Phone.ToString()", base, NULL, "+79161234567");
+}
+
+/* @Model.Order.SumToPay: the result sum less prepaid and online payments (cash is the banknote the
+ * courier is handed, not a payment made); never below 0. */
+static void template_sum_to_pay(void)
+{
+    expect_render("@Model.Order.SumToPay", base, NULL, "680,00"); /* cash 700: still to pay */
+    dlv__order *o = NULL;
+    CU_ASSERT_EQUAL_FATAL(dlv__order_clone(base, &o), DLV_OK);
+    o->payments[0].processed_externally = true; /* paid online */
+    o->payments[0].sum = 50000;
+    expect_render("@Model.Order.SumToPay.ToString(\"N2\")", o, NULL, "180,00");
+    o->payments[0].sum = 68000;
+    expect_render("@Model.Order.SumToPay|@Model.Order.SumToPay.ToString(\"0\")", o, NULL, "0,00|0");
+    o->payments[0].processed_externally = false;
+    o->payments[0].prepay = true;
+    o->payments[0].sum = 70000; /* more than the sum: nothing, not a negative amount */
+    expect_render("@Model.Order.SumToPay", o, NULL, "0,00");
+    dlv__order_free(o);
+}
+
 int main(void)
 {
     base = load_order("order_courier.json", 0);
@@ -324,6 +424,8 @@ int main(void)
         DLV_TEST(template_renders_an_order),
         DLV_TEST(template_local_history_and_nulls),
         DLV_TEST(template_errors_at_load),
+        DLV_TEST(template_tostring_formats),
+        DLV_TEST(template_sum_to_pay),
         DLV_TEST_END,
     };
     int rc = dlv_test_main("order_notify", cases);
