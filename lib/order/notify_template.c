@@ -478,18 +478,6 @@ static void duration(dlv__dynbuf *b, const dlv__order *o)
     puts_(b, text);
 }
 
-/* What the customer still pays: the result sum less what was paid ahead (a prepayment, an online
- * payment processed outside the terminal); a cash payment on the order is only the banknote the
- * courier will be handed. 0 when nothing is left. */
-static dlv__money sum_to_pay(const dlv__order *o)
-{
-    dlv__money left = o->result_sum;
-    for (size_t k = 0; k < o->payment_count; k++)
-        if (o->payments[k].prepay || o->payments[k].processed_externally)
-            left -= o->payments[k].sum;
-    return left > 0 ? left : 0;
-}
-
 static const dlv__item *item_at(const dlv__order *o, size_t i)
 {
     return i < o->item_count ? &o->items[i] : NULL;
@@ -528,7 +516,7 @@ FIELD(f_full_sum, put_money(b, o->full_sum, opt))
 FIELD(f_result_sum, put_money(b, o->result_sum, opt))
 FIELD(f_change_sum, put_money(b, dlv__order_change_sum(o), opt))
 FIELD(f_paid_sum, put_money(b, dlv__order_paid_sum(o), opt))
-FIELD(f_sum_to_pay, put_money(b, sum_to_pay(o), opt))
+FIELD(f_sum_to_pay, put_money(b, dlv__notify_sum_to_pay(o), opt))
 FIELD(f_items, items_line(b, o, opt))
 FIELD(f_payments, payments_line(b, o, opt))
 FIELD(f_customer_name, puts_(b, CUSTOMER(name)))
@@ -909,6 +897,20 @@ int dlv__template_compile(const char *text, size_t len, dlv__template **out, dlv
     }
     *out = t;
     return DLV_OK;
+}
+
+int dlv__template_compile_named(const char *name, const char *text, size_t len, dlv__template **out,
+                                dlv_error *err)
+{
+    int rc = dlv__template_compile(text, len, out, err);
+    if (rc == DLV_OK || rc == DLV_ENOMEM || !err || !name)
+        return rc;
+    char why[DLV_ERROR_MESSAGE_MAX];
+    int line = 0, col = 0, at = 0;
+    snprintf(why, sizeof why, "%s", err->message);
+    if (sscanf(why, "line %d, column %d: %n", &line, &col, &at) == 2 && at > 0)
+        return dlv__error_set(err, rc, "%s:%d:%d: %s", name, line, col, why + at);
+    return dlv__error_set(err, rc, "%s: %s", name, why);
 }
 
 int dlv__template_render(const dlv__template *t, const dlv__order *o,
