@@ -411,6 +411,104 @@ static void template_sum_to_pay(void)
     dlv__order_free(o);
 }
 
+/* The built-in texts speak of what is true: no «К оплате» when nothing is left to pay, no
+ * «Доставим к» to a pickup, nothing at all for a pickup in Waiting, OnWay, Delivered. */
+static void builtin_variants(void)
+{
+    dlv__render_options msk = {.utc_offset_minutes = 180};
+    dlv__order *o = NULL;
+    CU_ASSERT_EQUAL_FATAL(dlv__order_clone(base, &o), DLV_OK);
+    CU_ASSERT_EQUAL(dlv__notify_variant(o), 0u); /* courier, cash: 680,00 to pay */
+    const char *on_way = dlv__notify_builtin_text(DLV__NOTIFY_ON_WAY, dlv__notify_variant(o));
+    expect_render(on_way, o, &msk, "Заказ №100245 в пути. Курьер , тел. . К оплате 680,00 руб.");
+    expect_render(dlv__notify_builtin_text(DLV__NOTIFY_NEW, dlv__notify_variant(o)), o, &msk,
+                  "Заказ №100245 подтверждён. Доставим к 16:30.");
+    o->payments[0].processed_externally = true; /* paid online */
+    o->payments[0].sum = o->result_sum;
+    CU_ASSERT_EQUAL(dlv__notify_variant(o), (unsigned)DLV__NOTIFY_VARIANT_PREPAID);
+    char *text =
+        render(dlv__notify_builtin_text(DLV__NOTIFY_ON_WAY, dlv__notify_variant(o)), o, &msk);
+    CU_ASSERT_PTR_NULL(strstr(text ? text : "К оплате", "К оплате"));
+    DLV_ASSERT_CONTAINS(text, "Заказ оплачен");
+    free(text);
+    text =
+        render(dlv__notify_builtin_text(DLV__NOTIFY_SUM_CHANGED, dlv__notify_variant(o)), o, &msk);
+    CU_ASSERT_PTR_NULL(strstr(text ? text : "К оплате", "К оплате"));
+    free(text);
+    o->service_type = DLV_SERVICE_PICKUP;
+    CU_ASSERT_EQUAL(dlv__notify_variant(o),
+                    (unsigned)(DLV__NOTIFY_VARIANT_PREPAID | DLV__NOTIFY_VARIANT_PICKUP));
+    expect_render(dlv__notify_builtin_text(DLV__NOTIFY_READY, dlv__notify_variant(o)), o, &msk,
+                  "Ваш заказ №100245 готов, ждём вас.");
+    o->payments[0].processed_externally = false; /* cash at the counter */
+    expect_render(dlv__notify_builtin_text(DLV__NOTIFY_READY, dlv__notify_variant(o)), o, &msk,
+                  "Ваш заказ №100245 готов, ждём вас. К оплате 680,00 руб.");
+    expect_render(dlv__notify_builtin_text(DLV__NOTIFY_NEW, dlv__notify_variant(o)), o, &msk,
+                  "Заказ №100245 подтверждён. Будет готов к 16:30.");
+    /* Every text of every variant compiles; pickups have none where they are silent, and no
+     * pickup text promises a delivery, no prepaid text asks for money. */
+    for (int e = 0; e < DLV__NOTIFY_COUNT; e++)
+        for (unsigned v = 0; v < DLV__NOTIFY_VARIANTS; v++) {
+            const char *t = dlv__notify_builtin_text((dlv__notify_event)e, v);
+            bool silent =
+                (v & DLV__NOTIFY_VARIANT_PICKUP) &&
+                (e == DLV__NOTIFY_WAITING || e == DLV__NOTIFY_ON_WAY || e == DLV__NOTIFY_DELIVERED);
+            CU_ASSERT_EQUAL(t == NULL, silent);
+            if (!t)
+                continue;
+            free(render(t, o, &msk));
+            if (v & DLV__NOTIFY_VARIANT_PICKUP)
+                CU_ASSERT_PTR_NULL(strstr(t, "Доставим"));
+            if (v & DLV__NOTIFY_VARIANT_PREPAID)
+                CU_ASSERT_PTR_NULL(strstr(t, "оплате"));
+        }
+    CU_ASSERT_PTR_NULL(dlv__notify_builtin_text(DLV__NOTIFY_COUNT, 0));
+    CU_ASSERT_PTR_NULL(dlv__notify_builtin_text(DLV__NOTIFY_NEW, DLV__NOTIFY_VARIANTS));
+    dlv__order_free(o);
+}
+
+/* The settings' "notifications": per event SMS and push; unnamed events keep SMS on, push off. */
+static void settings_channels(void)
+{
+    static const char json[] =
+        "{\"notifications\":{\"OnWay\":{\"sms\":true,\"push\":true},\"Cooking\":{\"sms\":false},"
+        "\"Ready\":{\"sms\":false,\"push\":true},\"FutureEvent\":{\"sms\":true}}}";
+    dlv__settings *s = NULL;
+    dlv_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(dlv__settings_from_json(json, strlen(json), &s, &err), DLV_OK);
+    CU_ASSERT_EQUAL(s->notify_sms, (dlv__notify_mask)(0x1FF & ~(BIT(COOKING) | BIT(READY))));
+    CU_ASSERT_EQUAL(s->notify_push, (dlv__notify_mask)(BIT(ON_WAY) | BIT(READY)));
+    char *back = dlv__settings_to_json(s); /* persisted in the store and read back */
+    dlv__settings *t = NULL;
+    CU_ASSERT_EQUAL_FATAL(dlv__settings_from_json(back, strlen(back), &t, &err), DLV_OK);
+    CU_ASSERT_EQUAL(t->notify_sms, s->notify_sms);
+    CU_ASSERT_EQUAL(t->notify_push, s->notify_push);
+    dlv__free(back);
+    dlv__settings_free(t);
+    dlv__settings_free(s);
+    CU_ASSERT_EQUAL_FATAL(dlv__settings_from_json("{}", 2, &s, &err), DLV_OK);
+    CU_ASSERT_EQUAL(s->notify_sms, (dlv__notify_mask)0x1FF);
+    CU_ASSERT_EQUAL(s->notify_push, 0u);
+    dlv__settings_free(s);
+    static const char bad[] = "{\"notifications\":{\"OnWay\":{\"sms\":1}}}";
+    CU_ASSERT_EQUAL(dlv__settings_from_json(bad, strlen(bad), &s, &err), DLV_EJSON);
+    DLV_ASSERT_CONTAINS(err.message, "notifications.OnWay.sms");
+}
+
+/* A named compile: "file:line:column: reason" for a warning that points at the place. */
+static void template_named_errors(void)
+{
+    dlv__template *t = NULL;
+    dlv_error err = {0};
+    static const char text[] = "Заказ\n  к @Model.ExpectedDeliverTime.ToString(\"hh tt\")";
+    CU_ASSERT_EQUAL(
+        dlv__template_compile_named("notifications/OnWay.txt", text, strlen(text), &t, &err),
+        DLV_ETEMPLATE);
+    DLV_ASSERT_CONTAINS(err.message, "notifications/OnWay.txt:2:5: unsupported format \"hh tt\"");
+    CU_ASSERT_EQUAL(dlv__template_compile_named("x.txt", "a\xff", 2, &t, &err), DLV_ETEMPLATE);
+    DLV_ASSERT_CONTAINS(err.message, "x.txt: template is not valid UTF-8");
+}
+
 int main(void)
 {
     base = load_order("order_courier.json", 0);
@@ -426,6 +524,9 @@ int main(void)
         DLV_TEST(template_errors_at_load),
         DLV_TEST(template_tostring_formats),
         DLV_TEST(template_sum_to_pay),
+        DLV_TEST(builtin_variants),
+        DLV_TEST(settings_channels),
+        DLV_TEST(template_named_errors),
         DLV_TEST_END,
     };
     int rc = dlv_test_main("order_notify", cases);
