@@ -14,8 +14,10 @@
 
 #include "common/dynbuf.h"
 #include "common/internal.h"
+#include "common/xml.h"
 #include "net/probe.h"
 #include "order/json.h"
+#include "order/notify.h"
 #include "order/values.h"
 #include "print/print.h"
 #include "doctor/doctor.h"
@@ -44,6 +46,51 @@ static void add(report *r, const char *name, const char *result, const char *det
     dlv__jattach(r->checks, NULL, c);
     if (strcmp(result, "fail") == 0)
         r->failed++;
+}
+
+/* The customer message templates of the config folder (notifications/<Event>.txt): each that
+ * cannot be read or compiled is named with its line; the terminal sends the built-in text
+ * instead (lib/runtime/notify.c), so this warns rather than fails. */
+static void check_templates(report *r, const char *config_dir)
+{
+    dlv__dynbuf why;
+    dlv__dynbuf_init(&why, 4096);
+    int custom = 0, broken = 0;
+    for (int e = 0; e < DLV__NOTIFY_COUNT; e++) {
+        char *path = dlv__asprintf("%s/notifications/%s.txt", config_dir,
+                                   dlv__notify_event_name((dlv__notify_event)e));
+        char *text = NULL;
+        size_t len = 0;
+        dlv_error terr = {0};
+        dlv__template *t = NULL;
+        int rc = path ? dlv__read_file(path, 64 * 1024, &text, &len, &terr) : DLV_ENOMEM;
+        if (rc == DLV_OK)
+            rc = dlv__template_compile_named(path, text, len, &t, &terr);
+        else if (rc != DLV_ENOTFOUND && path)
+            dlv__error_set(&terr, rc, "%s: %s", path, terr.message);
+        if (rc != DLV_ENOTFOUND)
+            custom++;
+        if (rc != DLV_OK && rc != DLV_ENOTFOUND) {
+            (void)dlv__dynbuf_adds(&why, broken++ ? "; " : "");
+            (void)dlv__dynbuf_adds(&why, terr.message);
+        }
+        dlv__template_free(t);
+        dlv__free(text);
+        dlv__free(path);
+    }
+    char *detail = dlv__dynbuf_take(&why, NULL);
+    dlv__dynbuf_free(&why);
+    if (broken) {
+        add(r, "notification templates", "warn", detail ? detail : "out of memory",
+            "fix the template at the line named (docs/notifications.md); until then the "
+            "built-in text of that event is sent");
+    } else {
+        char line[160];
+        snprintf(line, sizeof line, "%d template(s) from %s/notifications, the rest built in",
+                 custom, config_dir);
+        add(r, "notification templates", "pass", line, NULL);
+    }
+    dlv__free(detail);
 }
 
 static void check_network(report *r, const dlv_config *cfg, long timeout_ms, char *server_time,
@@ -333,6 +380,14 @@ int dlv__doctor(const dlv_doctor_options *opts, const dlv_config *loaded,
         else
             add(&r, "front config", "pass", opts->front_config_path, NULL);
         dlv_front_config_free(fc);
+    }
+    if (cfg) {
+        const char *path = dlv_config_path(cfg);
+        const char *slash = strrchr(path, '/');
+        char *dir = slash ? dlv__strndup(path, (size_t)(slash - path)) : dlv__strdup(".");
+        if (dir)
+            check_templates(&r, dir);
+        dlv__free(dir);
     }
     char server_time[40] = "";
     if (cfg) {

@@ -177,6 +177,9 @@ typedef struct dlv__settings {
     bool has_max_courier_debt; /* false: no limit */
     dlv__money max_courier_debt;
     char *time_zone; /* IANA name ("Europe/Moscow"), NULL: the host's OS zone */
+    /* "notifications": per customer message event, bit (1u << dlv__notify_event) (order/notify.h),
+     * whether it goes by SMS and by push. Default: every event by SMS, none by push. */
+    uint32_t notify_sms, notify_push;
 } dlv__settings;
 
 /* Wire names, indexed by the enums above. */

@@ -64,3 +64,57 @@ dlv__notify_mask dlv__notify_record(dlv__notify_mask sent, dlv__notify_mask even
 {
     return sent | (events & ~DLV__NOTIFY_BIT(DLV__NOTIFY_SUM_CHANGED));
 }
+
+dlv__money dlv__notify_sum_to_pay(const dlv__order *o)
+{
+    dlv__money left = o->result_sum;
+    for (size_t k = 0; k < o->payment_count; k++)
+        if (o->payments[k].prepay || o->payments[k].processed_externally)
+            left -= o->payments[k].sum;
+    return left > 0 ? left : 0;
+}
+
+unsigned dlv__notify_variant(const dlv__order *o)
+{
+    return (o->service_type == DLV_SERVICE_PICKUP ? DLV__NOTIFY_VARIANT_PICKUP : 0) |
+           (dlv__notify_sum_to_pay(o) == 0 ? DLV__NOTIFY_VARIANT_PREPAID : 0);
+}
+
+#define NUM "Заказ №@Model.Number"
+#define AT_TIME "@Model.ExpectedDeliverTime.ToString(\"HH:mm\")"
+#define TO_PAY "К оплате @Model.Order.SumToPay руб."
+#define COURIER NUM " в пути. Курьер @Model.Courier.Name, тел. @Model.Courier.CellPhone."
+#define READY_PICKUP "Ваш заказ №@Model.Number готов, ждём вас."
+
+/* [event][variant]: variant bits pickup (1) and prepaid (2); docs/notifications.md shows them. */
+static const char *const builtin[DLV__NOTIFY_COUNT][DLV__NOTIFY_VARIANTS] = {
+    [DLV__NOTIFY_UNCONFIRMED] = {NUM " принят, ожидает подтверждения.",
+                                 NUM " принят, ожидает подтверждения.",
+                                 NUM " принят, ожидает подтверждения.",
+                                 NUM " принят, ожидает подтверждения."},
+    [DLV__NOTIFY_NEW] = {NUM " подтверждён. Доставим к " AT_TIME ".",
+                         NUM " подтверждён. Будет готов к " AT_TIME ".",
+                         NUM " подтверждён. Доставим к " AT_TIME ".",
+                         NUM " подтверждён. Будет готов к " AT_TIME "."},
+    [DLV__NOTIFY_COOKING] = {NUM " готовится.", NUM " готовится.", NUM " готовится.",
+                             NUM " готовится."},
+    [DLV__NOTIFY_READY] = {NUM " приготовлен.", READY_PICKUP " " TO_PAY, NUM " приготовлен.",
+                           READY_PICKUP},
+    [DLV__NOTIFY_WAITING] = {NUM " собран и ждёт курьера.", NULL, NUM " собран и ждёт курьера.",
+                             NULL},
+    [DLV__NOTIFY_ON_WAY] = {COURIER " " TO_PAY, NULL, COURIER " Заказ оплачен.", NULL},
+    [DLV__NOTIFY_DELIVERED] = {NUM " доставлен. Спасибо!", NULL, NUM " доставлен. Спасибо!", NULL},
+    [DLV__NOTIFY_CANCELLED] = {NUM " отменён.", NUM " отменён.", NUM " отменён.", NUM " отменён."},
+    [DLV__NOTIFY_SUM_CHANGED] =
+        {"Сумма заказа №@Model.Number изменилась: @Model.Order.ResultSum руб. " TO_PAY,
+         "Сумма заказа №@Model.Number изменилась: @Model.Order.ResultSum руб. " TO_PAY,
+         "Сумма заказа №@Model.Number изменилась: @Model.Order.ResultSum руб., заказ оплачен.",
+         "Сумма заказа №@Model.Number изменилась: @Model.Order.ResultSum руб., заказ оплачен."},
+};
+
+const char *dlv__notify_builtin_text(dlv__notify_event event, unsigned variant)
+{
+    return (unsigned)event < DLV__NOTIFY_COUNT && variant < DLV__NOTIFY_VARIANTS
+               ? builtin[event][variant]
+               : NULL;
+}

@@ -45,6 +45,26 @@ dlv__notify_mask dlv__notify_decide(const dlv__order *order, const dlv__notify_b
 /* The set to persist after sending `events`: SumChanged is not remembered, it may repeat. */
 dlv__notify_mask dlv__notify_record(dlv__notify_mask sent, dlv__notify_mask events);
 
+/* ---- The built-in texts ---- */
+
+/* What the customer still pays: resultSum less prepayments and payments processed outside the
+ * terminal (online); a cash payment on the order is only the banknote the courier is handed.
+ * Never below 0. @Model.Order.SumToPay. */
+dlv__money dlv__notify_sum_to_pay(const dlv__order *order);
+
+/* Which built-in text fits the order: messages speak of what is true, so an order with nothing
+ * left to pay is not told «К оплате …» and a pickup is not told «Доставим к …». */
+enum {
+    DLV__NOTIFY_VARIANT_PICKUP = 1u << 0,
+    DLV__NOTIFY_VARIANT_PREPAID = 1u << 1, /* dlv__notify_sum_to_pay() is 0 */
+    DLV__NOTIFY_VARIANTS = 4
+};
+unsigned dlv__notify_variant(const dlv__order *order);
+/* The built-in Russian template text of `event` in `variant` (used when the config folder has no
+ * notifications/<Event>.txt or it cannot be compiled); NULL where no message is ever sent (a pickup
+ * in Waiting, OnWay, Delivered) or for other values. */
+const char *dlv__notify_builtin_text(dlv__notify_event event, unsigned variant);
+
 /* ---- Templates ---- */
 
 typedef struct dlv__template dlv__template;
@@ -55,6 +75,10 @@ typedef struct dlv__template dlv__template;
  * @Html...) is DLV_ETEMPLATE at load, naming line and column, never at send time. The longest
  * accepted text is 64 KiB of UTF-8. Free with dlv__template_free. */
 int dlv__template_compile(const char *text, size_t len, dlv__template **out, dlv_error *err);
+/* The same for the text of file `name`: a DLV_ETEMPLATE message becomes "name:line:column: reason"
+ * and any other refusal "name: reason", for a warning that sends the reader to the place. */
+int dlv__template_compile_named(const char *name, const char *text, size_t len, dlv__template **out,
+                                dlv_error *err);
 void dlv__template_free(dlv__template *tpl);
 
 typedef struct dlv__render_options {

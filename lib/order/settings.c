@@ -1,6 +1,7 @@
 /* Delivery service settings, as the call-center sends them with the register answer
  * (docs/protocol.md): defaults, codec, lookups. */
 #include "order/model.h"
+#include "order/notify.h"
 
 #include <string.h>
 #include <strings.h>
@@ -23,6 +24,39 @@ void dlv__settings_defaults(dlv__settings *s)
     s->invoice_copies = 1;
     s->payment_moment = DLV__PAY_BEFORE_CLOSING;
     s->cooking_start_mode = DLV__COOKING_MANUAL;
+    s->notify_sms = DLV__NOTIFY_BIT(DLV__NOTIFY_COUNT) - 1;
+}
+
+/* "notifications": {"OnWay":{"sms":true,"push":false},...}; an event not named keeps its default
+ * and a name the library does not know (a newer call-center's event) is ignored. */
+static int decode_notifications(const cJSON *obj, dlv__jpath *p, dlv__settings *s, dlv_error *err)
+{
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(obj, "notifications");
+    if (!n || cJSON_IsNull(n))
+        return DLV_OK;
+    size_t mark = dlv__jpath_key(p, "notifications");
+    int rc = cJSON_IsObject(n) ? DLV_OK : dlv__jerr(err, DLV_EJSON, p, "not an object");
+    for (int e = 0; rc == DLV_OK && e < DLV__NOTIFY_COUNT; e++) {
+        const char *name = dlv__notify_event_name((dlv__notify_event)e);
+        const cJSON *ch = cJSON_GetObjectItemCaseSensitive(n, name);
+        if (!ch)
+            continue;
+        size_t inner = dlv__jpath_key(p, name);
+        bool sms = s->notify_sms & DLV__NOTIFY_BIT(e), push = s->notify_push & DLV__NOTIFY_BIT(e);
+        if (!cJSON_IsObject(ch))
+            rc = dlv__jerr(err, DLV_EJSON, p, "not an object");
+        if (rc == DLV_OK)
+            rc = dlv__jget_bool(ch, "sms", 0, p, &sms, err);
+        if (rc == DLV_OK)
+            rc = dlv__jget_bool(ch, "push", 0, p, &push, err);
+        dlv__jpath_restore(p, inner);
+        s->notify_sms =
+            sms ? s->notify_sms | DLV__NOTIFY_BIT(e) : s->notify_sms & ~DLV__NOTIFY_BIT(e);
+        s->notify_push =
+            push ? s->notify_push | DLV__NOTIFY_BIT(e) : s->notify_push & ~DLV__NOTIFY_BIT(e);
+    }
+    dlv__jpath_restore(p, mark);
+    return rc;
 }
 
 static void named_free(dlv__named *list, size_t n)
@@ -187,6 +221,7 @@ static int decode_settings(const cJSON *obj, dlv__jpath *p, dlv__settings *s, dl
     /* The restaurant's zone; the runtime loads it (lib/common/tz.c) and falls back when unknown. */
     DLV__TRY(dlv__jget_string(obj, "timeZone", DLV__J_NULLABLE | DLV__J_NONEMPTY, p, &s->time_zone,
                               err));
+    DLV__TRY(decode_notifications(obj, p, s, err));
     s->pickup_cooking_lead_minutes = (int)lead;
     s->invoice_copies = (int)copies;
     s->service_type = (dlv__delivery_service_type)type;
@@ -286,6 +321,14 @@ cJSON *dlv__settings_to_cjson(const dlv__settings *s)
         ok = dlv__jput_decimal(j, "maxCourierDebt", s->max_courier_debt, DLV__MONEY_SCALE, true);
     else if (ok)
         ok = cJSON_AddNullToObject(j, "maxCourierDebt") != NULL;
+    cJSON *notes = ok ? cJSON_AddObjectToObject(j, "notifications") : NULL;
+    ok = ok && notes;
+    for (int e = 0; ok && e < DLV__NOTIFY_COUNT; e++) {
+        cJSON *ch = cJSON_CreateObject();
+        ok = dlv__jattach(notes, dlv__notify_event_name((dlv__notify_event)e), ch) &&
+             dlv__jput_bool(ch, "sms", s->notify_sms & DLV__NOTIFY_BIT(e)) &&
+             dlv__jput_bool(ch, "push", s->notify_push & DLV__NOTIFY_BIT(e));
+    }
     if (!ok) {
         cJSON_Delete(j);
         return NULL;

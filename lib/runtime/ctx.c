@@ -482,6 +482,7 @@ int dlv_ctx_start(dlv_ctx *ctx)
         DLV__LOGE(&ctx->log, "%s", msg);
         dlv__rt_emit(ctx, dlv__ev_error("StoreRecovered", msg));
     }
+    dlv__rt_notify_warn(ctx);
     /* Cached orders are the host's before the network is back. */
     size_t n;
     rt_order **list = dlv__rt_order_list_all(ctx, &n);

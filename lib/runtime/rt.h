@@ -152,7 +152,7 @@ struct dlv_ctx {
     int64_t regular_first, regular_last;
     dlv__time (*clock)(void *arg); /* tests inject time; NULL: the wall clock */
     void *clock_arg;
-    struct dlv__template *templates[DLV__NOTIFY_COUNT]; /* notify.c; NULL: no message */
+    struct rt_notify *notify; /* notify.c (opaque): the message templates and their fallbacks */
 
     /* the loop */
     uv_loop_t own_loop;
@@ -282,6 +282,9 @@ void dlv__rt_create_order(dlv_ctx *ctx, const cJSON *order, const char *cmd, dlv
 /* Loads the message templates (built-in, or <config folder>/notifications/<Event>.txt). */
 int dlv__rt_notify_load(dlv_ctx *ctx, dlv_error *err);
 void dlv__rt_notify_free(dlv_ctx *ctx);
+/* Tells the host (an `error` event "TemplateFallback" each) which templates fell back to the
+ * built-in text at load. Called once, from dlv_ctx_start. */
+void dlv__rt_notify_warn(dlv_ctx *ctx);
 /* Sends the customer messages a change calls for, each at most once (the ledger). */
 void dlv__rt_notify(dlv_ctx *ctx, rt_order *o, const dlv__notify_before *before);
 

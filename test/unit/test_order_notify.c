@@ -283,8 +283,9 @@ static void template_errors_at_load(void)
 {
     expect_compile_error("Привет,\n  @Model.Foo!", DLV_ETEMPLATE,
                          "line 2, column 3: unknown field @Model.Foo");
-    expect_compile_error("@Model.CreateTime.ToString(\"HH:mm\")", DLV_ETEMPLATE,
-                         "unknown field @Model.CreateTime.ToString");
+    /* Methods other than ToString are Razor code the library does not run. */
+    expect_compile_error("@Model.Courier.Name.ToUpper()", DLV_ETEMPLATE,
+                         "unknown field @Model.Courier.Name.ToUpper");
     expect_compile_error("@Model", DLV_ETEMPLATE, "column 1: unknown field @Model");
     expect_compile_error("@Model.customer.name", DLV_ETEMPLATE,
                          "unknown field @Model.customer.name");
@@ -330,8 +331,208 @@ static void template_local_time_across_dst(void)
     expect_render("к @Model.ExpectedDeliverTime", base, &opt, "к 29.03.2026 03:15");
     dlv__time_parse("2026-03-29T00:45:00Z", &base->complete_before);
     expect_render("к @Model.ExpectedDeliverTime", base, &opt, "к 29.03.2026 01:45");
+    /* The .ToString form asks per time too. */
+    dlv__time_parse("2026-03-29T01:15:00Z", &base->complete_before);
+    expect_render("к @Model.ExpectedDeliverTime.ToString(\"HH:mm\")", base, &opt, "к 03:15");
     base->complete_before = saved;
     dlv__tz_free(berlin);
+}
+
+/* .ToString("fmt") as iiko users write it: .NET custom and standard date formats with ru-RU names,
+ * number formats with a no-break space between groups and a decimal comma. */
+static void template_tostring_formats(void)
+{
+    dlv__render_options msk = {.utc_offset_minutes = 180};
+    /* completeBefore 2026-11-29T13:30:00Z is 16:30 on Sunday in Moscow. */
+    expect_render("Доставим к @Model.ExpectedDeliverTime.ToString(\"HH:mm\")", base, &msk,
+                  "Доставим к 16:30");
+    expect_render("@(Model.ExpectedDeliverTime.ToString(\"H:m:ss\"))!", base, &msk, "16:30:00!");
+    expect_render("@Model.ExpectedDeliverTime.ToString(\"d MMMM yyyy, dddd, ddd\")", base, &msk,
+                  "29 ноября 2026, воскресенье, вс");
+    expect_render("@Model.ExpectedDeliverTime.ToString(\"MMMM yy / MMM / M\")", base, &msk,
+                  "ноябрь 26 . ноя . 11");
+    expect_render("@Model.ExpectedDeliverTime.ToString(\"HH 'ч' mm \\\"мин\\\" \\\\h\")", base,
+                  &msk, "16 ч 30 мин h");
+    expect_render("@Model.ExpectedDeliverTime.ToString(\"t\") @Model.ExpectedDeliverTime."
+                  "ToString(\"d\") @Model.ExpectedDeliverTime.ToString(\"g\") "
+                  "@Model.ExpectedDeliverTime.ToString(\"D\") @Model.ExpectedDeliverTime."
+                  "ToString(\"%d\") @Model.ExpectedDeliverTime.ToString(\"hh\")",
+                  base, &msk, "16:30 29.11.2026 29.11.2026 16:30 29 ноября 2026 г. 29 04");
+    expect_render("[@Model.ActualDeliverTime.ToString(\"HH:mm\")]", base, &msk, "[]");
+    expect_render("@Model.CreateTime.ToString()", base, &msk, "29.11.2026 15:31");
+    /* Numbers. */
+    dlv__order *o = NULL;
+    CU_ASSERT_EQUAL_FATAL(dlv__order_clone(base, &o), DLV_OK);
+    o->result_sum = 123456789; /* 1 234 567,89 */
+    expect_render("@Model.Order.ResultSum.ToString(\"N2\")|@Model.Order.ResultSum.ToString(\"N0\")"
+                  "|@Model.Order.ResultSum.ToString(\"F2\")|@Model.Order.ResultSum.ToString(\"F0\")"
+                  "|@Model.Order.ResultSum.ToString(\"0\")|@Model.Order.ResultSum.ToString("
+                  "\"0.00\")|@Model.Order.ResultSum.ToString(\"#,##0.00\")|@Model.Order.ResultSum."
+                  "ToString(\"C\")|@Model.Order.ResultSum.ToString(\"N\")|@Model.Order.ResultSum."
+                  "ToString(\"0.#\")|@Model.Order.ResultSum.ToString()",
+                  o, NULL,
+                  "1\xC2\xA0"
+                  "234\xC2\xA0"
+                  "567,89|1\xC2\xA0"
+                  "234\xC2\xA0"
+                  "568|1234567,89|"
+                  "1234568|1234568|1234567,89|1\xC2\xA0"
+                  "234\xC2\xA0"
+                  "567,89|1\xC2\xA0"
+                  "234\xC2\xA0"
+                  "567,89\xC2\xA0\xE2\x82\xBD|1\xC2\xA0"
+                  "234\xC2\xA0"
+                  "567,89|"
+                  "1234567,9|1234567,89");
+    o->result_sum = 50; /* 0,50: half rounds away from zero */
+    expect_render("@Model.Order.ResultSum.ToString(\"N0\") @Model.Order.ResultSum.ToString(\"0.0\")"
+                  " @Model.Order.ResultSum.ToString(\"#.##\") @Model.Order.ResultSum.ToString("
+                  "\"F3\")",
+                  o, NULL, "1 0,5 ,5 0,500");
+    o->result_sum = 68000;
+    expect_render("@Model.Number.ToString(\"D8\") @Model.Number.ToString(\"N0\") "
+                  "@Model.PersonsCount.ToString(\"00\") @Model.Order.Items[0].Amount.ToString("
+                  "\"0.000\") @Model.Order.ResultSum.ToString(\"0.##\")",
+                  o, NULL,
+                  "00100245 100\xC2\xA0"
+                  "245 02 1,000 680");
+    dlv__order_free(o);
+    /* What the library cannot do fails at load, naming line, column and the reason. */
+    expect_compile_error("x\n  @Model.ExpectedDeliverTime.ToString(\"hh:mm tt\")", DLV_ETEMPLATE,
+                         "line 2, column 3: unsupported format \"hh:mm tt\"");
+    expect_compile_error("@Model.ExpectedDeliverTime.ToString(\"K\")", DLV_ETEMPLATE,
+                         "not a supported standard date format");
+    expect_compile_error("@Model.ExpectedDeliverTime.ToString(\"HH 'ч\")", DLV_ETEMPLATE,
+                         "unterminated quoted text");
+    expect_compile_error("@Model.Order.ResultSum.ToString(\"P\")", DLV_ETEMPLATE,
+                         "unsupported format \"P\"");
+    expect_compile_error("@Model.Order.ResultSum.ToString(\"0 руб\")", DLV_ETEMPLATE,
+                         "only 0 # , . are supported");
+    expect_compile_error("@Model.Order.ResultSum.ToString(\"D\")", DLV_ETEMPLATE,
+                         "whole numbers only");
+    expect_compile_error("@Model.Phone.ToString(\"N2\")", DLV_ETEMPLATE, "this field is text");
+    expect_compile_error("@Model.Number.ToString", DLV_ETEMPLATE, "ToString needs");
+    expect_compile_error("@Model.Number.ToString(\"N2\"", DLV_ETEMPLATE, "ToString takes one");
+    expect_compile_error("@Model.Number.ToString(\"N2)", DLV_ETEMPLATE, "unterminated string");
+    expect_compile_error("@(Model.Number.ToString(\"N2\")", DLV_ETEMPLATE, "expected )");
+    expect_render("@Model.Phone.ToString()", base, NULL, "+79161234567");
+}
+
+/* @Model.Order.SumToPay: the result sum less prepaid and online payments (cash is the banknote the
+ * courier is handed, not a payment made); never below 0. */
+static void template_sum_to_pay(void)
+{
+    expect_render("@Model.Order.SumToPay", base, NULL, "680,00"); /* cash 700: still to pay */
+    dlv__order *o = NULL;
+    CU_ASSERT_EQUAL_FATAL(dlv__order_clone(base, &o), DLV_OK);
+    o->payments[0].processed_externally = true; /* paid online */
+    o->payments[0].sum = 50000;
+    expect_render("@Model.Order.SumToPay.ToString(\"N2\")", o, NULL, "180,00");
+    o->payments[0].sum = 68000;
+    expect_render("@Model.Order.SumToPay|@Model.Order.SumToPay.ToString(\"0\")", o, NULL, "0,00|0");
+    o->payments[0].processed_externally = false;
+    o->payments[0].prepay = true;
+    o->payments[0].sum = 70000; /* more than the sum: nothing, not a negative amount */
+    expect_render("@Model.Order.SumToPay", o, NULL, "0,00");
+    dlv__order_free(o);
+}
+
+/* The built-in texts speak of what is true: no «К оплате» when nothing is left to pay, no
+ * «Доставим к» to a pickup, nothing at all for a pickup in Waiting, OnWay, Delivered. */
+static void builtin_variants(void)
+{
+    dlv__render_options msk = {.utc_offset_minutes = 180};
+    dlv__order *o = NULL;
+    CU_ASSERT_EQUAL_FATAL(dlv__order_clone(base, &o), DLV_OK);
+    CU_ASSERT_EQUAL(dlv__notify_variant(o), 0u); /* courier, cash: 680,00 to pay */
+    const char *on_way = dlv__notify_builtin_text(DLV__NOTIFY_ON_WAY, dlv__notify_variant(o));
+    expect_render(on_way, o, &msk, "Заказ №100245 в пути. Курьер , тел. . К оплате 680,00 руб.");
+    expect_render(dlv__notify_builtin_text(DLV__NOTIFY_NEW, dlv__notify_variant(o)), o, &msk,
+                  "Заказ №100245 подтверждён. Доставим к 16:30.");
+    o->payments[0].processed_externally = true; /* paid online */
+    o->payments[0].sum = o->result_sum;
+    CU_ASSERT_EQUAL(dlv__notify_variant(o), (unsigned)DLV__NOTIFY_VARIANT_PREPAID);
+    char *text =
+        render(dlv__notify_builtin_text(DLV__NOTIFY_ON_WAY, dlv__notify_variant(o)), o, &msk);
+    CU_ASSERT_PTR_NULL(strstr(text ? text : "К оплате", "К оплате"));
+    DLV_ASSERT_CONTAINS(text, "Заказ оплачен");
+    free(text);
+    text =
+        render(dlv__notify_builtin_text(DLV__NOTIFY_SUM_CHANGED, dlv__notify_variant(o)), o, &msk);
+    CU_ASSERT_PTR_NULL(strstr(text ? text : "К оплате", "К оплате"));
+    free(text);
+    o->service_type = DLV_SERVICE_PICKUP;
+    CU_ASSERT_EQUAL(dlv__notify_variant(o),
+                    (unsigned)(DLV__NOTIFY_VARIANT_PREPAID | DLV__NOTIFY_VARIANT_PICKUP));
+    expect_render(dlv__notify_builtin_text(DLV__NOTIFY_READY, dlv__notify_variant(o)), o, &msk,
+                  "Ваш заказ №100245 готов, ждём вас.");
+    o->payments[0].processed_externally = false; /* cash at the counter */
+    expect_render(dlv__notify_builtin_text(DLV__NOTIFY_READY, dlv__notify_variant(o)), o, &msk,
+                  "Ваш заказ №100245 готов, ждём вас. К оплате 680,00 руб.");
+    expect_render(dlv__notify_builtin_text(DLV__NOTIFY_NEW, dlv__notify_variant(o)), o, &msk,
+                  "Заказ №100245 подтверждён. Будет готов к 16:30.");
+    /* Every text of every variant compiles; pickups have none where they are silent, and no
+     * pickup text promises a delivery, no prepaid text asks for money. */
+    for (int e = 0; e < DLV__NOTIFY_COUNT; e++)
+        for (unsigned v = 0; v < DLV__NOTIFY_VARIANTS; v++) {
+            const char *t = dlv__notify_builtin_text((dlv__notify_event)e, v);
+            bool silent =
+                (v & DLV__NOTIFY_VARIANT_PICKUP) &&
+                (e == DLV__NOTIFY_WAITING || e == DLV__NOTIFY_ON_WAY || e == DLV__NOTIFY_DELIVERED);
+            CU_ASSERT_EQUAL(t == NULL, silent);
+            if (!t)
+                continue;
+            free(render(t, o, &msk));
+            if (v & DLV__NOTIFY_VARIANT_PICKUP)
+                CU_ASSERT_PTR_NULL(strstr(t, "Доставим"));
+            if (v & DLV__NOTIFY_VARIANT_PREPAID)
+                CU_ASSERT_PTR_NULL(strstr(t, "оплате"));
+        }
+    CU_ASSERT_PTR_NULL(dlv__notify_builtin_text(DLV__NOTIFY_COUNT, 0));
+    CU_ASSERT_PTR_NULL(dlv__notify_builtin_text(DLV__NOTIFY_NEW, DLV__NOTIFY_VARIANTS));
+    dlv__order_free(o);
+}
+
+/* The settings' "notifications": per event SMS and push; unnamed events keep SMS on, push off. */
+static void settings_channels(void)
+{
+    static const char json[] =
+        "{\"notifications\":{\"OnWay\":{\"sms\":true,\"push\":true},\"Cooking\":{\"sms\":false},"
+        "\"Ready\":{\"sms\":false,\"push\":true},\"FutureEvent\":{\"sms\":true}}}";
+    dlv__settings *s = NULL;
+    dlv_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(dlv__settings_from_json(json, strlen(json), &s, &err), DLV_OK);
+    CU_ASSERT_EQUAL(s->notify_sms, (dlv__notify_mask)(0x1FF & ~(BIT(COOKING) | BIT(READY))));
+    CU_ASSERT_EQUAL(s->notify_push, (dlv__notify_mask)(BIT(ON_WAY) | BIT(READY)));
+    char *back = dlv__settings_to_json(s); /* persisted in the store and read back */
+    dlv__settings *t = NULL;
+    CU_ASSERT_EQUAL_FATAL(dlv__settings_from_json(back, strlen(back), &t, &err), DLV_OK);
+    CU_ASSERT_EQUAL(t->notify_sms, s->notify_sms);
+    CU_ASSERT_EQUAL(t->notify_push, s->notify_push);
+    dlv__free(back);
+    dlv__settings_free(t);
+    dlv__settings_free(s);
+    CU_ASSERT_EQUAL_FATAL(dlv__settings_from_json("{}", 2, &s, &err), DLV_OK);
+    CU_ASSERT_EQUAL(s->notify_sms, (dlv__notify_mask)0x1FF);
+    CU_ASSERT_EQUAL(s->notify_push, 0u);
+    dlv__settings_free(s);
+    static const char bad[] = "{\"notifications\":{\"OnWay\":{\"sms\":1}}}";
+    CU_ASSERT_EQUAL(dlv__settings_from_json(bad, strlen(bad), &s, &err), DLV_EJSON);
+    DLV_ASSERT_CONTAINS(err.message, "notifications.OnWay.sms");
+}
+
+/* A named compile: "file:line:column: reason" for a warning that points at the place. */
+static void template_named_errors(void)
+{
+    dlv__template *t = NULL;
+    dlv_error err = {0};
+    static const char text[] = "Заказ\n  к @Model.ExpectedDeliverTime.ToString(\"hh tt\")";
+    CU_ASSERT_EQUAL(
+        dlv__template_compile_named("notifications/OnWay.txt", text, strlen(text), &t, &err),
+        DLV_ETEMPLATE);
+    DLV_ASSERT_CONTAINS(err.message, "notifications/OnWay.txt:2:5: unsupported format \"hh tt\"");
+    CU_ASSERT_EQUAL(dlv__template_compile_named("x.txt", "a\xff", 2, &t, &err), DLV_ETEMPLATE);
+    DLV_ASSERT_CONTAINS(err.message, "x.txt: template is not valid UTF-8");
 }
 
 int main(void)
@@ -348,6 +549,11 @@ int main(void)
         DLV_TEST(template_local_history_and_nulls),
         DLV_TEST(template_errors_at_load),
         DLV_TEST(template_local_time_across_dst),
+        DLV_TEST(template_tostring_formats),
+        DLV_TEST(template_sum_to_pay),
+        DLV_TEST(builtin_variants),
+        DLV_TEST(settings_channels),
+        DLV_TEST(template_named_errors),
         DLV_TEST_END,
     };
     int rc = dlv_test_main("order_notify", cases);
