@@ -23,6 +23,10 @@ void dlv__rt_emit(dlv_ctx *ctx, char *json)
 {
     if (!json)
         return;
+    if (ctx->batch.holding) {
+        dlv__rt_hold_event(ctx, json); /* told after the commit that makes it true */
+        return;
+    }
     if (ctx->on_event)
         ctx->on_event(ctx->event_arg, json);
     dlv__free(json);
