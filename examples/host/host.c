@@ -90,6 +90,8 @@ static const char host_help[] =
     "  --log-level N             0 error, 1 warn, 2 info (default), 3 debug\n"
     "  --long-poll-seconds N     long-poll wait, 1..60 (default 25)\n"
     "  --no-stdin                read no commands: run until SIGTERM or SIGINT (a service)\n"
+    "  --accept-store-loss       start although the terminal database is missing, empty or\n"
+    "                            damaged beyond repair (pending commands lost; docs/store.md)\n"
     "  -h, --help                show this help and exit\n"
     "  --version                 show the version and exit\n"
     "\n"
@@ -180,6 +182,10 @@ int main(int argc, char **argv)
             return 0;
         if (strcmp(a, "--no-stdin") == 0) {
             use_no_stdin();
+            continue;
+        }
+        if (strcmp(a, "--accept-store-loss") == 0) {
+            opts.accept_store_loss = 1;
             continue;
         }
         const char *v = i + 1 < argc ? argv[++i] : NULL;

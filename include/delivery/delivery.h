@@ -95,7 +95,8 @@ typedef void (*dlv_log_cb)(void *arg, dlv_log_level level, const char *line);
 typedef int (*dlv_notify_cb)(void *arg, const char *order_id, const char *event,
                              const char *channel, const char *to, const char *text);
 
-#define DLV_OPTIONS_VERSION 1
+/* 2 added accept_store_loss; a version 1 struct (without it) is still taken. */
+#define DLV_OPTIONS_VERSION 2
 
 typedef struct dlv_options {
     int version;                   /* DLV_OPTIONS_VERSION */
@@ -127,6 +128,11 @@ typedef struct dlv_options {
     dlv_notify_cb on_notify;
     void *notify_arg;
     const char *cafe_address;
+    /* Version 2. Nonzero: start even though the terminal database is missing or empty although
+     * this terminal had one (pending commands and ledgers lost), or a damaged one could not be
+     * read whole. Only on an operator's explicit decision (docs/store.md); otherwise such a start
+     * fails with DLV_ECORRUPT naming the database. */
+    int accept_store_loss;
 } dlv_options;
 
 /* Creates a terminal context: loads the configuration (generating terminalId when absent), opens

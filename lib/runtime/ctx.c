@@ -186,7 +186,7 @@ int dlv_ctx_create(const dlv_options *opts, dlv_ctx **out, dlv_error *err)
     if (!opts || !out)
         return dlv__error_set(err, DLV_EINVAL, "dlv_ctx_create: options and out are required");
     *out = NULL;
-    if (opts->version != DLV_OPTIONS_VERSION)
+    if (opts->version < 1 || opts->version > DLV_OPTIONS_VERSION)
         return dlv__error_set(err, DLV_EABI, "dlv_options version %d, this library takes %d",
                               opts->version, DLV_OPTIONS_VERSION);
     if (opts->long_poll_seconds < 0 || opts->long_poll_seconds > 60)
@@ -230,6 +230,10 @@ int dlv_ctx_create(const dlv_options *opts, dlv_ctx **out, dlv_error *err)
             (opts->a4_printer && !ctx->a4_printer))
             rc = dlv__error_set(err, DLV_ENOMEM, "out of memory");
     }
+    /* The operator's acceptance of a lost database (version 2 of the options). */
+    dlv__store_options store_opts = {0};
+    if (opts->version >= 2 && opts->accept_store_loss)
+        store_opts.flags |= DLV__STORE_ACCEPT_LOSS;
     if (rc == DLV_OK &&
         (dlv__rt_orders_init(ctx) != DLV_OK || dlv__rt_printing_init(ctx) != DLV_OK))
         rc = dlv__error_set(err, DLV_ENOMEM, "out of memory");
@@ -241,7 +245,7 @@ int dlv_ctx_create(const dlv_options *opts, dlv_ctx **out, dlv_error *err)
     if (rc == DLV_OK)
         rc = dlv__rt_notify_load(ctx, err);
     if (rc == DLV_OK)
-        rc = dlv__store_open(ctx->data_dir, NULL, &ctx->store, err);
+        rc = dlv__store_open(ctx->data_dir, &store_opts, &ctx->store, err);
     if (rc == DLV_OK)
         rc = dlv__rt_load_cache(ctx, err);
     if (rc != DLV_OK) {
