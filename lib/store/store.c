@@ -290,6 +290,10 @@ static void reset_group(dlv__store *st)
 {
     if (st->depth > 0 && !sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    /* A group refused for want of space: the WAL gives back what it can (copied into the
+     * database and truncated), so the next attempt succeeds once space is freed, no restart. */
+    if (st->aborted == DLV_EFULL)
+        sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     st->depth = 0;
     st->group = false;
     st->aborted = 0;
@@ -306,6 +310,8 @@ int dlv__store_commit(dlv__store *st, dlv_error *err)
         return rc;
     }
     int rc = dlv__store_tx_end(st, DLV_OK, err);
+    if (rc == DLV_EFULL)
+        st->aborted = rc; /* reset_group gives the WAL's space back */
     reset_group(st);
     return rc;
 }
@@ -470,6 +476,10 @@ static int attach(dlv__store *st, const dlv__store_options *opts, dlv_error *err
     if (out == DLV_OK)
         out = dlv__store_exec(st,
                               "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+                              /* The WAL stays small: checkpointed every 1000 pages and cut back
+                               * to 4 MiB after each checkpoint (docs/store.md). */
+                              " PRAGMA wal_autocheckpoint = 1000;"
+                              " PRAGMA journal_size_limit = 4194304;"
                               " PRAGMA trusted_schema = OFF",
                               err);
     if (out == DLV_OK)
