@@ -530,8 +530,8 @@ static int check_had_state(dlv__store *st, unsigned flags, dlv_error *err)
                 err, DLV_ECORRUPT,
                 "the terminal database %s is %s although this terminal had state (%s, store %s): "
                 "pending commands and the print and notification ledgers may be lost; to start "
-                "anyway with an empty database, start with --accept-store-loss (delivery-host) "
-                "or run delivery-doctor --accept-store-loss (docs/store.md)",
+                "anyway with an empty database, start delivery-host once with --accept-store-loss "
+                "(dlv_options.accept_store_loss; docs/store.md)",
                 st->path, stat(st->path, &sb) != 0 ? "missing" : "empty", marker, id[0] ? id : "?");
         }
         /* Accepted: the new database gets a new id and the marker is renewed after the open. */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define ORDER_X "11111111-1111-4111-8111-111111111111"
@@ -1031,6 +1032,49 @@ static void lost_database_is_refused_not_a_first_start(void)
     dlv_test_rmdir(dir);
 }
 
+/* A transaction far larger than the WAL's limit grows the WAL for a while; the next checkpoint
+ * cuts it back to 4 MiB (journal_size_limit), so a full disk is not held by an old WAL. */
+static void wal_stays_bounded(void)
+{
+    char *dir = dlv_test_mkdtemp();
+    dlv__store *st = open_in(dir);
+    CU_ASSERT_EQUAL(pragma_int(st, "PRAGMA journal_size_limit"), 4194304);
+    CU_ASSERT_EQUAL(pragma_int(st, "PRAGMA wal_autocheckpoint"), 1000);
+    enum { N = 3000 };
+    static dlv__store_cmd cmds[N];
+    static made_cmd m[N];
+    static char body[2100];
+    memset(body, 'w', sizeof body - 1);
+    memcpy(body, "{\"x\":\"", 6);
+    memcpy(body + sizeof body - 3, "\"}", 2);
+    make_cmds(cmds, m, N, "order-big");
+    for (int i = 0; i < N; i++)
+        cmds[i].body = body;
+    /* One group: a single 6 MB transaction. */
+    dlv_error err = {0};
+    CU_ASSERT_EQUAL(dlv__store_begin(st, &err), DLV_OK);
+    for (int i = 0; i < N; i += 500)
+        if (dlv__store_outbox_add(st, cmds + i, 500, &err) != DLV_OK)
+            fprintf(stderr, "\n  add: %s\n", err.message);
+    CU_ASSERT_EQUAL(dlv__store_commit(st, &err), DLV_OK);
+    for (int round = 0; round < 3; round++) { /* small writes: checkpoint, the WAL restarts */
+        dlv__store_cmd one[1];
+        made_cmd mo[1];
+        make_cmds(one, mo, 1, "order-small");
+        CU_ASSERT_EQUAL(dlv__store_outbox_add(st, one, 1, NULL), DLV_OK);
+        sqlite3_wal_checkpoint_v2(dlv__store_sqlite(st), NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+                                  NULL);
+    }
+    char *wal = dlv__asprintf("%s-wal", dlv__store_path(st));
+    struct stat sb;
+    CU_ASSERT_EQUAL(stat(wal, &sb), 0);
+    printf("\n  WAL after a 6 MB transaction: %lld bytes\n", (long long)sb.st_size);
+    CU_ASSERT_TRUE(sb.st_size <= 4194304 + 65536);
+    dlv__free(wal);
+    dlv__store_close(st);
+    dlv_test_rmdir(dir);
+}
+
 int main(void)
 {
     static const dlv_test_case cases[] = {
@@ -1052,6 +1096,7 @@ int main(void)
         DLV_TEST(prune_forgets_finished_orders_only),
         DLV_TEST(reads_survive_allocation_failures),
         DLV_TEST(lost_database_is_refused_not_a_first_start),
+        DLV_TEST(wal_stays_bounded),
         DLV_TEST_END,
     };
     return dlv_test_main("store", cases);
