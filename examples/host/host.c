@@ -92,6 +92,8 @@ static const char host_help[] =
     "  --time-zone NAME          the restaurant's zone (Europe/Moscow) when the call-center\n"
     "                            sends none (default: the OS zone)\n"
     "  --no-stdin                read no commands: run until SIGTERM or SIGINT (a service)\n"
+    "  --accept-store-loss       start although the terminal database is missing, empty or\n"
+    "                            damaged beyond repair (pending commands lost; docs/store.md)\n"
     "  -h, --help                show this help and exit\n"
     "  --version                 show the version and exit\n"
     "\n"
@@ -182,6 +184,10 @@ int main(int argc, char **argv)
             return 0;
         if (strcmp(a, "--no-stdin") == 0) {
             use_no_stdin();
+            continue;
+        }
+        if (strcmp(a, "--accept-store-loss") == 0) {
+            opts.accept_store_loss = 1;
             continue;
         }
         const char *v = i + 1 < argc ? argv[++i] : NULL;

@@ -95,8 +95,8 @@ typedef void (*dlv_log_cb)(void *arg, dlv_log_level level, const char *line);
 typedef int (*dlv_notify_cb)(void *arg, const char *order_id, const char *event,
                              const char *channel, const char *to, const char *text);
 
-/* 2 added time_zone; a version-1 struct (without it) is still accepted. */
-#define DLV_OPTIONS_VERSION 2
+/* 2 added time_zone, 3 accept_store_loss; older structs (without them) are still accepted. */
+#define DLV_OPTIONS_VERSION 3
 
 typedef struct dlv_options {
     int version;                   /* DLV_OPTIONS_VERSION */
@@ -134,6 +134,11 @@ typedef struct dlv_options {
      * system does not know; NULL: the operating system's zone. An unknown name fails
      * dlv_ctx_create (DLV_EINVAL or DLV_ENOTFOUND). Copied. */
     const char *time_zone;
+    /* Since version 3. Nonzero: start even though the terminal database is missing or empty although
+     * this terminal had one (pending commands and ledgers lost), or a damaged one could not be
+     * read whole. Only on an operator's explicit decision (docs/store.md); otherwise such a start
+     * fails with DLV_ECORRUPT naming the database. */
+    int accept_store_loss;
 } dlv_options;
 
 /* Creates a terminal context: loads the configuration (generating terminalId when absent), opens

@@ -132,6 +132,112 @@ static void staged_free(rt_staged *s)
     dlv__free(s);
 }
 
+/* ---- what the consequences tell, held until their transaction is durable ---- */
+
+struct rt_held {
+    char *json; /* an event, or NULL for a customer message */
+    char *order_id, *event, *channel, *to, *text;
+    struct rt_held *next;
+};
+
+static void held_free(rt_held *h)
+{
+    dlv__free(h->json);
+    dlv__free(h->order_id);
+    dlv__free(h->event);
+    dlv__free(h->channel);
+    dlv__free(h->to);
+    dlv__free(h->text);
+    dlv__free(h);
+}
+
+static void held_append(rt_batch *b, rt_held *h)
+{
+    if (b->held_tail)
+        b->held_tail->next = h;
+    else
+        b->held_head = h;
+    b->held_tail = h;
+}
+
+void dlv__rt_hold_event(dlv_ctx *ctx, char *json)
+{
+    rt_held *h = dlv__calloc(1, sizeof *h);
+    if (!h) {
+        dlv__free(json);
+        return;
+    }
+    h->json = json;
+    held_append(&ctx->batch, h);
+}
+
+/* Stands in for the host's notifier while the consequences' transaction is open: a message must
+ * not reach a customer for a change that is then not stored. */
+static int hold_notify(void *arg, const char *order_id, const char *event, const char *channel,
+                       const char *to, const char *text)
+{
+    dlv_ctx *ctx = arg;
+    rt_held *h = dlv__calloc(1, sizeof *h);
+    if (!h)
+        return -1;
+    h->order_id = dlv__strdup(order_id);
+    h->event = dlv__strdup(event);
+    h->channel = dlv__strdup(channel);
+    h->to = dlv__strdup(to);
+    h->text = dlv__strdup(text);
+    if (!h->order_id || !h->event || !h->channel || !h->to || !h->text) {
+        held_free(h);
+        return -1;
+    }
+    held_append(&ctx->batch, h);
+    return 0;
+}
+
+typedef struct hold_state {
+    dlv_notify_cb on_notify;
+    void *notify_arg;
+} hold_state;
+
+static void hold_begin(dlv_ctx *ctx, hold_state *saved)
+{
+    saved->on_notify = ctx->on_notify;
+    saved->notify_arg = ctx->notify_arg;
+    if (ctx->on_notify) {
+        ctx->on_notify = hold_notify;
+        ctx->notify_arg = ctx;
+    }
+    ctx->batch.holding = true;
+}
+
+static void hold_end(dlv_ctx *ctx, const hold_state *saved)
+{
+    ctx->on_notify = saved->on_notify;
+    ctx->notify_arg = saved->notify_arg;
+    ctx->batch.holding = false;
+}
+
+/* Tells what was held, in the order it was made (`tell` false: drops it). */
+static void held_flush(dlv_ctx *ctx, bool tell)
+{
+    rt_batch *b = &ctx->batch;
+    rt_held *h = b->held_head;
+    b->held_head = b->held_tail = NULL;
+    while (h) {
+        rt_held *next = h->next;
+        if (tell && h->json) {
+            dlv__rt_emit(ctx, h->json);
+            h->json = NULL;
+        } else if (tell && ctx->on_notify &&
+                   ctx->on_notify(ctx->notify_arg, h->order_id, h->event, h->channel, h->to,
+                                  h->text) != 0) {
+            DLV__LOGW(&ctx->log, "notifier refused the %s message for order %s", h->event,
+                      h->order_id);
+        }
+        held_free(h);
+        h = next;
+    }
+}
+
 void dlv__rt_batch_free(dlv_ctx *ctx)
 {
     rt_batch *b = &ctx->batch;
@@ -139,6 +245,20 @@ void dlv__rt_batch_free(dlv_ctx *ctx)
     dlv__free(b->cmds);
     b->cmds = NULL;
     b->cap = 0;
+    while (b->staged_head) {
+        rt_staged *s = b->staged_head;
+        b->staged_head = s->next;
+        staged_free(s);
+    }
+    b->staged_tail = NULL;
+    held_flush(ctx, false);
+}
+
+/* Drops what the consequences of a failed commit staged (automatic steps). */
+static void staged_drop_new(dlv_ctx *ctx)
+{
+    rt_batch *b = &ctx->batch;
+    batch_clear(b);
     while (b->staged_head) {
         rt_staged *s = b->staged_head;
         b->staged_head = s->next;
@@ -154,20 +274,31 @@ void dlv__rt_commit(dlv_ctx *ctx)
     for (int round = 0; b->staged_head && round < 16; round++) {
         rt_staged *list = b->staged_head;
         b->staged_head = b->staged_tail = NULL;
-        /* One transaction, one flush, for everything this turn produced: the commands and the
-         * views they make. Only after it is durable do the replies say ok. */
+        /* One transaction, one flush, for everything this turn produced: the commands, the
+         * views they make and what those changes owe (print jobs, notification marks). Only
+         * after it is durable do the replies say ok, so a crash right after an "ok" cannot
+         * forget a kitchen ticket (docs/reliability.md). */
         dlv_error err = {0};
         size_t n = 0;
         for (rt_staged *s = list; s; s = s->next)
             n += s->new_view != NULL;
         const dlv__order **views = dlv__calloc(n ? n : 1, sizeof *views);
+        rt_staged **with_view = dlv__calloc(n ? n : 1, sizeof *with_view);
+        dlv__order **old_views = dlv__calloc(n ? n : 1, sizeof *old_views);
         size_t k = 0;
-        for (rt_staged *s = list; views && s; s = s->next)
-            if (s->new_view)
+        for (rt_staged *s = list; views && with_view && old_views && s; s = s->next)
+            if (s->new_view) {
+                with_view[k] = s;
                 views[k++] = s->new_view;
-        int rc = views ? DLV_OK : dlv__error_set(&err, DLV_ENOMEM, "out of memory");
+            }
+        int rc = views && with_view && old_views
+                     ? DLV_OK
+                     : dlv__error_set(&err, DLV_ENOMEM, "out of memory");
+        bool consequences = false;
+        for (rt_staged *s = list; s; s = s->next)
+            consequences |= s->trigger_set;
         bool group = false;
-        if (rc == DLV_OK && (b->count > 0 || k > 0)) {
+        if (rc == DLV_OK && (b->count > 0 || k > 0 || consequences)) {
             rc = dlv__store_begin(ctx->store, &err);
             group = rc == DLV_OK;
         }
@@ -175,22 +306,44 @@ void dlv__rt_commit(dlv_ctx *ctx)
             rc = dlv__store_outbox_add(ctx->store, b->cmds, b->count, &err);
         if (rc == DLV_OK && k > 0 && dlv__rt_persist_orders(ctx, views, k, NULL, 0, -1) != DLV_OK)
             rc = dlv__error_set(&err, DLV_ESTORE, "cannot cache the changed orders");
+        batch_clear(b); /* stored (or refused); automatic steps below make new commands */
+        /* The new views go in so that the rules decide on them; undone when the commit fails. */
+        bool swapped = rc == DLV_OK;
+        for (size_t i = 0; swapped && i < k; i++) {
+            rt_order *o = with_view[i]->order;
+            old_views[i] = o->view;
+            o->view = with_view[i]->new_view;
+        }
+        if (rc == DLV_OK) {
+            hold_state saved;
+            hold_begin(ctx, &saved);
+            for (rt_staged *s = list; s; s = s->next) {
+                if (s->order && s->order->view && s->trigger_set) {
+                    dlv__event ev = {s->trigger, s->from};
+                    dlv__notify_before before = {s->created, s->from, s->sum_before};
+                    dlv__rt_consequences(ctx, s->order, &ev, &before);
+                }
+            }
+            hold_end(ctx, &saved);
+        }
         if (group && rc == DLV_OK)
             rc = dlv__store_commit(ctx->store, &err);
         else if (group)
             dlv__store_rollback(ctx->store);
         dlv__free(views);
-        batch_clear(b);
         if (rc != DLV_OK) {
             DLV__LOGE(&ctx->log, "changes refused, not stored: %s", err.message);
             dlv__rt_set_error(ctx, "%s", err.message);
+            held_flush(ctx, false);
+            staged_drop_new(ctx);
+            for (size_t i = k; swapped && i-- > 0;)
+                with_view[i]->order->view = old_views[i];
         }
-        /* Swap the new views in; a failed commit turns them into errors. */
+        /* Keep the new views; a failed commit turns them into errors. */
         for (rt_staged *s = list; s; s = s->next)
             s->applied = s->new_view == NULL || rc == DLV_OK;
-        for (rt_staged *s = list; s; s = s->next) {
-            if (!s->new_view)
-                continue;
+        for (size_t i = 0; i < k; i++) {
+            rt_staged *s = with_view[i];
             if (rc != DLV_OK) {
                 char msg[DLV_ERROR_MESSAGE_MAX + 64];
                 snprintf(msg, sizeof msg, "not stored, nothing changed: %s", err.message);
@@ -201,16 +354,18 @@ void dlv__rt_commit(dlv_ctx *ctx)
                 continue;
             }
             rt_order *o = s->order;
-            if (o->view && o->view->status != s->new_view->status)
+            if (old_views[i] && old_views[i]->status != s->new_view->status)
                 DLV__LOGI(&ctx->log, "order %lld: %s -> %s (%s, stored)",
-                          (long long)s->new_view->number, dlv_status_name(o->view->status),
+                          (long long)s->new_view->number, dlv_status_name(old_views[i]->status),
                           dlv_status_name(s->new_view->status), s->origin);
-            dlv__order_free(o->view);
-            o->view = s->new_view;
+            dlv__order_free(old_views[i]);
             s->new_view = NULL;
             o->pending += s->commands;
         }
-        /* Replies first, then the events each request caused, in request order. */
+        dlv__free(with_view);
+        dlv__free(old_views);
+        /* Replies first, then the events each request caused, in request order; then what
+         * their consequences told. */
         for (rt_staged *s = list; s; s = s->next) {
             if (s->cb)
                 s->cb(s->arg, s->reply ? s->reply
@@ -220,17 +375,7 @@ void dlv__rt_commit(dlv_ctx *ctx)
                 e->json = NULL;
             }
         }
-        /* Their consequences (notification marks, print jobs) share one transaction too. */
-        bool cgroup = dlv__store_begin(ctx->store, NULL) == DLV_OK;
-        for (rt_staged *s = list; s; s = s->next) {
-            if (s->applied && s->order && s->order->view && s->trigger_set) {
-                dlv__event ev = {s->trigger, s->from};
-                dlv__notify_before before = {s->created, s->from, s->sum_before};
-                dlv__rt_consequences(ctx, s->order, &ev, &before);
-            }
-        }
-        if (cgroup && dlv__store_commit(ctx->store, &err) != DLV_OK)
-            DLV__LOGE(&ctx->log, "cannot store print jobs and notification marks: %s", err.message);
+        held_flush(ctx, true);
         while (list) {
             rt_staged *s = list;
             list = s->next;

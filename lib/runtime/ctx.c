@@ -24,6 +24,10 @@ void dlv__rt_emit(dlv_ctx *ctx, char *json)
 {
     if (!json)
         return;
+    if (ctx->batch.holding) {
+        dlv__rt_hold_event(ctx, json); /* told after the commit that makes it true */
+        return;
+    }
     if (ctx->on_event)
         ctx->on_event(ctx->event_arg, json);
     dlv__free(json);
@@ -188,8 +192,8 @@ int dlv_ctx_create(const dlv_options *opts, dlv_ctx **out, dlv_error *err)
     if (!opts || !out)
         return dlv__error_set(err, DLV_EINVAL, "dlv_ctx_create: options and out are required");
     *out = NULL;
-    /* Version 1 ended at cafe_address: its fields are read, the newer ones taken as unset. */
-    if (opts->version != DLV_OPTIONS_VERSION && opts->version != 1)
+    /* Older versions ended earlier: their fields are read, the newer ones taken as unset. */
+    if (opts->version < 1 || opts->version > DLV_OPTIONS_VERSION)
         return dlv__error_set(err, DLV_EABI, "dlv_options version %d, this library takes %d",
                               opts->version, DLV_OPTIONS_VERSION);
     if (opts->long_poll_seconds < 0 || opts->long_poll_seconds > 60)
@@ -237,6 +241,10 @@ int dlv_ctx_create(const dlv_options *opts, dlv_ctx **out, dlv_error *err)
             (opts->a4_printer && !ctx->a4_printer))
             rc = dlv__error_set(err, DLV_ENOMEM, "out of memory");
     }
+    /* The operator's acceptance of a lost database (version 2 of the options). */
+    dlv__store_options store_opts = {0};
+    if (opts->version >= 3 && opts->accept_store_loss)
+        store_opts.flags |= DLV__STORE_ACCEPT_LOSS;
     if (rc == DLV_OK &&
         (dlv__rt_orders_init(ctx) != DLV_OK || dlv__rt_printing_init(ctx) != DLV_OK))
         rc = dlv__error_set(err, DLV_ENOMEM, "out of memory");
@@ -248,7 +256,7 @@ int dlv_ctx_create(const dlv_options *opts, dlv_ctx **out, dlv_error *err)
     if (rc == DLV_OK)
         rc = dlv__rt_notify_load(ctx, err);
     if (rc == DLV_OK)
-        rc = dlv__store_open(ctx->data_dir, NULL, &ctx->store, err);
+        rc = dlv__store_open(ctx->data_dir, &store_opts, &ctx->store, err);
     if (rc == DLV_OK)
         rc = dlv__rt_load_cache(ctx, err);
     if (rc != DLV_OK) {

@@ -12,10 +12,23 @@
 #include "store/store.h"
 
 #define PRINT_RETRY_MS 5000
+/* A printer that refused a job is tried again after 2 s, then 4, 8, ... up to a minute: a printer
+ * out of paper is not asked a thousand times a second (docs/reliability.md). */
+#define PRINT_BACKOFF_FIRST_MS 2000
+#define PRINT_BACKOFF_MAX_MS 60000
+
+/* What the runtime knows of one printer's trouble. */
+typedef struct rt_printer_state {
+    int failures;      /* refusals in a row */
+    uint64_t retry_at; /* loop time before which it is not asked again */
+    bool failing;      /* the host was told printFailed and not yet printed */
+    char message[128]; /* what it said last */
+} rt_printer_state;
 
 struct rt_printing {
     struct dlv_printer *receipt, *a4;
-    uv_timer_t timer; /* retries, and the next loop turn for a new job */
+    rt_printer_state state[2]; /* receipt, a4 */
+    uv_timer_t timer;          /* retries, and the next loop turn for a new job */
     bool timer_open;
     bool busy;          /* one job in flight at a time */
     int failed_waiting; /* a failed job waits for the retry timer */
@@ -122,6 +135,40 @@ static void schedule_retry(dlv_ctx *ctx)
         uv_timer_start(&p->timer, on_print_retry, PRINT_RETRY_MS, 0);
 }
 
+/* A job the printer refused (paper out, offline, unreachable): due again after the printer's
+ * backoff; the host hears printFailed when the printer's trouble is new or changed, not on every
+ * attempt. */
+static void refused(dlv_ctx *ctx, const dlv__print_job *job, const char *message)
+{
+    rt_printing *p = ctx->printing;
+    bool a4 = false;
+    printer_for(ctx, job, &a4);
+    rt_printer_state *ps = &p->state[a4];
+    uint64_t delay = PRINT_BACKOFF_FIRST_MS;
+    for (int i = 0; i < ps->failures && delay < PRINT_BACKOFF_MAX_MS; i++)
+        delay *= 2;
+    if (delay > PRINT_BACKOFF_MAX_MS)
+        delay = PRINT_BACKOFF_MAX_MS;
+    ps->failures++;
+    ps->retry_at = uv_now(ctx->loop) + delay;
+    dlv__store *st = ctx->store;
+    /* Due at once by the ledger, so a restart tries it straight away; the pacing is the
+     * printer's, in memory. */
+    dlv__store_print_set_state(st, job->id, DLV__PRINT_FAILED, message, dlv__store_now(st), NULL);
+    const char *msg = message ? message : "";
+    if (!ps->failing || strcmp(ps->message, msg) != 0)
+        dlv__rt_emit(ctx, dlv__ev_print_failed(job, msg, true));
+    ps->failing = true;
+    snprintf(ps->message, sizeof ps->message, "%s", msg);
+    p->failed_waiting = 1;
+    if (p->timer_open) {
+        uint64_t left =
+            uv_is_active((uv_handle_t *)&p->timer) ? uv_timer_get_due_in(&p->timer) : UINT64_MAX;
+        if (delay < left)
+            uv_timer_start(&p->timer, on_print_retry, delay, 0);
+    }
+}
+
 typedef struct print_done {
     dlv_ctx *ctx;
     int64_t job_id;
@@ -141,6 +188,9 @@ static void on_printed(void *arg, int status, unsigned printer_status, const cha
         return;
     dlv_error err = {0};
     if (status == DLV_OK) {
+        bool a4 = false;
+        printer_for(ctx, &job, &a4);
+        ctx->printing->state[a4] = (rt_printer_state){0};
         dlv__store_print_set_state(st, id, DLV__PRINT_SENT, NULL, 0, &err);
         dlv__rt_emit(ctx, dlv__ev_printed(&job));
         /* Tell the call-center, as a durable command like any other change. */
@@ -166,10 +216,7 @@ static void on_printed(void *arg, int status, unsigned printer_status, const cha
         dlv__rt_emit(ctx, dlv__ev_print_failed(&job, message, false));
         dlv__rt_emit(ctx, dlv__ev_reprint_offered(&job, message));
     } else {
-        dlv__store_print_set_state(st, id, DLV__PRINT_FAILED, message, dlv__store_now(st),
-                                   &err); /* paced by the retry timer */
-        dlv__rt_emit(ctx, dlv__ev_print_failed(&job, message, true));
-        schedule_retry(ctx);
+        refused(ctx, &job, message);
     }
     DLV__LOGI(&ctx->log, "print job %lld (%s): %s", (long long)id, job.document,
               status == DLV_OK ? "printed" : message);
@@ -196,6 +243,15 @@ void dlv__rt_print_pump(dlv_ctx *ctx)
         dlv_printer *printer = printer_for(ctx, job, &a4);
         rt_order *o = dlv__rt_order_find(ctx, job->order_id);
         dlv_error err = {0};
+        if (printer && p->state[a4].retry_at > uv_now(ctx->loop)) {
+            /* Backing off: its jobs wait for the retry timer. */
+            uint64_t left = p->state[a4].retry_at - uv_now(ctx->loop);
+            p->failed_waiting = 1;
+            if (p->timer_open &&
+                (!uv_is_active((uv_handle_t *)&p->timer) || uv_timer_get_due_in(&p->timer) > left))
+                uv_timer_start(&p->timer, on_print_retry, left, 0);
+            continue;
+        }
         if (!printer) {
             /* Held, not lost: it prints once a printer is configured. */
             if (dlv__store_print_set_state(st, job->id, DLV__PRINT_SENDING, NULL, 0, NULL) ==
@@ -257,10 +313,7 @@ void dlv__rt_print_pump(dlv_ctx *ctx)
         if (rc != DLV_OK) {
             p->busy = false;
             dlv__free(pd);
-            dlv__store_print_set_state(st, job->id, DLV__PRINT_FAILED, err.message,
-                                       dlv__store_now(st), NULL);
-            dlv__rt_emit(ctx, dlv__ev_print_failed(job, err.message, true));
-            schedule_retry(ctx);
+            refused(ctx, job, err.message);
         }
     }
     dlv__store_print_jobs_free(jobs, n);

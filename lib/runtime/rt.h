@@ -97,10 +97,15 @@ typedef struct rt_host {
 /* The batch of this loop turn: the commands made and the requests staged, waiting for the group
  * commit (commit.c only). The commands are the store's own type, handed to it as they are; the
  * batch owns their strings. */
+typedef struct rt_held rt_held; /* commit.c */
 typedef struct rt_batch {
     dlv__store_cmd *cmds;
     size_t count, cap;
     rt_staged *staged_head, *staged_tail;
+    /* Events and customer messages the consequences produce while their transaction is open:
+     * told only once it is committed, after the replies (commit.c). */
+    bool holding;
+    rt_held *held_head, *held_tail;
 } rt_batch;
 
 /* The orders the terminal holds and how far the sync got (orders.c only). */
@@ -215,6 +220,8 @@ rt_staged *dlv__rt_staged_last(dlv_ctx *ctx);
 const dlv__order *dlv__rt_staged_view(dlv_ctx *ctx, const rt_order *o);
 void dlv__rt_staged_event(rt_staged *s, char *json);
 void dlv__rt_staged_error(rt_staged *s, int code, const char *message);
+/* While the group commit holds the host's events (ctx->batch.holding): keeps one for later. */
+void dlv__rt_hold_event(dlv_ctx *ctx, char *json);
 
 /* ---- orders.c ---- */
 int dlv__rt_orders_init(dlv_ctx *ctx);

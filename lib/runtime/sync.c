@@ -228,13 +228,15 @@ static void on_send_timer(uv_timer_t *t)
 
 /* The outcome of one command: it leaves the outbox; a rejection puts the server state back. */
 static void settle(dlv_ctx *ctx, const dlv__command_result *r, const char *order_id,
-                   bool changes_order)
+                   bool changes_order, bool *unstored)
 {
     dlv_error err = {0};
     static const char *const outcomes[] = {"Applied", "Duplicate", "Rejected"};
     dlv__store_outcome done = {r->id, outcomes[r->outcome]};
-    if (dlv__store_outbox_complete(ctx->store, &done, 1, NULL, &err) != DLV_OK)
+    if (dlv__store_outbox_complete(ctx->store, &done, 1, NULL, &err) != DLV_OK) {
         DLV__LOGE(&ctx->log, "cannot remove command %s from the outbox: %s", r->id, err.message);
+        *unstored = true;
+    }
     rt_order *o = order_id ? dlv__rt_order_find(ctx, order_id) : NULL;
     if (!changes_order)
         return; /* DocumentPrinted: a report, not a change of the order */
@@ -323,9 +325,8 @@ static void on_sent(void *arg, dlv__backend_result *res)
     }
     dlv__commands_response *cr = res->commands;
     dlv_error err = {0};
-    s->send_attempt = 0;
     note_health(ctx, true, NULL, res->total_ms);
-    bool group = dlv__store_begin(ctx->store, NULL) == DLV_OK;
+    bool group = dlv__store_begin(ctx->store, NULL) == DLV_OK, unstored = false;
     for (size_t i = 0; i < cr->result_count; i++) {
         const dlv__command_result *r = &cr->results[i];
         const char *order_id = NULL;
@@ -341,13 +342,20 @@ static void on_sent(void *arg, dlv__backend_result *res)
                       r->id);
             continue;
         }
-        settle(ctx, r, order_id, changes_order);
+        settle(ctx, r, order_id, changes_order, &unstored);
     }
-    if (group && dlv__store_commit(ctx->store, &err) != DLV_OK)
+    if (group && dlv__store_commit(ctx->store, &err) != DLV_OK) {
         DLV__LOGE(&ctx->log,
                   "cannot store the commands' outcomes: %s (they are sent again and "
                   "answered as duplicates)",
                   err.message);
+        unstored = true;
+    }
+    /* Outcomes not stored (disk full): sent again after the usual backoff, not at once. */
+    if (unstored)
+        retry_in(ctx, &s->send_timer, on_send_timer, &s->send_attempt, -1);
+    else
+        s->send_attempt = 0;
     dlv__store_cmd_rows_free(batch.rows, batch.count);
     dlv__rt_health_update(ctx);
     dlv__rt_commit(ctx); /* consequences of rejections */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "common/fsutil.h"
@@ -289,6 +290,10 @@ static void reset_group(dlv__store *st)
 {
     if (st->depth > 0 && !sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    /* A group refused for want of space: the WAL gives back what it can (copied into the
+     * database and truncated), so the next attempt succeeds once space is freed, no restart. */
+    if (st->aborted == DLV_EFULL)
+        sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     st->depth = 0;
     st->group = false;
     st->aborted = 0;
@@ -305,6 +310,8 @@ int dlv__store_commit(dlv__store *st, dlv_error *err)
         return rc;
     }
     int rc = dlv__store_tx_end(st, DLV_OK, err);
+    if (rc == DLV_EFULL)
+        st->aborted = rc; /* reset_group gives the WAL's space back */
     reset_group(st);
     return rc;
 }
@@ -469,6 +476,10 @@ static int attach(dlv__store *st, const dlv__store_options *opts, dlv_error *err
     if (out == DLV_OK)
         out = dlv__store_exec(st,
                               "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+                              /* The WAL stays small: checkpointed every 1000 pages and cut back
+                               * to 4 MiB after each checkpoint (docs/store.md). */
+                              " PRAGMA wal_autocheckpoint = 1000;"
+                              " PRAGMA journal_size_limit = 4194304;"
                               " PRAGMA trusted_schema = OFF",
                               err);
     if (out == DLV_OK)
@@ -482,6 +493,79 @@ static int attach(dlv__store *st, const dlv__store_options *opts, dlv_error *err
     if (out != DLV_OK)
         detach(st);
     return out;
+}
+
+/* ---- the terminal had state ----
+ * `<name>.id` beside the database holds the id the database keeps in its meta table. Written at
+ * the first open, it says that this terminal had a database: one that is now missing or empty
+ * is a loss (pending commands, the print and notification ledgers), not a first start
+ * (docs/store.md, "A missing or empty database"). */
+#define STORE_KEY_ID "store.id"
+
+static int read_marker(const char *marker, char id[64])
+{
+    id[0] = '\0';
+    FILE *f = fopen(marker, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(id, 1, 63, f);
+    fclose(f);
+    id[n] = '\0';
+    id[strcspn(id, "\r\n")] = '\0';
+    return 1;
+}
+
+static int check_had_state(dlv__store *st, unsigned flags, dlv_error *err)
+{
+    char *marker = dlv__asprintf("%s.id", st->path);
+    if (!marker)
+        return dlv__error_set(err, DLV_ENOMEM, "store: out of memory");
+    char id[64];
+    struct stat sb;
+    int rc = DLV_OK;
+    bool empty = stat(st->path, &sb) != 0 || sb.st_size == 0;
+    if (empty && read_marker(marker, id)) {
+        if (!(flags & DLV__STORE_ACCEPT_LOSS)) {
+            rc = dlv__error_set(
+                err, DLV_ECORRUPT,
+                "the terminal database %s is %s although this terminal had state (%s, store %s): "
+                "pending commands and the print and notification ledgers may be lost; to start "
+                "anyway with an empty database, start delivery-host once with --accept-store-loss "
+                "(dlv_options.accept_store_loss; docs/store.md)",
+                st->path, stat(st->path, &sb) != 0 ? "missing" : "empty", marker, id[0] ? id : "?");
+        }
+        /* Accepted: the new database gets a new id and the marker is renewed after the open. */
+    }
+    dlv__free(marker);
+    return rc;
+}
+
+/* Gives the database its id (once) and writes the marker beside it when missing or stale. */
+static int mark_had_state(dlv__store *st, dlv_error *err)
+{
+    char *value = NULL;
+    int rc = dlv__store_meta_read(st, STORE_KEY_ID, &value, err);
+    char uuid[37];
+    if (rc == DLV_OK && !value) {
+        rc = dlv__uuid_v4(uuid) == DLV_OK
+                 ? dlv__store_meta_write(st, STORE_KEY_ID, uuid, err)
+                 : dlv__error_set(err, DLV_ESTORE, "%s: no random source for its id", st->name);
+        value = rc == DLV_OK ? dlv__strdup(uuid) : NULL;
+        if (rc == DLV_OK && !value)
+            rc = dlv__error_set(err, DLV_ENOMEM, "store: out of memory");
+    }
+    char *marker = rc == DLV_OK ? dlv__asprintf("%s.id", st->path) : NULL;
+    if (rc == DLV_OK && !marker)
+        rc = dlv__error_set(err, DLV_ENOMEM, "store: out of memory");
+    char id[64];
+    if (rc == DLV_OK && (!read_marker(marker, id) || strcmp(id, value) != 0)) {
+        char line[80];
+        int n = snprintf(line, sizeof line, "%s\n", value);
+        rc = dlv__write_file_atomic(marker, line, (size_t)n, err);
+    }
+    dlv__free(marker);
+    dlv__free(value);
+    return rc;
 }
 
 int dlv__store_open(const char *dir, const dlv__store_options *opts, dlv__store **out,
@@ -509,8 +593,13 @@ int dlv__store_open(const char *dir, const dlv__store_options *opts, dlv__store 
     if (rc == DLV_OK)
         rc = dlv__store_recover_finish_interrupted(st->path, e);
     if (rc == DLV_OK)
+        rc = check_had_state(st, opts->flags, e);
+    bool attached = false;
+    if (rc == DLV_OK) {
         rc = attach(st, opts, e);
-    if (rc == DLV_ECORRUPT) {
+        attached = true;
+    }
+    if (attached && rc == DLV_ECORRUPT) {
         char *reason = dlv__strdup(e->message);
         rc = reason ? dlv__store_recover(st, opts->flags, opts->vfs, reason, e)
                     : dlv__error_set(e, DLV_ENOMEM, "store: out of memory");
@@ -522,6 +611,8 @@ int dlv__store_open(const char *dir, const dlv__store_options *opts, dlv__store 
         rc = dlv__store_recover_check_blocked(st, opts->flags, e);
     if (rc == DLV_OK)
         rc = dlv__store_print_interrupted(st, e);
+    if (rc == DLV_OK)
+        rc = mark_had_state(st, e);
     if (rc != DLV_OK) {
         dlv__store_close(st);
         return rc;

@@ -208,6 +208,35 @@ static void documents_show_local_time(void)
     free(d);
 }
 
+/* Paper out for eight seconds: the printer is asked again at 2 s, 4 s, 8 s ..., not at once, and
+ * the host hears printFailed once for the whole outage; paper back: printed once. */
+static void paper_out_is_paced(void)
+{
+    printer_emulator *pe = printer_emulator_start();
+    printer_emulator_set_state(pe, PE_PAPER_OUT);
+    const char *d;
+    hostsim *h = start(&d, pe);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    char *id = order_cooking(h);
+    CU_ASSERT_PTR_NOT_NULL(hostsim_wait(h, 5000, "\"event\":\"printFailed\"", id, NULL));
+    unsigned before = printer_emulator_connections(pe);
+    usleep(8000 * 1000);
+    unsigned connections = printer_emulator_connections(pe);
+    int failed = hostsim_count(h, "\"event\":\"printFailed\"");
+    printf("\n  paper out 8 s: %u connections, %d printFailed\n", connections, failed);
+    CU_ASSERT_TRUE(connections - before <= 4); /* 2, 6 (and under load perhaps one more) */
+    CU_ASSERT_EQUAL(failed, 1);
+    printer_emulator_set_state(pe, PE_ONLINE);
+    CU_ASSERT_PTR_NOT_NULL(
+        hostsim_wait(h, 20000, "\"event\":\"printed\"", id, "ServiceCheck", NULL));
+    CU_ASSERT_EQUAL(count_in_paper(pe, "\x1dV"), 1);
+    CU_ASSERT_EQUAL(hostsim_count(h, "\"event\":\"printFailed\""), 1);
+    hostsim_stop(h, 300);
+    printer_emulator_stop(pe);
+    free(id);
+    free((char *)d);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -217,6 +246,7 @@ int main(void)
         DLV_TEST(cut_mid_job_is_offered_not_resent),
         DLV_TEST(held_jobs_survive_restart),
         DLV_TEST(documents_show_local_time),
+        DLV_TEST(paper_out_is_paced),
         DLV_TEST_END,
     };
     int rc = dlv_test_main("printing", cases);

@@ -1,6 +1,7 @@
 /* The store's functional contract: outbox, group commit, order cache and meta, print and
  * notification ledgers, delivery numbers, pruning. */
 #include "common/internal.h"
+#include "common/xml.h"
 #include "store/store.h"
 #include "testlib.h"
 
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define ORDER_X "11111111-1111-4111-8111-111111111111"
@@ -962,6 +964,117 @@ static void reads_survive_allocation_failures(void)
     dlv_test_rmdir(dir);
 }
 
+static char *file_text(const char *path)
+{
+    char *text = NULL;
+    size_t len = 0;
+    dlv__read_file(path, 4096, &text, &len, NULL);
+    return text;
+}
+
+/* A database the terminal had (its id beside it in delivery.db.id) that is now empty or missing
+ * is refused, naming the way to start anyway; accepting the loss starts fresh and renews the id;
+ * a genuine first start just works. */
+static void lost_database_is_refused_not_a_first_start(void)
+{
+    char *dir = dlv_test_mkdtemp();
+    char *db = dlv__asprintf("%s/delivery.db", dir);
+    char *marker = dlv__asprintf("%s/delivery.db.id", dir);
+    dlv__store *st = open_in(dir); /* the first start */
+    dlv__store_cmd cmds[1];
+    made_cmd m[1];
+    make_cmds(cmds, m, 1, "order-1");
+    CU_ASSERT_EQUAL(dlv__store_outbox_add(st, cmds, 1, NULL), DLV_OK);
+    dlv__store_close(st);
+    char *id = file_text(marker);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(id);
+    CU_ASSERT_EQUAL(strlen(id), 37); /* a uuid and a newline */
+    st = open_in(dir);               /* a normal restart keeps the id */
+    dlv__store_close(st);
+    char *again = file_text(marker);
+    CU_ASSERT_STRING_EQUAL(again, id);
+    dlv__free(again);
+    for (int missing = 0; missing < 2; missing++) {
+        /* Emptied (a zero-byte file) or deleted, the WAL gone with it. */
+        char *wal = dlv__asprintf("%s-wal", db);
+        remove(wal);
+        dlv__free(wal);
+        if (missing) {
+            remove(db);
+        } else {
+            FILE *f = fopen(db, "w");
+            fclose(f);
+        }
+        dlv_error err = {0};
+        st = NULL;
+        CU_ASSERT_EQUAL(dlv__store_open(dir, NULL, &st, &err), DLV_ECORRUPT);
+        CU_ASSERT_PTR_NULL(st);
+        DLV_ASSERT_CONTAINS(err.message, missing ? "missing" : "empty");
+        DLV_ASSERT_CONTAINS(err.message, "had state");
+        DLV_ASSERT_CONTAINS(err.message, "--accept-store-loss");
+        /* Refused again on the next start: nothing was created meanwhile. */
+        CU_ASSERT_EQUAL(dlv__store_open(dir, NULL, &st, &err), DLV_ECORRUPT);
+    }
+    dlv__store_options accept = {.flags = DLV__STORE_ACCEPT_LOSS};
+    dlv_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(dlv__store_open(dir, &accept, &st, &err), DLV_OK);
+    CU_ASSERT_EQUAL(outbox_count(st), 0);
+    dlv__store_close(st);
+    char *renewed = file_text(marker);
+    CU_ASSERT_PTR_NOT_NULL(renewed);
+    CU_ASSERT_STRING_NOT_EQUAL(renewed, id);
+    dlv__free(renewed);
+    st = open_in(dir); /* and from then on it starts normally */
+    dlv__store_close(st);
+    dlv__free(id);
+    dlv__free(marker);
+    dlv__free(db);
+    dlv_test_rmdir(dir);
+}
+
+/* A transaction far larger than the WAL's limit grows the WAL for a while; the next checkpoint
+ * cuts it back to 4 MiB (journal_size_limit), so a full disk is not held by an old WAL. */
+static void wal_stays_bounded(void)
+{
+    char *dir = dlv_test_mkdtemp();
+    dlv__store *st = open_in(dir);
+    CU_ASSERT_EQUAL(pragma_int(st, "PRAGMA journal_size_limit"), 4194304);
+    CU_ASSERT_EQUAL(pragma_int(st, "PRAGMA wal_autocheckpoint"), 1000);
+    enum { N = 3000 };
+    static dlv__store_cmd cmds[N];
+    static made_cmd m[N];
+    static char body[2100];
+    memset(body, 'w', sizeof body - 1);
+    memcpy(body, "{\"x\":\"", 6);
+    memcpy(body + sizeof body - 3, "\"}", 2);
+    make_cmds(cmds, m, N, "order-big");
+    for (int i = 0; i < N; i++)
+        cmds[i].body = body;
+    /* One group: a single 6 MB transaction. */
+    dlv_error err = {0};
+    CU_ASSERT_EQUAL(dlv__store_begin(st, &err), DLV_OK);
+    for (int i = 0; i < N; i += 500)
+        if (dlv__store_outbox_add(st, cmds + i, 500, &err) != DLV_OK)
+            fprintf(stderr, "\n  add: %s\n", err.message);
+    CU_ASSERT_EQUAL(dlv__store_commit(st, &err), DLV_OK);
+    for (int round = 0; round < 3; round++) { /* small writes: checkpoint, the WAL restarts */
+        dlv__store_cmd one[1];
+        made_cmd mo[1];
+        make_cmds(one, mo, 1, "order-small");
+        CU_ASSERT_EQUAL(dlv__store_outbox_add(st, one, 1, NULL), DLV_OK);
+        sqlite3_wal_checkpoint_v2(dlv__store_sqlite(st), NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+                                  NULL);
+    }
+    char *wal = dlv__asprintf("%s-wal", dlv__store_path(st));
+    struct stat sb;
+    CU_ASSERT_EQUAL(stat(wal, &sb), 0);
+    printf("\n  WAL after a 6 MB transaction: %lld bytes\n", (long long)sb.st_size);
+    CU_ASSERT_TRUE(sb.st_size <= 4194304 + 65536);
+    dlv__free(wal);
+    dlv__store_close(st);
+    dlv_test_rmdir(dir);
+}
+
 int main(void)
 {
     static const dlv_test_case cases[] = {
@@ -982,6 +1095,8 @@ int main(void)
         DLV_TEST(numbers_never_reused),
         DLV_TEST(prune_forgets_finished_orders_only),
         DLV_TEST(reads_survive_allocation_failures),
+        DLV_TEST(lost_database_is_refused_not_a_first_start),
+        DLV_TEST(wal_stays_bounded),
         DLV_TEST_END,
     };
     return dlv_test_main("store", cases);
