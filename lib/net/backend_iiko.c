@@ -28,6 +28,7 @@ typedef struct call {
     char *body;
     bool token_phase; /* getting a token before the call itself */
     bool renewed;     /* the token was renewed once for this call already */
+    bool fresh;       /* a command: never on a reused connection (see dlv__http_request) */
     dlv__iiko_done cb;
     void *arg;
     double total_ms;
@@ -86,7 +87,8 @@ static int start_http(call *c)
                             .headers = headers,
                             .body = body,
                             .body_len = body ? strlen(body) : 0,
-                            .timeout_ms = k->timeout_ms};
+                            .timeout_ms = k->timeout_ms,
+                            .fresh_connection = c->fresh};
     dlv_error err = {0};
     int rc = url ? dlv__http_start(k->http, &hr, on_http, c, NULL, &err) : DLV_ENOMEM;
     if (rc != DLV_OK)
@@ -196,6 +198,10 @@ int dlv__iiko_call(dlv__iiko *k, const char *path, const cJSON *body, dlv__iiko_
         return DLV_ENOMEM;
     *c = (call){.k = k, .cb = cb, .arg = arg};
     snprintf(c->path, sizeof c->path, "%s", path);
+    /* Reads may be repeated freely; a command (deliveries/<verb> other than the two reads) is
+     * sent once per attempt, so curl must not repeat it on its own. */
+    c->fresh = strncmp(path, "deliveries/", 11) == 0 && strcmp(path, "deliveries/by_id") != 0 &&
+               strcmp(path, "deliveries/by_revision") != 0;
     c->body = body ? dlv__json_print(body) : dlv__strdup("{}");
     if (!c->body) {
         call_free(c);
