@@ -75,10 +75,17 @@ static void send_end(dlv__iiko_send *s, dlv__backend_result *res)
     dlv__backend_cb cb = s->cb;
     void *arg = s->arg;
     res->total_ms = s->total_ms;
+    char id[sizeof s->plan.id];
+    snprintf(id, sizeof id, "%s", s->plan.id);
+    bool final = res->err == DLV_OK && res->commands;
     dlv__iiko_plan_free(&s->plan);
     dlv__free(s);
     cb(arg, res);
     dlv__backend_result_clear(res);
+    /* Only once the runtime has stored the outcome (its outbox row is gone): a crash before
+     * this leaves an entry that is reconciled, never a pending command without one. */
+    if (final && id[0])
+        journal_del(k, id);
 }
 
 static void send_error(dlv__iiko_send *s, int err, bool retryable, long retry_after_s,
@@ -134,7 +141,6 @@ static void send_outcome(dlv__iiko_send *s, dlv__command_outcome outcome, int64_
         send_error(s, DLV_ENOMEM, true, -1, "out of memory");
         return;
     }
-    journal_del(s->k, s->plan.id);
     send_end(s, &res);
 }
 
