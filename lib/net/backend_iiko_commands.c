@@ -3,7 +3,7 @@
  * kept by the journal and reconciliation (docs/iikocloud.md, "Exactly once"):
  *   - before the request goes out the journal holds "sent:<ms>" for the command (durable);
  *   - once the correlationId is known it holds "corr:<uuid>";
- *   - the outcome (Applied/Rejected) deletes it.
+ *   - the outcome (Applied/Rejected) deletes it, once the runtime has stored it.
  * A command found in the journal has an unknown outcome (timeout, lost answer, crash): with a
  * correlation the terminal asks commands/status; without one it reads the order
  * (deliveries/by_id) and sends again only when the order does not show the command's effect. */
