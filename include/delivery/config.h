@@ -19,6 +19,9 @@ typedef struct dlv_front_config dlv_front_config;
 #define DLV_CONFIG_TIMEOUT_MS_MAX 600000
 #define DLV_CONFIG_CONNECT_DELAY_S_DEFAULT 5
 #define DLV_CONFIG_CONNECT_DELAY_S_MAX 3600
+/* iikoCloud: the public API (serverUrl's default) and the poll interval (1..300 s). */
+#define DLV_CONFIG_IIKO_URL "https://api-ru.iiko.services"
+#define DLV_CONFIG_POLL_INTERVAL_S_DEFAULT 5
 /* Larger configuration files are refused unread. */
 #define DLV_CONFIG_MAX_FILE_BYTES (1024 * 1024)
 
@@ -54,6 +57,12 @@ DLV_EXTERN const char *dlv_config_trusted_ca_file(const dlv_config *cfg);
 /* The call-center backend (element backend): its name, or NULL when the element is absent (the
  * default, "native": the call-center protocol of docs/protocol.md). */
 DLV_EXTERN const char *dlv_config_backend(const dlv_config *cfg);
+/* iikoCloud (docs/iikocloud.md): apiLogin (a secret: never log it whole), organizationId and
+ * terminalGroupId (NULL when absent; required with <backend>iikoCloud), pollIntervalSeconds. */
+DLV_EXTERN const char *dlv_config_api_login(const dlv_config *cfg);
+DLV_EXTERN const char *dlv_config_organization_id(const dlv_config *cfg);
+DLV_EXTERN const char *dlv_config_terminal_group_id(const dlv_config *cfg);
+DLV_EXTERN long dlv_config_poll_interval_s(const dlv_config *cfg);
 
 /* Warnings the load produced (unknown elements, kept in the file untouched). */
 DLV_EXTERN size_t dlv_config_warning_count(const dlv_config *cfg);

@@ -21,6 +21,8 @@ struct dlv_config {
     char *terminal_id;
     char *ca_file;
     char *backend; /* NULL: the default, the native protocol */
+    char *api_login, *organization_id, *terminal_group_id; /* iikoCloud */
+    long poll_interval_s;
     long timeout_ms;
     long connect_delay_s;
     int terminal_id_generated;
@@ -35,6 +37,10 @@ enum field {
     F_CONNECT_DELAY,
     F_CA_FILE,
     F_BACKEND,
+    F_API_LOGIN,
+    F_ORGANIZATION,
+    F_TERMINAL_GROUP,
+    F_POLL_INTERVAL,
     F_COUNT
 };
 
@@ -45,11 +51,15 @@ static const char *const field_names[F_COUNT] = {
     [F_CONNECT_DELAY] = "connectToServerDelayInSeconds",
     [F_CA_FILE] = "trustedCaFile",
     [F_BACKEND] = "backend",
+    [F_API_LOGIN] = "apiLogin",
+    [F_ORGANIZATION] = "organizationId",
+    [F_TERMINAL_GROUP] = "terminalGroupId",
+    [F_POLL_INTERVAL] = "pollIntervalSeconds",
 };
 
 /* The call-center backends the library has (lib/net/backend.c registers each under this name;
  * test_runtime_sync checks the two lists agree). The first is the default. */
-static const char *const backend_names[] = {"native"};
+static const char *const backend_names[] = {"native", "iikoCloud"};
 
 void dlv_config_free(dlv_config *cfg)
 {
@@ -60,6 +70,9 @@ void dlv_config_free(dlv_config *cfg)
     dlv__free(cfg->terminal_id);
     dlv__free(cfg->ca_file);
     dlv__free(cfg->backend);
+    dlv__free(cfg->api_login);
+    dlv__free(cfg->organization_id);
+    dlv__free(cfg->terminal_group_id);
     for (size_t i = 0; i < cfg->warning_count; i++)
         dlv__free(cfg->warnings[i]);
     dlv__free(cfg->warnings);
@@ -360,10 +373,42 @@ static int load_fields(dlv_config *cfg, xmlNodePtr root, xmlNodePtr *terminal_id
             if (rc == DLV_OK && cfg->backend == text)
                 text = NULL;
             break;
+        case F_API_LOGIN:
+            if (*text) {
+                cfg->api_login = text;
+                text = NULL;
+            }
+            break;
+        case F_ORGANIZATION:
+        case F_TERMINAL_GROUP:
+            if (*text && !dlv__uuid_valid(text)) {
+                rc = dlv__error_set(err, DLV_ECONFIG, "%s:%ld: <%s>: '%s' is not a UUID", path,
+                                    line, name, text);
+            } else if (*text) {
+                *(field == F_ORGANIZATION ? &cfg->organization_id : &cfg->terminal_group_id) = text;
+                text = NULL;
+            }
+            break;
+        case F_POLL_INTERVAL:
+            rc = parse_long(path, line, name, text, 1, 300, &cfg->poll_interval_s, err);
+            break;
         }
         dlv__free(text);
         if (rc != DLV_OK)
             return rc;
+    }
+    if (cfg->backend && strcmp(cfg->backend, "iikoCloud") == 0) {
+        /* iikoCloud: the public API address unless the file names another (a sandbox). */
+        const char *need = !cfg->api_login         ? "apiLogin (the chain's API key for iikoCloud)"
+                           : !cfg->organization_id ? "organizationId (the restaurant's UUID)"
+                           : !cfg->terminal_group_id ? "terminalGroupId (this point's terminal "
+                                                       "group UUID)"
+                                                     : NULL;
+        if (need)
+            return dlv__error_set(err, DLV_ECONFIG, "%s: <%s> is required with <backend>iikoCloud",
+                                  path, need);
+        if (!cfg->server_url && !(cfg->server_url = dlv__strdup(DLV_CONFIG_IIKO_URL)))
+            return dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", path);
     }
     if (!cfg->server_url)
         return dlv__error_set(err, DLV_ECONFIG,
@@ -396,6 +441,7 @@ int dlv_config_load(const char *path, unsigned flags, dlv_config **out, dlv_erro
     cfg->path = default_path ? default_path : dlv__strdup(path);
     cfg->timeout_ms = DLV_CONFIG_TIMEOUT_MS_DEFAULT;
     cfg->connect_delay_s = DLV_CONFIG_CONNECT_DELAY_S_DEFAULT;
+    cfg->poll_interval_s = DLV_CONFIG_POLL_INTERVAL_S_DEFAULT;
     if (!cfg->path) {
         dlv__free(cfg);
         return dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", path);
@@ -494,6 +540,26 @@ const char *dlv_config_trusted_ca_file(const dlv_config *cfg)
 const char *dlv_config_backend(const dlv_config *cfg)
 {
     return cfg ? cfg->backend : NULL;
+}
+
+const char *dlv_config_api_login(const dlv_config *cfg)
+{
+    return cfg ? cfg->api_login : NULL;
+}
+
+const char *dlv_config_organization_id(const dlv_config *cfg)
+{
+    return cfg ? cfg->organization_id : NULL;
+}
+
+const char *dlv_config_terminal_group_id(const dlv_config *cfg)
+{
+    return cfg ? cfg->terminal_group_id : NULL;
+}
+
+long dlv_config_poll_interval_s(const dlv_config *cfg)
+{
+    return cfg ? cfg->poll_interval_s : DLV_CONFIG_POLL_INTERVAL_S_DEFAULT;
 }
 
 size_t dlv_config_warning_count(const dlv_config *cfg)

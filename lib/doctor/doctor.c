@@ -93,6 +93,103 @@ static void check_templates(report *r, const char *config_dir)
     dlv__free(detail);
 }
 
+/* iikoCloud (docs/iikocloud.md): the token, the organization and the terminal group, with the
+ * same blocking probe as the native checks. Each step needs the one before. */
+static bool iiko_probe(const dlv_config *cfg, long timeout_ms, const char *path, const char *body,
+                       const char *token, dlv__probe_result *b, cJSON **json)
+{
+    dlv__proto_request req = {.method = "POST"};
+    snprintf(req.path, sizeof req.path, "/api/1/%s", path);
+    req.body = (char *)body;
+    dlv__probe_call(dlv_config_server_url(cfg), &req, "", token, timeout_ms,
+                    dlv_config_trusted_ca_file(cfg), b);
+    *json = b->failure == DLV__PROBE_OK && b->status == 200 ? cJSON_Parse(b->body) : NULL;
+    return *json != NULL;
+}
+
+static void check_iiko(report *r, const dlv_config *cfg, long timeout_ms)
+{
+    const char *org = dlv_config_organization_id(cfg), *group = dlv_config_terminal_group_id(cfg);
+    dlv__probe_result *b = dlv__calloc(1, sizeof *b);
+    cJSON *login = cJSON_CreateObject(), *json = NULL;
+    char *body = login && dlv__jput_string(login, "apiLogin", dlv_config_api_login(cfg))
+                     ? dlv__json_print(login)
+                     : NULL;
+    cJSON_Delete(login);
+    char detail[512], token[600] = "";
+    if (!b || !body) {
+        add(r, "token", "fail", "Out of memory", NULL);
+    } else if (!iiko_probe(cfg, timeout_ms, "access_token", body, NULL, b, &json)) {
+        snprintf(detail, sizeof detail, "access_token: %s",
+                 b->failure == DLV__PROBE_OK ? "refused" : b->error);
+        if (b->failure == DLV__PROBE_OK)
+            snprintf(detail, sizeof detail, "access_token answered HTTP %ld", b->status);
+        add(r, "token", "fail", detail,
+            b->failure == DLV__PROBE_OK ? "check <apiLogin>: ask the chain's administrator"
+                                        : "check serverUrl and the network");
+    } else {
+        snprintf(token, sizeof token, "%s",
+                 cJSON_GetStringValue(cJSON_GetObjectItem(json, "token"))
+                     ? cJSON_GetStringValue(cJSON_GetObjectItem(json, "token"))
+                     : "");
+        add(r, "token", token[0] ? "pass" : "fail",
+            token[0] ? "iikoCloud issued a token" : "no token in the answer", NULL);
+    }
+    cJSON_Delete(json);
+    json = NULL;
+    dlv__free(body);
+    char ids[200];
+    snprintf(ids, sizeof ids, "{\"organizationIds\":[\"%s\"],\"terminalGroupIds\":[\"%s\"]}",
+             org ? org : "", group ? group : "");
+    bool org_ok = false;
+    if (!token[0]) {
+        add(r, "organization", "skip", "no token", NULL);
+    } else if (iiko_probe(cfg, timeout_ms, "organizations", ids, token, b, &json)) {
+        const cJSON *o;
+        cJSON_ArrayForEach(o, cJSON_GetObjectItem(json, "organizations"))
+        {
+            const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(o, "id"));
+            org_ok = org_ok || (id && org && strcmp(id, org) == 0);
+        }
+    }
+    if (token[0]) {
+        snprintf(detail, sizeof detail, "organization %s %s", org ? org : "?",
+                 org_ok ? "is visible to this apiLogin" : "is not visible to this apiLogin");
+        add(r, "organization", org_ok ? "pass" : "fail", detail,
+            org_ok ? NULL : "check <organizationId>");
+    }
+    cJSON_Delete(json);
+    json = NULL;
+    int alive = -1;
+    if (!org_ok) {
+        add(r, "terminal group", "skip", "no organization", NULL);
+    } else if (iiko_probe(cfg, timeout_ms, "terminal_groups/is_alive", ids, token, b, &json)) {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, cJSON_GetObjectItem(json, "isAliveStatus"))
+        {
+            const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(e, "terminalGroupId"));
+            if (id && group && strcmp(id, group) == 0)
+                alive = cJSON_IsTrue(cJSON_GetObjectItem(e, "isAlive"));
+        }
+    }
+    if (org_ok) {
+        snprintf(detail, sizeof detail, "terminal group %s %s", group ? group : "?",
+                 alive == 1   ? "is alive"
+                 : alive == 0 ? "is not alive"
+                              : "is unknown");
+        add(r, "terminal group",
+            alive == 1   ? "pass"
+            : alive == 0 ? "warn"
+                         : "fail",
+            detail,
+            alive == 1   ? NULL
+            : alive == 0 ? "start iikoFront on this point's terminal group"
+                         : "check <terminalGroupId>");
+    }
+    cJSON_Delete(json);
+    dlv__free(b);
+}
+
 static void check_network(report *r, const dlv_config *cfg, long timeout_ms, char *server_time,
                           size_t server_time_len)
 {
@@ -118,6 +215,14 @@ static void check_network(report *r, const dlv_config *cfg, long timeout_ms, cha
     freeaddrinfo(ai);
     snprintf(detail, sizeof detail, "%s resolves", host);
     add(r, "resolve", "pass", detail, NULL);
+    const char *backend = dlv_config_backend(cfg);
+    if (backend && strcmp(backend, "iikoCloud") == 0) {
+        (void)server_time;
+        (void)server_time_len;
+        check_iiko(r, cfg, timeout_ms);
+        dlv__probe_url_free(&u);
+        return;
+    }
 
     /* 2. it connects, 3. TLS is trusted, 4. it speaks the protocol, 5. we are registered: the
      * same registration the runtime makes (lib/net/protocol.c), under the doctor's name. */

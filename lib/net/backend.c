@@ -6,7 +6,8 @@
 
 #define REGISTRY_MAX 8
 
-static const dlv__backend_methods *registry[REGISTRY_MAX] = {&dlv__backend_native};
+static const dlv__backend_methods *registry[REGISTRY_MAX] = {&dlv__backend_native,
+                                                             &dlv__backend_iiko};
 static const dlv__backend_methods *default_backend = &dlv__backend_native;
 
 const dlv__backend_methods *dlv__backend_find(const char *name)

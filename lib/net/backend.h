@@ -54,7 +54,29 @@ typedef struct dlv__backend_options {
     const char *ca_file; /* NULL: the system store */
     long service_timeout_ms;
     int long_poll_seconds; /* how long a poll may be held by a server that can */
+    /* ---- added for iikoCloud (lib/net/backend_iiko.c); other backends ignore them ---- */
+    const char *api_login;         /* the chain's API key: a secret, masked in logs */
+    const char *organization_id;   /* UUID of the organization (restaurant) */
+    const char *terminal_group_id; /* UUID of the terminal group whose orders are ours */
+    long poll_interval_ms;         /* pause between empty polls of a polling backend; 0: 5 s */
+    /* Durable small records a backend keeps across crashes (iikoCloud: the commands whose
+     * outcome is not known yet). NULL: nothing survives a restart. Copied by the backend. */
+    const struct dlv__backend_journal *journal;
+    /* Converts between UTC and the terminal's local wall-clock time (both as seconds since
+     * 1970-01-01 00:00:00 of their own clock): to_utc true turns a local time into UTC. NULL:
+     * local time is UTC. `time_arg` is passed back. */
+    int64_t (*local_time)(void *time_arg, int64_t t, bool to_utc);
+    void *time_arg;
 } dlv__backend_options;
+
+/* A key-value store that survives a crash: put is durable when it returns DLV_OK. Values are
+ * short text. get sets *value (dlv__malloc'd) or NULL when absent. */
+typedef struct dlv__backend_journal {
+    int (*get)(void *arg, const char *key, char **value);
+    int (*put)(void *arg, const char *key, const char *value);
+    int (*del)(void *arg, const char *key);
+    void *arg;
+} dlv__backend_journal;
 
 /* The outcome of one call, decoded. */
 typedef struct dlv__backend_result {
@@ -137,5 +159,6 @@ int dlv__backend_ctl(dlv__backend *b, int op, void *arg);
 void dlv__backend_result_clear(dlv__backend_result *res);
 
 extern const dlv__backend_methods dlv__backend_native;
+extern const dlv__backend_methods dlv__backend_iiko;
 
 #endif

@@ -376,6 +376,8 @@ int dlv__http_start(dlv__http *http, const dlv__http_request *req, dlv__http_cb 
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, http->connect_timeout_ms);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    if (req->fresh_connection)
+        curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
     if (!req->long_poll) {
         /* A server that trickles bytes is as good as dead. */
         curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);

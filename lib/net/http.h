@@ -24,6 +24,10 @@ typedef struct dlv__http_request {
     size_t body_len;
     long timeout_ms; /* whole call */
     bool long_poll;  /* no low-speed limit: the server is silent on purpose */
+    /* A new connection, never a kept-alive one: curl silently sends a request again when a
+     * reused connection dies before the answer, which a server without idempotency keys
+     * (iikoCloud) would apply twice. */
+    bool fresh_connection;
 } dlv__http_request;
 
 typedef struct dlv__http_response {

@@ -192,6 +192,10 @@ dlv__time dlv__rt_now(dlv_ctx *ctx);
  * signature fits the render options' utc_offset_at with the context as the argument. */
 int dlv__rt_utc_offset_at(void *ctx, int64_t utc);
 void dlv__rt_emit(dlv_ctx *ctx, char *json); /* takes ownership */
+/* journal.c: the backends' durable journal over the store's meta table; the local-time
+ * conversion (dlv__backend_options.local_time) with the context as its argument. */
+void dlv__rt_journal(dlv_ctx *ctx, dlv__backend_journal *out);
+int64_t dlv__rt_local_time(void *ctx, int64_t t, bool to_utc);
 void dlv__rt_set_error(dlv_ctx *ctx, const char *fmt, ...) DLV__PRINTF(2, 3);
 /* Health: the outbox figures from the store; a copy of the whole under the lock; the print jobs
  * held back (printing.c tells). */

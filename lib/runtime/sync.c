@@ -459,6 +459,8 @@ void dlv__sync_start(dlv_ctx *ctx)
         DLV__LOGE(&ctx->log, "no call-center backend named %s", name ? name : "(default)");
         return;
     }
+    dlv__backend_journal journal;
+    dlv__rt_journal(ctx, &journal);
     dlv__backend_options opts = {.loop = ctx->loop,
                                  .log = &ctx->log,
                                  .server_url = dlv_config_server_url(ctx->config),
@@ -466,7 +468,14 @@ void dlv__sync_start(dlv_ctx *ctx)
                                  .terminal_name = ctx->terminal_name,
                                  .ca_file = dlv_config_trusted_ca_file(ctx->config),
                                  .service_timeout_ms = dlv_config_service_timeout_ms(ctx->config),
-                                 .long_poll_seconds = ctx->long_poll_seconds};
+                                 .long_poll_seconds = ctx->long_poll_seconds,
+                                 .api_login = dlv_config_api_login(ctx->config),
+                                 .organization_id = dlv_config_organization_id(ctx->config),
+                                 .terminal_group_id = dlv_config_terminal_group_id(ctx->config),
+                                 .poll_interval_ms = dlv_config_poll_interval_s(ctx->config) * 1000,
+                                 .journal = &journal,
+                                 .local_time = dlv__rt_local_time,
+                                 .time_arg = ctx};
     dlv_error err = {0};
     dlv__backend *b = NULL;
     if (dlv__backend_open(m, &opts, &b, &err) != DLV_OK) {

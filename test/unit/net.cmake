@@ -5,3 +5,6 @@ dlv_unit_test(test_tls SOURCES unit/test_tls.c MODULES common order net LIBS dlv
 # Hardening (issue 9): no header injection, unsendable session tokens refused, TLS verified.
 dlv_unit_test(test_net_hardening SOURCES unit/test_net_hardening.c
     MODULES common order net LIBS dlv_testhostile PkgConfig::LIBUV PkgConfig::CURL TIMEOUT 120)
+# iikoCloud backend (issue 19): the mapping of orders, times, dictionaries and commands.
+dlv_unit_test(test_net_iiko SOURCES unit/test_net_iiko.c MODULES common order net
+    LIBS PkgConfig::LIBUV PkgConfig::CURL TIMEOUT 60)

@@ -483,13 +483,15 @@ static void registry_and_config_agree(void)
 
     /* Every name the configuration accepts is a registered backend; others are refused. */
     char *dir = dlv_test_mkdtemp();
-    const char *names[] = {"native"};
+    const char *names[] = {"native", "iikoCloud"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char text[512];
-        snprintf(text, sizeof text,
-                 "<config>\n<serverUrl>http://cc/resto</serverUrl>\n<terminalId>" TID
-                 "</terminalId>\n<backend>%s</backend>\n</config>\n",
-                 names[i]);
+        snprintf(
+            text, sizeof text,
+            "<config>\n<serverUrl>http://cc/resto</serverUrl>\n<terminalId>" TID
+            "</terminalId>\n<backend>%s</backend>\n<apiLogin>k</apiLogin>\n<organizationId>" TID
+            "</organizationId>\n<terminalGroupId>" TID "</terminalGroupId>\n</config>\n",
+            names[i]);
         char *path = dlv_test_write_file(dir, "c.xml", text);
         dlv_config *cfg = NULL;
         CU_ASSERT_EQUAL(dlv_config_load(path, DLV_CONFIG_READ_ONLY, &cfg, NULL), DLV_OK);
@@ -499,12 +501,12 @@ static void registry_and_config_agree(void)
     }
     char *path = dlv_test_write_file(dir, "c.xml",
                                      "<config>\n<serverUrl>http://cc/resto</serverUrl>\n"
-                                     "<backend>iikoCloud</backend>\n</config>\n");
+                                     "<backend>iikoOffice</backend>\n</config>\n");
     dlv_error err = {0};
     dlv_config *cfg = NULL;
     CU_ASSERT_EQUAL(dlv_config_load(path, DLV_CONFIG_READ_ONLY, &cfg, &err), DLV_ECONFIG);
-    DLV_ASSERT_CONTAINS(err.message, ":3: <backend>: 'iikoCloud'");
-    DLV_ASSERT_CONTAINS(err.message, "allowed: native");
+    DLV_ASSERT_CONTAINS(err.message, ":3: <backend>: 'iikoOffice'");
+    DLV_ASSERT_CONTAINS(err.message, "allowed: native, iikoCloud");
     free(path);
     path = dlv_test_write_file(dir, "c.xml",
                                "<config>\n<serverUrl>http://cc/resto</serverUrl>\n</config>\n");
