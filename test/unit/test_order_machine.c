@@ -6,6 +6,9 @@
 #define ST(x) DLV_STATUS_##x
 #define R(x) DLV_RIGHT_##x
 
+#define CASH_PAYMENT_ID "7b1e0000-0000-4000-8000-00000000ca51"
+#define EXTERNAL_PAYMENT_ID "7b1e0000-0000-4000-8000-0000000e0001"
+
 static dlv__settings *settings;
 static dlv__order *courier_order; /* order_courier.json: Unconfirmed, paid in cash */
 
@@ -20,16 +23,19 @@ static void set_payments(dlv__order *o, dlv__money cash, dlv__money external)
     for (size_t i = 0; i < o->payment_count; i++) {
         free(o->payments[i].payment_type_id);
         free(o->payments[i].name);
+        free(o->payments[i].id);
     }
     free(o->payments);
     o->payments = calloc(2, sizeof *o->payments);
     o->payment_count = 0;
     if (cash)
         o->payments[o->payment_count++] = (dlv__payment){
-            strdup(PAYTYPE_ID), strdup("Наличные"), DLV__PAYMENT_CASH, cash, false, false};
+            strdup(PAYTYPE_ID), strdup("Наличные"), DLV__PAYMENT_CASH, cash, false, false,
+            strdup(CASH_PAYMENT_ID)};
     if (external)
         o->payments[o->payment_count++] = (dlv__payment){
-            strdup(PAYTYPE_ID), strdup("Сайт"), DLV__PAYMENT_EXTERNAL, external, true, true};
+            strdup(PAYTYPE_ID), strdup("Сайт"), DLV__PAYMENT_EXTERNAL, external, true, true,
+            strdup(EXTERNAL_PAYMENT_ID)};
 }
 
 static dlv__order *make_order(const scenario *sc)
@@ -417,8 +423,8 @@ static void applying_changes_the_order(void)
     CU_ASSERT_EQUAL(o->status, ST(COOKING_COMPLETED));
 
     dlv__payment pays[] = {
-        {PAYTYPE_ID, "Карта", DLV__PAYMENT_CARD, 50000, false, false},
-        {PAYTYPE_ID, NULL, DLV__PAYMENT_CASH, 20000, false, false},
+        {PAYTYPE_ID, "Карта", DLV__PAYMENT_CARD, 50000, false, false, NULL},
+        {PAYTYPE_ID, NULL, DLV__PAYMENT_CASH, 20000, false, false, NULL},
     };
     req = dlv__op_request_make(DLV__OP_TAKE_PAYMENT, R(F_CASH));
     req.payments = pays;
@@ -427,7 +433,7 @@ static void applying_changes_the_order(void)
     CU_ASSERT_EQUAL(o->payment_count, 1);
     CU_ASSERT_EQUAL(o->when_billed, DLV__TIME_NONE); /* 500.00 of 680.00 */
     /* A card may not pay more than is due: only cash gives change. */
-    dlv__payment too_much = {PAYTYPE_ID, NULL, DLV__PAYMENT_CARD, 20000, false, false};
+    dlv__payment too_much = {PAYTYPE_ID, NULL, DLV__PAYMENT_CARD, 20000, false, false, NULL};
     req.payments = &too_much;
     CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now, &err), DLV_ERULE);
     DLV_ASSERT_CONTAINS(err.message, "non-cash payments (700.00) would exceed the sum due");
