@@ -112,7 +112,7 @@ typedef struct dlv__order {
     dlv__money full_sum;     /* the items with their modifiers */
     dlv__money discount_sum; /* 0 <= discount <= full */
     dlv__money surcharge_sum; /* >= 0, «надбавка» (delivery fee, ...), protocol 1.1; 0 in 1.0 */
-    dlv__money result_sum;    /* full - discount + surcharge: what is due */
+    dlv__money result_sum; /* full - discount + surcharge: what is due */
     dlv__order_courier *courier;
     dlv__cancel_info *cancel_info;
     bool has_problem;
@@ -203,11 +203,11 @@ typedef struct dlv__settings {
     bool has_max_courier_debt; /* false: no limit */
     dlv__money max_courier_debt;
     /* Protocol 1.1 (absent in 1.0: the defaults below). */
-    char *time_zone;                /* IANA name ("Europe/Moscow"), NULL: the host's OS zone */
-    int courier_delivery_minutes;   /* 0..1440, default 45: travel time when an order has no
-                                       predictedCookingCompleteTime */
-    int courier_cooking_minutes;    /* 0..1440, default = pickupCookingLeadMinutes */
-    int overdue_grace_minutes;      /* 0..1440, default 5 */
+    char *time_zone;              /* IANA name ("Europe/Moscow"), NULL: the host's OS zone */
+    int courier_delivery_minutes; /* 0..1440, default 45: travel time when an order has no
+                                     predictedCookingCompleteTime */
+    int courier_cooking_minutes;  /* 0..1440, default = pickupCookingLeadMinutes */
+    int overdue_grace_minutes;    /* 0..1440, default 5 */
     dlv__notify_channels notifications[DLV__NOTIFY_COUNT]; /* default sms on, push off */
 } dlv__settings;
 
@@ -249,8 +249,9 @@ enum {
 
 /* Decodes one ORDER document strictly (the terminal's own data: the host's createOrder, the
  * cache). Validates every field and the sums (item sums, fullSum,
- * resultSum = fullSum - discountSum + surchargeSum, non-cash payments within resultSum); the error names the
- * field path. DLV_EJSON (invalid), DLV_ETOOLARGE, DLV_ENOMEM. Free with dlv__order_free. */
+ * resultSum = fullSum - discountSum + surchargeSum, non-cash payments within resultSum); the error
+ * names the field path. DLV_EJSON (invalid), DLV_ETOOLARGE, DLV_ENOMEM. Free with dlv__order_free.
+ */
 int dlv__order_from_json(const char *json, size_t len, unsigned flags, dlv__order **out,
                          dlv_error *err);
 /* The same from a tree made by dlv__json_parse (or dlv__order_to_cjson); `path` (NULL: none)
@@ -269,8 +270,7 @@ int dlv__order_from_cjson(const cJSON *node, unsigned flags, dlv__jpath *path, d
  * `warnings`; a courier order without an address or a customer without a phone is kept with a
  * warning too. On error, the warnings added for this order are removed again. DLV_ENOMEM. */
 int dlv__order_from_cjson_lenient(const cJSON *node, dlv__jpath *path,
-                                  dlv__order_warnings *warnings, dlv__order **out,
-                                  dlv_error *err);
+                                  dlv__order_warnings *warnings, dlv__order **out, dlv_error *err);
 /* The ORDER document (compact). NULL on allocation failure; free with dlv__free. */
 char *dlv__order_to_json(const dlv__order *order);
 /* The ORDER as a cJSON tree (numbers are raw nodes with exact text), e.g. for a CreateOrder
@@ -319,9 +319,15 @@ const dlv__named *dlv__settings_cancel_cause(const dlv__settings *settings, cons
 
 /* ---- Server responses ---- */
 
+/* A range of delivery numbers reserved for this terminal (protocol 1.1), inclusive. */
+typedef struct dlv__number_block {
+    int64_t first, last; /* 1 <= first <= last <= DLV__NUMBER_MAX (order/decide.h) */
+} dlv__number_block;
+
 /* GET /delivery/v1/orders. */
 typedef struct dlv__orders_response {
     int64_t revision;
+    bool more; /* protocol 1.1 paging: ask again at once from `revision` (false in 1.0) */
     dlv__order **orders;
     size_t order_count;
     char **removed_ids;
@@ -329,6 +335,10 @@ typedef struct dlv__orders_response {
     dlv__settings *settings; /* NULL: unchanged */
     dlv_error *invalid;      /* lenient decoding: the orders left out and why */
     size_t invalid_count;
+    /* Lenient decoding: fields of kept orders that were malformed and read as absent (see
+     * dlv__order_from_cjson_lenient), for the runtime to log. */
+    dlv__order_warning *warnings;
+    size_t warning_count;
 } dlv__orders_response;
 
 typedef enum dlv__command_outcome {
@@ -340,10 +350,12 @@ typedef enum dlv__command_outcome {
 typedef struct dlv__command_result {
     char *id; /* the command's UUID */
     dlv__command_outcome outcome;
-    int64_t revision;   /* Applied/Duplicate: required; -1 when absent */
-    char *error;        /* Rejected: required ("StatusConflict") */
-    char *description;  /* optional */
-    int current_status; /* a dlv_status, or -1 when absent */
+    int64_t revision;      /* Applied/Duplicate: required; -1 when absent */
+    char *error;           /* Rejected: required ("StatusConflict") */
+    char *description;     /* optional */
+    int current_status;    /* a dlv_status, or -1 when absent */
+    bool has_number_block; /* ReserveNumbers (protocol 1.1): the block reserved */
+    dlv__number_block number_block;
 } dlv__command_result;
 
 /* POST /delivery/v1/commands. */
@@ -359,14 +371,22 @@ typedef struct dlv__register_response {
     int64_t expires_in_seconds; /* 1 .. 1 year */
     dlv__time server_time;
     dlv__settings *settings;
+    int protocol_minor;    /* the server's protocolMinor, 0 when absent (a 1.0 server) */
+    bool has_number_block; /* protocol 1.1: this terminal's current block */
+    dlv__number_block number_block;
 } dlv__register_response;
 
 /* Each decoder refuses the whole answer on the first invalid field, naming its path
  * ("orders[3].items[0].amount: not a number"). DLV_EJSON, DLV_ETOOLARGE, DLV_ENOMEM. */
 int dlv__orders_response_decode(const char *json, size_t len, dlv__orders_response **out,
                                 dlv_error *err);
-/* The same, but an invalid order is left out and noted in resp->invalid instead of refusing
- * the whole answer: the runtime tells the host and keeps every other order flowing. */
+/* The same, but tolerant (protocol 1.1 "Tolerant reading"): each order is read with
+ * dlv__order_from_cjson_lenient, so malformed non-essential fields become resp->warnings and an
+ * order whose strict fields are bad is left out and noted in resp->invalid instead of refusing
+ * the whole answer (a \u0000 in a string costs that one field). Several orders with the same id
+ * in one answer: the one with the highest revision is kept (the later one on a tie) and every
+ * other one is noted in resp->invalid ("duplicate of orders[k]"), never silently dropped. The
+ * runtime tells the host and keeps every other order flowing. */
 int dlv__orders_response_decode_lenient(const char *json, size_t len, dlv__orders_response **out,
                                         dlv_error *err);
 void dlv__orders_response_free(dlv__orders_response *resp);

@@ -52,7 +52,8 @@ static int soft(dec *d, int rc)
     const char *sep = strstr(m, ": ");
     if (sep) {
         size_t n = (size_t)(sep - m);
-        snprintf(e->field, sizeof e->field, "%.*s", (int)(n < sizeof e->field ? n : sizeof e->field - 1), m);
+        snprintf(e->field, sizeof e->field, "%.*s",
+                 (int)(n < sizeof e->field ? n : sizeof e->field - 1), m);
         snprintf(e->message, sizeof e->message, "%.199s", sep + 2);
     } else {
         snprintf(e->message, sizeof e->message, "%.199s", m);
@@ -188,8 +189,8 @@ static int decode_payment(const cJSON *n, dec *d, void *slot)
 
 /* A member object; when present, its key stays on the path until the caller restores `mark`.
  * Tolerant mode reads a malformed one (not an object, duplicate key) as absent. */
-static int sub_object(dec *d, const cJSON *obj, const char *key, unsigned flags,
-                      const cJSON **node, size_t *mark)
+static int sub_object(dec *d, const cJSON *obj, const char *key, unsigned flags, const cJSON **node,
+                      size_t *mark)
 {
     int rc = dlv__jget_object(obj, key, flags, d->p, node, d->err);
     if (rc) {
