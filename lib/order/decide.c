@@ -103,9 +103,14 @@ void dlv__decide(const dlv__order *o, const dlv__settings *s, dlv__time now, con
     d->next_due = dlv__order_next_due(o, s, now);
     if (!ev)
         return;
-    bool entered = ev->trigger == DLV__TRIGGER_ARRIVED ||
-                   (ev->trigger == DLV__TRIGGER_STATUS_CHANGED && ev->from != o->status);
-    if (entered && o->status == DLV_STATUS_COOKING_STARTED)
+    /* The service check goes out when this terminal sees the order ENTER CookingStarted (by hand,
+     * or automatically right after it arrived). An order that arrives already in CookingStarted
+     * or later does not print one: CookingStarted means the first dish was printed to the
+     * kitchen, so whoever set it (another terminal, or this one before its cache was lost) has
+     * already sent the ticket; a second one would have the kitchen cook twice, while a missing
+     * one can be reprinted by hand. */
+    if (ev->trigger == DLV__TRIGGER_STATUS_CHANGED && ev->from != o->status &&
+        o->status == DLV_STATUS_COOKING_STARTED)
         add_print(d, DLV__DOCUMENT_SERVICE_CHECK, 1, false, false, "ServiceCheck");
     if (ev->trigger == DLV__TRIGGER_PRINT_REQUESTED && o->status != DLV_STATUS_CANCELLED) {
         add_print(d, DLV__DOCUMENT_INVOICE, s->invoice_copies, a4_invoice, true, "Invoice/ByHand");

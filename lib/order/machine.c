@@ -110,8 +110,21 @@ dlv__op_request dlv__op_request_make(dlv__op op, dlv_rights rights)
     return req;
 }
 
+dlv__time dlv__kitchen_deadline(const dlv__order *o, const dlv__settings *s)
+{
+    if (o->service_type != DLV_SERVICE_COURIER)
+        return o->complete_before;
+    if (o->predicted_cooking_complete_time != DLV__TIME_NONE)
+        return o->predicted_cooking_complete_time;
+    return o->complete_before - (dlv__time)s->courier_delivery_minutes * 60;
+}
+
 dlv__time dlv__cooking_due_at(const dlv__order *o, const dlv__settings *s)
 {
+    /* A courier order: the courier's travel comes first, so the kitchen's own time counts back
+     * from the kitchen's deadline, not from when the customer expects the order. */
+    if (o->service_type == DLV_SERVICE_COURIER)
+        return dlv__kitchen_deadline(o, s) - (dlv__time)s->courier_cooking_minutes * 60;
     return o->complete_before - (dlv__time)s->pickup_cooking_lead_minutes * 60;
 }
 

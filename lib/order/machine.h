@@ -49,9 +49,17 @@ dlv__op_request dlv__op_request_make(dlv__op op, dlv_rights rights);
 /* The operation's name as used in messages ("cancel"). */
 const char *dlv__op_name(dlv__op op);
 
-/* The moment cooking should start: completeBefore minus the lead time. The lead time is the
- * settings' pickupCookingLeadMinutes for every order (the protocol has no other). */
+/* The moment cooking should start (the order is due for cooking, «Пора готовить»):
+ * - pickup: completeBefore - pickupCookingLeadMinutes;
+ * - courier (protocol 1.1): dlv__kitchen_deadline - courierCookingMinutes.
+ * With a 1.0 server's settings (courierDeliveryMinutes 45, courierCookingMinutes = the pickup
+ * lead), a courier order is due 45 minutes earlier than a pickup with the same completeBefore. */
 dlv__time dlv__cooking_due_at(const dlv__order *order, const dlv__settings *settings);
+
+/* When the kitchen must be done (the service check's «К сроку»): for a courier order its
+ * predictedCookingCompleteTime, else completeBefore - courierDeliveryMinutes; for a pickup,
+ * completeBefore. */
+dlv__time dlv__kitchen_deadline(const dlv__order *order, const dlv__settings *settings);
 
 /* Decides whether the request is allowed at time `now` and, if so, sets *to (optional) to the
  * status the order will have (unchanged for TAKE_PAYMENT, ASSIGN_COURIER, EDIT, PRINT_INVOICE).
