@@ -47,9 +47,10 @@ typedef struct dlv__decision {
 
 /* Decides the consequences of `event` for `order` at `now`. a4_invoice is the front config's
  * a4DeliveryInvoiceFormat. Service check: on a STATUS_CHANGED into CookingStarted only; an order
- * that ARRIVES in CookingStarted or later prints none (the kitchen has it, see decide.c). Invoice: at the settings' moment (OnBill: a payment; OnCookingCompleted; OnCourierAssigned;
- * OnSend: entering OnWay; Manual: never automatically) and on PRINT_REQUESTED, in the configured
- * number of copies. Automatic steps come with every trigger whenever they are due. */
+ * that ARRIVES in CookingStarted or later prints none (the kitchen has it, see decide.c). Invoice:
+ * at the settings' moment (OnBill: a payment; OnCookingCompleted; OnCourierAssigned; OnSend:
+ * entering OnWay; Manual: never automatically) and on PRINT_REQUESTED, in the configured number of
+ * copies. Automatic steps come with every trigger whenever they are due. */
 void dlv__decide(const dlv__order *order, const dlv__settings *settings, dlv__time now,
                  const dlv__event *event, bool a4_invoice, dlv__decision *out);
 

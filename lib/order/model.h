@@ -245,6 +245,9 @@ enum {
      * what the library itself wrote from such an order (dlv__order_clone, the order cache), where
      * a field read as absent from the server must not make the copy unreadable. */
     DLV__ORDER_LENIENT = 1u << 1,
+    /* Item sums, fullSum and resultSum are recomputed from the items (dlv__order_recompute_sums)
+     * instead of checked: the terminal's view of an edited order (DLV__OP_EDIT). */
+    DLV__ORDER_RESUM = 1u << 2,
 };
 
 /* Decodes one ORDER document strictly (the terminal's own data: the host's createOrder, the

@@ -555,6 +555,8 @@ static int from_cjson(const cJSON *node, unsigned flags, dlv__jpath *path,
     size_t had = warnings ? warnings->count : 0;
     dec d = {flags, path, err, warnings, path->len, o};
     int rc = decode_fields(node, &d, o);
+    if (!rc && (flags & DLV__ORDER_RESUM))
+        dlv__order_recompute_sums(o);
     if (!rc)
         rc = validate_in(o, path, &d, err);
     if (rc) {
