@@ -397,7 +397,8 @@ int dlv__jnode_string(const cJSON *node, unsigned flags, dlv__jpath *path, char 
         return dlv__jerr(err, DLV_EJSON, path, "longer than %d bytes", DLV__JSON_MAX_STRING);
     if (!dlv__utf8_valid(s, len))
         return dlv__jerr(err, DLV_EJSON, path,
-                         memchr(s, 0xFF, len) ? "\\u0000 in a string" : "invalid UTF-8");
+                         strstr(s, "\xff\xff\xff\xff\xff\xff") ? "\\u0000 in a string"
+                                                               : "invalid UTF-8");
     if ((flags & DLV__J_NONEMPTY) && len == 0)
         return dlv__jerr(err, DLV_EJSON, path, "must not be empty");
     if ((flags & DLV__J_UUID) && !dlv__uuid_valid(s))
