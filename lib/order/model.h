@@ -297,7 +297,8 @@ dlv__money dlv__order_change_sum(const dlv__order *order);
 bool dlv__order_fully_paid(const dlv__order *order);
 bool dlv__order_has_external_payment(const dlv__order *order);
 /* Validates the order's cross-field rules after a change (sums, payments, pickup/courier,
- * anonymous). Used by the decoder and by dlv__op_apply. DLV_EJSON naming the field. */
+ * anonymous). Used by the decoder and by dlv__op_apply. DLV_EJSON naming the field. With
+ * DLV__ORDER_LENIENT, a courier order without an address or a customer without a phone passes. */
 int dlv__order_validate(const dlv__order *order, unsigned flags, dlv_error *err);
 /* Refuses what these settings forbid: a disabled service type, an anonymous order when
  * anonymous deliveries are off. DLV_ERULE. */

@@ -520,8 +520,14 @@ int dlv__order_validate(const dlv__order *order, unsigned flags, dlv_error *err)
 {
     dlv__jpath p;
     dlv__jpath_init(&p, NULL);
-    (void)flags;
-    return validate_in(order, &p, NULL, err);
+    if (!(flags & DLV__ORDER_LENIENT))
+        return validate_in(order, &p, NULL, err);
+    /* Tolerantly read: the address and phone rules only warn (warnings discarded here). */
+    dlv__order_warnings discarded = {0};
+    dec d = {flags, &p, err, &discarded, 0, order};
+    int rc = validate_in(order, &p, &d, err);
+    dlv__free(discarded.items);
+    return rc;
 }
 
 static dlv__order *order_new(void)
