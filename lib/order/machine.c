@@ -322,6 +322,7 @@ int dlv__op_check(const dlv__order *o, const dlv__settings *s, const dlv__op_req
     if (!o || !s || !req || (unsigned)req->op >= DLV__OP_COUNT ||
         (unsigned)o->status >= DLV_STATUS_COUNT)
         return dlv__error_set(err, DLV_EINVAL, "invalid operation request");
+    (void)table_consistent; /* only called in debug builds: keep clang from dropping it */
     DLV__ASSERT(table_consistent());
     const char *name = op_names[req->op], *status = dlv_status_name(o->status);
     const op_row *row = find_row(req->op, o->status);
