@@ -5,7 +5,9 @@
 #include <string.h>
 #include <strings.h>
 
-#define MAX_ORDERS 10000
+/* No count of its own: one answer is bounded by its size (DLV__RESPONSE_JSON_MAX and the HTTP
+ * client's response cap), and a 1.1 server pages a large snapshot (docs/protocol.md). */
+#define MAX_ORDERS SIZE_MAX
 /* The protocol allows 500 commands per request, so never more results. */
 #define MAX_RESULTS 500
 
@@ -45,10 +47,16 @@ static int note_invalid(dlv__orders_response *r, const cJSON *node, const dlv_er
         return DLV_ENOMEM;
     r->invalid = grown;
     const cJSON *id = cJSON_IsObject(node) ? cJSON_GetObjectItemCaseSensitive(node, "id") : NULL;
+    const cJSON *rev =
+        cJSON_IsObject(node) ? cJSON_GetObjectItemCaseSensitive(node, "revision") : NULL;
     dlv_error *e = &r->invalid[r->invalid_count++];
     e->code = why->code;
-    snprintf(e->message, sizeof e->message, "order %.40s: %.400s",
-             cJSON_IsString(id) ? id->valuestring : "(no id)", why->message);
+    /* The revision (when readable) lets the runtime report each broken version once. */
+    char at[40] = "";
+    if (cJSON_IsNumber(rev))
+        snprintf(at, sizeof at, " (revision %.0f)", rev->valuedouble);
+    snprintf(e->message, sizeof e->message, "order %.40s%s: %.400s",
+             cJSON_IsString(id) ? id->valuestring : "(no id)", at, why->message);
     return DLV_OK;
 }
 
