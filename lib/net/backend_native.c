@@ -18,7 +18,8 @@ typedef struct native {
     char *server_url;
     char *terminal_id;
     char *terminal_name;
-    char *token; /* the session; NULL before registration */
+    char *token;        /* the session; NULL before registration */
+    int protocol_minor; /* of the server, from its register answer (0: a 1.0 server) */
     long timeout_ms;
     int long_poll_seconds;
     void (*done)(dlv__backend *b);
@@ -77,6 +78,7 @@ static void decode_register(native *n, const dlv__http_response *resp, dlv__back
     }
     dlv__free(n->token);
     n->token = copy;
+    n->protocol_minor = res->reg->protocol_minor;
 }
 
 static void on_http_done(void *arg, const dlv__http_response *resp)
@@ -212,7 +214,9 @@ static int native_poll(dlv__backend *b, int64_t since_revision, dlv__backend_cb 
 {
     native *n = (native *)b;
     dlv__proto_request req;
-    int rc = dlv__proto_orders_request(&req, since_revision, n->long_poll_seconds);
+    /* Paging only when the server said it speaks 1.1: a 1.0 server answers in one page. */
+    int rc = dlv__proto_orders_page_request(&req, since_revision, n->long_poll_seconds,
+                                            n->protocol_minor >= 1 ? DLV__ORDERS_PAGE_LIMIT : 0);
     long timeout = (long)n->long_poll_seconds * 1000 + n->timeout_ms;
     if (rc == DLV_OK)
         rc = start(n, OP_POLL, &req, true, timeout, cb, arg);

@@ -148,7 +148,8 @@ int dlv__proto_register_request(dlv__proto_request *r, const char *terminal_id, 
     cJSON *b = cJSON_CreateObject();
     if (b && dlv__jput_string(b, "terminalId", terminal_id) && dlv__jput_string(b, "name", name) &&
         dlv__jput_string(b, "pluginVersion", dlv_version_string()) &&
-        cJSON_AddNumberToObject(b, "protocolVersion", DLV__PROTOCOL_VERSION))
+        cJSON_AddNumberToObject(b, "protocolVersion", DLV__PROTOCOL_VERSION) &&
+        cJSON_AddNumberToObject(b, "protocolMinor", DLV__PROTOCOL_MINOR))
         r->body = dlv__json_print(b);
     cJSON_Delete(b);
     return r->body ? DLV_OK : DLV_ENOMEM;
@@ -156,11 +157,20 @@ int dlv__proto_register_request(dlv__proto_request *r, const char *terminal_id, 
 
 int dlv__proto_orders_request(dlv__proto_request *r, int64_t since_revision, int wait_seconds)
 {
+    return dlv__proto_orders_page_request(r, since_revision, wait_seconds, 0);
+}
+
+int dlv__proto_orders_page_request(dlv__proto_request *r, int64_t since_revision, int wait_seconds,
+                                   int limit)
+{
     memset(r, 0, sizeof *r);
     r->method = "GET";
     r->long_poll = true;
-    snprintf(r->path, sizeof r->path, "/delivery/v1/orders?sinceRevision=%lld&waitSeconds=%d",
-             (long long)since_revision, wait_seconds);
+    int n =
+        snprintf(r->path, sizeof r->path, "/delivery/v1/orders?sinceRevision=%lld&waitSeconds=%d",
+                 (long long)since_revision, wait_seconds);
+    if (limit > 0 && n > 0 && (size_t)n < sizeof r->path)
+        snprintf(r->path + n, sizeof r->path - (size_t)n, "&limit=%d", limit);
     return DLV_OK;
 }
 

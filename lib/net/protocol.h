@@ -9,6 +9,12 @@
 #include "net/http.h"
 
 #define DLV__PROTOCOL_VERSION 1
+/* The minor version this terminal speaks (docs/protocol.md, "Version 1.1"): sent in register; the
+ * server's answer says which one it speaks (0 when it sends none: a 1.0 server). */
+#define DLV__PROTOCOL_MINOR 1
+/* Orders per page asked of a 1.1 server (`limit`, 1..5000): one page is what the terminal holds
+ * decoded at a time while it catches up, whatever the size of the snapshot. */
+#define DLV__ORDERS_PAGE_LIMIT 1000
 #define DLV__MAX_COMMANDS_PER_REQUEST 500
 
 typedef struct dlv__proto_answer {
@@ -55,6 +61,9 @@ typedef struct dlv__proto_request {
 int dlv__proto_register_request(dlv__proto_request *r, const char *terminal_id, const char *name);
 /* GET /delivery/v1/orders: what changed since a revision, held up to `wait_seconds`. */
 int dlv__proto_orders_request(dlv__proto_request *r, int64_t since_revision, int wait_seconds);
+/* The same with `&limit=N` (protocol 1.1 paging) when limit > 0; limit <= 0 is the 1.0 request. */
+int dlv__proto_orders_page_request(dlv__proto_request *r, int64_t since_revision, int wait_seconds,
+                                   int limit);
 /* POST /delivery/v1/commands: these command objects (JSON text each), in order. */
 int dlv__proto_commands_request(dlv__proto_request *r, const char *const *commands, size_t count);
 /* POST /delivery/v1/heartbeat. */

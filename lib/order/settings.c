@@ -24,39 +24,11 @@ void dlv__settings_defaults(dlv__settings *s)
     s->invoice_copies = 1;
     s->payment_moment = DLV__PAY_BEFORE_CLOSING;
     s->cooking_start_mode = DLV__COOKING_MANUAL;
-    s->notify_sms = DLV__NOTIFY_BIT(DLV__NOTIFY_COUNT) - 1;
-}
-
-/* "notifications": {"OnWay":{"sms":true,"push":false},...}; an event not named keeps its default
- * and a name the library does not know (a newer call-center's event) is ignored. */
-static int decode_notifications(const cJSON *obj, dlv__jpath *p, dlv__settings *s, dlv_error *err)
-{
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(obj, "notifications");
-    if (!n || cJSON_IsNull(n))
-        return DLV_OK;
-    size_t mark = dlv__jpath_key(p, "notifications");
-    int rc = cJSON_IsObject(n) ? DLV_OK : dlv__jerr(err, DLV_EJSON, p, "not an object");
-    for (int e = 0; rc == DLV_OK && e < DLV__NOTIFY_COUNT; e++) {
-        const char *name = dlv__notify_event_name((dlv__notify_event)e);
-        const cJSON *ch = cJSON_GetObjectItemCaseSensitive(n, name);
-        if (!ch)
-            continue;
-        size_t inner = dlv__jpath_key(p, name);
-        bool sms = s->notify_sms & DLV__NOTIFY_BIT(e), push = s->notify_push & DLV__NOTIFY_BIT(e);
-        if (!cJSON_IsObject(ch))
-            rc = dlv__jerr(err, DLV_EJSON, p, "not an object");
-        if (rc == DLV_OK)
-            rc = dlv__jget_bool(ch, "sms", 0, p, &sms, err);
-        if (rc == DLV_OK)
-            rc = dlv__jget_bool(ch, "push", 0, p, &push, err);
-        dlv__jpath_restore(p, inner);
-        s->notify_sms =
-            sms ? s->notify_sms | DLV__NOTIFY_BIT(e) : s->notify_sms & ~DLV__NOTIFY_BIT(e);
-        s->notify_push =
-            push ? s->notify_push | DLV__NOTIFY_BIT(e) : s->notify_push & ~DLV__NOTIFY_BIT(e);
-    }
-    dlv__jpath_restore(p, mark);
-    return rc;
+    s->courier_delivery_minutes = 45;
+    s->courier_cooking_minutes = s->pickup_cooking_lead_minutes;
+    s->overdue_grace_minutes = 5;
+    for (size_t i = 0; i < DLV__NOTIFY_COUNT; i++)
+        s->notifications[i] = (dlv__notify_channels){.sms = true, .push = false};
 }
 
 static void named_free(dlv__named *list, size_t n)
@@ -191,6 +163,72 @@ static int decode_enum(const cJSON *obj, const char *key, const char *const *nam
     return dlv__jget_enum(obj, key, 0, names, n, p, field, err);
 }
 
+/* An IANA zone name: "Europe/Moscow", "America/Argentina/Buenos_Aires", "UTC", "Etc/GMT+3". */
+static bool zone_name_valid(const char *z)
+{
+    size_t len = strlen(z);
+    if (len == 0 || len > 64 || z[0] == '/' || z[len - 1] == '/' || strstr(z, "..") ||
+        strstr(z, "//"))
+        return false;
+    for (const char *c = z; *c; c++)
+        if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+              strchr("/_+-.", *c)))
+            return false;
+    return true;
+}
+
+/* "notifications": {"Unconfirmed":{"sms":true,"push":false},...}; events not named keep the
+ * default (sms on, push off), unknown event names are ignored (a newer server). */
+static int decode_notifications(const cJSON *obj, dlv__jpath *p, dlv__settings *s, dlv_error *err)
+{
+    const cJSON *n;
+    DLV__TRY(dlv__jget_object(obj, "notifications", DLV__J_NULLABLE, p, &n, err));
+    if (!n)
+        return DLV_OK;
+    size_t mark = dlv__jpath_key(p, "notifications");
+    int rc = DLV_OK;
+    for (int e = 0; !rc && e < DLV__NOTIFY_COUNT; e++) {
+        const char *name = dlv__notify_event_name((dlv__notify_event)e);
+        const cJSON *ev;
+        rc = dlv__jget_object(n, name, DLV__J_NULLABLE, p, &ev, err);
+        if (rc || !ev)
+            continue;
+        size_t ev_mark = dlv__jpath_key(p, name);
+        rc = dlv__jget_bool(ev, "sms", 0, p, &s->notifications[e].sms, err);
+        if (!rc)
+            rc = dlv__jget_bool(ev, "push", 0, p, &s->notifications[e].push, err);
+        dlv__jpath_restore(p, ev_mark);
+    }
+    dlv__jpath_restore(p, mark);
+    return rc;
+}
+
+static int decode_settings_11(const cJSON *obj, dlv__jpath *p, dlv__settings *s, dlv_error *err)
+{
+    int64_t delivery = s->courier_delivery_minutes, cooking = -1, grace = s->overdue_grace_minutes;
+    bool has_cooking = false;
+    DLV__TRY(dlv__jget_string(obj, "timeZone", DLV__J_NULLABLE | DLV__J_NONEMPTY, p, &s->time_zone,
+                              err));
+    if (s->time_zone && !zone_name_valid(s->time_zone)) {
+        size_t mark = dlv__jpath_key(p, "timeZone");
+        int rc = dlv__jerr(err, DLV_EJSON, p, "not an IANA time zone name");
+        dlv__jpath_restore(p, mark);
+        return rc;
+    }
+    DLV__TRY(dlv__jget_decimal(obj, "courierDeliveryMinutes", DLV__J_NULLABLE, 0, 0, 1440, p,
+                               &delivery, NULL, err));
+    DLV__TRY(dlv__jget_decimal(obj, "courierCookingMinutes", DLV__J_NULLABLE, 0, 0, 1440, p,
+                               &cooking, &has_cooking, err));
+    DLV__TRY(dlv__jget_decimal(obj, "overdueGraceMinutes", DLV__J_NULLABLE, 0, 0, 1440, p, &grace,
+                               NULL, err));
+    DLV__TRY(decode_notifications(obj, p, s, err));
+    s->courier_delivery_minutes = (int)delivery;
+    /* Default: the pickup lead time (already decoded), as the protocol says. */
+    s->courier_cooking_minutes = has_cooking ? (int)cooking : s->pickup_cooking_lead_minutes;
+    s->overdue_grace_minutes = (int)grace;
+    return DLV_OK;
+}
+
 static int decode_settings(const cJSON *obj, dlv__jpath *p, dlv__settings *s, dlv_error *err)
 {
     int64_t lead = s->pickup_cooking_lead_minutes, copies = s->invoice_copies;
@@ -218,16 +256,13 @@ static int decode_settings(const cJSON *obj, dlv__jpath *p, dlv__settings *s, dl
     DLV__TRY(dlv__jget_decimal(obj, "maxCourierDebt", DLV__J_NULLABLE, DLV__MONEY_SCALE, 0,
                                DLV__MONEY_MAX, p, &s->max_courier_debt, &s->has_max_courier_debt,
                                err));
-    /* The restaurant's zone; the runtime loads it (lib/common/tz.c) and falls back when unknown. */
-    DLV__TRY(dlv__jget_string(obj, "timeZone", DLV__J_NULLABLE | DLV__J_NONEMPTY, p, &s->time_zone,
-                              err));
-    DLV__TRY(decode_notifications(obj, p, s, err));
     s->pickup_cooking_lead_minutes = (int)lead;
     s->invoice_copies = (int)copies;
     s->service_type = (dlv__delivery_service_type)type;
     s->invoice_moment = (dlv__invoice_moment)moment;
     s->payment_moment = (dlv__payment_moment)pay;
     s->cooking_start_mode = (dlv__cooking_start_mode)mode;
+    DLV__TRY(decode_settings_11(obj, p, s, err));
     if (s->default_city_id) {
         bool found = false;
         for (size_t i = 0; i < s->city_count; i++)
@@ -307,7 +342,6 @@ cJSON *dlv__settings_to_cjson(const dlv__settings *s)
         dlv__jput_bool(j, "notifyOverdueCooking", s->notify_overdue_cooking) &&
         dlv__jput_bool(j, "allowAnonymous", s->allow_anonymous) &&
         put_named(j, "cancelCauses", s->cancel_causes, s->cancel_cause_count) &&
-        (!s->time_zone || dlv__jput_string(j, "timeZone", s->time_zone)) &&
         (couriers = cJSON_AddArrayToObject(j, "couriers")) != NULL;
     for (size_t i = 0; ok && i < s->courier_count; i++) {
         const dlv__courier *c = &s->couriers[i];
@@ -321,13 +355,16 @@ cJSON *dlv__settings_to_cjson(const dlv__settings *s)
         ok = dlv__jput_decimal(j, "maxCourierDebt", s->max_courier_debt, DLV__MONEY_SCALE, true);
     else if (ok)
         ok = cJSON_AddNullToObject(j, "maxCourierDebt") != NULL;
+    ok = ok && dlv__jput_string(j, "timeZone", s->time_zone) &&
+         dlv__jput_decimal(j, "courierDeliveryMinutes", s->courier_delivery_minutes, 0, true) &&
+         dlv__jput_decimal(j, "courierCookingMinutes", s->courier_cooking_minutes, 0, true) &&
+         dlv__jput_decimal(j, "overdueGraceMinutes", s->overdue_grace_minutes, 0, true);
     cJSON *notes = ok ? cJSON_AddObjectToObject(j, "notifications") : NULL;
     ok = ok && notes;
     for (int e = 0; ok && e < DLV__NOTIFY_COUNT; e++) {
-        cJSON *ch = cJSON_CreateObject();
-        ok = dlv__jattach(notes, dlv__notify_event_name((dlv__notify_event)e), ch) &&
-             dlv__jput_bool(ch, "sms", s->notify_sms & DLV__NOTIFY_BIT(e)) &&
-             dlv__jput_bool(ch, "push", s->notify_push & DLV__NOTIFY_BIT(e));
+        cJSON *ev = cJSON_AddObjectToObject(notes, dlv__notify_event_name((dlv__notify_event)e));
+        ok = ev && dlv__jput_bool(ev, "sms", s->notifications[e].sms) &&
+             dlv__jput_bool(ev, "push", s->notifications[e].push);
     }
     if (!ok) {
         cJSON_Delete(j);

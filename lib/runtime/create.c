@@ -8,8 +8,9 @@
 
 #include "order/json.h"
 
-/* The last delivery number issued, kept in the store's meta values. */
-#define NUMBER_KEY "numbers.lastIssued"
+#define RESERVE_TYPE "ReserveNumbers"
+/* Numbers asked for at a time (docs/protocol.md, "Numbers for orders made at the terminal"). */
+#define RESERVE_COUNT 1000
 
 static bool number_taken(int64_t number, void *arg)
 {
@@ -23,14 +24,12 @@ static bool number_taken(int64_t number, void *arg)
     return taken;
 }
 
-/* Allocates the next delivery number and stores it before it is used. */
+/* Allocates the next delivery number (from the call-center's block when the terminal holds one,
+ * else by the 1.0 rule) and stores the state before the number is used. */
 static int next_number(dlv_ctx *ctx, int64_t *out, dlv_error *err)
 {
-    dlv__number_state state = {0};
-    char *last = NULL;
-    int rc = dlv__store_meta_get(ctx->store, NUMBER_KEY, &last, err);
-    state.last_issued = last ? strtoll(last, NULL, 10) : 0;
-    dlv__free(last);
+    dlv__number_state state;
+    int rc = dlv__store_number_state_load(ctx->store, &state, err);
     if (rc != DLV_OK)
         return rc;
     dlv__number_policy policy = {.regular_first = ctx->regular_first,
@@ -41,12 +40,85 @@ static int next_number(dlv_ctx *ctx, int64_t *out, dlv_error *err)
     if (ctx->regular_first == 0 && ctx->regular_last == 0)
         policy.regular_last = -1; /* none declared */
     rc = dlv__number_next(&state, &policy, out, err);
-    if (rc == DLV_OK) {
-        char text[32];
-        snprintf(text, sizeof text, "%lld", (long long)state.last_issued);
-        rc = dlv__store_meta_set(ctx->store, NUMBER_KEY, text, err);
-    }
+    if (rc == DLV_ERANGE && state.has_block)
+        return dlv__error_set(err, DLV_ERANGE,
+                              "the delivery numbers reserved for this terminal are used up and "
+                              "no new block has arrived from the call-center yet (%s)",
+                              err ? err->message : "");
+    if (rc == DLV_OK)
+        rc = dlv__store_number_state_save(ctx->store, &state, err);
     return rc;
+}
+
+int dlv__rt_numbers_take_block(dlv_ctx *ctx, dlv__number_block block, const char *from)
+{
+    dlv__number_state state;
+    dlv_error err = {0};
+    int rc = dlv__store_number_state_load(ctx->store, &state, &err);
+    if (rc != DLV_OK) {
+        DLV__LOGE(&ctx->log, "cannot read the number state: %s", err.message);
+        return rc;
+    }
+    /* The register answer names the current block again on every registration. */
+    bool held =
+        (state.has_block && state.block.first == block.first && state.block.last == block.last) ||
+        (state.has_next && state.next.first == block.first && state.next.last == block.last);
+    if (held)
+        return DLV_OK;
+    rc = dlv__number_add_block(&state, block, &err);
+    if (rc == DLV_OK)
+        rc = dlv__store_number_state_save(ctx->store, &state, &err);
+    if (rc != DLV_OK) {
+        DLV__LOGW(&ctx->log, "number block %lld..%lld from %s not taken: %s",
+                  (long long)block.first, (long long)block.last, from, err.message);
+        return rc;
+    }
+    DLV__LOGI(&ctx->log, "number block %lld..%lld from %s", (long long)block.first,
+              (long long)block.last, from);
+    return DLV_OK;
+}
+
+void dlv__rt_numbers_forget_blocks(dlv_ctx *ctx)
+{
+    dlv__number_state state;
+    dlv_error err = {0};
+    if (dlv__store_number_state_load(ctx->store, &state, &err) != DLV_OK ||
+        (!state.has_block && !state.has_next))
+        return;
+    /* A 1.0 server: numbers by the 1.0 rule again, still above everything issued. */
+    state.has_block = state.has_next = false;
+    if (dlv__store_number_state_save(ctx->store, &state, &err) != DLV_OK)
+        DLV__LOGE(&ctx->log, "cannot store the number state: %s", err.message);
+    else
+        DLV__LOGI(&ctx->log, "the call-center speaks protocol 1.0: number blocks dropped");
+}
+
+void dlv__rt_numbers_reserve_if_needed(dlv_ctx *ctx)
+{
+    dlv__number_state state;
+    dlv_error err = {0};
+    long pending = 0;
+    if (dlv__store_number_state_load(ctx->store, &state, &err) != DLV_OK ||
+        !dlv__number_needs_block(&state))
+        return;
+    /* One outstanding at a time: a ReserveNumbers still in the outbox will bring the block. */
+    if (dlv__store_outbox_count_type(ctx->store, RESERVE_TYPE, &pending, &err) != DLV_OK ||
+        pending > 0)
+        return;
+    char id[37], at[21];
+    char *body = NULL;
+    if (dlv__uuid_v4(id) == DLV_OK && dlv__time_format(dlv__rt_now(ctx), at))
+        body = dlv__asprintf("{\"id\":\"%s\",\"type\":\"" RESERVE_TYPE "\",\"count\":%d,"
+                             "\"at\":\"%s\"}",
+                             id, RESERVE_COUNT, at);
+    dlv__store_cmd cmd = {id, NULL, RESERVE_TYPE, body};
+    if (!body || dlv__store_outbox_add(ctx->store, &cmd, 1, &err) != DLV_OK)
+        DLV__LOGE(&ctx->log, "cannot queue ReserveNumbers: %s",
+                  body ? err.message : "out of memory");
+    else
+        DLV__LOGI(&ctx->log, "asking the call-center for a new number block");
+    dlv__free(body);
+    dlv__sync_kick_sender(ctx);
 }
 
 void dlv__rt_create_order(dlv_ctx *ctx, const cJSON *json, const char *cmd, dlv_reply_cb cb,
@@ -157,4 +229,5 @@ void dlv__rt_create_order(dlv_ctx *ctx, const cJSON *json, const char *cmd, dlv_
     }
     s->reply = dlv__reply_ok(cmd, extra);
     dlv__rt_staged_event(s, dlv__ev_order(ctx, o));
+    dlv__rt_numbers_reserve_if_needed(ctx);
 }

@@ -144,8 +144,15 @@ void dlv__rt_notify(dlv_ctx *ctx, rt_order *o, const dlv__notify_before *before)
     unsigned sum_changes = 0;
     dlv__notify_mask events = dlv__notify_decide(v, before, sent_mask(ctx, o->id, &sum_changes));
     /* The call-center's settings say per event: SMS, push, both or none (default SMS only). */
-    dlv__notify_mask sms = ctx->settings ? ctx->settings->notify_sms : ~(dlv__notify_mask)0;
-    dlv__notify_mask push = ctx->settings ? ctx->settings->notify_push : 0;
+    /* Per event, the channels the call-center's settings name (default: SMS only). */
+    dlv__notify_mask sms = ~(dlv__notify_mask)0, push = 0;
+    if (ctx->settings) {
+        sms = push = 0;
+        for (int e = 0; e < DLV__NOTIFY_COUNT; e++) {
+            sms |= ctx->settings->notifications[e].sms ? DLV__NOTIFY_BIT(e) : 0;
+            push |= ctx->settings->notifications[e].push ? DLV__NOTIFY_BIT(e) : 0;
+        }
+    }
     for (int e = 0; e < DLV__NOTIFY_COUNT; e++) {
         dlv__notify_mask bit = DLV__NOTIFY_BIT(e);
         if (!(events & bit) || !((sms | push) & bit))

@@ -460,7 +460,9 @@ static void load_one(dlv_ctx *ctx, const char *id, const char *json)
 {
     dlv__order *order = NULL;
     dlv_error err = {0};
-    int rc = dlv__order_from_json(json, strlen(json), 0, &order, &err);
+    /* Lenient: an order kept by tolerant reading (a field read as absent) must reload too, or
+     * the cache would look incomplete and the sync would start over on every start. */
+    int rc = dlv__order_from_json(json, strlen(json), DLV__ORDER_LENIENT, &order, &err);
     if (rc == DLV_ENOMEM) {
         ctx->orders.load_error = DLV_ENOMEM;
         return;

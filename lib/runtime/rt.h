@@ -288,6 +288,13 @@ cJSON *dlv__rt_order_list(dlv_ctx *ctx);
 /* An order taken at the terminal (a customer phoned): validated, numbered, stored, sent. */
 void dlv__rt_create_order(dlv_ctx *ctx, const cJSON *order, const char *cmd, dlv_reply_cb cb,
                           void *arg);
+/* Numbers of terminal-created orders (protocol 1.1 blocks): takes a block the call-center
+ * reserved (`from`: "register" or "ReserveNumbers"; one already held is ignored); drops the blocks
+ * when the server speaks 1.0; queues one ReserveNumbers in the outbox when fewer than 20% are
+ * left and none is outstanding. */
+int dlv__rt_numbers_take_block(dlv_ctx *ctx, dlv__number_block block, const char *from);
+void dlv__rt_numbers_forget_blocks(dlv_ctx *ctx);
+void dlv__rt_numbers_reserve_if_needed(dlv_ctx *ctx);
 
 /* ---- notify.c ---- */
 /* Loads the message templates (built-in, or <config folder>/notifications/<Event>.txt). */
@@ -309,6 +316,8 @@ void dlv__sync_stop(dlv_ctx *ctx);
 bool dlv__sync_idle(const dlv_ctx *ctx);
 /* The call-center accepted the terminal and the session holds. */
 bool dlv__sync_registered(const dlv_ctx *ctx);
+/* The server's protocol minor from its last register answer (0: 1.0, or not registered yet). */
+int dlv__sync_protocol_minor(const dlv_ctx *ctx);
 /* Frees the sync state once the loop is done with it (from dlv_ctx_destroy). */
 void dlv__sync_free(dlv_ctx *ctx);
 

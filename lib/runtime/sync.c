@@ -9,6 +9,8 @@
 
 #define REGISTER_RETRY_NOT_REGISTERED_S 60
 #define HEARTBEAT_MS 60000
+/* The memory of reported problems (a set of hashes); forgotten whole when 3/4 full. */
+#define REPORTED_SLOTS 4096
 
 struct dlv__sync {
     dlv__backend *backend; /* NULL before start, after stop, or when it could not open */
@@ -19,6 +21,11 @@ struct dlv__sync {
     dlv__store_cmd_row *in_flight_rows; /* the commands of the request in flight */
     size_t in_flight_count;
     uint32_t rng;
+    int protocol_minor; /* the server's, from its last register answer */
+    /* What was already reported of broken orders (hashes of "order (revision): what"), so that
+     * an InvalidOrder or a field warning is told once, not on every poll that brings it again. */
+    uint64_t reported[REPORTED_SLOTS];
+    size_t reported_count;
 };
 
 static void start_register(dlv_ctx *ctx);
@@ -121,6 +128,11 @@ static void on_registered(void *arg, dlv__backend_result *res)
         return;
     }
     s->reg_attempt = 0;
+    s->protocol_minor = res->reg->protocol_minor;
+    if (s->protocol_minor < 1)
+        dlv__rt_numbers_forget_blocks(ctx);
+    else if (res->reg->has_number_block)
+        dlv__rt_numbers_take_block(ctx, res->reg->number_block, "register");
     dlv__settings_free(ctx->settings);
     ctx->settings = res->reg->settings;
     res->reg->settings = NULL;
@@ -137,6 +149,7 @@ static void on_registered(void *arg, dlv__backend_result *res)
     dlv__free(settings);
     if (ctx->loop_state == RT_RUNNING && !s->poll_busy)
         start_poll(ctx);
+    dlv__rt_numbers_reserve_if_needed(ctx); /* kicks the sender too */
     dlv__sync_kick_sender(ctx);
     dlv__rt_arm_due_timer(ctx);
 }
@@ -154,6 +167,53 @@ static void start_register(dlv_ctx *ctx)
 }
 
 /* ---- polling for orders ---- */
+
+/* True the first time `a`+`b` is seen (until the set is forgotten). */
+static bool first_report(struct dlv__sync *s, const char *a, const char *b)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = a; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    h = (h ^ 0xffu) * 1099511628211ull;
+    for (const char *p = b; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    h |= 1; /* 0 marks a free slot */
+    size_t i = (size_t)(h % REPORTED_SLOTS);
+    for (; s->reported[i]; i = (i + 1) % REPORTED_SLOTS)
+        if (s->reported[i] == h)
+            return false;
+    if (s->reported_count + 1 > REPORTED_SLOTS / 4 * 3) {
+        memset(s->reported, 0, sizeof s->reported);
+        s->reported_count = 0;
+        i = (size_t)(h % REPORTED_SLOTS);
+    }
+    s->reported[i] = h;
+    s->reported_count++;
+    return true;
+}
+
+/* Tolerant reading's findings: each broken order (by id and revision) is reported to the host
+ * once, and each field read as absent is logged once (order id and field path only: the value
+ * itself may be personal data). */
+static void report_problems(dlv_ctx *ctx, const dlv__orders_response *orders)
+{
+    struct dlv__sync *s = ctx->sync;
+    for (size_t i = 0; i < orders->invalid_count; i++) {
+        if (!first_report(s, "invalid", orders->invalid[i].message))
+            continue;
+        DLV__LOGE(&ctx->log, "call-center sent an invalid order, left out: %s",
+                  orders->invalid[i].message);
+        dlv__rt_emit(ctx, dlv__ev_error("InvalidOrder", orders->invalid[i].message));
+    }
+    for (size_t i = 0; i < orders->warning_count; i++) {
+        const dlv__order_warning *w = &orders->warnings[i];
+        char key[sizeof w->order_id + sizeof w->field + sizeof w->message + 2];
+        snprintf(key, sizeof key, "%s\n%s\n%s", w->order_id, w->field, w->message);
+        if (first_report(s, "warning", key))
+            DLV__LOGW(&ctx->log, "order %s: field %s read as absent: %s", w->order_id, w->field,
+                      w->message);
+    }
+}
 
 static void on_poll_timer(uv_timer_t *t)
 {
@@ -180,15 +240,22 @@ static void on_polled(void *arg, dlv__backend_result *res)
     s->poll_attempt = 0;
     note_health(ctx, true, NULL, 0);
     dlv__rt_health_note_sync(ctx);
-    for (size_t i = 0; i < orders->invalid_count; i++) {
-        DLV__LOGE(&ctx->log, "call-center sent an invalid order, left out: %s",
-                  orders->invalid[i].message);
-        dlv__rt_emit(ctx, dlv__ev_error("InvalidOrder", orders->invalid[i].message));
-    }
+    report_problems(ctx, orders);
+    bool more = orders->more;
     bool nothing = orders->order_count == 0 && orders->removed_count == 0 && !orders->settings &&
                    orders->revision == dlv__rt_revision(ctx);
+    if (more && orders->revision <= dlv__rt_revision(ctx) && orders->order_count == 0 &&
+        orders->removed_count == 0) {
+        /* "more" without progress would ask for the same page forever. */
+        DLV__LOGW(&ctx->log,
+                  "orders: the call-center said more without moving past revision "
+                  "%lld; asking again later",
+                  (long long)orders->revision);
+        more = false;
+    }
     if (!nothing) {
-        /* Everything this answer changes (cache, revision, ledgers) in one transaction. */
+        /* Everything this answer (one page) changes (cache, revision, ledgers) in one
+         * transaction. */
         dlv_error err = {0};
         bool group = dlv__store_begin(ctx->store, NULL) == DLV_OK;
         dlv__rt_apply_server_orders(ctx, orders);
@@ -197,11 +264,17 @@ static void on_polled(void *arg, dlv__backend_result *res)
         dlv__rt_commit(ctx); /* automatic steps the arrivals made due */
         dlv__rt_arm_due_timer(ctx);
     }
+    /* The page is applied and stored: free what is left of it before the next one comes. */
+    dlv__orders_response_free(res->orders);
+    res->orders = NULL;
     if (ctx->loop_state != RT_RUNNING)
         return;
-    /* A server that answers an empty poll at once instead of holding it (or a backend that
+    /* Paging (protocol 1.1): the next page at once, from the revision this one ended at. A
+     * server that answers an empty poll at once instead of holding it (or a backend that
      * cannot hold one) must not make the terminal spin: wait a second before asking again. */
-    if (nothing && res->total_ms < 1000)
+    if (more)
+        start_poll(ctx);
+    else if (nothing && res->total_ms < 1000)
         uv_timer_start(&s->poll_timer, on_poll_timer, 1000, 0);
     else
         start_poll(ctx);
@@ -293,6 +366,23 @@ static void settle(dlv_ctx *ctx, const dlv__command_result *r, const char *order
     dlv__rt_persist_views(ctx, &o, 1);
 }
 
+/* A ReserveNumbers outcome: the block it brought is stored (protocol 1.1). */
+static void settle_reserve(dlv_ctx *ctx, const dlv__command_result *r)
+{
+    dlv_error err = {0};
+    static const char *const outcomes[] = {"Applied", "Duplicate", "Rejected"};
+    if (r->outcome != DLV__OUTCOME_REJECTED && r->has_number_block)
+        dlv__rt_numbers_take_block(ctx, r->number_block, "ReserveNumbers");
+    else if (r->outcome == DLV__OUTCOME_REJECTED)
+        DLV__LOGW(&ctx->log, "ReserveNumbers rejected: %s %s", r->error,
+                  r->description ? r->description : "");
+    else
+        DLV__LOGW(&ctx->log, "ReserveNumbers answered without a number block");
+    dlv__store_outcome done = {r->id, outcomes[r->outcome]};
+    if (dlv__store_outbox_complete(ctx->store, &done, 1, NULL, &err) != DLV_OK)
+        DLV__LOGE(&ctx->log, "cannot remove command %s from the outbox: %s", r->id, err.message);
+}
+
 static void on_sent(void *arg, dlv__backend_result *res)
 {
     dlv_ctx *ctx = arg;
@@ -330,12 +420,17 @@ static void on_sent(void *arg, dlv__backend_result *res)
     for (size_t i = 0; i < cr->result_count; i++) {
         const dlv__command_result *r = &cr->results[i];
         const char *order_id = NULL;
-        bool changes_order = true;
+        bool changes_order = true, reserve = false;
         for (size_t k = 0; k < batch.count; k++) {
             if (strcmp(batch.rows[k].id, r->id) == 0) {
                 order_id = batch.rows[k].order_id;
                 changes_order = !strstr(batch.rows[k].body, "\"type\":\"DocumentPrinted\"");
+                reserve = batch.rows[k].type && strcmp(batch.rows[k].type, "ReserveNumbers") == 0;
             }
+        }
+        if (reserve) {
+            settle_reserve(ctx, r); /* a rejected one is asked for again by the next order */
+            continue;
         }
         if (!order_id) {
             DLV__LOGW(&ctx->log, "the call-center answered for a command it was not sent: %s",
@@ -504,6 +599,11 @@ bool dlv__sync_idle(const dlv_ctx *ctx)
 bool dlv__sync_registered(const dlv_ctx *ctx)
 {
     return ctx->sync && ctx->sync->registered;
+}
+
+int dlv__sync_protocol_minor(const dlv_ctx *ctx)
+{
+    return ctx->sync ? ctx->sync->protocol_minor : 0;
 }
 
 static void on_timer_closed(uv_handle_t *h)

@@ -529,6 +529,71 @@ int dlv__store_number_next(dlv__store *st, int64_t lo, int64_t hi, int64_t *numb
     return rc;
 }
 
+#define SQL_NUMBER_STATE_GET                                                                       \
+    "SELECT last_issued, block_first, block_last, next_first, next_last FROM number_state"         \
+    " WHERE id = 1"
+#define SQL_NUMBER_STATE_SET                                                                       \
+    "INSERT OR REPLACE INTO number_state(id, last_issued, block_first, block_last, next_first,"    \
+    " next_last) VALUES(1, ?1, ?2, ?3, ?4, ?5)"
+
+int dlv__store_number_state_load(dlv__store *st, dlv__number_state *state, dlv_error *err)
+{
+    memset(state, 0, sizeof *state);
+    sqlite3_stmt *s;
+    int rc = dlv__store_stmt(st, SQL_NUMBER_STATE_GET, &s, err);
+    if (rc != DLV_OK)
+        return rc;
+    int src = sqlite3_step(s);
+    if (src == SQLITE_ROW) {
+        state->last_issued = sqlite3_column_int64(s, 0);
+        if (sqlite3_column_type(s, 1) != SQLITE_NULL) {
+            state->has_block = true;
+            state->block.first = sqlite3_column_int64(s, 1);
+            state->block.last = sqlite3_column_int64(s, 2);
+        }
+        if (sqlite3_column_type(s, 3) != SQLITE_NULL) {
+            state->has_next = true;
+            state->next.first = sqlite3_column_int64(s, 3);
+            state->next.last = sqlite3_column_int64(s, 4);
+        }
+    } else if (src != SQLITE_DONE) {
+        rc = dlv__store_fail(st, err, src, "cannot read the number state");
+    }
+    sqlite3_reset(s);
+    return rc;
+}
+
+static void bind_block(sqlite3_stmt *s, int i, bool has, dlv__number_block b)
+{
+    if (has) {
+        sqlite3_bind_int64(s, i, b.first);
+        sqlite3_bind_int64(s, i + 1, b.last);
+    } else {
+        sqlite3_bind_null(s, i);
+        sqlite3_bind_null(s, i + 1);
+    }
+}
+
+int dlv__store_number_state_save(dlv__store *st, const dlv__number_state *state, dlv_error *err)
+{
+    if (state->last_issued < 0 ||
+        (state->has_block && (state->block.first < 1 || state->block.last < state->block.first)) ||
+        (state->has_next && (state->next.first < 1 || state->next.last < state->next.first)))
+        return dlv__error_set(err, DLV_EINVAL, "%s: invalid delivery number state", st->name);
+    int rc = dlv__store_tx_begin(st, err);
+    if (rc != DLV_OK)
+        return rc;
+    sqlite3_stmt *s;
+    rc = dlv__store_stmt(st, SQL_NUMBER_STATE_SET, &s, err);
+    if (rc == DLV_OK) {
+        sqlite3_bind_int64(s, 1, state->last_issued);
+        bind_block(s, 2, state->has_block, state->block);
+        bind_block(s, 4, state->has_next, state->next);
+        rc = dlv__store_step_done(st, s, err, "cannot record the number state");
+    }
+    return dlv__store_tx_end(st, rc, err);
+}
+
 /* ---- housekeeping ---- */
 
 int dlv__store_prune(dlv__store *st, int64_t before, long *removed, dlv_error *err)

@@ -23,6 +23,7 @@ static const char SQL_ATTEMPT[] =
     "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2 WHERE id = ?1";
 static const char SQL_COMPLETE[] = "DELETE FROM outbox WHERE id = ?1";
 static const char SQL_STATS[] = "SELECT count(*), coalesce(min(created_at), 0) FROM outbox";
+static const char SQL_COUNT_TYPE[] = "SELECT count(*) FROM outbox WHERE type = ?1";
 
 static int check_cmd(dlv__store *st, const dlv__store_cmd *c, size_t i, size_t count,
                      dlv_error *err)
@@ -267,5 +268,23 @@ int dlv__store_outbox_stats(dlv__store *st, long *count, int64_t *oldest_created
         rc = dlv__store_fail(st, err, src, "cannot count the outbox");
     }
     sqlite3_reset(s);
+    return rc;
+}
+
+int dlv__store_outbox_count_type(dlv__store *st, const char *type, long *count, dlv_error *err)
+{
+    *count = 0;
+    sqlite3_stmt *s;
+    int rc = dlv__store_stmt(st, SQL_COUNT_TYPE, &s, err);
+    if (rc != DLV_OK)
+        return rc;
+    dlv__store_bind_text(s, 1, type);
+    int src = sqlite3_step(s);
+    if (src == SQLITE_ROW)
+        *count = (long)sqlite3_column_int64(s, 0);
+    else
+        rc = dlv__store_fail(st, err, src, "cannot count the outbox");
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
     return rc;
 }

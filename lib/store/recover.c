@@ -188,6 +188,16 @@ static const table_spec tables[] = {
      "SELECT rowid, lo, hi, first, last FROM numbers WHERE rowid = ?1",
      "SELECT max(rowid) FROM numbers",
      "INSERT OR IGNORE INTO numbers(rowid, lo, hi, first, last) VALUES(?1, ?2, ?3, ?4, ?5)", 5},
+    /* Losing it could hand out a number twice: carried like the series above. */
+    {"number_state", "delivery number state",
+     "SELECT id, last_issued, block_first, block_last, next_first, next_last FROM number_state"
+     " WHERE id > ?1 ORDER BY id",
+     "SELECT id, last_issued, block_first, block_last, next_first, next_last FROM number_state"
+     " WHERE id = ?1",
+     "SELECT max(id) FROM number_state",
+     "INSERT OR IGNORE INTO number_state(id, last_issued, block_first, block_last, next_first,"
+     " next_last) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+     6},
 };
 
 typedef struct table_result {

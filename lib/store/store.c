@@ -20,7 +20,9 @@
 
 /* Ordered and append-only: migration i takes the schema from version i to i + 1. A released
  * migration is never edited; a change is a new entry. Version 1 held the outbox and the order
- * cache; version 2 added the print and notification ledgers and the number allocator. */
+ * cache; version 2 added the print and notification ledgers and the number allocator; version 3
+ * the number state of terminal-created orders (last issued, the call-center's blocks), carried
+ * over from the meta value that held the last number before. */
 const char *const dlv__store_migrations[DLV__STORE_SCHEMA_VERSION] = {
     /* 0 -> 1 */
     "PRAGMA application_id = " STRINGIFY(
@@ -77,6 +79,21 @@ const char *const dlv__store_migrations[DLV__STORE_SCHEMA_VERSION] = {
     " last INTEGER NOT NULL,"
     " PRIMARY KEY(lo, hi),"
     " CHECK(lo <= first AND first <= last AND last <= hi));",
+    /* 2 -> 3 */
+    "CREATE TABLE number_state("
+    " id INTEGER PRIMARY KEY CHECK(id = 1),"
+    " last_issued INTEGER NOT NULL CHECK(last_issued >= 0),"
+    " block_first INTEGER,"
+    " block_last INTEGER,"
+    " next_first INTEGER,"
+    " next_last INTEGER,"
+    " CHECK((block_first IS NULL) = (block_last IS NULL)),"
+    " CHECK((next_first IS NULL) = (next_last IS NULL)),"
+    " CHECK(block_first IS NULL OR (1 <= block_first AND block_first <= block_last)),"
+    " CHECK(next_first IS NULL OR (1 <= next_first AND next_first <= next_last)));"
+    "INSERT INTO number_state(id, last_issued)"
+    " SELECT 1, max(0, CAST(value AS INTEGER)) FROM meta WHERE key = 'numbers.lastIssued';"
+    "DELETE FROM meta WHERE key = 'numbers.lastIssued';",
 };
 
 /* ---- errors ---- */

@@ -21,12 +21,13 @@
 #include <stdint.h>
 
 #include "common/internal.h"
+#include "order/decide.h"
 
 typedef struct dlv__store dlv__store;
 
 /* The file inside the data folder, and the schema this library writes. */
 #define DLV__STORE_FILE "delivery.db"
-#define DLV__STORE_SCHEMA_VERSION 2
+#define DLV__STORE_SCHEMA_VERSION 3
 /* At most this many commands per peek: the protocol's limit per request. */
 #define DLV__STORE_PEEK_MAX 500
 
@@ -159,6 +160,8 @@ int dlv__store_outbox_complete(dlv__store *st, const dlv__store_outcome *outcome
 /* Number of pending commands and the creation time of the oldest (0 when none). */
 int dlv__store_outbox_stats(dlv__store *st, long *count, int64_t *oldest_created_at,
                             dlv_error *err);
+/* How many commands of this type ("ReserveNumbers") wait in the outbox. */
+int dlv__store_outbox_count_type(dlv__store *st, const char *type, long *count, dlv_error *err);
 
 /* ---- order cache and small values ---- */
 
@@ -313,6 +316,13 @@ void dlv__store_strings_free(char **strings, size_t count);
  * reaches into lo..hi, so no number is issued twice, across restarts and range changes.
  * DLV_ERANGE when the range is used up. */
 int dlv__store_number_next(dlv__store *st, int64_t lo, int64_t hi, int64_t *number, dlv_error *err);
+
+/* The numbering state of terminal-created orders (order/decide.h): the last number issued and the
+ * blocks the call-center reserved for this terminal (protocol 1.1). A store that never saved one
+ * loads a zero state. Save is durable before it returns (or joins the open group); a state whose
+ * blocks are invalid (first < 1, last < first) is refused with DLV_EINVAL. */
+int dlv__store_number_state_load(dlv__store *st, dlv__number_state *state, dlv_error *err);
+int dlv__store_number_state_save(dlv__store *st, const dlv__number_state *state, dlv_error *err);
 
 /* ---- housekeeping ---- */
 

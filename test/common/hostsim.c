@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_EVENTS 20000
+#define MAX_EVENTS 50000
 
 struct hostsim {
     dlv_ctx *ctx;
@@ -95,6 +95,8 @@ hostsim *hostsim_start(const hostsim_config *cfg)
         .long_poll_seconds = cfg->long_poll_seconds ? cfg->long_poll_seconds : 2,
         .utc_offset_minutes = cfg->time_zone ? 0 : 180,
         .time_zone = cfg->time_zone,
+        .regular_numbers_first = cfg->regular_first,
+        .regular_numbers_last = cfg->regular_last,
     };
     dlv_error err = {0};
     if (dlv_ctx_create(&opts, &h->ctx, &err) != DLV_OK) {

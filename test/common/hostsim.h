@@ -15,9 +15,10 @@ typedef struct hostsim_config {
     const char *terminal_id;  /* NULL: generated */
     const char *front_config; /* NULL: none */
     const char *receipt_printer, *a4_printer;
-    long timeout_ms;       /* serviceMethodTimeoutMilliseconds; 0: 2000 */
-    int long_poll_seconds; /* 0: 2 */
-    void *loop;            /* attach to this uv_loop_t instead of a thread */
+    long timeout_ms;                       /* serviceMethodTimeoutMilliseconds; 0: 2000 */
+    int long_poll_seconds;                 /* 0: 2 */
+    void *loop;                            /* attach to this uv_loop_t instead of a thread */
+    long long regular_first, regular_last; /* the host's regular order numbers (0, 0: none) */
     const char *time_zone; /* dlv_options.time_zone, no fixed offset; NULL: a fixed +180 */
 } hostsim_config;
 

@@ -372,7 +372,8 @@ static void session_logs_hold_no_personal_data(void)
     const char *args[] = {"--terminal", TID, "--session-ttl", "3600", NULL};
     CU_ASSERT_EQUAL_FATAL(cc_proc_start(&cc, db, args), 0);
     /* Orders waiting before the terminal starts: a courier order with a full address, a pickup
-     * order, and one the terminal must refuse (a number where the customer's name goes). */
+     * order, one the terminal keeps with a warning (a number where the customer's name goes:
+     * tolerant reading, protocol 1.1) and one it must refuse (a sum that is not a number). */
     char *id1 = new_order(
         "{\"serviceType\":\"DeliveryByCourier\",\"phone\":\"" PHONE1 "\","
         "\"customer\":{\"id\":\"0b7e3c2a-1d4f-4e6a-8b9c-2f3e4d5c6b71\",\"name\":\"" NAME1 "\","
@@ -392,7 +393,9 @@ static void session_logs_hold_no_personal_data(void)
                   "\"customer\":{\"id\":\"0b7e3c2a-1d4f-4e6a-8b9c-2f3e4d5c6b73\",\"name\":42,"
                   "\"surname\":\"" SURNAME2 "\",\"inBlacklist\":false},"
                   "\"address\":{\"city\":\"Москва\",\"street\":\"" STREET2 "\",\"house\":\"1\"}}");
-    CU_ASSERT_FATAL(id1 && id2 && bad);
+    char *bad_sum = new_order("{\"serviceType\":\"DeliveryByClient\",\"phone\":\"" PHONE2 "\","
+                              "\"resultSum\":\"abc\"}");
+    CU_ASSERT_FATAL(id1 && id2 && bad && bad_sum);
 
     char *d = fresh_dir("session");
     char printer[700];
@@ -402,7 +405,16 @@ static void session_logs_hold_no_personal_data(void)
     CU_ASSERT(wait_event(h, 8000, "\"event\":\"registered\"", NULL));
     CU_ASSERT(wait_event(h, 5000, "\"event\":\"order\"", id1));
     CU_ASSERT(wait_event(h, 5000, "\"event\":\"order\"", id2));
-    CU_ASSERT(wait_event(h, 5000, "InvalidOrder", bad));
+    CU_ASSERT(wait_event(h, 5000, "\"event\":\"order\"", bad));
+    CU_ASSERT(wait_event(h, 5000, "InvalidOrder", bad_sum));
+    /* The kept order's broken field is logged once, by order id and field (never its value). */
+    int warned = 0;
+    pthread_mutex_lock(&h->lock);
+    for (int i = 0; i < h->log_count; i++)
+        warned +=
+            h->logs[i][0] == 'W' && strstr(h->logs[i], bad) && strstr(h->logs[i], "customer.name");
+    pthread_mutex_unlock(&h->lock);
+    CU_ASSERT_EQUAL(warned, 1);
     request_ok(h, LOGIN);
     request_ok(h, cmd_for("confirm", id1, NULL));
     request_ok(h, cmd_for("confirm", id2, NULL));
@@ -468,6 +480,7 @@ static void session_logs_hold_no_personal_data(void)
     free(id2);
     free(id3);
     free(bad);
+    free(bad_sum);
     free(d);
 }
 

@@ -8,6 +8,8 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <cjson/cJSON.h>
+
 #include "delivery/delivery.h"
 #include "fakebackend.h"
 #include "testlib.h"
@@ -470,6 +472,232 @@ static void heartbeat_and_stop_end_calls_in_flight(void)
     CU_ASSERT_EQUAL(fake_backend_stats()->closes, 1);
 }
 
+/* ---- protocol 1.1 ---- */
+
+/* register_response.json as a 1.1 server answers it, with this block reserved. */
+static void register_11(harness *h, int64_t first, int64_t last)
+{
+    fake_call *c = fake_wait(&h->loop, FAKE_REGISTER, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    char *text = read_data("register_response.json");
+    cJSON *reg = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(reg);
+    cJSON_AddNumberToObject(reg, "protocolMinor", 1);
+    cJSON *block = cJSON_AddObjectToObject(reg, "numberBlock");
+    cJSON_AddNumberToObject(block, "first", (double)first);
+    cJSON_AddNumberToObject(block, "last", (double)last);
+    char *answer = cJSON_PrintUnformatted(reg);
+    cJSON_Delete(reg);
+    fake_complete_ok(c, answer);
+    free(answer);
+}
+
+/* order_courier.json changed by `edit` (may be NULL) at this revision, as answer text. */
+static char *order_variant(int64_t revision, void (*edit)(cJSON *o))
+{
+    char *text = read_data("order_courier.json");
+    cJSON *o = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    if (!o)
+        return NULL;
+    cJSON_ReplaceItemInObject(o, "revision", cJSON_CreateNumber((double)revision));
+    if (edit)
+        edit(o);
+    char *out = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return out;
+}
+
+static void paging_follows_more_at_once(void)
+{
+    harness h;
+    setup(&h);
+    register_11(&h, 900000, 900999);
+    fake_call *poll = fake_wait(&h.loop, FAKE_POLL, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
+    char *order = order_variant(1040, NULL), *page = NULL;
+    CU_ASSERT_FATAL(asprintf(&page, "{\"revision\":1040,\"more\":true,\"orders\":[%s]}", order) >
+                    0);
+    fake_complete_ok(poll, page);
+    free(page);
+    free(order);
+    /* The next page is asked for at once, from where this one ended (no one-second pause). */
+    poll = fake_wait(&h.loop, FAKE_POLL, 50);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
+    CU_ASSERT_EQUAL(poll->since_revision, 1040);
+    CU_ASSERT(find_event(&h, 0, "\"event\":\"order\"", ORDER_ID) >= 0);
+    /* "more" that does not move on is not followed at once (it would spin). */
+    fake_complete_ok(poll, "{\"revision\":1040,\"more\":true,\"orders\":[]}");
+    turn(&h, 100);
+    CU_ASSERT_PTR_NULL(fake_pending(FAKE_POLL));
+    teardown(&h);
+}
+
+static void invalid_order_reported_once_per_revision(void)
+{
+    harness h;
+    setup(&h);
+    register_ok(&h);
+    const char *answers[] = {
+        "{\"revision\":1,\"orders\":[{\"id\":\"x\",\"revision\":5}]}",
+        "{\"revision\":2,\"orders\":[{\"id\":\"x\",\"revision\":5}]}", /* the same again */
+        "{\"revision\":3,\"orders\":[{\"id\":\"x\",\"revision\":6}]}", /* a new version */
+    };
+    for (size_t i = 0; i < 3; i++) {
+        fake_call *poll = fake_wait(&h.loop, FAKE_POLL, 2000);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
+        fake_complete_ok(poll, answers[i]);
+        turn(&h, 20);
+    }
+    CU_ASSERT_EQUAL(count_events(&h, "\"code\":\"InvalidOrder\""), 2);
+    teardown(&h);
+}
+
+static void broken_fields(cJSON *o)
+{
+    cJSON_ReplaceItemInObject(o, "status", cJSON_CreateString("Cancelled"));
+    cJSON *info = cJSON_CreateObject();
+    cJSON_AddStringToObject(info, "whenCancelled", "2026-11-29T12:30:00Z");
+    cJSON *cause = cJSON_AddObjectToObject(info, "cause");
+    cJSON_AddStringToObject(cause, "id", "client-refused"); /* any non-empty id in 1.1 */
+    cJSON_AddStringToObject(cause, "name", "Отказ клиента");
+    cJSON_AddNullToObject(info, "comment");
+    cJSON_DeleteItemFromObject(o, "cancelInfo");
+    cJSON_AddItemToObject(o, "cancelInfo", info);
+    cJSON *customer = cJSON_GetObjectItem(o, "customer");
+    cJSON_ReplaceItemInObject(customer, "name", cJSON_CreateNumber(42)); /* malformed */
+}
+
+static void cancellation_with_broken_fields_reaches_the_host(void)
+{
+    harness h;
+    setup(&h);
+    register_ok(&h);
+    fake_call *poll = fake_wait(&h.loop, FAKE_POLL, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
+    char *answer = orders_answer(1040);
+    fake_complete_ok(poll, answer);
+    free(answer);
+    CU_ASSERT(wait_event(&h, "\"event\":\"order\"", ORDER_ID, 1000) >= 0);
+    poll = fake_wait(&h.loop, FAKE_POLL, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
+    char *order = order_variant(1041, broken_fields), *page = NULL;
+    CU_ASSERT_FATAL(asprintf(&page, "{\"revision\":1041,\"orders\":[%s]}", order) > 0);
+    fake_complete_ok(poll, page);
+    free(page);
+    free(order);
+    CU_ASSERT(wait_event(&h, "\"event\":\"statusChanged\"", "\"to\":\"Cancelled\"", 1000) >= 0);
+    CU_ASSERT_EQUAL(count_events(&h, "InvalidOrder"), 0);
+    /* Kept by tolerant reading, it reloads from the cache: no resync from revision 0. */
+    stop_ctx(&h, 0);
+    clear_events(&h);
+    start_ctx(&h);
+    register_ok(&h);
+    poll = fake_wait(&h.loop, FAKE_POLL, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
+    CU_ASSERT_EQUAL(poll->since_revision, 1041);
+    teardown(&h);
+}
+
+#define CREATE_ORDER                                                                               \
+    "{\"cmd\":\"createOrder\",\"order\":{\"serviceType\":\"DeliveryByClient\","                    \
+    "\"completeBefore\":\"2099-01-01T12:00:00Z\",\"phone\":\"+79990000000\","                      \
+    "\"customer\":{\"name\":\"Ann\",\"inBlacklist\":false},\"personsCount\":1,"                    \
+    "\"splitBetweenPersons\":false,\"items\":[{\"positionId\":"                                    \
+    "\"10000000-0000-4000-8000-000000000001\",\"productId\":"                                      \
+    "\"20000000-0000-4000-8000-000000000001\",\"name\":\"Tea\",\"amount\":1,\"price\":100,"        \
+    "\"sum\":100,\"modifiers\":[]}],\"payments\":[],\"fullSum\":100,\"discountSum\":0,"            \
+    "\"resultSum\":100}}"
+
+/* Creates one order; returns its number (-1 when refused). */
+static long long create_one(harness *h)
+{
+    const char *r = request(h, CREATE_ORDER);
+    const char *p = strstr(r, "\"number\":");
+    if (!p) {
+        fprintf(stderr, "\n  createOrder: %s\n", r);
+        return -1;
+    }
+    return strtoll(p + strlen("\"number\":"), NULL, 10);
+}
+
+/* Acknowledges the pending sends; a ReserveNumbers gets `block_first`..+9. Returns how many
+ * ReserveNumbers were among them. */
+static int answer_sends(harness *h, long long block_first)
+{
+    int reserves = 0;
+    for (fake_call *send; (send = fake_wait(&h->loop, FAKE_SEND, 100));) {
+        char text[8192];
+        int n = snprintf(text, sizeof text, "{\"revision\":2000,\"results\":[");
+        for (size_t i = 0; i < send->command_count; i++) {
+            bool reserve = strstr(send->commands[i], "\"type\":\"ReserveNumbers\"") != NULL;
+            reserves += reserve;
+            if (reserve)
+                DLV_ASSERT_CONTAINS(send->commands[i], "\"count\":1000");
+            n += snprintf(text + n, sizeof text - (size_t)n,
+                          "%s{\"id\":\"%s\",\"outcome\":\"Applied\",\"revision\":2000",
+                          i ? "," : "", fake_command_id(send, i));
+            if (reserve)
+                n += snprintf(text + n, sizeof text - (size_t)n,
+                              ",\"numberBlock\":{\"first\":%lld,\"last\":%lld}", block_first,
+                              block_first + 9);
+            n += snprintf(text + n, sizeof text - (size_t)n, "}");
+        }
+        snprintf(text + n, sizeof text - (size_t)n, "]}");
+        fake_complete_ok(send, text);
+    }
+    return reserves;
+}
+
+static void numbers_come_from_blocks_and_reserve_numbers_refills(void)
+{
+    harness h;
+    setup(&h);
+    register_11(&h, 900000, 900009);
+    CU_ASSERT(wait_event(&h, "\"event\":\"registered\"", NULL, 1000) >= 0);
+    DLV_ASSERT_CONTAINS(request(&h, LOGIN), "\"ok\":true");
+    /* 8 of 10 numbers: 2 left is not fewer than 20%, no ReserveNumbers yet. */
+    for (long long i = 0; i < 8; i++)
+        CU_ASSERT_EQUAL(create_one(&h), 900000 + i);
+    CU_ASSERT_EQUAL(answer_sends(&h, 910000), 0);
+    /* The 9th leaves one: one ReserveNumbers, and only one while it is outstanding. */
+    CU_ASSERT_EQUAL(create_one(&h), 900008);
+    CU_ASSERT_EQUAL(create_one(&h), 900009);
+    CU_ASSERT_EQUAL(answer_sends(&h, 910000), 1);
+    /* The block it brought is used once the first is spent. */
+    CU_ASSERT_EQUAL(create_one(&h), 910000);
+    answer_sends(&h, 0);
+    /* The state survives a restart; the register answer naming the old block changes nothing. */
+    stop_ctx(&h, 0);
+    start_ctx(&h);
+    register_11(&h, 900000, 900009);
+    CU_ASSERT(wait_event(&h, "\"event\":\"registered\"", NULL, 1000) >= 0);
+    DLV_ASSERT_CONTAINS(request(&h, LOGIN), "\"ok\":true");
+    CU_ASSERT_EQUAL(create_one(&h), 910001);
+    teardown(&h);
+}
+
+static void a_10_server_numbers_by_the_10_rule(void)
+{
+    harness h;
+    setup(&h);
+    register_11(&h, 900000, 900009);
+    CU_ASSERT(wait_event(&h, "\"event\":\"registered\"", NULL, 1000) >= 0);
+    DLV_ASSERT_CONTAINS(request(&h, LOGIN), "\"ok\":true");
+    CU_ASSERT_EQUAL(create_one(&h), 900000);
+    answer_sends(&h, 0);
+    stop_ctx(&h, 0);
+    start_ctx(&h);
+    register_ok(&h); /* no protocolMinor: a 1.0 server */
+    CU_ASSERT(wait_event(&h, "\"event\":\"registered\"", NULL, 1000) >= 0);
+    DLV_ASSERT_CONTAINS(request(&h, LOGIN), "\"ok\":true");
+    /* Blocks dropped; numbers still only grow, so none is handed out twice. */
+    CU_ASSERT_EQUAL(create_one(&h), 900001);
+    CU_ASSERT_EQUAL(answer_sends(&h, 0), 0); /* never a ReserveNumbers to a 1.0 server */
+    teardown(&h);
+}
+
 static void registry_and_config_agree(void)
 {
     CU_ASSERT_PTR_EQUAL(dlv__backend_find(NULL), &dlv__backend_native);
@@ -530,6 +758,11 @@ int main(void)
         DLV_TEST(session_loss_registers_again),
         DLV_TEST(stop_with_commands_pending_keeps_them),
         DLV_TEST(heartbeat_and_stop_end_calls_in_flight),
+        DLV_TEST(paging_follows_more_at_once),
+        DLV_TEST(invalid_order_reported_once_per_revision),
+        DLV_TEST(cancellation_with_broken_fields_reaches_the_host),
+        DLV_TEST(numbers_come_from_blocks_and_reserve_numbers_refills),
+        DLV_TEST(a_10_server_numbers_by_the_10_rule),
         DLV_TEST_END,
     };
     return dlv_test_main("runtime_sync", cases);

@@ -202,6 +202,64 @@ static void migrates_version_1(void)
     dlv_test_rmdir(dir);
 }
 
+/* Version 2 as it was shipped: version 1 plus the ledgers and the number series; the last number
+ * issued to a terminal-created order was the meta value numbers.lastIssued. */
+static const char v2_additions[] =
+    "CREATE TABLE print_jobs(id INTEGER PRIMARY KEY AUTOINCREMENT, order_id TEXT NOT NULL,"
+    " document TEXT NOT NULL, trigger_key TEXT NOT NULL, copies INTEGER NOT NULL, printer TEXT,"
+    " is_copy INTEGER NOT NULL DEFAULT 0, reprint_of INTEGER, state TEXT NOT NULL DEFAULT"
+    " 'pending', attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, payload BLOB,"
+    " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, next_attempt_at INTEGER NOT NULL,"
+    " UNIQUE(order_id, document, trigger_key));"
+    "CREATE TABLE notifications(order_id TEXT NOT NULL, event TEXT NOT NULL,"
+    " sent_at INTEGER NOT NULL, PRIMARY KEY(order_id, event));"
+    "CREATE TABLE numbers(lo INTEGER NOT NULL, hi INTEGER NOT NULL, first INTEGER NOT NULL,"
+    " last INTEGER NOT NULL, PRIMARY KEY(lo, hi));"
+    "INSERT INTO meta VALUES('numbers.lastIssued', '100312');"
+    "PRAGMA user_version = 2;";
+
+static void migrates_version_2(void)
+{
+    char *dir = dlv_test_mkdtemp();
+    char *path = db_path(dir);
+    char *sql = dlv__asprintf("%s%s", v1_schema, v2_additions);
+    make_file_db(path, sql);
+    dlv__free(sql);
+
+    dlv__store *st = open_ok(dir, 0);
+    CU_ASSERT_EQUAL(raw_int(dlv__store_sqlite(st), "PRAGMA user_version"),
+                    DLV__STORE_SCHEMA_VERSION);
+    /* The last number issued is carried into the number state; no block yet. */
+    dlv__number_state ns;
+    CU_ASSERT_EQUAL(dlv__store_number_state_load(st, &ns, NULL), DLV_OK);
+    CU_ASSERT_EQUAL(ns.last_issued, 100312);
+    CU_ASSERT(!ns.has_block && !ns.has_next);
+    char *old = NULL;
+    CU_ASSERT_EQUAL(dlv__store_meta_get(st, "numbers.lastIssued", &old, NULL), DLV_OK);
+    CU_ASSERT_PTR_NULL(old);
+    dlv__free(old);
+    /* What version 3 added works: blocks round-trip, a bad block is refused. */
+    ns.has_block = true;
+    ns.block = (dlv__number_block){900000, 900999};
+    ns.has_next = true;
+    ns.next = (dlv__number_block){901000, 901999};
+    ns.last_issued = 900005;
+    CU_ASSERT_EQUAL(dlv__store_number_state_save(st, &ns, NULL), DLV_OK);
+    dlv__number_state bad = ns;
+    bad.next.last = 1;
+    CU_ASSERT_EQUAL(dlv__store_number_state_save(st, &bad, NULL), DLV_EINVAL);
+    dlv__store_close(st);
+    st = open_ok(dir, 0);
+    dlv__number_state back;
+    CU_ASSERT_EQUAL(dlv__store_number_state_load(st, &back, NULL), DLV_OK);
+    CU_ASSERT_EQUAL(back.last_issued, 900005);
+    CU_ASSERT(back.has_block && back.block.first == 900000 && back.block.last == 900999);
+    CU_ASSERT(back.has_next && back.next.first == 901000 && back.next.last == 901999);
+    dlv__store_close(st);
+    dlv__free(path);
+    dlv_test_rmdir(dir);
+}
+
 static void failed_migration_changes_nothing(void)
 {
     char *dir = dlv_test_mkdtemp();
@@ -966,6 +1024,7 @@ int main(int argc, char **argv)
     self_path = argv[0];
     static const dlv_test_case cases[] = {
         DLV_TEST(migrates_version_1),
+        DLV_TEST(migrates_version_2),
         DLV_TEST(failed_migration_changes_nothing),
         DLV_TEST(newer_schema_is_refused),
         DLV_TEST(foreign_database_is_refused),
