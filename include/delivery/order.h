@@ -56,12 +56,13 @@ typedef enum dlv_right {
     DLV_RIGHT_D_DCO = 1u << 6,   /* may be assigned as a courier */
     DLV_RIGHT_D_ACDMM = 1u << 7, /* assign a courier whose debt exceeds the maximum */
     DLV_RIGHT_D_SADT = 1u << 8,  /* set the actual delivery time by hand */
-    DLV_RIGHT_F_CASH = 1u << 9   /* take payments */
+    DLV_RIGHT_F_CASH = 1u << 9,  /* take payments; remove the terminal's own payments */
+    DLV_RIGHT_F_PA = 1u << 10    /* print copies of documents (reprint «КОПИЯ»); also D_MD */
 } dlv_right;
 
 /* A set of rights: bitwise OR of dlv_right values. */
 typedef uint32_t dlv_rights;
-#define DLV_RIGHTS_ALL ((dlv_rights)0x3FFu)
+#define DLV_RIGHTS_ALL ((dlv_rights)0x7FFu)
 
 /* The name of one right ("D_CAD"), or NULL when `right` is not exactly one known flag. */
 DLV_EXTERN const char *dlv_right_name(dlv_right right);

@@ -103,9 +103,14 @@ void dlv__decide(const dlv__order *o, const dlv__settings *s, dlv__time now, con
     d->next_due = dlv__order_next_due(o, s, now);
     if (!ev)
         return;
-    bool entered = ev->trigger == DLV__TRIGGER_ARRIVED ||
-                   (ev->trigger == DLV__TRIGGER_STATUS_CHANGED && ev->from != o->status);
-    if (entered && o->status == DLV_STATUS_COOKING_STARTED)
+    /* The service check goes out when this terminal sees the order ENTER CookingStarted (by hand,
+     * or automatically right after it arrived). An order that arrives already in CookingStarted
+     * or later does not print one: CookingStarted means the first dish was printed to the
+     * kitchen, so whoever set it (another terminal, or this one before its cache was lost) has
+     * already sent the ticket; a second one would have the kitchen cook twice, while a missing
+     * one can be reprinted by hand. */
+    if (ev->trigger == DLV__TRIGGER_STATUS_CHANGED && ev->from != o->status &&
+        o->status == DLV_STATUS_COOKING_STARTED)
         add_print(d, DLV__DOCUMENT_SERVICE_CHECK, 1, false, false, "ServiceCheck");
     if (ev->trigger == DLV__TRIGGER_PRINT_REQUESTED && o->status != DLV_STATUS_CANCELLED) {
         add_print(d, DLV__DOCUMENT_INVOICE, s->invoice_copies, a4_invoice, true, "Invoice/ByHand");
@@ -163,6 +168,77 @@ int dlv__orders_sort(const dlv__order **orders, size_t count, const dlv__setting
 
 /* ---- Numbers ---- */
 
+static bool block_valid(dlv__number_block b)
+{
+    return b.first >= 1 && b.last >= b.first && b.last <= DLV__NUMBER_MAX;
+}
+
+int dlv__number_add_block(dlv__number_state *st, dlv__number_block b, dlv_error *err)
+{
+    if (!st || !block_valid(b))
+        return dlv__error_set(err, DLV_EINVAL, "invalid number block");
+    if (b.last <= st->last_issued)
+        return dlv__error_set(err, DLV_EINVAL,
+                              "number block %lld..%lld lies at or below the last number issued "
+                              "(%lld)",
+                              (long long)b.first, (long long)b.last, (long long)st->last_issued);
+    if (!st->has_block || st->block.last <= st->last_issued) {
+        st->block = b;
+        st->has_block = true;
+    } else {
+        st->next = b;
+        st->has_next = true;
+    }
+    return DLV_OK;
+}
+
+bool dlv__number_needs_block(const dlv__number_state *st)
+{
+    if (!st || !st->has_block || st->has_next)
+        return false;
+    int64_t size = st->block.last - st->block.first + 1;
+    int64_t used_to = st->last_issued >= st->block.first ? st->last_issued : st->block.first - 1;
+    int64_t left = st->block.last > used_to ? st->block.last - used_to : 0;
+    return left * 5 < size; /* fewer than 20% */
+}
+
+/* Block mode of dlv__number_next. */
+static int number_from_blocks(dlv__number_state *st, const dlv__number_policy *policy, int64_t *out,
+                              dlv_error *err)
+{
+    bool has_regular = policy->regular_last >= policy->regular_first;
+    for (;;) {
+        if (!block_valid(st->block))
+            return dlv__error_set(err, DLV_EINVAL, "corrupt number block");
+        int64_t n = st->last_issued + 1 > st->block.first ? st->last_issued + 1 : st->block.first;
+        for (long probes = 0; n <= st->block.last; probes++) {
+            if (has_regular && n >= policy->regular_first && n <= policy->regular_last) {
+                if (policy->regular_last >= st->block.last)
+                    break;
+                n = policy->regular_last + 1;
+                continue;
+            }
+            if (policy->taken && policy->taken(n, policy->arg)) {
+                if (probes > 1000000)
+                    return dlv__error_set(err, DLV_ERANGE, "no free delivery number near %lld",
+                                          (long long)n);
+                n++;
+                continue;
+            }
+            st->last_issued = n;
+            *out = n;
+            return DLV_OK;
+        }
+        if (!st->has_next)
+            return dlv__error_set(err, DLV_ERANGE,
+                                  "the number block %lld..%lld is used up and no next block is "
+                                  "reserved",
+                                  (long long)st->block.first, (long long)st->block.last);
+        st->block = st->next;
+        st->has_next = false;
+    }
+}
+
 int dlv__number_next(dlv__number_state *state, const dlv__number_policy *policy, int64_t *out,
                      dlv_error *err)
 {
@@ -171,6 +247,8 @@ int dlv__number_next(dlv__number_state *state, const dlv__number_policy *policy,
     if (state->last_issued < 0 || state->last_issued > DLV__NUMBER_MAX)
         return dlv__error_set(err, DLV_EINVAL, "corrupt number state (last %lld)",
                               (long long)state->last_issued);
+    if (state->has_block)
+        return number_from_blocks(state, policy, out, err);
     int64_t n = state->last_issued + 1;
     if (n < policy->start)
         n = policy->start;

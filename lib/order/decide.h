@@ -46,10 +46,11 @@ typedef struct dlv__decision {
 } dlv__decision;
 
 /* Decides the consequences of `event` for `order` at `now`. a4_invoice is the front config's
- * a4DeliveryInvoiceFormat. Service check: on entering CookingStarted (also an order arriving in
- * it). Invoice: at the settings' moment (OnBill: a payment; OnCookingCompleted; OnCourierAssigned;
- * OnSend: entering OnWay; Manual: never automatically) and on PRINT_REQUESTED, in the configured
- * number of copies. Automatic steps come with every trigger whenever they are due. */
+ * a4DeliveryInvoiceFormat. Service check: on a STATUS_CHANGED into CookingStarted only; an order
+ * that ARRIVES in CookingStarted or later prints none (the kitchen has it, see decide.c). Invoice:
+ * at the settings' moment (OnBill: a payment; OnCookingCompleted; OnCourierAssigned; OnSend:
+ * entering OnWay; Manual: never automatically) and on PRINT_REQUESTED, in the configured number of
+ * copies. Automatic steps come with every trigger whenever they are due. */
 void dlv__decide(const dlv__order *order, const dlv__settings *settings, dlv__time now,
                  const dlv__event *event, bool a4_invoice, dlv__decision *out);
 
@@ -83,9 +84,15 @@ bool dlv__open_list_on_login(bool show_delivery_list_on_login);
 
 /* ---- Numbers for terminal-created orders (never reused; stored: docs/store.md) ---- */
 
-/* What the store persists: the last number handed out (0: none yet). */
+/* What the store persists: the last number handed out (0: none yet) and, with a 1.1 server, the
+ * blocks the call-center reserved for this terminal (register's and ReserveNumbers' numberBlock).
+ * A zero state (no block) is the 1.0 behaviour. The store must persist the blocks too. */
 typedef struct dlv__number_state {
     int64_t last_issued;
+    bool has_block;          /* numbers come from `block` (then `next`), never from elsewhere */
+    dlv__number_block block; /* the current block */
+    bool has_next;           /* a block reserved in advance */
+    dlv__number_block next;
 } dlv__number_state;
 
 #define DLV__NUMBER_MAX INT64_C(999999999999999)
@@ -101,11 +108,25 @@ typedef struct dlv__number_policy {
     void *arg;
 } dlv__number_policy;
 
-/* Hands out the next delivery number: the smallest number above both the last one issued and
- * policy->start - 1 that is outside the regular range and not taken. Numbers only grow, so a
+/* Hands out the next delivery number. With a block (state->has_block): the smallest number of the
+ * current block above the last one issued that is outside the regular range and not taken; when
+ * the block is used up it moves on to the next block (DLV_ERANGE when there is none: ask for one
+ * in time, see dlv__number_needs_block). Without a block (1.0 server): the smallest number above
+ * both the last one issued and policy->start - 1 that is outside the regular range and not
+ * taken. Numbers only grow, so a
  * number is never reused even when the host's range changes. Updates *state; the caller must
  * persist it before using the number. DLV_ERANGE when numbers are exhausted. */
 int dlv__number_next(dlv__number_state *state, const dlv__number_policy *policy, int64_t *out,
                      dlv_error *err);
+
+/* Takes a block from the call-center: the current one when the state has none (or the current
+ * one is used up), else the next one. Numbers already issued are never handed out again: a block
+ * wholly at or below last_issued is refused (DLV_EINVAL), one that starts below it is used from
+ * last_issued + 1 on. DLV_EINVAL also for first < 1, last < first or last > DLV__NUMBER_MAX. */
+int dlv__number_add_block(dlv__number_state *state, dlv__number_block block, dlv_error *err);
+
+/* True when the runtime should send ReserveNumbers now: the state has a block, holds no next
+ * block, and fewer than 20% of the current block's numbers are left (above last_issued). */
+bool dlv__number_needs_block(const dlv__number_state *state);
 
 #endif

@@ -105,6 +105,9 @@ typedef struct scan {
     const char *text;
     span *nums;
     size_t count, cap;
+    bool tolerate_nul_escape; /* DLV__JSON_NUL_ESCAPE_INVALID */
+    size_t *nuls;             /* offsets of the \u0000 escapes met when tolerated */
+    size_t nul_count, nul_cap;
 } scan;
 
 static bool is_number_char(char c)
@@ -133,9 +136,16 @@ static int prescan(scan *sc, size_t len, dlv_error *err)
                                           "offset %zu",
                                           i);
                 if (sc_c == '\\' && i + 1 < len) {
-                    if (t[i + 1] == 'u' && len - i >= 6 && memcmp(t + i + 2, "0000", 4) == 0)
-                        return dlv__error_set(err, DLV_EJSON,
-                                              "invalid JSON: \\u0000 in a string at offset %zu", i);
+                    if (t[i + 1] == 'u' && len - i >= 6 && memcmp(t + i + 2, "0000", 4) == 0) {
+                        if (!sc->tolerate_nul_escape)
+                            return dlv__error_set(err, DLV_EJSON,
+                                                  "invalid JSON: \\u0000 in a string at offset %zu",
+                                                  i);
+                        if (DLV__DYNARR_RESERVE(sc->nuls, sc->nul_cap, sc->nul_count + 1, 4,
+                                                DLV__DYNARR_NOLIMIT) != DLV_OK)
+                            return dlv__error_set(err, DLV_ENOMEM, "out of memory");
+                        sc->nuls[sc->nul_count++] = i;
+                    }
                     i++;
                 }
             }
@@ -184,17 +194,37 @@ static int attach_numbers(cJSON *node, const scan *sc, size_t *next)
 
 int dlv__json_parse(const char *text, size_t len, size_t max_len, cJSON **out, dlv_error *err)
 {
+    return dlv__json_parse_opts(text, len, max_len, 0, out, err);
+}
+
+int dlv__json_parse_opts(const char *text, size_t len, size_t max_len, unsigned opts, cJSON **out,
+                         dlv_error *err)
+{
+    char *copy = NULL;
     *out = NULL;
     if (!text)
         return dlv__error_set(err, DLV_EINVAL, "no document");
     if (len > max_len)
         return dlv__error_set(err, DLV_ETOOLARGE, "document of %zu bytes exceeds %zu bytes", len,
                               max_len);
-    scan sc = {.text = text};
+    scan sc = {.text = text, .tolerate_nul_escape = (opts & DLV__JSON_NUL_ESCAPE_INVALID) != 0};
     cJSON *root = NULL;
     int rc = prescan(&sc, len, err);
     if (rc != DLV_OK)
         goto done;
+    if (sc.nul_count) {
+        /* cJSON would cut the string at the NUL. Six 0xFF bytes in place of the six characters
+         * keep every offset (the number spans) and make that one string invalid UTF-8, which the
+         * string readers refuse: only the field that holds it is lost. */
+        if (!(copy = dlv__malloc(len ? len : 1))) {
+            rc = dlv__error_set(err, DLV_ENOMEM, "out of memory");
+            goto done;
+        }
+        memcpy(copy, text, len);
+        for (size_t k = 0; k < sc.nul_count; k++)
+            memset(copy + sc.nuls[k], 0xFF, 6);
+        text = sc.text = copy;
+    }
     const char *end = NULL;
     root = cJSON_ParseWithLengthOpts(text, len, &end, false);
     if (!root) {
@@ -220,6 +250,8 @@ int dlv__json_parse(const char *text, size_t len, size_t max_len, cJSON **out, d
 
 done:
     dlv__free(sc.nums);
+    dlv__free(sc.nuls);
+    dlv__free(copy);
     if (rc != DLV_OK) {
         cJSON_Delete(root);
         return rc;
@@ -364,7 +396,9 @@ int dlv__jnode_string(const cJSON *node, unsigned flags, dlv__jpath *path, char 
     if (len > DLV__JSON_MAX_STRING)
         return dlv__jerr(err, DLV_EJSON, path, "longer than %d bytes", DLV__JSON_MAX_STRING);
     if (!dlv__utf8_valid(s, len))
-        return dlv__jerr(err, DLV_EJSON, path, "invalid UTF-8");
+        return dlv__jerr(err, DLV_EJSON, path,
+                         strstr(s, "\xff\xff\xff\xff\xff\xff") ? "\\u0000 in a string"
+                                                               : "invalid UTF-8");
     if ((flags & DLV__J_NONEMPTY) && len == 0)
         return dlv__jerr(err, DLV_EJSON, path, "must not be empty");
     if ((flags & DLV__J_UUID) && !dlv__uuid_valid(s))

@@ -44,6 +44,16 @@ int dlv__jerr(dlv_error *err, int code, const dlv__jpath *path, const char *fmt,
  * \u0000 in strings, nesting deeper than DLV__JSON_MAX_DEPTH and trailing garbage (DLV_EJSON).
  * Free the tree with cJSON_Delete. */
 int dlv__json_parse(const char *text, size_t len, size_t max_len, cJSON **out, dlv_error *err);
+/* Options of dlv__json_parse_opts. */
+enum {
+    /* Accept \u0000 in strings, but turn each such escape into six 0xFF bytes, so the string is
+     * invalid UTF-8 and the reader of that one field refuses it ("\u0000 in a string"): used for
+     * the orders answer, where one bad string must cost a field, not the whole answer. */
+    DLV__JSON_NUL_ESCAPE_INVALID = 1u << 0,
+};
+/* dlv__json_parse with options (0: the same as dlv__json_parse). */
+int dlv__json_parse_opts(const char *text, size_t len, size_t max_len, unsigned opts, cJSON **out,
+                         dlv_error *err);
 
 /* True when the `len` bytes are well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */
 bool dlv__utf8_valid(const char *s, size_t len);

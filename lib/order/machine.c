@@ -2,6 +2,7 @@
  * checked after the rights, and the change it makes) and its interpreter (see machine.h). */
 #include "order/machine.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define S(x) (1u << DLV_STATUS_##x)
@@ -33,47 +34,53 @@ enum {
     PAYMENTS = 1u << 8,       /* the request carries valid payments */
     SADT_IF_TIMED = 1u << 9,  /* D_SADT when the actual time is given */
     COURIER_ORDER = 1u << 10, /* refuse pickup orders as a rule (not a transition) */
+    EDIT_FIELDS = 1u << 11,   /* the changes name editable fields, each editable now */
+    PAYMENT_BY_ID = 1u << 12, /* the payment exists; F_CASH for own, D_DEP for external */
 };
 
 typedef struct op_row {
     dlv__op op;
-    unsigned from;    /* status bits */
-    int to;           /* dlv_status, SAME or CONFIRMED */
-    unsigned service; /* COURIER/PICKUP */
-    dlv_rights rights;
+    unsigned from;     /* status bits */
+    int to;            /* dlv_status, SAME or CONFIRMED */
+    unsigned service;  /* COURIER/PICKUP */
+    dlv_rights rights; /* every one of them */
+    dlv_rights any_of; /* and, when not 0, at least one of these */
     unsigned rules;
     const char *service_reason; /* why the other service type cannot */
 } op_row;
 
 static const op_row table[] = {
-    {DLV__OP_CONFIRM, S(UNCONFIRMED), CONFIRMED, ANY_SERVICE, DLV_RIGHT_D_CND, 0, NULL},
-    {DLV__OP_LEAD_TIME_REACHED, S(WAIT_COOKING), DLV_STATUS_READY_FOR_COOKING, ANY_SERVICE, 0,
+    {DLV__OP_CONFIRM, S(UNCONFIRMED), CONFIRMED, ANY_SERVICE, DLV_RIGHT_D_CND, 0, 0, NULL},
+    {DLV__OP_LEAD_TIME_REACHED, S(WAIT_COOKING), DLV_STATUS_READY_FOR_COOKING, ANY_SERVICE, 0, 0,
      ACTORLESS | NEED_DUE, NULL},
     {DLV__OP_START_COOKING, S(WAIT_COOKING) | S(READY_FOR_COOKING), DLV_STATUS_COOKING_STARTED,
-     ANY_SERVICE, DLV_RIGHT_D_MD, 0, NULL},
+     ANY_SERVICE, DLV_RIGHT_D_MD, 0, 0, NULL},
     {DLV__OP_AUTO_START_COOKING, S(WAIT_COOKING) | S(READY_FOR_COOKING), DLV_STATUS_COOKING_STARTED,
-     ANY_SERVICE, 0, ACTORLESS | NEED_DUE | NEED_AUTOMATIC, NULL},
+     ANY_SERVICE, 0, 0, ACTORLESS | NEED_DUE | NEED_AUTOMATIC, NULL},
     {DLV__OP_COOKING_COMPLETED, S(COOKING_STARTED), DLV_STATUS_COOKING_COMPLETED, ANY_SERVICE,
-     DLV_RIGHT_D_MD, 0, NULL},
+     DLV_RIGHT_D_MD, 0, 0, NULL},
     {DLV__OP_READY_TO_SEND, S(COOKING_COMPLETED), DLV_STATUS_WAITING, ANY_SERVICE, DLV_RIGHT_D_MD,
-     PAID_IF_BEFORE_SEND, NULL},
-    {DLV__OP_TAKE_PAYMENT, NON_FINAL, SAME, ANY_SERVICE, DLV_RIGHT_F_CASH, PAYMENTS, NULL},
-    {DLV__OP_ASSIGN_COURIER, BEFORE_ON_WAY, SAME, ANY_SERVICE, DLV_RIGHT_D_MD,
+     0, PAID_IF_BEFORE_SEND, NULL},
+    {DLV__OP_TAKE_PAYMENT, NON_FINAL, SAME, ANY_SERVICE, DLV_RIGHT_F_CASH, 0, PAYMENTS, NULL},
+    {DLV__OP_ASSIGN_COURIER, BEFORE_ON_WAY, SAME, ANY_SERVICE, 0, DLV_RIGHT_D_MD | DLV_RIGHT_D_ED,
      COURIER_ORDER | VALID_COURIER, NULL},
-    {DLV__OP_SEND, S(WAITING), DLV_STATUS_ON_WAY, COURIER, DLV_RIGHT_D_MD,
+    {DLV__OP_SEND, S(WAITING), DLV_STATUS_ON_WAY, COURIER, DLV_RIGHT_D_MD, 0,
      COURIER_ASSIGNED | PAID_IF_BEFORE_SEND, "pickup orders skip OnWay"},
-    {DLV__OP_MARK_DELIVERED, S(ON_WAY), DLV_STATUS_DELIVERED, COURIER, DLV_RIGHT_D_CD,
+    {DLV__OP_MARK_DELIVERED, S(ON_WAY), DLV_STATUS_DELIVERED, COURIER, DLV_RIGHT_D_SADT, 0,
      SADT_IF_TIMED, "pickup orders skip Delivered"},
-    {DLV__OP_PICKUP_HANDED_OVER, S(WAITING), DLV_STATUS_CLOSED, PICKUP, DLV_RIGHT_D_CD, FULLY_PAID,
-     "a courier order is sent and delivered before it is closed"},
-    {DLV__OP_CLOSE, S(DELIVERED), DLV_STATUS_CLOSED, ANY_SERVICE, DLV_RIGHT_D_CD, FULLY_PAID, NULL},
-    {DLV__OP_UNDO, S(DELIVERED), DLV_STATUS_ON_WAY, ANY_SERVICE, DLV_RIGHT_D_MD, 0, NULL},
-    {DLV__OP_UNDO, S(ON_WAY), DLV_STATUS_WAITING, ANY_SERVICE, DLV_RIGHT_D_MD, 0, NULL},
-    {DLV__OP_CANCEL, EARLY, DLV_STATUS_CANCELLED, ANY_SERVICE, DLV_RIGHT_D_CAD, CAUSE, NULL},
-    {DLV__OP_CANCEL, LATE, DLV_STATUS_CANCELLED, ANY_SERVICE, DLV_RIGHT_D_CAD | DLV_RIGHT_D_MD,
+    {DLV__OP_PICKUP_HANDED_OVER, S(WAITING), DLV_STATUS_CLOSED, PICKUP, DLV_RIGHT_D_CD, 0,
+     FULLY_PAID, "a courier order is sent and delivered before it is closed"},
+    {DLV__OP_CLOSE, S(DELIVERED), DLV_STATUS_CLOSED, ANY_SERVICE, DLV_RIGHT_D_CD, 0, FULLY_PAID,
+     NULL},
+    {DLV__OP_UNDO, S(DELIVERED), DLV_STATUS_ON_WAY, ANY_SERVICE, DLV_RIGHT_D_MD, 0, 0, NULL},
+    {DLV__OP_UNDO, S(ON_WAY), DLV_STATUS_WAITING, ANY_SERVICE, DLV_RIGHT_D_MD, 0, 0, NULL},
+    {DLV__OP_CANCEL, EARLY, DLV_STATUS_CANCELLED, ANY_SERVICE, DLV_RIGHT_D_CAD, 0, CAUSE, NULL},
+    {DLV__OP_CANCEL, LATE, DLV_STATUS_CANCELLED, ANY_SERVICE, DLV_RIGHT_D_CAD | DLV_RIGHT_D_MD, 0,
      CAUSE, NULL},
-    {DLV__OP_EDIT, NON_FINAL, SAME, ANY_SERVICE, DLV_RIGHT_D_ED, 0, NULL},
-    {DLV__OP_PRINT_INVOICE, ALL & ~S(CANCELLED), SAME, ANY_SERVICE, DLV_RIGHT_D_MD, 0, NULL},
+    {DLV__OP_EDIT, NON_FINAL, SAME, ANY_SERVICE, DLV_RIGHT_D_ED, 0, EDIT_FIELDS, NULL},
+    {DLV__OP_PRINT_INVOICE, ALL & ~S(CANCELLED), SAME, ANY_SERVICE, DLV_RIGHT_D_MD, 0, 0, NULL},
+    {DLV__OP_REMOVE_PAYMENT, NON_FINAL, SAME, ANY_SERVICE, 0, 0, PAYMENT_BY_ID, NULL},
+    {DLV__OP_REPRINT, ALL, SAME, ANY_SERVICE, 0, DLV_RIGHT_F_PA | DLV_RIGHT_D_MD, 0, NULL},
 };
 
 static const char *const op_names[DLV__OP_COUNT] = {
@@ -93,6 +100,8 @@ static const char *const op_names[DLV__OP_COUNT] = {
     [DLV__OP_CANCEL] = "cancel",
     [DLV__OP_EDIT] = "edit",
     [DLV__OP_PRINT_INVOICE] = "print the invoice",
+    [DLV__OP_REMOVE_PAYMENT] = "remove a payment",
+    [DLV__OP_REPRINT] = "reprint",
 };
 
 const char *dlv__op_name(dlv__op op)
@@ -110,8 +119,21 @@ dlv__op_request dlv__op_request_make(dlv__op op, dlv_rights rights)
     return req;
 }
 
+dlv__time dlv__kitchen_deadline(const dlv__order *o, const dlv__settings *s)
+{
+    if (o->service_type != DLV_SERVICE_COURIER)
+        return o->complete_before;
+    if (o->predicted_cooking_complete_time != DLV__TIME_NONE)
+        return o->predicted_cooking_complete_time;
+    return o->complete_before - (dlv__time)s->courier_delivery_minutes * 60;
+}
+
 dlv__time dlv__cooking_due_at(const dlv__order *o, const dlv__settings *s)
 {
+    /* A courier order: the courier's travel comes first, so the kitchen's own time counts back
+     * from the kitchen's deadline, not from when the customer expects the order. */
+    if (o->service_type == DLV_SERVICE_COURIER)
+        return dlv__kitchen_deadline(o, s) - (dlv__time)s->courier_cooking_minutes * 60;
     return o->complete_before - (dlv__time)s->pickup_cooking_lead_minutes * 60;
 }
 
@@ -198,7 +220,45 @@ static dlv_rights extra_rights(const op_row *row, const dlv__order *o, const dlv
         if (c && s->has_max_courier_debt && c->debt > s->max_courier_debt)
             need |= DLV_RIGHT_D_ACDMM;
     }
+    if (row->rules & PAYMENT_BY_ID) {
+        /* An unknown payment is refused as a rule, after the rights: F_CASH for the question. */
+        const dlv__payment *pay = dlv__order_payment(o, req->payment_id);
+        need |= pay && pay->kind == DLV__PAYMENT_EXTERNAL ? DLV_RIGHT_D_DEP : DLV_RIGHT_F_CASH;
+    }
     return need;
+}
+
+/* Fields EditOrder may name, and whether they stay editable up to Closed (items) or only
+ * before OnWay (the rest). */
+static const struct {
+    const char *key;
+    bool until_closed;
+} editable[] = {
+    {"items", true},  {"address", false},  {"comment", false},      {"completeBefore", false},
+    {"phone", false}, {"customer", false}, {"personsCount", false},
+};
+
+static int check_edit(const dlv__order *o, const dlv__op_request *req, dlv_error *err)
+{
+    if (!cJSON_IsObject(req->changes) || !req->changes->child)
+        return dlv__error_set(err, DLV_ERULE, "edit: no changes given");
+    for (const cJSON *c = req->changes->child; c; c = c->next) {
+        size_t k = 0;
+        while (k < DLV__ARRAY_SIZE(editable) && (!c->string || strcmp(c->string, editable[k].key)))
+            k++;
+        if (k == DLV__ARRAY_SIZE(editable))
+            return dlv__error_set(err, DLV_ERULE, "edit: %.60s cannot be edited",
+                                  c->string ? c->string : "(no name)");
+        if (editable[k].until_closed && dlv__order_has_non_cash_payment(o))
+            return dlv__error_set(err, DLV_ERULE,
+                                  "edit: items can no longer be edited: a non-cash payment was "
+                                  "taken");
+        if (!editable[k].until_closed && !((BEFORE_ON_WAY) & (1u << o->status)))
+            return dlv__error_set(err, DLV_ERULE,
+                                  "edit: %s can no longer be edited: the order is %s",
+                                  editable[k].key, dlv_status_name(o->status));
+    }
+    return DLV_OK;
 }
 
 static int check_rules(const op_row *row, const dlv__order *o, const dlv__settings *s,
@@ -240,6 +300,11 @@ static int check_rules(const op_row *row, const dlv__order *o, const dlv__settin
         return dlv__error_set(err, DLV_ERULE, "unknown cancel cause %.40s", req->cancel_cause_id);
     if ((r & CAUSE) && req->comment && !dlv__utf8_valid(req->comment, strlen(req->comment)))
         return dlv__error_set(err, DLV_ERULE, "cancel comment: invalid UTF-8");
+    if ((r & PAYMENT_BY_ID) && !dlv__order_payment(o, req->payment_id))
+        return dlv__error_set(err, DLV_ERULE, "remove a payment: no payment %.40s in the order",
+                              req->payment_id ? req->payment_id : "(none)");
+    if (r & EDIT_FIELDS)
+        DLV__TRY(check_edit(o, req, err));
     if ((r & SADT_IF_TIMED) && req->actual_time != DLV__TIME_NONE &&
         (req->actual_time > now ||
          (o->when_created != DLV__TIME_NONE && req->actual_time < o->when_created)))
@@ -257,6 +322,7 @@ int dlv__op_check(const dlv__order *o, const dlv__settings *s, const dlv__op_req
     if (!o || !s || !req || (unsigned)req->op >= DLV__OP_COUNT ||
         (unsigned)o->status >= DLV_STATUS_COUNT)
         return dlv__error_set(err, DLV_EINVAL, "invalid operation request");
+    (void)table_consistent; /* only called in debug builds: keep clang from dropping it */
     DLV__ASSERT(table_consistent());
     const char *name = op_names[req->op], *status = dlv_status_name(o->status);
     const op_row *row = find_row(req->op, o->status);
@@ -269,11 +335,20 @@ int dlv__op_check(const dlv__order *o, const dlv__settings *s, const dlv__op_req
                               row->service_reason);
     if (!(row->rules & ACTORLESS)) {
         dlv_rights missing = (row->rights | extra_rights(row, o, s, req)) & ~req->rights;
-        if (missing) {
-            char names[128];
+        bool any_missing = row->any_of && !(row->any_of & req->rights);
+        if (missing || any_missing) {
+            char names[128] = "", alts[64] = "";
             dlv_rights_format(missing, names, sizeof names);
-            return dlv__error_set(err, DLV_EMISSINGRIGHT, "missing right %s to %s (order %s)",
-                                  names, name, status);
+            if (any_missing) {
+                /* "D_MD or D_ED": either will do. */
+                size_t n = 0;
+                for (dlv_rights bit = 1; bit && bit <= row->any_of; bit <<= 1)
+                    if ((row->any_of & bit) && n < sizeof alts)
+                        n += (size_t)snprintf(alts + n, sizeof alts - n, "%s%s", n ? " or " : "",
+                                              dlv_right_name((dlv_right)bit));
+            }
+            return dlv__error_set(err, DLV_EMISSINGRIGHT, "missing right %s%s%s to %s (order %s)",
+                                  names, *names && *alts ? "," : "", alts, name, status);
         }
     }
     int rc = check_rules(row, o, s, req, now, err);
@@ -298,6 +373,7 @@ typedef struct pending {
     dlv__payment *payments; /* the order's payments followed by the new ones */
     size_t old_payments;    /* how many of them the order owns */
     size_t payment_count;
+    dlv__order *edited; /* EDIT: the order with the changes, to swap in */
 } pending;
 
 static void pending_free(pending *p)
@@ -317,8 +393,40 @@ static void pending_free(pending *p)
     for (size_t i = p->old_payments; p->payments && i < p->payment_count; i++) {
         dlv__free(p->payments[i].payment_type_id);
         dlv__free(p->payments[i].name);
+        dlv__free(p->payments[i].id);
     }
     dlv__free(p->payments);
+    dlv__order_free(p->edited);
+}
+
+/* The order with req->changes merged in, through the JSON tree so every field is deep-copied
+ * by the one codec: the named members replace the order's, then the tree is decoded strictly
+ * with the sums recomputed from the items. */
+/* (cJSON_Duplicate keeps the exact number text dlv__json_parse attached, so req->changes must
+ * come from dlv__json_parse.) */
+static int prepare_edit(const dlv__order *o, const dlv__op_request *req, pending *p, dlv_error *err)
+{
+    cJSON *tree = dlv__order_to_cjson(o);
+    if (!tree)
+        return dlv__error_set(err, DLV_ENOMEM, "out of memory");
+    int rc = DLV_OK;
+    for (const cJSON *c = req->changes->child; !rc && c; c = c->next) {
+        cJSON *copy = cJSON_Duplicate(c, true);
+        if (!copy || !cJSON_ReplaceItemInObjectCaseSensitive(tree, c->string, copy)) {
+            cJSON_Delete(copy);
+            rc = dlv__error_set(err, DLV_ENOMEM, "out of memory");
+        }
+    }
+    if (!rc) {
+        dlv__jpath path;
+        dlv__jpath_init(&path, "changes");
+        rc = dlv__order_from_cjson(tree, DLV__ORDER_DRAFT | DLV__ORDER_RESUM, &path, &p->edited,
+                                   err);
+        if (rc && rc != DLV_ENOMEM)
+            rc = err->code = DLV_ERULE;
+    }
+    cJSON_Delete(tree);
+    return rc;
 }
 
 static bool dup_opt(const char *s, char **out)
@@ -330,7 +438,16 @@ static bool dup_opt(const char *s, char **out)
 static int prepare(const dlv__order *o, const dlv__settings *s, const dlv__op_request *req,
                    dlv__time now, pending *p)
 {
-    if (req->op == DLV__OP_ASSIGN_COURIER) {
+    if (req->op == DLV__OP_REMOVE_PAYMENT) {
+        if (o->payment_count > 1 &&
+            !(p->payments = dlv__calloc(o->payment_count - 1, sizeof *p->payments)))
+            return DLV_ENOMEM;
+        const dlv__payment *gone = dlv__order_payment(o, req->payment_id);
+        for (size_t i = 0; i < o->payment_count; i++)
+            if (&o->payments[i] != gone)
+                p->payments[p->payment_count++] = o->payments[i];
+        p->old_payments = p->payment_count; /* strings stay the order's */
+    } else if (req->op == DLV__OP_ASSIGN_COURIER) {
         const dlv__courier *c = dlv__settings_courier(s, req->courier_id);
         if (!(p->courier = dlv__calloc(1, sizeof *p->courier)) ||
             !dup_opt(c->id, &p->courier->id) || !dup_opt(c->name, &p->courier->name) ||
@@ -354,9 +471,14 @@ static int prepare(const dlv__order *o, const dlv__settings *s, const dlv__op_re
         for (size_t i = 0; i < req->payment_count; i++) {
             dlv__payment *dst = &p->payments[p->payment_count++];
             *dst = req->payments[i];
-            dst->payment_type_id = dst->name = NULL;
+            dst->payment_type_id = dst->name = dst->id = NULL;
             if (!dup_opt(req->payments[i].payment_type_id, &dst->payment_type_id) ||
                 !dup_opt(req->payments[i].name, &dst->name))
+                return DLV_ENOMEM;
+            /* Every payment has an id so that it can be removed (protocol 1.1 RemovePayment). */
+            char fresh[37];
+            if (req->payments[i].id ? !dup_opt(req->payments[i].id, &dst->id)
+                                    : (dlv__uuid_v4(fresh) || !(dst->id = dlv__strdup(fresh))))
                 return DLV_ENOMEM;
         }
     }
@@ -371,7 +493,13 @@ int dlv__op_apply(dlv__order *o, const dlv__settings *s, const dlv__op_request *
     if (rc)
         return rc;
     pending p = {0};
-    if (prepare(o, s, req, now, &p)) {
+    if (req->op == DLV__OP_EDIT) {
+        rc = prepare_edit(o, req, &p, err);
+        if (rc) {
+            pending_free(&p);
+            return rc;
+        }
+    } else if (prepare(o, s, req, now, &p)) {
         pending_free(&p);
         return dlv__error_set(err, DLV_ENOMEM, "out of memory");
     }
@@ -402,6 +530,26 @@ int dlv__op_apply(dlv__order *o, const dlv__settings *s, const dlv__op_request *
         if (o->when_billed == DLV__TIME_NONE && dlv__order_fully_paid(o))
             o->when_billed = now;
         break;
+    case DLV__OP_REMOVE_PAYMENT: {
+        const dlv__payment *gone = dlv__order_payment(o, req->payment_id);
+        dlv__free(gone->payment_type_id);
+        dlv__free(gone->name);
+        dlv__free(gone->id);
+        dlv__free(o->payments);
+        o->payments = p.payments;
+        o->payment_count = p.payment_count;
+        p.payments = NULL;
+        if (!dlv__order_fully_paid(o))
+            o->when_billed = DLV__TIME_NONE;
+        break;
+    }
+    case DLV__OP_EDIT: {
+        /* Swap the whole contents: the edited copy keeps the local history it was encoded with. */
+        dlv__order tmp = *o;
+        *o = *p.edited;
+        *p.edited = tmp;
+        break;
+    }
     case DLV__OP_SEND:
         o->when_sent = now;
         break;
@@ -421,6 +569,13 @@ int dlv__op_apply(dlv__order *o, const dlv__settings *s, const dlv__op_request *
         break;
     }
     pending_free(&p);
+    return DLV_OK;
+}
+
+int dlv__create_check(dlv_rights rights, dlv_error *err)
+{
+    if (!(rights & DLV_RIGHT_D_ED))
+        return dlv__error_set(err, DLV_EMISSINGRIGHT, "missing right D_ED to create an order");
     return DLV_OK;
 }
 

@@ -2,9 +2,10 @@
  * of operations (the requests that run them: docs/api.md), and the change each operation makes.
  *
  * A refused operation returns DLV_EINVALIDTRANSITION (not possible from this status or for this
- * service type), DLV_EMISSINGRIGHT (message names every missing right: "missing right D_CAD, D_MD
- * to cancel ...") or DLV_ERULE (a delivery rule: unpaid, no courier, unknown cancel cause, ...).
- * Checks run in that order, so a user without the right never learns about rules. */
+ * service type), DLV_EMISSINGRIGHT (message names every missing right: "missing right D_CAD,D_MD
+ * to cancel ..."; where either of two rights will do: "missing right D_MD or D_ED to ...") or
+ * DLV_ERULE (a delivery rule: unpaid, no courier, unknown cancel cause, ...). Checks run in that
+ * order, so a user without the right never learns about rules. */
 #ifndef DLV__ORDER_MACHINE_H
 #define DLV__ORDER_MACHINE_H
 
@@ -18,15 +19,22 @@ typedef enum dlv__op {
     DLV__OP_COOKING_COMPLETED,  /* CookingStarted → CookingCompleted; D_MD */
     DLV__OP_READY_TO_SEND,  /* CookingCompleted → Waiting; D_MD; paid first if BeforeSending */
     DLV__OP_TAKE_PAYMENT,   /* any non-final status; F_CASH */
-    DLV__OP_ASSIGN_COURIER, /* courier orders before OnWay; D_MD (+D_ACDMM over the debt) */
+    DLV__OP_ASSIGN_COURIER, /* courier orders before OnWay; D_MD or D_ED (+D_ACDMM over the
+                               debt) */
     DLV__OP_SEND,           /* Waiting → OnWay, courier orders with a courier; D_MD */
-    DLV__OP_MARK_DELIVERED, /* OnWay → Delivered; D_CD (+D_SADT to give the time) */
+    DLV__OP_MARK_DELIVERED, /* «Доставл.»: OnWay → Delivered; D_SADT (with or without a time) */
     DLV__OP_PICKUP_HANDED_OVER, /* Waiting → Closed, pickup orders, fully paid; D_CD */
     DLV__OP_CLOSE,              /* Delivered → Closed, fully paid; D_CD */
     DLV__OP_UNDO,               /* Delivered → OnWay, OnWay → Waiting; D_MD */
-    DLV__OP_CANCEL,        /* → Cancelled with a cause; D_CAD (+D_MD late, +D_DEP external) */
-    DLV__OP_EDIT,          /* change the order's data, non-final; D_ED */
-    DLV__OP_PRINT_INVOICE, /* print the invoice by hand, not cancelled; D_MD */
+    DLV__OP_CANCEL, /* → Cancelled with a cause; D_CAD (+D_MD late, +D_DEP external) */
+    DLV__OP_EDIT,   /* EditOrder: non-final; D_ED. req.changes names the fields: "items" until
+                       Closed while no non-cash payment was taken; "address", "comment",
+                       "completeBefore", "phone", "customer", "personsCount" until OnWay */
+    DLV__OP_PRINT_INVOICE,  /* print the invoice by hand, not cancelled; D_MD */
+    DLV__OP_REMOVE_PAYMENT, /* RemovePayment req.payment_id: non-final; F_CASH for a cash or card
+                               payment, D_DEP for an external (online) one */
+    DLV__OP_REPRINT, /* a copy («КОПИЯ») of a printed document, any status; F_PA or D_MD.
+                        Whether the document was printed is the print ledger's business */
     DLV__OP_COUNT
 } dlv__op;
 
@@ -39,8 +47,11 @@ typedef struct dlv__op_request {
     const char *comment;          /* CANCEL: optional */
     dlv__time actual_time;        /* MARK_DELIVERED: DLV__TIME_NONE means now; a given time needs
                                     D_SADT */
-    const dlv__payment *payments; /* TAKE_PAYMENT: at least one */
+    const dlv__payment *payments; /* TAKE_PAYMENT: at least one; a payment without an id gets a
+                                     fresh UUID v4 in the order (dlv__op_apply) */
     size_t payment_count;
+    const cJSON *changes;   /* EDIT: the EditOrder "changes" object (protocol 1.1 shape) */
+    const char *payment_id; /* REMOVE_PAYMENT: the payment's id */
 } dlv__op_request;
 
 /* A request for `op` by an actor with `rights`, every optional field empty. */
@@ -49,9 +60,17 @@ dlv__op_request dlv__op_request_make(dlv__op op, dlv_rights rights);
 /* The operation's name as used in messages ("cancel"). */
 const char *dlv__op_name(dlv__op op);
 
-/* The moment cooking should start: completeBefore minus the lead time. The lead time is the
- * settings' pickupCookingLeadMinutes for every order (the protocol has no other). */
+/* The moment cooking should start (the order is due for cooking, «Пора готовить»):
+ * - pickup: completeBefore - pickupCookingLeadMinutes;
+ * - courier (protocol 1.1): dlv__kitchen_deadline - courierCookingMinutes.
+ * With a 1.0 server's settings (courierDeliveryMinutes 45, courierCookingMinutes = the pickup
+ * lead), a courier order is due 45 minutes earlier than a pickup with the same completeBefore. */
 dlv__time dlv__cooking_due_at(const dlv__order *order, const dlv__settings *settings);
+
+/* When the kitchen must be done (the service check's «К сроку»): for a courier order its
+ * predictedCookingCompleteTime, else completeBefore - courierDeliveryMinutes; for a pickup,
+ * completeBefore. */
+dlv__time dlv__kitchen_deadline(const dlv__order *order, const dlv__settings *settings);
 
 /* Decides whether the request is allowed at time `now` and, if so, sets *to (optional) to the
  * status the order will have (unchanged for TAKE_PAYMENT, ASSIGN_COURIER, EDIT, PRINT_INVOICE).
@@ -61,9 +80,16 @@ int dlv__op_check(const dlv__order *order, const dlv__settings *settings,
 
 /* Checks, then applies the change to `order`: status, courier, payments, cancel info and the
  * local history times (whenConfirmed, whenBilled once fully paid, whenSent, actualDeliveryTime;
- * undo clears the time of the step it undoes). On any error the order is unchanged. */
+ * undo clears the time of the step it undoes). EDIT replaces only the fields named in
+ * req->changes (strictly decoded, DLV_EJSON naming the field) and recomputes the item sums,
+ * fullSum and resultSum from the items (the terminal's view until the server answers);
+ * REMOVE_PAYMENT removes the payment by id. On any error the order is unchanged. */
 int dlv__op_apply(dlv__order *order, const dlv__settings *settings, const dlv__op_request *req,
                   dlv__time now, dlv_error *err);
+
+/* Creating an order at the terminal needs D_ED (not an operation on an order, so not in the
+ * table): DLV_OK or DLV_EMISSINGRIGHT "missing right D_ED to create an order". */
+int dlv__create_check(dlv_rights rights, dlv_error *err);
 
 /* Maps the host's generic "set status `to`" to the operation that does it for this order
  * (Unconfirmed → WaitCooking/ReadyForCooking is CONFIRM, OnWay → Waiting is UNDO, any → Cancelled

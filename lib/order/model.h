@@ -56,6 +56,8 @@ typedef struct dlv__payment {
     dlv__money sum; /* > 0 */
     bool processed_externally;
     bool prepay;
+    char *id; /* UUID (protocol 1.1), NULL when the wire had none: 1.0 servers, or a
+                              payment the terminal has not yet given one (dlv__op_apply does) */
 } dlv__payment;
 
 typedef struct dlv__customer {
@@ -79,7 +81,7 @@ typedef struct dlv__order_courier {
 
 /* {"whenCancelled","cause":{"id","name"},"comment"} as in iiko's cloud API. */
 typedef struct dlv__cancel_info {
-    char *cause_id; /* UUID */
+    char *cause_id; /* any non-empty string (protocol 1.1; a UUID in 1.0) */
     char *cause_name;
     char *comment;
     dlv__time when;
@@ -93,6 +95,9 @@ typedef struct dlv__order {
     dlv_status status;
     dlv_service_type service_type;
     dlv__time complete_before; /* the due time: delivered (or collected) by then */
+    /* Protocol 1.1, optional (DLV__TIME_NONE when absent): when the kitchen must be done (the
+     * call-center computes it from the zone's travel time) and when the courier should arrive. */
+    dlv__time predicted_cooking_complete_time, predicted_delivery_time;
     dlv__time when_created;
     char *phone;             /* NULL only for an anonymous order */
     dlv__customer *customer; /* NULL: anonymous */
@@ -106,7 +111,8 @@ typedef struct dlv__order {
     size_t payment_count;
     dlv__money full_sum;     /* the items with their modifiers */
     dlv__money discount_sum; /* 0 <= discount <= full */
-    dlv__money result_sum;   /* full - discount: what is due */
+    dlv__money surcharge_sum; /* >= 0, «надбавка» (delivery fee, ...), protocol 1.1; 0 in 1.0 */
+    dlv__money result_sum; /* full - discount + surcharge: what is due */
     dlv__order_courier *courier;
     dlv__cancel_info *cancel_info;
     bool has_problem;
@@ -154,6 +160,26 @@ typedef enum dlv__cooking_start_mode {
     DLV__COOKING_MANUAL = 1
 } dlv__cooking_start_mode;
 
+/* Customer-notification events (order/notify.h has their rules); also the keys of the settings'
+ * "notifications" object. */
+typedef enum dlv__notify_event {
+    DLV__NOTIFY_UNCONFIRMED = 0, /* accepted (from a site) and assigned to this point */
+    DLV__NOTIFY_NEW,             /* confirmed: WaitCooking or ReadyForCooking */
+    DLV__NOTIFY_COOKING,         /* CookingStarted */
+    DLV__NOTIFY_READY,           /* CookingCompleted */
+    DLV__NOTIFY_WAITING,         /* Waiting */
+    DLV__NOTIFY_ON_WAY,          /* OnWay */
+    DLV__NOTIFY_DELIVERED,       /* Delivered */
+    DLV__NOTIFY_CANCELLED,       /* Cancelled */
+    DLV__NOTIFY_SUM_CHANGED,     /* the sum to pay changed before the order was sent out */
+    DLV__NOTIFY_COUNT
+} dlv__notify_event;
+
+/* Per event, the channels the call-center wants (settings "notifications", protocol 1.1). */
+typedef struct dlv__notify_channels {
+    bool sms, push;
+} dlv__notify_channels;
+
 /* Delivery service settings, as the call-center sends them (docs/protocol.md). Absent fields take
  * the defaults that dlv__settings_defaults() sets. */
 typedef struct dlv__settings {
@@ -176,6 +202,13 @@ typedef struct dlv__settings {
     size_t courier_count;
     bool has_max_courier_debt; /* false: no limit */
     dlv__money max_courier_debt;
+    /* Protocol 1.1 (absent in 1.0: the defaults below). */
+    char *time_zone;              /* IANA name ("Europe/Moscow"), NULL: the host's OS zone */
+    int courier_delivery_minutes; /* 0..1440, default 45: travel time when an order has no
+                                     predictedCookingCompleteTime */
+    int courier_cooking_minutes;  /* 0..1440, default = pickupCookingLeadMinutes */
+    int overdue_grace_minutes;    /* 0..1440, default 5 */
+    dlv__notify_channels notifications[DLV__NOTIFY_COUNT]; /* default sms on, push off */
 } dlv__settings;
 
 /* Wire names, indexed by the enums above. */
@@ -188,23 +221,59 @@ extern const char *const dlv__cooking_start_mode_names[2];
 
 /* ---- Orders ---- */
 
+/* A field of an order from the server that was malformed and read as absent (tolerant reading,
+ * protocol 1.1): the order was kept. Texts are truncated to fit. */
+typedef struct dlv__order_warning {
+    char order_id[40]; /* the order's id as read ("" if it had none) */
+    char field[160];   /* path inside the order: "customer.phone", "items[2].comment" */
+    char message[200]; /* what was wrong: "not a string", "invalid UTF-8", "\u0000 in a string" */
+} dlv__order_warning;
+
+/* A growing list of warnings (owned: free `items` with dlv__free). */
+typedef struct dlv__order_warnings {
+    dlv__order_warning *items;
+    size_t count, cap;
+} dlv__order_warnings;
+
 /* Decode flags. */
 enum {
     /* A terminal-created order (the host's createOrder): id, number, revision, status, customer
      * id and whenCreated may be absent or null (then NULL, 0, 0, Unconfirmed, NULL and
      * DLV__TIME_NONE) for the caller to fill in. */
     DLV__ORDER_DRAFT = 1u << 0,
+    /* Tolerant reading as dlv__order_from_cjson_lenient, warnings discarded: for reading back
+     * what the library itself wrote from such an order (dlv__order_clone, the order cache), where
+     * a field read as absent from the server must not make the copy unreadable. */
+    DLV__ORDER_LENIENT = 1u << 1,
+    /* Item sums, fullSum and resultSum are recomputed from the items (dlv__order_recompute_sums)
+     * instead of checked: the terminal's view of an edited order (DLV__OP_EDIT). */
+    DLV__ORDER_RESUM = 1u << 2,
 };
 
-/* Decodes one ORDER document. Validates every field and the sums (item sums, fullSum,
- * resultSum = fullSum - discountSum, non-cash payments within resultSum); the error names the
- * field path. DLV_EJSON (invalid), DLV_ETOOLARGE, DLV_ENOMEM. Free with dlv__order_free. */
+/* Decodes one ORDER document strictly (the terminal's own data: the host's createOrder, the
+ * cache). Validates every field and the sums (item sums, fullSum,
+ * resultSum = fullSum - discountSum + surchargeSum, non-cash payments within resultSum); the error
+ * names the field path. DLV_EJSON (invalid), DLV_ETOOLARGE, DLV_ENOMEM. Free with dlv__order_free.
+ */
 int dlv__order_from_json(const char *json, size_t len, unsigned flags, dlv__order **out,
                          dlv_error *err);
 /* The same from a tree made by dlv__json_parse (or dlv__order_to_cjson); `path` (NULL: none)
  * prefixes error messages. */
 int dlv__order_from_cjson(const cJSON *node, unsigned flags, dlv__jpath *path, dlv__order **out,
                           dlv_error *err);
+/* Tolerant decoding of an ORDER from the call-center (protocol 1.1 "Tolerant reading"). Strict
+ * only for what the order cannot be handled without: id, revision, number, status, serviceType,
+ * completeBefore, the sums (fullSum, discountSum, surchargeSum, resultSum) and whatever carries a
+ * sum (an item or modifier that is not an object or has a bad amount/price/sum; a payment that is
+ * not an object or has a bad kind or sum; items/payments that are not arrays): those refuse the
+ * order with DLV_EJSON, as dlv__order_from_cjson does. Any other malformed field (wrong type, bad
+ * UUID, time or enum, out of range, invalid UTF-8, \u0000, a duplicate key, a nested object of
+ * the wrong type) is read as absent (NULL, DLV__TIME_NONE, false, persons 1; a courier whose id
+ * is bad is dropped whole) and a warning naming the order and the field is appended to
+ * `warnings`; a courier order without an address or a customer without a phone is kept with a
+ * warning too. On error, the warnings added for this order are removed again. DLV_ENOMEM. */
+int dlv__order_from_cjson_lenient(const cJSON *node, dlv__jpath *path,
+                                  dlv__order_warnings *warnings, dlv__order **out, dlv_error *err);
 /* The ORDER document (compact). NULL on allocation failure; free with dlv__free. */
 char *dlv__order_to_json(const dlv__order *order);
 /* The ORDER as a cJSON tree (numbers are raw nodes with exact text), e.g. for a CreateOrder
@@ -214,13 +283,22 @@ cJSON *dlv__order_to_cjson(const dlv__order *order);
 int dlv__order_clone(const dlv__order *order, dlv__order **out);
 void dlv__order_free(dlv__order *order);
 
+/* Recomputes item sums (price × amount, rounded half up), fullSum (items with modifiers) and
+ * resultSum = fullSum - discountSum + surchargeSum after a local change of the items (EDIT);
+ * a discount above the new fullSum is capped at it. */
+void dlv__order_recompute_sums(dlv__order *order);
+/* The payment with this id (case-insensitive), or NULL. */
+const dlv__payment *dlv__order_payment(const dlv__order *order, const char *payment_id);
+/* True when a non-cash payment (card or external) was taken: items can no longer be edited. */
+bool dlv__order_has_non_cash_payment(const dlv__order *order);
 /* Sum of all payments / change to give back (payments beyond resultSum, else 0). */
 dlv__money dlv__order_paid_sum(const dlv__order *order);
 dlv__money dlv__order_change_sum(const dlv__order *order);
 bool dlv__order_fully_paid(const dlv__order *order);
 bool dlv__order_has_external_payment(const dlv__order *order);
 /* Validates the order's cross-field rules after a change (sums, payments, pickup/courier,
- * anonymous). Used by the decoder and by dlv__op_apply. DLV_EJSON naming the field. */
+ * anonymous). Used by the decoder and by dlv__op_apply. DLV_EJSON naming the field. With
+ * DLV__ORDER_LENIENT, a courier order without an address or a customer without a phone passes. */
 int dlv__order_validate(const dlv__order *order, unsigned flags, dlv_error *err);
 /* Refuses what these settings forbid: a disabled service type, an anonymous order when
  * anonymous deliveries are off. DLV_ERULE. */
@@ -245,9 +323,15 @@ const dlv__named *dlv__settings_cancel_cause(const dlv__settings *settings, cons
 
 /* ---- Server responses ---- */
 
+/* A range of delivery numbers reserved for this terminal (protocol 1.1), inclusive. */
+typedef struct dlv__number_block {
+    int64_t first, last; /* 1 <= first <= last <= DLV__NUMBER_MAX (order/decide.h) */
+} dlv__number_block;
+
 /* GET /delivery/v1/orders. */
 typedef struct dlv__orders_response {
     int64_t revision;
+    bool more; /* protocol 1.1 paging: ask again at once from `revision` (false in 1.0) */
     dlv__order **orders;
     size_t order_count;
     char **removed_ids;
@@ -255,6 +339,10 @@ typedef struct dlv__orders_response {
     dlv__settings *settings; /* NULL: unchanged */
     dlv_error *invalid;      /* lenient decoding: the orders left out and why */
     size_t invalid_count;
+    /* Lenient decoding: fields of kept orders that were malformed and read as absent (see
+     * dlv__order_from_cjson_lenient), for the runtime to log. */
+    dlv__order_warning *warnings;
+    size_t warning_count;
 } dlv__orders_response;
 
 typedef enum dlv__command_outcome {
@@ -266,10 +354,12 @@ typedef enum dlv__command_outcome {
 typedef struct dlv__command_result {
     char *id; /* the command's UUID */
     dlv__command_outcome outcome;
-    int64_t revision;   /* Applied/Duplicate: required; -1 when absent */
-    char *error;        /* Rejected: required ("StatusConflict") */
-    char *description;  /* optional */
-    int current_status; /* a dlv_status, or -1 when absent */
+    int64_t revision;      /* Applied/Duplicate: required; -1 when absent */
+    char *error;           /* Rejected: required ("StatusConflict") */
+    char *description;     /* optional */
+    int current_status;    /* a dlv_status, or -1 when absent */
+    bool has_number_block; /* ReserveNumbers (protocol 1.1): the block reserved */
+    dlv__number_block number_block;
 } dlv__command_result;
 
 /* POST /delivery/v1/commands. */
@@ -285,14 +375,22 @@ typedef struct dlv__register_response {
     int64_t expires_in_seconds; /* 1 .. 1 year */
     dlv__time server_time;
     dlv__settings *settings;
+    int protocol_minor;    /* the server's protocolMinor, 0 when absent (a 1.0 server) */
+    bool has_number_block; /* protocol 1.1: this terminal's current block */
+    dlv__number_block number_block;
 } dlv__register_response;
 
 /* Each decoder refuses the whole answer on the first invalid field, naming its path
  * ("orders[3].items[0].amount: not a number"). DLV_EJSON, DLV_ETOOLARGE, DLV_ENOMEM. */
 int dlv__orders_response_decode(const char *json, size_t len, dlv__orders_response **out,
                                 dlv_error *err);
-/* The same, but an invalid order is left out and noted in resp->invalid instead of refusing
- * the whole answer: the runtime tells the host and keeps every other order flowing. */
+/* The same, but tolerant (protocol 1.1 "Tolerant reading"): each order is read with
+ * dlv__order_from_cjson_lenient, so malformed non-essential fields become resp->warnings and an
+ * order whose strict fields are bad is left out and noted in resp->invalid instead of refusing
+ * the whole answer (a \u0000 in a string costs that one field). Several orders with the same id
+ * in one answer: the one with the highest revision is kept (the later one on a tie) and every
+ * other one is noted in resp->invalid ("duplicate of orders[k]"), never silently dropped. The
+ * runtime tells the host and keeps every other order flowing. */
 int dlv__orders_response_decode_lenient(const char *json, size_t len, dlv__orders_response **out,
                                         dlv_error *err);
 void dlv__orders_response_free(dlv__orders_response *resp);

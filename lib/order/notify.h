@@ -6,18 +6,7 @@
 
 #include "order/model.h"
 
-typedef enum dlv__notify_event {
-    DLV__NOTIFY_UNCONFIRMED = 0, /* accepted (from a site) and assigned to this point */
-    DLV__NOTIFY_NEW,             /* confirmed: WaitCooking or ReadyForCooking */
-    DLV__NOTIFY_COOKING,         /* CookingStarted */
-    DLV__NOTIFY_READY,           /* CookingCompleted */
-    DLV__NOTIFY_WAITING,         /* Waiting */
-    DLV__NOTIFY_ON_WAY,          /* OnWay */
-    DLV__NOTIFY_DELIVERED,       /* Delivered */
-    DLV__NOTIFY_CANCELLED,       /* Cancelled */
-    DLV__NOTIFY_SUM_CHANGED,     /* the sum to pay changed before the order was sent out */
-    DLV__NOTIFY_COUNT
-} dlv__notify_event;
+/* dlv__notify_event is declared in order/model.h (the settings carry a channel set per event). */
 
 /* A set of events: bit (1u << event). The store persists the set already sent per order. */
 typedef uint32_t dlv__notify_mask;

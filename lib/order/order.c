@@ -2,6 +2,7 @@
 #include "order/model.h"
 
 #include <string.h>
+#include <strings.h>
 
 static void customer_free(dlv__customer *c)
 {
@@ -44,6 +45,7 @@ void dlv__order_free(dlv__order *o)
     }
     dlv__free(o->items);
     for (size_t i = 0; o->payments && i < o->payment_count; i++) {
+        dlv__free(o->payments[i].id);
         dlv__free(o->payments[i].payment_type_id);
         dlv__free(o->payments[i].name);
     }
@@ -89,6 +91,50 @@ dlv__money dlv__order_change_sum(const dlv__order *o)
 bool dlv__order_fully_paid(const dlv__order *o)
 {
     return dlv__order_paid_sum(o) >= o->result_sum;
+}
+
+/* price × amount rounded half up to kopecks (the validator accepts either rounding). */
+static dlv__money line_sum(dlv__money price, dlv__amount amount)
+{
+    dlv__money lo, hi;
+    if (!dlv__money_times_amount(price, amount, &lo, &hi))
+        return 0; /* cannot happen for a validated order */
+    if (lo == hi)
+        return lo;
+    int64_t r = price * (amount % DLV__AMOUNT_ONE) % DLV__AMOUNT_ONE; /* fits: checked above */
+    return r >= DLV__AMOUNT_ONE / 2 ? hi : lo;
+}
+
+void dlv__order_recompute_sums(dlv__order *o)
+{
+    dlv__money full = 0;
+    for (size_t i = 0; i < o->item_count; i++) {
+        dlv__item *it = &o->items[i];
+        it->sum = line_sum(it->price, it->amount);
+        full += it->sum;
+        for (size_t m = 0; m < it->modifier_count; m++)
+            full += line_sum(it->modifiers[m].price, it->modifiers[m].amount);
+    }
+    o->full_sum = full;
+    if (o->discount_sum > full)
+        o->discount_sum = full;
+    o->result_sum = full - o->discount_sum + o->surcharge_sum;
+}
+
+const dlv__payment *dlv__order_payment(const dlv__order *o, const char *payment_id)
+{
+    for (size_t i = 0; payment_id && i < o->payment_count; i++)
+        if (o->payments[i].id && strcasecmp(o->payments[i].id, payment_id) == 0)
+            return &o->payments[i];
+    return NULL;
+}
+
+bool dlv__order_has_non_cash_payment(const dlv__order *o)
+{
+    for (size_t i = 0; i < o->payment_count; i++)
+        if (o->payments[i].kind != DLV__PAYMENT_CASH)
+            return true;
+    return false;
 }
 
 bool dlv__order_has_external_payment(const dlv__order *o)
@@ -145,7 +191,9 @@ static cJSON *item_json(const dlv__item *it)
 static cJSON *payment_json(const dlv__payment *p)
 {
     cJSON *j = cJSON_CreateObject();
-    bool ok = j && dlv__jput_string(j, "paymentTypeId", p->payment_type_id) &&
+    /* The id only when known, so a 1.0 payment is written as before. */
+    bool ok = j && (!p->id || dlv__jput_string(j, "id", p->id)) &&
+              dlv__jput_string(j, "paymentTypeId", p->payment_type_id) &&
               dlv__jput_string(j, "name", p->name) &&
               dlv__jput_string(j, "kind", dlv__payment_kind_names[p->kind]) &&
               MONEY(j, "sum", p->sum) &&
@@ -255,8 +303,15 @@ cJSON *dlv__order_to_cjson(const dlv__order *o)
     ok = ok && (payments = cJSON_AddArrayToObject(j, "payments")) != NULL;
     for (size_t i = 0; ok && i < o->payment_count; i++)
         ok = dlv__jattach(payments, NULL, payment_json(&o->payments[i]));
+    /* Protocol 1.1 fields only when set, so a 1.0 order is written exactly as before. */
     ok = ok && MONEY(j, "fullSum", o->full_sum) && MONEY(j, "discountSum", o->discount_sum) &&
-         MONEY(j, "resultSum", o->result_sum) && put_tail(j, o);
+         (o->surcharge_sum == 0 || MONEY(j, "surchargeSum", o->surcharge_sum)) &&
+         MONEY(j, "resultSum", o->result_sum) &&
+         (o->predicted_cooking_complete_time == DLV__TIME_NONE ||
+          dlv__jput_time(j, "predictedCookingCompleteTime", o->predicted_cooking_complete_time)) &&
+         (o->predicted_delivery_time == DLV__TIME_NONE ||
+          dlv__jput_time(j, "predictedDeliveryTime", o->predicted_delivery_time)) &&
+         put_tail(j, o);
     if (!ok) {
         cJSON_Delete(j);
         return NULL;
@@ -281,7 +336,7 @@ int dlv__order_clone(const dlv__order *o, dlv__order **out)
     if (!j)
         return DLV_ENOMEM;
     dlv_error err;
-    int rc = dlv__order_from_cjson(j, DLV__ORDER_DRAFT, NULL, out, &err);
+    int rc = dlv__order_from_cjson(j, DLV__ORDER_DRAFT | DLV__ORDER_LENIENT, NULL, out, &err);
     cJSON_Delete(j);
     return rc;
 }

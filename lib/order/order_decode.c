@@ -1,6 +1,9 @@
 /* ORDER document → dlv__order, with strict validation naming the field path. */
 #include "order/model.h"
 
+#include "common/dynbuf.h"
+
+#include <stdio.h>
 #include <string.h>
 
 enum { REQ = DLV__J_REQUIRED, NUL = DLV__J_NULLABLE, NE = DLV__J_NONEMPTY, ID = DLV__J_UUID };
@@ -17,28 +20,104 @@ const char *const dlv__status_names[DLV_STATUS_COUNT] = {
     "Waiting",     "OnWay",       "Delivered",       "Closed",         "Cancelled"};
 static const char *const service_names[2] = {"DeliveryByCourier", "DeliveryByClient"};
 
+/* One decoding: the path, the error, and in tolerant mode where warnings go. */
+typedef struct dec {
+    unsigned flags;
+    dlv__jpath *p;
+    dlv_error *err;
+    dlv__order_warnings *warnings; /* NULL: strict */
+    size_t base;                   /* path length at the order's root */
+    const dlv__order *o;           /* for the id in warnings */
+} dec;
+
+/* A non-strict field failed with rc. Strict mode passes rc on; tolerant mode turns a malformed
+ * value (DLV_EJSON) into a warning named after the field path in the error message and returns
+ * DLV_OK, after which the caller leaves the field absent. */
+static int soft(dec *d, int rc)
+{
+    if (rc != DLV_EJSON || !d->warnings)
+        return rc;
+    dlv__order_warnings *w = d->warnings;
+    if (DLV__DYNARR_RESERVE(w->items, w->cap, w->count + 1, 4, DLV__DYNARR_NOLIMIT) != DLV_OK)
+        return dlv__error_set(d->err, DLV_ENOMEM, "out of memory");
+    dlv__order_warning *e = &w->items[w->count++];
+    memset(e, 0, sizeof *e);
+    snprintf(e->order_id, sizeof e->order_id, "%.39s", d->o->id ? d->o->id : "");
+    /* The message is "<path>: <what>"; the path starts with the order's own (d->base bytes). */
+    const char *m = d->err->message;
+    if (d->base && strncmp(m, d->p->text, d->base) == 0)
+        m += d->base;
+    if (*m == '.')
+        m++;
+    const char *sep = strstr(m, ": ");
+    if (sep) {
+        size_t n = (size_t)(sep - m);
+        snprintf(e->field, sizeof e->field, "%.*s",
+                 (int)(n < sizeof e->field ? n : sizeof e->field - 1), m);
+        snprintf(e->message, sizeof e->message, "%.199s", sep + 2);
+    } else {
+        snprintf(e->message, sizeof e->message, "%.199s", m);
+    }
+    return DLV_OK;
+}
+
+/* Appends a warning that is not a reader's error (a cross-field rule relaxed in tolerant mode). */
+static int warn(dec *d, const char *key, const char *what)
+{
+    size_t mark = dlv__jpath_key(d->p, key);
+    int rc = soft(d, dlv__jerr(d->err, DLV_EJSON, d->p, "%s", what));
+    dlv__jpath_restore(d->p, mark);
+    return rc;
+}
+
+static int soft_string(dec *d, const cJSON *obj, const char *key, unsigned flags, char **out)
+{
+    int rc = soft(d, dlv__jget_string(obj, key, flags, d->p, out, d->err));
+    return rc;
+}
+
+static int soft_time(dec *d, const cJSON *obj, const char *key, unsigned flags, dlv__time *out)
+{
+    int rc = dlv__jget_time(obj, key, flags, d->p, out, d->err);
+    if (rc) {
+        *out = DLV__TIME_NONE;
+        rc = soft(d, rc);
+    }
+    return rc;
+}
+
+static int soft_bool(dec *d, const cJSON *obj, const char *key, unsigned flags, bool *out)
+{
+    int rc = dlv__jget_bool(obj, key, flags, d->p, out, d->err);
+    if (rc) {
+        *out = false;
+        rc = soft(d, rc);
+    }
+    return rc;
+}
+
 /* Reads an array member and lets `each` decode every element with "[i]" on the path. */
-typedef int (*element_fn)(const cJSON *node, dlv__jpath *path, void *slot, dlv_error *err);
+typedef int (*element_fn)(const cJSON *node, dec *d, void *slot);
 
 static int decode_array(const cJSON *obj, const char *key, unsigned flags, size_t max,
-                        size_t elem_size, element_fn each, dlv__jpath *path, void **out,
-                        size_t *count, dlv_error *err)
+                        size_t elem_size, element_fn each, dec *d, void **out, size_t *count)
 {
     const cJSON *arr;
     size_t n;
-    DLV__TRY(dlv__jget_array(obj, key, flags, max, path, &arr, &n, err));
+    dlv__jpath *path = d->p;
+    DLV__TRY(dlv__jget_array(obj, key, flags, max, path, &arr, &n, d->err));
     if (!arr || n == 0)
         return DLV_OK;
     char *elems = dlv__calloc(n, elem_size);
     if (!elems)
-        return dlv__error_set(err, DLV_ENOMEM, "out of memory");
+        return dlv__error_set(d->err, DLV_ENOMEM, "out of memory");
     /* Owned by the order from here on, so a failure below frees what was decoded. */
     *out = elems;
     *count = n;
     size_t key_mark = dlv__jpath_key(path, key), i = 0;
     for (const cJSON *c = arr->child; c; c = c->next, i++) {
         size_t mark = dlv__jpath_index(path, i);
-        int rc = each(c, path, elems + i * elem_size, err);
+        int rc = each(c, d, elems + i * elem_size);
         dlv__jpath_restore(path, mark);
         if (rc) {
             dlv__jpath_restore(path, key_mark);
@@ -49,105 +128,118 @@ static int decode_array(const cJSON *obj, const char *key, unsigned flags, size_
     return DLV_OK;
 }
 
-static int need_object(const cJSON *node, dlv__jpath *path, dlv_error *err)
+static int need_object(const cJSON *node, dec *d)
 {
-    return cJSON_IsObject(node) ? DLV_OK : dlv__jerr(err, DLV_EJSON, path, "not an object");
+    return cJSON_IsObject(node) ? DLV_OK : dlv__jerr(d->err, DLV_EJSON, d->p, "not an object");
 }
 
-static int decode_modifier(const cJSON *n, dlv__jpath *p, void *slot, dlv_error *err)
+/* In an item or a modifier the amount, price and sum are strict (they make fullSum); the ids,
+ * names and comments are not. */
+static int decode_modifier(const cJSON *n, dec *d, void *slot)
 {
     dlv__modifier *m = slot;
-    DLV__TRY(need_object(n, p, err));
-    DLV__TRY(dlv__jget_string(n, "productId", REQ | ID, p, &m->product_id, err));
-    DLV__TRY(dlv__jget_string(n, "name", REQ | NE, p, &m->name, err));
+    dlv__jpath *p = d->p;
+    dlv_error *err = d->err;
+    DLV__TRY(need_object(n, d));
+    DLV__TRY(soft_string(d, n, "productId", REQ | ID, &m->product_id));
+    DLV__TRY(soft_string(d, n, "name", REQ | NE, &m->name));
     DLV__TRY(AMOUNT(n, "amount", p, &m->amount));
     DLV__TRY(MONEY(n, "price", REQ, 0, p, &m->price));
     return DLV_OK;
 }
 
-static int decode_item(const cJSON *n, dlv__jpath *p, void *slot, dlv_error *err)
+static int decode_item(const cJSON *n, dec *d, void *slot)
 {
     dlv__item *it = slot;
-    DLV__TRY(need_object(n, p, err));
-    DLV__TRY(dlv__jget_string(n, "positionId", REQ | ID, p, &it->position_id, err));
-    DLV__TRY(dlv__jget_string(n, "productId", REQ | ID, p, &it->product_id, err));
-    DLV__TRY(dlv__jget_string(n, "name", REQ | NE, p, &it->name, err));
+    dlv__jpath *p = d->p;
+    dlv_error *err = d->err;
+    DLV__TRY(need_object(n, d));
+    DLV__TRY(soft_string(d, n, "positionId", REQ | ID, &it->position_id));
+    DLV__TRY(soft_string(d, n, "productId", REQ | ID, &it->product_id));
+    DLV__TRY(soft_string(d, n, "name", REQ | NE, &it->name));
     DLV__TRY(AMOUNT(n, "amount", p, &it->amount));
     DLV__TRY(MONEY(n, "price", REQ, 0, p, &it->price));
     DLV__TRY(MONEY(n, "sum", REQ, 0, p, &it->sum));
-    DLV__TRY(dlv__jget_string(n, "comment", NUL, p, &it->comment, err));
+    DLV__TRY(soft_string(d, n, "comment", NUL, &it->comment));
     void *mods = NULL;
     int rc = decode_array(n, "modifiers", NUL, DLV__ORDER_MAX_MODIFIERS, sizeof(dlv__modifier),
-                          decode_modifier, p, &mods, &it->modifier_count, err);
+                          decode_modifier, d, &mods, &it->modifier_count);
     it->modifiers = mods;
     return rc;
 }
 
-static int decode_payment(const cJSON *n, dlv__jpath *p, void *slot, dlv_error *err)
+/* A payment's kind and sum are strict (the paid sum, change, D_DEP); the rest is not. */
+static int decode_payment(const cJSON *n, dec *d, void *slot)
 {
     dlv__payment *pay = slot;
+    dlv__jpath *p = d->p;
+    dlv_error *err = d->err;
     int kind = 0;
-    DLV__TRY(need_object(n, p, err));
-    DLV__TRY(dlv__jget_string(n, "paymentTypeId", REQ | ID, p, &pay->payment_type_id, err));
-    DLV__TRY(dlv__jget_string(n, "name", NUL, p, &pay->name, err));
+    DLV__TRY(need_object(n, d));
+    DLV__TRY(soft_string(d, n, "id", NUL | ID, &pay->id));
+    DLV__TRY(soft_string(d, n, "paymentTypeId", REQ | ID, &pay->payment_type_id));
+    DLV__TRY(soft_string(d, n, "name", NUL, &pay->name));
     DLV__TRY(dlv__jget_enum(n, "kind", REQ, dlv__payment_kind_names, 3, p, &kind, err));
     pay->kind = (dlv__payment_kind)kind;
     DLV__TRY(MONEY(n, "sum", REQ, 1, p, &pay->sum));
-    DLV__TRY(dlv__jget_bool(n, "isProcessedExternally", 0, p, &pay->processed_externally, err));
-    DLV__TRY(dlv__jget_bool(n, "isPrepay", 0, p, &pay->prepay, err));
+    DLV__TRY(soft_bool(d, n, "isProcessedExternally", 0, &pay->processed_externally));
+    DLV__TRY(soft_bool(d, n, "isPrepay", 0, &pay->prepay));
     return DLV_OK;
 }
 
-/* A member object; when present, its key stays on the path until the caller restores `mark`. */
-static int sub_object(const cJSON *obj, const char *key, unsigned flags, dlv__jpath *p,
-                      const cJSON **node, size_t *mark, dlv_error *err)
+/* A member object; when present, its key stays on the path until the caller restores `mark`.
+ * Tolerant mode reads a malformed one (not an object, duplicate key) as absent. */
+static int sub_object(dec *d, const cJSON *obj, const char *key, unsigned flags, const cJSON **node,
+                      size_t *mark)
 {
-    DLV__TRY(dlv__jget_object(obj, key, flags, p, node, err));
+    int rc = dlv__jget_object(obj, key, flags, d->p, node, d->err);
+    if (rc) {
+        *node = NULL;
+        return soft(d, rc);
+    }
     if (*node)
-        *mark = dlv__jpath_key(p, key);
+        *mark = dlv__jpath_key(d->p, key);
     return DLV_OK;
 }
 
-static int decode_customer(const cJSON *obj, unsigned flags, dlv__jpath *p, dlv__customer **out,
-                           dlv_error *err)
+static int decode_customer(const cJSON *obj, dec *d, dlv__customer **out)
 {
     const cJSON *n;
-    size_t mark;
-    bool draft = flags & DLV__ORDER_DRAFT;
-    DLV__TRY(sub_object(obj, "customer", draft ? NUL : REQ | NUL, p, &n, &mark, err));
+    size_t mark = 0;
+    bool draft = d->flags & DLV__ORDER_DRAFT;
+    DLV__TRY(sub_object(d, obj, "customer", draft ? NUL : REQ | NUL, &n, &mark));
     if (!n)
         return DLV_OK;
     dlv__customer *c = *out = dlv__calloc(1, sizeof *c);
-    int rc = c ? DLV_OK : dlv__error_set(err, DLV_ENOMEM, "out of memory");
+    int rc = c ? DLV_OK : dlv__error_set(d->err, DLV_ENOMEM, "out of memory");
     if (!rc)
-        rc = dlv__jget_string(n, "id", (draft ? NUL : REQ) | ID, p, &c->id, err);
+        rc = soft_string(d, n, "id", (draft ? NUL : REQ) | ID, &c->id);
     if (!rc)
-        rc = dlv__jget_string(n, "name", REQ | NE, p, &c->name, err);
+        rc = soft_string(d, n, "name", REQ | NE, &c->name);
     if (!rc)
-        rc = dlv__jget_string(n, "surname", NUL, p, &c->surname, err);
+        rc = soft_string(d, n, "surname", NUL, &c->surname);
     if (!rc)
-        rc = dlv__jget_string(n, "comment", NUL, p, &c->comment, err);
+        rc = soft_string(d, n, "comment", NUL, &c->comment);
     if (!rc)
-        rc = dlv__jget_bool(n, "inBlacklist", 0, p, &c->in_blacklist, err);
+        rc = soft_bool(d, n, "inBlacklist", 0, &c->in_blacklist);
     if (!rc)
-        rc = dlv__jget_string(n, "blacklistReason", NUL, p, &c->blacklist_reason, err);
-    dlv__jpath_restore(p, mark);
+        rc = soft_string(d, n, "blacklistReason", NUL, &c->blacklist_reason);
+    dlv__jpath_restore(d->p, mark);
     return rc;
 }
 
-static int decode_address(const cJSON *obj, unsigned flags, dlv__jpath *p, dlv__address **out,
-                          dlv_error *err)
+static int decode_address(const cJSON *obj, dec *d, dlv__address **out)
 {
     const cJSON *n;
-    size_t mark;
+    size_t mark = 0;
     DLV__TRY(
-        sub_object(obj, "address", flags & DLV__ORDER_DRAFT ? NUL : REQ | NUL, p, &n, &mark, err));
+        sub_object(d, obj, "address", d->flags & DLV__ORDER_DRAFT ? NUL : REQ | NUL, &n, &mark));
     if (!n)
         return DLV_OK;
     dlv__address *a = *out = dlv__calloc(1, sizeof *a);
     if (!a) {
-        dlv__jpath_restore(p, mark);
-        return dlv__error_set(err, DLV_ENOMEM, "out of memory");
+        dlv__jpath_restore(d->p, mark);
+        return dlv__error_set(d->err, DLV_ENOMEM, "out of memory");
     }
     static const struct {
         const char *key;
@@ -167,112 +259,138 @@ static int decode_address(const cJSON *obj, unsigned flags, dlv__jpath *p, dlv__
     };
     int rc = DLV_OK;
     for (size_t i = 0; !rc && i < DLV__ARRAY_SIZE(fields); i++)
-        rc = dlv__jget_string(n, fields[i].key, fields[i].flags, p,
-                              (char **)((char *)a + fields[i].offset), err);
-    dlv__jpath_restore(p, mark);
+        rc = soft_string(d, n, fields[i].key, fields[i].flags,
+                         (char **)((char *)a + fields[i].offset));
+    dlv__jpath_restore(d->p, mark);
     return rc;
 }
 
-static int decode_courier(const cJSON *obj, dlv__jpath *p, dlv__order_courier **out, dlv_error *err)
+static void courier_free(dlv__order_courier *c)
+{
+    if (!c)
+        return;
+    dlv__free(c->id);
+    dlv__free(c->name);
+    dlv__free(c->phone);
+    dlv__free(c);
+}
+
+static int decode_courier(const cJSON *obj, dec *d, dlv__order_courier **out)
 {
     const cJSON *n;
-    size_t mark;
-    DLV__TRY(sub_object(obj, "courier", NUL, p, &n, &mark, err));
+    size_t mark = 0;
+    DLV__TRY(sub_object(d, obj, "courier", NUL, &n, &mark));
     if (!n)
         return DLV_OK;
     dlv__order_courier *c = *out = dlv__calloc(1, sizeof *c);
-    int rc = c ? DLV_OK : dlv__error_set(err, DLV_ENOMEM, "out of memory");
+    int rc = c ? DLV_OK : dlv__error_set(d->err, DLV_ENOMEM, "out of memory");
     if (!rc)
-        rc = dlv__jget_string(n, "id", REQ | ID, p, &c->id, err);
+        rc = soft_string(d, n, "id", REQ | ID, &c->id);
+    if (!rc && !c->id) {
+        /* Couriers are compared by id: one without a usable id is no courier at all. */
+        courier_free(c);
+        *out = NULL;
+        dlv__jpath_restore(d->p, mark);
+        return DLV_OK;
+    }
     if (!rc)
-        rc = dlv__jget_string(n, "name", REQ | NE, p, &c->name, err);
+        rc = soft_string(d, n, "name", REQ | NE, &c->name);
     if (!rc)
-        rc = dlv__jget_string(n, "phone", NUL, p, &c->phone, err);
-    dlv__jpath_restore(p, mark);
+        rc = soft_string(d, n, "phone", NUL, &c->phone);
+    dlv__jpath_restore(d->p, mark);
     return rc;
 }
 
-static int decode_cancel_info(const cJSON *obj, dlv__jpath *p, dlv__cancel_info **out,
-                              dlv_error *err)
+static int decode_cancel_info(const cJSON *obj, dec *d, dlv__cancel_info **out)
 {
     const cJSON *n, *cause;
-    size_t mark, cause_mark = 0;
-    DLV__TRY(sub_object(obj, "cancelInfo", NUL, p, &n, &mark, err));
+    size_t mark = 0, cause_mark = 0;
+    DLV__TRY(sub_object(d, obj, "cancelInfo", NUL, &n, &mark));
     if (!n)
         return DLV_OK;
     dlv__cancel_info *ci = *out = dlv__calloc(1, sizeof *ci);
-    int rc = ci ? DLV_OK : dlv__error_set(err, DLV_ENOMEM, "out of memory");
+    int rc = ci ? DLV_OK : dlv__error_set(d->err, DLV_ENOMEM, "out of memory");
     if (ci)
         ci->when = DLV__TIME_NONE;
     if (!rc)
-        rc = dlv__jget_time(n, "whenCancelled", NUL, p, &ci->when, err);
+        rc = soft_time(d, n, "whenCancelled", NUL, &ci->when);
     if (!rc)
-        rc = sub_object(n, "cause", REQ, p, &cause, &cause_mark, err);
-    if (!rc) {
-        rc = dlv__jget_string(cause, "id", REQ | ID, p, &ci->cause_id, err);
+        rc = sub_object(d, n, "cause", REQ, &cause, &cause_mark);
+    if (!rc && cause) {
+        /* Protocol 1.1: any non-empty string (a 1.0 server sends a UUID, which is one). */
+        rc = soft_string(d, cause, "id", REQ | NE, &ci->cause_id);
         if (!rc)
-            rc = dlv__jget_string(cause, "name", NUL, p, &ci->cause_name, err);
-        dlv__jpath_restore(p, cause_mark);
+            rc = soft_string(d, cause, "name", NUL, &ci->cause_name);
+        dlv__jpath_restore(d->p, cause_mark);
     }
     if (!rc)
-        rc = dlv__jget_string(n, "comment", NUL, p, &ci->comment, err);
-    dlv__jpath_restore(p, mark);
+        rc = soft_string(d, n, "comment", NUL, &ci->comment);
+    dlv__jpath_restore(d->p, mark);
     return rc;
 }
 
-static int decode_small_objects(const cJSON *obj, dlv__order *o, dlv__jpath *p, dlv_error *err)
+static int decode_small_objects(const cJSON *obj, dlv__order *o, dec *d)
 {
     const cJSON *n;
-    size_t mark;
-    DLV__TRY(sub_object(obj, "problem", NUL, p, &n, &mark, err));
+    size_t mark = 0;
+    DLV__TRY(sub_object(d, obj, "problem", NUL, &n, &mark));
     if (n) {
-        int rc = dlv__jget_bool(n, "hasProblem", REQ, p, &o->has_problem, err);
+        int rc = soft_bool(d, n, "hasProblem", REQ, &o->has_problem);
         if (!rc)
-            rc = dlv__jget_string(n, "description", NUL, p, &o->problem_description, err);
-        dlv__jpath_restore(p, mark);
+            rc = soft_string(d, n, "description", NUL, &o->problem_description);
+        dlv__jpath_restore(d->p, mark);
         DLV__TRY(rc);
     }
-    DLV__TRY(sub_object(obj, "operator", NUL, p, &n, &mark, err));
+    DLV__TRY(sub_object(d, obj, "operator", NUL, &n, &mark));
     if (n) {
-        int rc = dlv__jget_string(n, "name", NUL, p, &o->operator_name, err);
-        dlv__jpath_restore(p, mark);
+        int rc = soft_string(d, n, "name", NUL, &o->operator_name);
+        dlv__jpath_restore(d->p, mark);
         DLV__TRY(rc);
     }
     return DLV_OK;
 }
 
-static int decode_fields(const cJSON *obj, unsigned flags, dlv__order *o, dlv__jpath *p,
-                         dlv_error *err)
+static int decode_fields(const cJSON *obj, dec *d, dlv__order *o)
 {
-    bool draft = flags & DLV__ORDER_DRAFT;
+    dlv__jpath *p = d->p;
+    dlv_error *err = d->err;
+    bool draft = d->flags & DLV__ORDER_DRAFT;
     unsigned assigned = draft ? NUL : REQ; /* what the server assigns */
     int status = DLV_STATUS_UNCONFIRMED, service = 0;
     int64_t persons = 1;
-    DLV__TRY(need_object(obj, p, err));
+    DLV__TRY(need_object(obj, d));
+    /* Strict: id, revision, number, status, serviceType, completeBefore (and the sums below). */
     DLV__TRY(dlv__jget_string(obj, "id", assigned | ID, p, &o->id, err));
     DLV__TRY(
         dlv__jget_decimal(obj, "revision", assigned, 0, 0, INT64_MAX, p, &o->revision, NULL, err));
     DLV__TRY(dlv__jget_decimal(obj, "number", assigned, 0, draft ? 0 : 1, INT64_C(999999999999999),
                                p, &o->number, NULL, err));
-    DLV__TRY(dlv__jget_string(obj, "externalNumber", NUL, p, &o->external_number, err));
-    DLV__TRY(dlv__jget_string(obj, "sourceKey", NUL, p, &o->source_key, err));
+    DLV__TRY(soft_string(d, obj, "externalNumber", NUL, &o->external_number));
+    DLV__TRY(soft_string(d, obj, "sourceKey", NUL, &o->source_key));
     DLV__TRY(dlv__jget_enum(obj, "status", assigned, dlv__status_names, DLV_STATUS_COUNT, p,
                             &status, err));
     o->status = (dlv_status)status;
     DLV__TRY(dlv__jget_enum(obj, "serviceType", REQ, service_names, 2, p, &service, err));
     o->service_type = (dlv_service_type)service;
     DLV__TRY(dlv__jget_time(obj, "completeBefore", REQ, p, &o->complete_before, err));
-    DLV__TRY(dlv__jget_time(obj, "whenCreated", assigned, p, &o->when_created, err));
-    DLV__TRY(dlv__jget_string(obj, "phone", REQ | NUL | NE, p, &o->phone, err));
-    DLV__TRY(decode_customer(obj, flags, p, &o->customer, err));
-    DLV__TRY(decode_address(obj, flags, p, &o->address, err));
-    DLV__TRY(dlv__jget_string(obj, "comment", NUL, p, &o->comment, err));
-    DLV__TRY(dlv__jget_decimal(obj, "personsCount", 0, 0, 0, 10000, p, &persons, NULL, err));
+    DLV__TRY(soft_time(d, obj, "predictedCookingCompleteTime", NUL,
+                       &o->predicted_cooking_complete_time));
+    DLV__TRY(soft_time(d, obj, "predictedDeliveryTime", NUL, &o->predicted_delivery_time));
+    DLV__TRY(soft_time(d, obj, "whenCreated", assigned, &o->when_created));
+    DLV__TRY(soft_string(d, obj, "phone", REQ | NUL | NE, &o->phone));
+    DLV__TRY(decode_customer(obj, d, &o->customer));
+    DLV__TRY(decode_address(obj, d, &o->address));
+    DLV__TRY(soft_string(d, obj, "comment", NUL, &o->comment));
+    int rc = dlv__jget_decimal(obj, "personsCount", 0, 0, 0, 10000, p, &persons, NULL, err);
+    if (rc) {
+        persons = 1;
+        DLV__TRY(soft(d, rc));
+    }
     o->persons_count = (int)persons;
-    DLV__TRY(dlv__jget_bool(obj, "splitBetweenPersons", 0, p, &o->split_between_persons, err));
+    DLV__TRY(soft_bool(d, obj, "splitBetweenPersons", 0, &o->split_between_persons));
     void *items = NULL, *payments = NULL;
-    int rc = decode_array(obj, "items", REQ, DLV__ORDER_MAX_ITEMS, sizeof(dlv__item), decode_item,
-                          p, &items, &o->item_count, err);
+    rc = decode_array(obj, "items", REQ, DLV__ORDER_MAX_ITEMS, sizeof(dlv__item), decode_item, d,
+                      &items, &o->item_count);
     o->items = items;
     DLV__TRY(rc);
     if (o->item_count == 0) {
@@ -282,20 +400,21 @@ static int decode_fields(const cJSON *obj, unsigned flags, dlv__order *o, dlv__j
         return rc;
     }
     rc = decode_array(obj, "payments", NUL, DLV__ORDER_MAX_PAYMENTS, sizeof(dlv__payment),
-                      decode_payment, p, &payments, &o->payment_count, err);
+                      decode_payment, d, &payments, &o->payment_count);
     o->payments = payments;
     DLV__TRY(rc);
     DLV__TRY(MONEY(obj, "fullSum", REQ, 0, p, &o->full_sum));
     DLV__TRY(MONEY(obj, "discountSum", 0, 0, p, &o->discount_sum));
+    DLV__TRY(MONEY(obj, "surchargeSum", NUL, 0, p, &o->surcharge_sum));
     DLV__TRY(MONEY(obj, "resultSum", REQ, 0, p, &o->result_sum));
-    DLV__TRY(decode_courier(obj, p, &o->courier, err));
-    DLV__TRY(decode_cancel_info(obj, p, &o->cancel_info, err));
-    DLV__TRY(decode_small_objects(obj, o, p, err));
-    DLV__TRY(dlv__jget_time(obj, "whenConfirmed", NUL, p, &o->when_confirmed, err));
-    DLV__TRY(dlv__jget_time(obj, "whenBilled", NUL, p, &o->when_billed, err));
-    DLV__TRY(dlv__jget_time(obj, "whenPrinted", NUL, p, &o->when_printed, err));
-    DLV__TRY(dlv__jget_time(obj, "whenSent", NUL, p, &o->when_sent, err));
-    DLV__TRY(dlv__jget_time(obj, "actualDeliveryTime", NUL, p, &o->actual_delivery_time, err));
+    DLV__TRY(decode_courier(obj, d, &o->courier));
+    DLV__TRY(decode_cancel_info(obj, d, &o->cancel_info));
+    DLV__TRY(decode_small_objects(obj, o, d));
+    DLV__TRY(soft_time(d, obj, "whenConfirmed", NUL, &o->when_confirmed));
+    DLV__TRY(soft_time(d, obj, "whenBilled", NUL, &o->when_billed));
+    DLV__TRY(soft_time(d, obj, "whenPrinted", NUL, &o->when_printed));
+    DLV__TRY(soft_time(d, obj, "whenSent", NUL, &o->when_sent));
+    DLV__TRY(soft_time(d, obj, "actualDeliveryTime", NUL, &o->actual_delivery_time));
     return DLV_OK;
 }
 
@@ -311,7 +430,7 @@ static int money_text_err(dlv_error *err, dlv__jpath *p, const char *key, const 
     return rc;
 }
 
-static int validate_in(const dlv__order *o, dlv__jpath *p, dlv_error *err)
+static int validate_in(const dlv__order *o, dlv__jpath *p, dec *d, dlv_error *err)
 {
     /* Sums are bounded (DLV__MONEY_MAX, at most 1000 items of 100 modifiers), so the totals
      * below cannot overflow int64 once each product is known to fit. */
@@ -355,9 +474,14 @@ static int validate_in(const dlv__order *o, dlv__jpath *p, dlv_error *err)
     if (o->discount_sum > o->full_sum)
         return money_text_err(err, p, "discountSum", "%s exceeds fullSum (%s)", o->discount_sum,
                               o->full_sum);
-    if (o->result_sum != o->full_sum - o->discount_sum)
-        return money_text_err(err, p, "resultSum", "%s is not fullSum - discountSum (%s)",
-                              o->result_sum, o->full_sum - o->discount_sum);
+    if (o->result_sum != o->full_sum - o->discount_sum + o->surcharge_sum) {
+        if (o->surcharge_sum == 0) /* a 1.0 order: the message it always had */
+            return money_text_err(err, p, "resultSum", "%s is not fullSum - discountSum (%s)",
+                                  o->result_sum, o->full_sum - o->discount_sum);
+        return money_text_err(err, p, "resultSum",
+                              "%s is not fullSum - discountSum + surchargeSum (%s)", o->result_sum,
+                              o->full_sum - o->discount_sum + o->surcharge_sum);
+    }
     dlv__money non_cash = 0;
     for (size_t i = 0; i < o->payment_count; i++)
         if (o->payments[i].kind != DLV__PAYMENT_CASH)
@@ -368,6 +492,15 @@ static int validate_in(const dlv__order *o, dlv__jpath *p, dlv_error *err)
                               "change",
                               non_cash, o->result_sum);
     size_t mark;
+    /* Tolerant reading keeps such an order (its address or phone may have been malformed and
+     * read as absent) and says so. */
+    if (d && d->warnings) {
+        if (o->service_type == DLV_SERVICE_COURIER && !o->address)
+            DLV__TRY(warn(d, "address", "missing for a courier order"));
+        if (o->customer && !o->phone)
+            DLV__TRY(warn(d, "phone", "missing although the order has a customer"));
+        return DLV_OK;
+    }
     if (o->service_type == DLV_SERVICE_COURIER && !o->address) {
         mark = dlv__jpath_key(p, "address");
         int rc = dlv__jerr(err, DLV_EJSON, p, "must not be null for a courier order");
@@ -387,8 +520,14 @@ int dlv__order_validate(const dlv__order *order, unsigned flags, dlv_error *err)
 {
     dlv__jpath p;
     dlv__jpath_init(&p, NULL);
-    (void)flags;
-    return validate_in(order, &p, err);
+    if (!(flags & DLV__ORDER_LENIENT))
+        return validate_in(order, &p, NULL, err);
+    /* Tolerantly read: the address and phone rules only warn (warnings discarded here). */
+    dlv__order_warnings discarded = {0};
+    dec d = {flags, &p, err, &discarded, 0, order};
+    int rc = validate_in(order, &p, &d, err);
+    dlv__free(discarded.items);
+    return rc;
 }
 
 static dlv__order *order_new(void)
@@ -399,12 +538,13 @@ static dlv__order *order_new(void)
     o->complete_before = o->when_created = DLV__TIME_NONE;
     o->when_confirmed = o->when_billed = o->when_printed = DLV__TIME_NONE;
     o->when_sent = o->actual_delivery_time = DLV__TIME_NONE;
+    o->predicted_cooking_complete_time = o->predicted_delivery_time = DLV__TIME_NONE;
     o->persons_count = 1;
     return o;
 }
 
-int dlv__order_from_cjson(const cJSON *node, unsigned flags, dlv__jpath *path, dlv__order **out,
-                          dlv_error *err)
+static int from_cjson(const cJSON *node, unsigned flags, dlv__jpath *path,
+                      dlv__order_warnings *warnings, dlv__order **out, dlv_error *err)
 {
     dlv__jpath local;
     *out = NULL;
@@ -412,18 +552,45 @@ int dlv__order_from_cjson(const cJSON *node, unsigned flags, dlv__jpath *path, d
         dlv__jpath_init(&local, NULL);
         path = &local;
     }
+    dlv__order_warnings discarded = {0};
+    if ((flags & DLV__ORDER_LENIENT) && !warnings)
+        warnings = &discarded;
     dlv__order *o = order_new();
     if (!o)
         return dlv__error_set(err, DLV_ENOMEM, "out of memory");
-    int rc = decode_fields(node, flags, o, path, err);
+    size_t had = warnings ? warnings->count : 0;
+    dec d = {flags, path, err, warnings, path->len, o};
+    int rc = decode_fields(node, &d, o);
+    if (!rc && (flags & DLV__ORDER_RESUM))
+        dlv__order_recompute_sums(o);
     if (!rc)
-        rc = validate_in(o, path, err);
+        rc = validate_in(o, path, &d, err);
     if (rc) {
+        if (warnings)
+            warnings->count = had; /* the order is refused: its warnings go with it */
         dlv__order_free(o);
+        dlv__free(discarded.items);
         return rc;
     }
+    dlv__free(discarded.items);
     *out = o;
     return DLV_OK;
+}
+
+int dlv__order_from_cjson(const cJSON *node, unsigned flags, dlv__jpath *path, dlv__order **out,
+                          dlv_error *err)
+{
+    return from_cjson(node, flags, path, NULL, out, err);
+}
+
+int dlv__order_from_cjson_lenient(const cJSON *node, dlv__jpath *path,
+                                  dlv__order_warnings *warnings, dlv__order **out, dlv_error *err)
+{
+    if (!warnings) {
+        *out = NULL;
+        return dlv__error_set(err, DLV_EINVAL, "no warning list");
+    }
+    return from_cjson(node, DLV__ORDER_LENIENT, path, warnings, out, err);
 }
 
 int dlv__order_from_json(const char *json, size_t len, unsigned flags, dlv__order **out,

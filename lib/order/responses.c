@@ -3,14 +3,15 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_ORDERS 10000
 /* The protocol allows 500 commands per request, so never more results. */
 #define MAX_RESULTS 500
 
-static int parse_root(const char *json, size_t len, cJSON **root, dlv_error *err)
+static int parse_root(const char *json, size_t len, unsigned opts, cJSON **root, dlv_error *err)
 {
-    DLV__TRY(dlv__json_parse(json, len, DLV__RESPONSE_JSON_MAX, root, err));
+    DLV__TRY(dlv__json_parse_opts(json, len, DLV__RESPONSE_JSON_MAX, opts, root, err));
     if (!cJSON_IsObject(*root)) {
         cJSON_Delete(*root);
         *root = NULL;
@@ -31,6 +32,7 @@ void dlv__orders_response_free(dlv__orders_response *r)
     dlv__free(r->removed_ids);
     dlv__settings_free(r->settings);
     dlv__free(r->invalid);
+    dlv__free(r->warnings);
     dlv__free(r);
 }
 
@@ -50,13 +52,88 @@ static int note_invalid(dlv__orders_response *r, const cJSON *node, const dlv_er
     return DLV_OK;
 }
 
+static int note_duplicate(dlv__orders_response *r, size_t gone, size_t kept)
+{
+    dlv_error *grown = dlv__realloc(r->invalid, (r->invalid_count + 1) * sizeof *grown);
+    if (!grown)
+        return DLV_ENOMEM;
+    r->invalid = grown;
+    dlv_error *e = &r->invalid[r->invalid_count++];
+    e->code = DLV_EJSON;
+    snprintf(e->message, sizeof e->message,
+             "order %.40s: orders[%zu]: duplicate of orders[%zu] (revision %lld; kept revision "
+             "%lld)",
+             r->orders[gone]->id, gone, kept, (long long)r->orders[gone]->revision,
+             (long long)r->orders[kept]->revision);
+    dlv__order_free(r->orders[gone]);
+    r->orders[gone] = NULL;
+    return DLV_OK;
+}
+
+/* Keeps one order per id: the highest revision, the later one in the answer on a tie; notes the
+ * others in r->invalid. Sorting indexes keeps it O(n log n) for a page of 5000. */
+static int drop_duplicates(dlv__orders_response *r)
+{
+    size_t n = 0, *idx = r->order_count ? dlv__malloc(r->order_count * sizeof *idx) : NULL;
+    if (r->order_count && !idx)
+        return DLV_ENOMEM;
+    for (size_t i = 0; i < r->order_count; i++)
+        if (r->orders[i])
+            idx[n++] = i;
+    int rc = DLV_OK;
+    if (n > 1) {
+        /* A stable bottom-up merge sort by id (qsort has no argument pointer and is not stable;
+         * the decoder may run on several threads, so no global for the comparison). */
+        size_t *tmp = dlv__malloc(n * sizeof *tmp);
+        if (!tmp) {
+            dlv__free(idx);
+            return DLV_ENOMEM;
+        }
+        for (size_t width = 1; width < n; width *= 2) {
+            for (size_t lo = 0; lo < n; lo += 2 * width) {
+                size_t mid = lo + width < n ? lo + width : n,
+                       hi = lo + 2 * width < n ? lo + 2 * width : n;
+                size_t a = lo, b = mid, k = lo;
+                while (a < mid && b < hi)
+                    tmp[k++] = strcasecmp(r->orders[idx[a]]->id, r->orders[idx[b]]->id) <= 0
+                                   ? idx[a++]
+                                   : idx[b++];
+                while (a < mid)
+                    tmp[k++] = idx[a++];
+                while (b < hi)
+                    tmp[k++] = idx[b++];
+            }
+            memcpy(idx, tmp, n * sizeof *idx);
+        }
+        dlv__free(tmp);
+    }
+    /* Stable: within one id, indexes are in answer order. */
+    for (size_t g = 0; g < n && !rc;) {
+        size_t end = g + 1;
+        while (end < n && strcasecmp(r->orders[idx[g]]->id, r->orders[idx[end]]->id) == 0)
+            end++;
+        size_t best = idx[g];
+        for (size_t k = g + 1; k < end; k++)
+            if (r->orders[idx[k]]->revision >= r->orders[best]->revision)
+                best = idx[k];
+        for (size_t k = g; k < end && !rc; k++)
+            if (idx[k] != best)
+                rc = note_duplicate(r, idx[k], best);
+        g = end;
+    }
+    dlv__free(idx);
+    return rc;
+}
+
 static int decode_orders(const cJSON *root, dlv__jpath *p, dlv__orders_response *r, bool lenient,
                          dlv_error *err)
 {
     const cJSON *arr, *node;
     size_t n, i = 0;
+    dlv__order_warnings warnings = {0};
     DLV__TRY(dlv__jget_decimal(root, "revision", DLV__J_REQUIRED, 0, 0, INT64_MAX, p, &r->revision,
                                NULL, err));
+    DLV__TRY(dlv__jget_bool(root, "more", DLV__J_NULLABLE, p, &r->more, err));
     DLV__TRY(dlv__jget_array(root, "orders", DLV__J_REQUIRED, MAX_ORDERS, p, &arr, &n, err));
     if (n && !(r->orders = dlv__calloc(n, sizeof *r->orders)))
         return dlv__error_set(err, DLV_ENOMEM, "out of memory");
@@ -64,7 +141,8 @@ static int decode_orders(const cJSON *root, dlv__jpath *p, dlv__orders_response 
     size_t key_mark = dlv__jpath_key(p, "orders");
     for (const cJSON *c = arr ? arr->child : NULL; c; c = c->next, i++) {
         size_t mark = dlv__jpath_index(p, i);
-        int rc = dlv__order_from_cjson(c, 0, p, &r->orders[i], err);
+        int rc = lenient ? dlv__order_from_cjson_lenient(c, p, &warnings, &r->orders[i], err)
+                         : dlv__order_from_cjson(c, 0, p, &r->orders[i], err);
         dlv__jpath_restore(p, mark);
         if (rc && rc != DLV_ENOMEM && lenient) {
             rc = note_invalid(r, c, err);
@@ -73,10 +151,15 @@ static int decode_orders(const cJSON *root, dlv__jpath *p, dlv__orders_response 
         }
         if (rc) {
             dlv__jpath_restore(p, key_mark);
+            dlv__free(warnings.items);
             return rc;
         }
     }
     dlv__jpath_restore(p, key_mark);
+    r->warnings = warnings.items;
+    r->warning_count = warnings.count;
+    if (lenient && drop_duplicates(r))
+        return dlv__error_set(err, DLV_ENOMEM, "out of memory noting a duplicate order");
     size_t kept = 0; /* invalid orders leave holes: close them */
     for (size_t k = 0; k < r->order_count; k++)
         if (r->orders[k])
@@ -115,7 +198,7 @@ static int orders_response_decode(const char *json, size_t len, bool lenient,
     cJSON *root;
     dlv__jpath p;
     *out = NULL;
-    DLV__TRY(parse_root(json, len, &root, err));
+    DLV__TRY(parse_root(json, len, lenient ? DLV__JSON_NUL_ESCAPE_INVALID : 0, &root, err));
     dlv__orders_response *r = dlv__calloc(1, sizeof *r);
     int rc = r ? DLV_OK : dlv__error_set(err, DLV_ENOMEM, "out of memory");
     dlv__jpath_init(&p, NULL);
@@ -155,6 +238,27 @@ void dlv__commands_response_free(dlv__commands_response *r)
     dlv__free(r);
 }
 
+/* "numberBlock": {"first","last"} (protocol 1.1), optional. */
+static int decode_number_block(const cJSON *obj, dlv__jpath *p, bool *has, dlv__number_block *out,
+                               dlv_error *err)
+{
+    const cJSON *n;
+    *has = false;
+    DLV__TRY(dlv__jget_object(obj, "numberBlock", DLV__J_NULLABLE, p, &n, err));
+    if (!n)
+        return DLV_OK;
+    size_t mark = dlv__jpath_key(p, "numberBlock");
+    const int64_t max = INT64_C(999999999999999);
+    int rc = dlv__jget_decimal(n, "first", DLV__J_REQUIRED, 0, 1, max, p, &out->first, NULL, err);
+    if (!rc)
+        rc = dlv__jget_decimal(n, "last", DLV__J_REQUIRED, 0, 1, max, p, &out->last, NULL, err);
+    if (!rc && out->last < out->first)
+        rc = dlv__jerr(err, DLV_EJSON, p, "last is below first");
+    dlv__jpath_restore(p, mark);
+    *has = rc == DLV_OK;
+    return rc;
+}
+
 static const char *const outcome_names[] = {"Applied", "Duplicate", "Rejected"};
 
 static int decode_result(const cJSON *c, dlv__jpath *p, dlv__command_result *res, dlv_error *err)
@@ -177,7 +281,7 @@ static int decode_result(const cJSON *c, dlv__jpath *p, dlv__command_result *res
     DLV__TRY(dlv__jget_string(c, "description", DLV__J_NULLABLE, p, &res->description, err));
     DLV__TRY(dlv__jget_enum(c, "currentStatus", DLV__J_NULLABLE, dlv__status_names,
                             DLV_STATUS_COUNT, p, &res->current_status, err));
-    return DLV_OK;
+    return decode_number_block(c, p, &res->has_number_block, &res->number_block, err);
 }
 
 int dlv__commands_response_decode(const char *json, size_t len, dlv__commands_response **out,
@@ -188,7 +292,7 @@ int dlv__commands_response_decode(const char *json, size_t len, dlv__commands_re
     const cJSON *arr = NULL;
     size_t n = 0, i = 0;
     *out = NULL;
-    DLV__TRY(parse_root(json, len, &root, err));
+    DLV__TRY(parse_root(json, len, 0, &root, err));
     dlv__jpath_init(&p, NULL);
     dlv__commands_response *r = dlv__calloc(1, sizeof *r);
     int rc = r ? DLV_OK : dlv__error_set(err, DLV_ENOMEM, "out of memory");
@@ -248,6 +352,11 @@ static int decode_register(const cJSON *root, dlv__jpath *p, dlv__register_respo
     DLV__TRY(dlv__jget_decimal(root, "expiresInSeconds", DLV__J_REQUIRED, 0, 1, 366 * 86400, p,
                                &r->expires_in_seconds, NULL, err));
     DLV__TRY(dlv__jget_time(root, "serverTime", DLV__J_REQUIRED, p, &r->server_time, err));
+    int64_t minor = 0;
+    DLV__TRY(dlv__jget_decimal(root, "protocolMinor", DLV__J_NULLABLE, 0, 0, 1000, p, &minor, NULL,
+                               err));
+    r->protocol_minor = (int)minor;
+    DLV__TRY(decode_number_block(root, p, &r->has_number_block, &r->number_block, err));
     DLV__TRY(dlv__jget_object(root, "settings", DLV__J_REQUIRED, p, &node, err));
     size_t mark = dlv__jpath_key(p, "settings");
     int rc = dlv__settings_from_cjson(node, p, &r->settings, err);
@@ -261,7 +370,7 @@ int dlv__register_response_decode(const char *json, size_t len, dlv__register_re
     cJSON *root;
     dlv__jpath p;
     *out = NULL;
-    DLV__TRY(parse_root(json, len, &root, err));
+    DLV__TRY(parse_root(json, len, 0, &root, err));
     dlv__jpath_init(&p, NULL);
     dlv__register_response *r = dlv__calloc(1, sizeof *r);
     int rc = r ? DLV_OK : dlv__error_set(err, DLV_ENOMEM, "out of memory");

@@ -1,6 +1,7 @@
 /* Delivery service settings, as the call-center sends them with the register answer
  * (docs/protocol.md): defaults, codec, lookups. */
 #include "order/model.h"
+#include "order/notify.h"
 
 #include <string.h>
 #include <strings.h>
@@ -23,6 +24,11 @@ void dlv__settings_defaults(dlv__settings *s)
     s->invoice_copies = 1;
     s->payment_moment = DLV__PAY_BEFORE_CLOSING;
     s->cooking_start_mode = DLV__COOKING_MANUAL;
+    s->courier_delivery_minutes = 45;
+    s->courier_cooking_minutes = s->pickup_cooking_lead_minutes;
+    s->overdue_grace_minutes = 5;
+    for (size_t i = 0; i < DLV__NOTIFY_COUNT; i++)
+        s->notifications[i] = (dlv__notify_channels){.sms = true, .push = false};
 }
 
 static void named_free(dlv__named *list, size_t n)
@@ -48,6 +54,7 @@ void dlv__settings_free(dlv__settings *s)
     }
     dlv__free(s->couriers);
     dlv__free(s->default_city_id);
+    dlv__free(s->time_zone);
     dlv__free(s);
 }
 
@@ -156,6 +163,72 @@ static int decode_enum(const cJSON *obj, const char *key, const char *const *nam
     return dlv__jget_enum(obj, key, 0, names, n, p, field, err);
 }
 
+/* An IANA zone name: "Europe/Moscow", "America/Argentina/Buenos_Aires", "UTC", "Etc/GMT+3". */
+static bool zone_name_valid(const char *z)
+{
+    size_t len = strlen(z);
+    if (len == 0 || len > 64 || z[0] == '/' || z[len - 1] == '/' || strstr(z, "..") ||
+        strstr(z, "//"))
+        return false;
+    for (const char *c = z; *c; c++)
+        if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+              strchr("/_+-.", *c)))
+            return false;
+    return true;
+}
+
+/* "notifications": {"Unconfirmed":{"sms":true,"push":false},...}; events not named keep the
+ * default (sms on, push off), unknown event names are ignored (a newer server). */
+static int decode_notifications(const cJSON *obj, dlv__jpath *p, dlv__settings *s, dlv_error *err)
+{
+    const cJSON *n;
+    DLV__TRY(dlv__jget_object(obj, "notifications", DLV__J_NULLABLE, p, &n, err));
+    if (!n)
+        return DLV_OK;
+    size_t mark = dlv__jpath_key(p, "notifications");
+    int rc = DLV_OK;
+    for (int e = 0; !rc && e < DLV__NOTIFY_COUNT; e++) {
+        const char *name = dlv__notify_event_name((dlv__notify_event)e);
+        const cJSON *ev;
+        rc = dlv__jget_object(n, name, DLV__J_NULLABLE, p, &ev, err);
+        if (rc || !ev)
+            continue;
+        size_t ev_mark = dlv__jpath_key(p, name);
+        rc = dlv__jget_bool(ev, "sms", 0, p, &s->notifications[e].sms, err);
+        if (!rc)
+            rc = dlv__jget_bool(ev, "push", 0, p, &s->notifications[e].push, err);
+        dlv__jpath_restore(p, ev_mark);
+    }
+    dlv__jpath_restore(p, mark);
+    return rc;
+}
+
+static int decode_settings_11(const cJSON *obj, dlv__jpath *p, dlv__settings *s, dlv_error *err)
+{
+    int64_t delivery = s->courier_delivery_minutes, cooking = -1, grace = s->overdue_grace_minutes;
+    bool has_cooking = false;
+    DLV__TRY(dlv__jget_string(obj, "timeZone", DLV__J_NULLABLE | DLV__J_NONEMPTY, p, &s->time_zone,
+                              err));
+    if (s->time_zone && !zone_name_valid(s->time_zone)) {
+        size_t mark = dlv__jpath_key(p, "timeZone");
+        int rc = dlv__jerr(err, DLV_EJSON, p, "not an IANA time zone name");
+        dlv__jpath_restore(p, mark);
+        return rc;
+    }
+    DLV__TRY(dlv__jget_decimal(obj, "courierDeliveryMinutes", DLV__J_NULLABLE, 0, 0, 1440, p,
+                               &delivery, NULL, err));
+    DLV__TRY(dlv__jget_decimal(obj, "courierCookingMinutes", DLV__J_NULLABLE, 0, 0, 1440, p,
+                               &cooking, &has_cooking, err));
+    DLV__TRY(dlv__jget_decimal(obj, "overdueGraceMinutes", DLV__J_NULLABLE, 0, 0, 1440, p, &grace,
+                               NULL, err));
+    DLV__TRY(decode_notifications(obj, p, s, err));
+    s->courier_delivery_minutes = (int)delivery;
+    /* Default: the pickup lead time (already decoded), as the protocol says. */
+    s->courier_cooking_minutes = has_cooking ? (int)cooking : s->pickup_cooking_lead_minutes;
+    s->overdue_grace_minutes = (int)grace;
+    return DLV_OK;
+}
+
 static int decode_settings(const cJSON *obj, dlv__jpath *p, dlv__settings *s, dlv_error *err)
 {
     int64_t lead = s->pickup_cooking_lead_minutes, copies = s->invoice_copies;
@@ -189,6 +262,7 @@ static int decode_settings(const cJSON *obj, dlv__jpath *p, dlv__settings *s, dl
     s->invoice_moment = (dlv__invoice_moment)moment;
     s->payment_moment = (dlv__payment_moment)pay;
     s->cooking_start_mode = (dlv__cooking_start_mode)mode;
+    DLV__TRY(decode_settings_11(obj, p, s, err));
     if (s->default_city_id) {
         bool found = false;
         for (size_t i = 0; i < s->city_count; i++)
@@ -281,6 +355,17 @@ cJSON *dlv__settings_to_cjson(const dlv__settings *s)
         ok = dlv__jput_decimal(j, "maxCourierDebt", s->max_courier_debt, DLV__MONEY_SCALE, true);
     else if (ok)
         ok = cJSON_AddNullToObject(j, "maxCourierDebt") != NULL;
+    ok = ok && dlv__jput_string(j, "timeZone", s->time_zone) &&
+         dlv__jput_decimal(j, "courierDeliveryMinutes", s->courier_delivery_minutes, 0, true) &&
+         dlv__jput_decimal(j, "courierCookingMinutes", s->courier_cooking_minutes, 0, true) &&
+         dlv__jput_decimal(j, "overdueGraceMinutes", s->overdue_grace_minutes, 0, true);
+    cJSON *notes = ok ? cJSON_AddObjectToObject(j, "notifications") : NULL;
+    ok = ok && notes;
+    for (int e = 0; ok && e < DLV__NOTIFY_COUNT; e++) {
+        cJSON *ev = cJSON_AddObjectToObject(notes, dlv__notify_event_name((dlv__notify_event)e));
+        ok = ev && dlv__jput_bool(ev, "sms", s->notifications[e].sms) &&
+             dlv__jput_bool(ev, "push", s->notifications[e].push);
+    }
     if (!ok) {
         cJSON_Delete(j);
         return NULL;

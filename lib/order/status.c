@@ -66,7 +66,7 @@ static const struct {
     {DLV_RIGHT_D_CND, "D_CND"},   {DLV_RIGHT_D_MD, "D_MD"},       {DLV_RIGHT_D_CD, "D_CD"},
     {DLV_RIGHT_D_CAD, "D_CAD"},   {DLV_RIGHT_D_DEP, "D_DEP"},     {DLV_RIGHT_D_ED, "D_ED"},
     {DLV_RIGHT_D_DCO, "D_DCO"},   {DLV_RIGHT_D_ACDMM, "D_ACDMM"}, {DLV_RIGHT_D_SADT, "D_SADT"},
-    {DLV_RIGHT_F_CASH, "F_CASH"},
+    {DLV_RIGHT_F_CASH, "F_CASH"}, {DLV_RIGHT_F_PA, "F_PA"},
 };
 
 const char *dlv_right_name(dlv_right right)

@@ -34,8 +34,8 @@ static void check_roundtrip(const dlv__order *o, unsigned flags)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const unsigned flag_sets[] = {0, DLV__ORDER_DRAFT};
-    for (size_t i = 0; i < 2; i++) {
+    static const unsigned flag_sets[] = {0, DLV__ORDER_DRAFT, DLV__ORDER_LENIENT};
+    for (size_t i = 0; i < 3; i++) {
         dlv__order *o = (dlv__order *)1;
         dlv_error err = {0};
         int rc = dlv__order_from_json((const char *)data, size, flag_sets[i], &o, &err);

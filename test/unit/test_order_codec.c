@@ -589,6 +589,254 @@ static void server_responses(void)
     free(text);
 }
 
+/* ---- Protocol 1.1 ---- */
+
+static char *wrap_orders(const char *a, const char *b)
+{
+    size_t n = strlen(a) + (b ? strlen(b) : 0) + 64;
+    char *out = malloc(n);
+    snprintf(out, n, "{\"revision\":5,\"orders\":[%s%s%s]}", a, b ? "," : "", b ? b : "");
+    return out;
+}
+
+static void v11_order_fields(void)
+{
+    char *base = fixture("order_courier.json");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(base);
+    char *a = replace_once(base, "\"resultSum\":680.00",
+                           "\"surchargeSum\":150.00,\"resultSum\":830.00,"
+                           "\"predictedCookingCompleteTime\":\"2026-11-29T12:45:00Z\","
+                           "\"predictedDeliveryTime\":\"2026-11-29T13:20:00Z\"");
+    char *b = replace_once(a, "\"paymentTypeId\"",
+                           "\"id\":\"5e000000-0000-4000-8000-000000000001\",\"paymentTypeId\"");
+    char *c = replace_once(b, "\"cancelInfo\":null",
+                           "\"cancelInfo\":{\"whenCancelled\":null,\"cause\":{\"id\":\"late\","
+                           "\"name\":\"Опоздание\"},\"comment\":null}");
+    dlv__order *o = NULL;
+    dlv_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(dlv__order_from_json(c, strlen(c), 0, &o, &err), DLV_OK);
+    CU_ASSERT_EQUAL(o->surcharge_sum, 15000);
+    CU_ASSERT_EQUAL(o->result_sum, 83000);
+    CU_ASSERT_NOT_EQUAL(o->predicted_cooking_complete_time, DLV__TIME_NONE);
+    CU_ASSERT_EQUAL(o->predicted_delivery_time - o->predicted_cooking_complete_time, 35 * 60);
+    CU_ASSERT_STRING_EQUAL(o->payments[0].id, "5e000000-0000-4000-8000-000000000001");
+    CU_ASSERT_STRING_EQUAL(o->cancel_info->cause_id, "late");
+    CU_ASSERT_PTR_NOT_NULL(dlv__order_payment(o, "5E000000-0000-4000-8000-000000000001"));
+    /* Round trip: every new field comes back. */
+    char *text = dlv__order_to_json(o);
+    dlv__order *back = NULL;
+    CU_ASSERT_EQUAL_FATAL(dlv__order_from_json(text, strlen(text), 0, &back, &err), DLV_OK);
+    char *again = dlv__order_to_json(back);
+    CU_ASSERT_STRING_EQUAL(text, again);
+    DLV_ASSERT_CONTAINS(text, "\"surchargeSum\":150.00");
+    DLV_ASSERT_CONTAINS(text, "\"predictedDeliveryTime\":\"2026-11-29T13:20:00Z\"");
+    /* resultSum must include the surcharge. */
+    char *bad = replace_once(c, "\"resultSum\":830.00", "\"resultSum\":680.00");
+    dlv__order *refused = NULL;
+    CU_ASSERT_EQUAL(dlv__order_from_json(bad, strlen(bad), 0, &refused, &err), DLV_EJSON);
+    CU_ASSERT_PTR_NULL(refused);
+    DLV_ASSERT_CONTAINS(err.message,
+                        "resultSum: 680.00 is not fullSum - discountSum + surchargeSum");
+    /* A 1.0 order is written without any 1.1 field. */
+    dlv__order *old = NULL;
+    CU_ASSERT_EQUAL_FATAL(dlv__order_from_json(base, strlen(base), 0, &old, &err), DLV_OK);
+    char *old_text = dlv__order_to_json(old);
+    CU_ASSERT_PTR_NULL(strstr(old_text, "surchargeSum"));
+    CU_ASSERT_PTR_NULL(strstr(old_text, "predicted"));
+    CU_ASSERT_PTR_NULL(strstr(old_text, "\"id\":null"));
+    dlv__free(old_text);
+    dlv__order_free(old);
+    dlv__free(text);
+    dlv__free(again);
+    dlv__order_free(o);
+    dlv__order_free(back);
+    free(base), free(a), free(b), free(c), free(bad);
+}
+
+/* One case per kind of malformation: the order is kept, the field is absent, the warning names
+ * the order and the field. */
+static void tolerant_reading(void)
+{
+    static const struct {
+        const char *from, *to, *field, *message;
+    } cases[] = {
+        {"\"surname\":\"Петрова\"", "\"surname\":7", "customer.surname", "not a string"},
+        {"\"id\":\"0b7e3c2a-1d4f-4e6a-8b9c-2f3e4d5c6b7a\"", "\"id\":\"nope\"", "customer.id",
+         "not a UUID"},
+        {"\"whenCreated\":\"2026-11-29T12:31:07Z\"", "\"whenCreated\":\"yesterday\"", "whenCreated",
+         ""},
+        {"\"comment\":\"без лука\"", "\"comment\":\"\xff\xfe\"", "comment", "invalid UTF-8"},
+        {"\"comment\":\"без лука\"", "\"comment\":\"a\\u0000b\"", "comment", "\\u0000"},
+        {"\"personsCount\":2", "\"personsCount\":-3", "personsCount", "negative"},
+        {"\"operator\":{\"name\":\"Оператор 1\"}", "\"operator\":[1]", "operator", ""},
+        {"\"name\":\"Двойной сыр\"", "\"name\":null", "items[0].modifiers[0].name", "null"},
+        {"\"sum\":590.00,\"comment\":null", "\"sum\":590.00,\"comment\":{}", "items[0].comment",
+         "not a string"},
+        {"\"phone\":\"+79161234567\"", "\"phone\":5", "phone", "not a string"},
+        {"\"isPrepay\":false", "\"isPrepay\":\"no\"", "payments[0].isPrepay", ""},
+        {"\"courier\":null", "\"courier\":{\"id\":\"x\",\"name\":\"Пётр\"}", "courier.id",
+         "not a UUID"},
+        {"\"resultSum\":680.00", "\"resultSum\":680.00,\"predictedDeliveryTime\":12",
+         "predictedDeliveryTime", ""},
+    };
+    char *base = fixture("order_courier.json");
+    char *pickup = fixture("order_pickup.json");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(base);
+    for (size_t i = 0; i < DLV__ARRAY_SIZE(cases); i++) {
+        char *order = replace_once(base, cases[i].from, cases[i].to);
+        char *answer = wrap_orders(order, pickup);
+        dlv__orders_response *r = NULL;
+        dlv_error err = {0};
+        int rc = dlv__orders_response_decode_lenient(answer, strlen(answer), &r, &err);
+        CU_ASSERT_EQUAL(rc, DLV_OK);
+        if (rc) {
+            fprintf(stderr, "\n  case %zu: %s", i, err.message);
+        } else {
+            CU_ASSERT_EQUAL(r->order_count, 2);
+            CU_ASSERT_EQUAL(r->invalid_count, 0);
+            CU_ASSERT_TRUE(r->warning_count >= 1);
+            if (r->warning_count >= 1) {
+                const dlv__order_warning *w = &r->warnings[0];
+                CU_ASSERT_STRING_EQUAL(w->order_id, "6f0c8e5a-3b7d-4c2e-9a1f-0d2b4c6e8a10");
+                CU_ASSERT_STRING_EQUAL(w->field, cases[i].field);
+                if (strcmp(w->field, cases[i].field) || !strstr(w->message, cases[i].message))
+                    fprintf(stderr, "\n  case %zu: warning %s: %s", i, w->field, w->message);
+                CU_ASSERT_PTR_NOT_NULL(strstr(w->message, cases[i].message));
+            }
+            /* The strict decoder still refuses the same order. */
+            dlv__orders_response *strict = NULL;
+            CU_ASSERT_NOT_EQUAL(dlv__orders_response_decode(answer, strlen(answer), &strict, &err),
+                                DLV_OK);
+            dlv__orders_response_free(strict);
+        }
+        if (r && r->order_count) {
+            const dlv__order *o = r->orders[0];
+            if (i == 0)
+                CU_ASSERT_PTR_NULL(o->customer->surname);
+            if (i == 3 || i == 4)
+                CU_ASSERT_PTR_NULL(o->comment);
+            if (i == 5)
+                CU_ASSERT_EQUAL(o->persons_count, 1);
+            if (i == 11)
+                CU_ASSERT_PTR_NULL(o->courier);
+            /* What tolerant reading kept can be copied (the cache reads it back the same way). */
+            dlv__order *copy = NULL;
+            CU_ASSERT_EQUAL(dlv__order_clone(o, &copy), DLV_OK);
+            dlv__order_free(copy);
+        }
+        dlv__orders_response_free(r);
+        free(order), free(answer);
+    }
+    /* Strict fields refuse the order, never the answer; the other order stays. */
+    static const char *const strict[][2] = {
+        {"\"fullSum\":680.00", "\"fullSum\":\"x\""},
+        {"\"status\":\"Unconfirmed\"", "\"status\":\"Lost\""},
+        {"\"completeBefore\":\"2026-11-29T13:30:00Z\"", "\"completeBefore\":\"soon\""},
+        {"\"id\":\"6f0c8e5a-3b7d-4c2e-9a1f-0d2b4c6e8a10\"", "\"id\":\"a\\u0000\""},
+        {"\"kind\":\"Cash\"", "\"kind\":\"Gold\""},
+    };
+    for (size_t i = 0; i < DLV__ARRAY_SIZE(strict); i++) {
+        char *order = replace_once(base, strict[i][0], strict[i][1]);
+        char *answer = wrap_orders(order, pickup);
+        dlv__orders_response *r = NULL;
+        dlv_error err = {0};
+        CU_ASSERT_EQUAL_FATAL(dlv__orders_response_decode_lenient(answer, strlen(answer), &r, &err),
+                              DLV_OK);
+        CU_ASSERT_EQUAL(r->order_count, 1);
+        CU_ASSERT_EQUAL(r->invalid_count, 1);
+        CU_ASSERT_EQUAL(r->warning_count, 0);
+        dlv__orders_response_free(r);
+        free(order), free(answer);
+    }
+    /* The same id twice: the highest revision is kept and the other reported. */
+    char *newer = replace_once(base, "\"revision\":1040", "\"revision\":1041");
+    char *answer = wrap_orders(newer, base);
+    dlv__orders_response *r = NULL;
+    dlv_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(dlv__orders_response_decode_lenient(answer, strlen(answer), &r, &err),
+                          DLV_OK);
+    CU_ASSERT_EQUAL(r->order_count, 1);
+    CU_ASSERT_EQUAL(r->orders[0]->revision, 1041);
+    CU_ASSERT_EQUAL_FATAL(r->invalid_count, 1);
+    DLV_ASSERT_CONTAINS(r->invalid[0].message, "orders[1]: duplicate of orders[0]");
+    CU_ASSERT_FALSE(r->more);
+    dlv__orders_response_free(r);
+    free(newer), free(answer);
+    free(base), free(pickup);
+}
+
+static void v11_responses_and_settings(void)
+{
+    dlv_error err = {0};
+    dlv__orders_response *o = NULL;
+    const char *paged = "{\"revision\":7,\"more\":true,\"orders\":[]}";
+    CU_ASSERT_EQUAL_FATAL(dlv__orders_response_decode_lenient(paged, strlen(paged), &o, &err),
+                          DLV_OK);
+    CU_ASSERT_TRUE(o->more);
+    dlv__orders_response_free(o);
+    char *reg = fixture("register_response.json");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(reg);
+    dlv__register_response *r = NULL;
+    CU_ASSERT_EQUAL_FATAL(dlv__register_response_decode(reg, strlen(reg), &r, &err), DLV_OK);
+    CU_ASSERT_EQUAL(r->protocol_minor, 0);
+    CU_ASSERT_FALSE(r->has_number_block);
+    /* 1.0 settings: the 1.1 defaults. */
+    CU_ASSERT_EQUAL(r->settings->courier_delivery_minutes, 45);
+    CU_ASSERT_EQUAL(r->settings->courier_cooking_minutes, r->settings->pickup_cooking_lead_minutes);
+    CU_ASSERT_EQUAL(r->settings->overdue_grace_minutes, 5);
+    CU_ASSERT_PTR_NULL(r->settings->time_zone);
+    CU_ASSERT_TRUE(r->settings->notifications[DLV__NOTIFY_ON_WAY].sms);
+    CU_ASSERT_FALSE(r->settings->notifications[DLV__NOTIFY_ON_WAY].push);
+    dlv__register_response_free(r);
+    char *r11a = replace_once(reg, "\"sessionToken\"",
+                              "\"protocolMinor\":1,\"numberBlock\":{\"first\":900000,"
+                              "\"last\":900999},\"sessionToken\"");
+    char *r11 = replace_once(r11a, "\"pickupCookingLeadMinutes\":15",
+                             "\"pickupCookingLeadMinutes\":15,\"timeZone\":\"Europe/Moscow\","
+                             "\"courierDeliveryMinutes\":30,\"overdueGraceMinutes\":7,"
+                             "\"notifications\":{\"OnWay\":{\"sms\":false,\"push\":true},"
+                             "\"Future\":{\"sms\":true}}");
+    CU_ASSERT_EQUAL_FATAL(dlv__register_response_decode(r11, strlen(r11), &r, &err), DLV_OK);
+    CU_ASSERT_EQUAL(r->protocol_minor, 1);
+    CU_ASSERT_TRUE(r->has_number_block);
+    CU_ASSERT_EQUAL(r->number_block.first, 900000);
+    CU_ASSERT_EQUAL(r->number_block.last, 900999);
+    CU_ASSERT_STRING_EQUAL(r->settings->time_zone, "Europe/Moscow");
+    CU_ASSERT_EQUAL(r->settings->courier_delivery_minutes, 30);
+    CU_ASSERT_EQUAL(r->settings->courier_cooking_minutes, 15);
+    CU_ASSERT_EQUAL(r->settings->overdue_grace_minutes, 7);
+    CU_ASSERT_FALSE(r->settings->notifications[DLV__NOTIFY_ON_WAY].sms);
+    CU_ASSERT_TRUE(r->settings->notifications[DLV__NOTIFY_ON_WAY].push);
+    CU_ASSERT_TRUE(r->settings->notifications[DLV__NOTIFY_NEW].sms);
+    /* Settings round trip with every 1.1 field. */
+    char *st = dlv__settings_to_json(r->settings);
+    dlv__settings *back = NULL;
+    CU_ASSERT_EQUAL_FATAL(dlv__settings_from_json(st, strlen(st), &back, &err), DLV_OK);
+    char *st2 = dlv__settings_to_json(back);
+    CU_ASSERT_STRING_EQUAL(st, st2);
+    dlv__free(st), dlv__free(st2);
+    dlv__settings_free(back);
+    dlv__register_response_free(r);
+    char *bad = replace_once(r11, "\"last\":900999", "\"last\":5");
+    CU_ASSERT_EQUAL(dlv__register_response_decode(bad, strlen(bad), &r, &err), DLV_EJSON);
+    DLV_ASSERT_CONTAINS(err.message, "numberBlock");
+    free(bad);
+    bad = replace_once(r11, "Europe/Moscow", "../etc/passwd");
+    CU_ASSERT_EQUAL(dlv__register_response_decode(bad, strlen(bad), &r, &err), DLV_EJSON);
+    DLV_ASSERT_CONTAINS(err.message, "timeZone");
+    free(bad), free(reg), free(r11a), free(r11);
+    /* A ReserveNumbers result carries the block. */
+    const char *cmds =
+        "{\"revision\":3,\"results\":[{\"id\":\"e0000000-0000-4000-8000-000000000001\","
+        "\"outcome\":\"Applied\",\"revision\":3,\"numberBlock\":{\"first\":901000,"
+        "\"last\":901999}}]}";
+    dlv__commands_response *c = NULL;
+    CU_ASSERT_EQUAL_FATAL(dlv__commands_response_decode(cmds, strlen(cmds), &c, &err), DLV_OK);
+    CU_ASSERT_TRUE(c->results[0].has_number_block);
+    CU_ASSERT_EQUAL(c->results[0].number_block.first, 901000);
+    dlv__commands_response_free(c);
+}
+
 int main(void)
 {
     static const dlv_test_case cases[] = {
@@ -601,6 +849,9 @@ int main(void)
         DLV_TEST(draft_orders),
         DLV_TEST(settings_codec),
         DLV_TEST(server_responses),
+        DLV_TEST(v11_order_fields),
+        DLV_TEST(tolerant_reading),
+        DLV_TEST(v11_responses_and_settings),
         DLV_TEST_END,
     };
     return dlv_test_main("order_codec", cases);

@@ -6,6 +6,9 @@
 #define ST(x) DLV_STATUS_##x
 #define R(x) DLV_RIGHT_##x
 
+#define CASH_PAYMENT_ID "7b1e0000-0000-4000-8000-00000000ca51"
+#define EXTERNAL_PAYMENT_ID "7b1e0000-0000-4000-8000-0000000e0001"
+
 static dlv__settings *settings;
 static dlv__order *courier_order; /* order_courier.json: Unconfirmed, paid in cash */
 
@@ -20,16 +23,19 @@ static void set_payments(dlv__order *o, dlv__money cash, dlv__money external)
     for (size_t i = 0; i < o->payment_count; i++) {
         free(o->payments[i].payment_type_id);
         free(o->payments[i].name);
+        free(o->payments[i].id);
     }
     free(o->payments);
     o->payments = calloc(2, sizeof *o->payments);
     o->payment_count = 0;
     if (cash)
         o->payments[o->payment_count++] = (dlv__payment){
-            strdup(PAYTYPE_ID), strdup("Наличные"), DLV__PAYMENT_CASH, cash, false, false};
+            strdup(PAYTYPE_ID),     strdup("Наличные"), DLV__PAYMENT_CASH, cash, false, false,
+            strdup(CASH_PAYMENT_ID)};
     if (external)
         o->payments[o->payment_count++] = (dlv__payment){
-            strdup(PAYTYPE_ID), strdup("Сайт"), DLV__PAYMENT_EXTERNAL, external, true, true};
+            strdup(PAYTYPE_ID),         strdup("Сайт"), DLV__PAYMENT_EXTERNAL, external, true, true,
+            strdup(EXTERNAL_PAYMENT_ID)};
 }
 
 static dlv__order *make_order(const scenario *sc)
@@ -67,10 +73,10 @@ static void missing(expect *e, dlv_rights need, dlv_rights have)
     static const struct {
         dlv_rights flag;
         const char *name;
-    } order[] = {{R(D_CND), "D_CND"},  {R(D_MD), "D_MD"},       {R(D_CD), "D_CD"},
-                 {R(D_CAD), "D_CAD"},  {R(D_DEP), "D_DEP"},     {R(D_ED), "D_ED"},
-                 {R(D_DCO), "D_DCO"},  {R(D_ACDMM), "D_ACDMM"}, {R(D_SADT), "D_SADT"},
-                 {R(F_CASH), "F_CASH"}};
+    } order[] = {{R(D_CND), "D_CND"},   {R(D_MD), "D_MD"},       {R(D_CD), "D_CD"},
+                 {R(D_CAD), "D_CAD"},   {R(D_DEP), "D_DEP"},     {R(D_ED), "D_ED"},
+                 {R(D_DCO), "D_DCO"},   {R(D_ACDMM), "D_ACDMM"}, {R(D_SADT), "D_SADT"},
+                 {R(F_CASH), "F_CASH"}, {R(F_PA), "F_PA"}};
     e->code = DLV_EMISSINGRIGHT;
     strcpy(e->needle, "missing right ");
     bool first = true;
@@ -132,7 +138,7 @@ static expect expected_set_status(const scenario *sc, dlv_status from, dlv_statu
         need = R(D_CD);
         why = !sc->paid ? "not fully paid" : NULL;
     } else if (from == ST(ON_WAY) && to == ST(DELIVERED) && !sc->pickup) {
-        need = R(D_CD);
+        need = R(D_SADT); /* «Доставл.»: the right to the button and the actual time */
     } else if (from == ST(DELIVERED) && to == ST(CLOSED)) {
         need = R(D_CD);
         why = !sc->paid ? "not fully paid" : NULL;
@@ -170,7 +176,7 @@ static int set_status(const dlv__order *o, dlv_status to, dlv_rights rights, dlv
 
 static void every_transition_and_right_set(void)
 {
-    const dlv_rights relevant[] = {R(D_CND), R(D_MD), R(D_CD), R(D_CAD), R(D_DEP)};
+    const dlv_rights relevant[] = {R(D_CND), R(D_MD), R(D_CD), R(D_CAD), R(D_DEP), R(D_SADT)};
     dlv__time now = courier_order->complete_before - 2 * 3600; /* well before cooking is due */
     long checked = 0, allowed = 0;
     for (unsigned bits = 0; bits < 32; bits++) {
@@ -181,9 +187,9 @@ static void every_transition_and_right_set(void)
         for (int from = 0; from < DLV_STATUS_COUNT; from++) {
             o->status = (dlv_status)from;
             for (int to = 0; to < DLV_STATUS_COUNT; to++) {
-                for (unsigned set = 0; set < 32; set++) {
+                for (unsigned set = 0; set < 64; set++) {
                     dlv_rights rights = 0;
-                    for (int k = 0; k < 5; k++)
+                    for (int k = 0; k < 6; k++)
                         if (set & (1u << k))
                             rights |= relevant[k];
                     /* Rights the operations never need change nothing. */
@@ -216,50 +222,79 @@ static void every_transition_and_right_set(void)
         }
         dlv__order_free(o);
     }
-    CU_ASSERT_EQUAL(checked, 32L * 10 * 10 * 32);
+    CU_ASSERT_EQUAL(checked, 32L * 10 * 10 * 64);
     CU_ASSERT_TRUE(allowed > 1000);
     settings->payment_moment = DLV__PAY_BEFORE_SENDING;
 }
 
-/* Operations that are not status changes, for every status and relevant right set. */
+/* Operations that are not status changes, for every status and every subset of the rights that
+ * matter: `all` must all be held, and at least one of `any` when it is not 0. */
 static void other_operations_in_every_status(void)
 {
+#define NON_FINAL_B (~(B(CLOSED) | B(CANCELLED)) & 0x3FFu)
+#define BEFORE_ON_WAY_B                                                                            \
+    (B(UNCONFIRMED) | B(WAIT_COOKING) | B(READY_FOR_COOKING) | B(COOKING_STARTED) |                \
+     B(COOKING_COMPLETED) | B(WAITING))
     static const struct {
         dlv__op op;
-        dlv_rights right;
+        dlv_rights all, any;
         unsigned allowed; /* statuses */
+        unsigned rule_ok; /* of those, where the request's rule holds (else DLV_ERULE) */
+        const char *any_text;
     } ops[] = {
-        {DLV__OP_TAKE_PAYMENT, R(F_CASH), ~(B(CLOSED) | B(CANCELLED))},
-        {DLV__OP_EDIT, R(D_ED), ~(B(CLOSED) | B(CANCELLED))},
-        {DLV__OP_PRINT_INVOICE, R(D_MD), ~B(CANCELLED)},
-        {DLV__OP_ASSIGN_COURIER, R(D_MD),
-         B(UNCONFIRMED) | B(WAIT_COOKING) | B(READY_FOR_COOKING) | B(COOKING_STARTED) |
-             B(COOKING_COMPLETED) | B(WAITING)},
+        {DLV__OP_TAKE_PAYMENT, R(F_CASH), 0, NON_FINAL_B, NON_FINAL_B, NULL},
+        /* The request edits the comment: until OnWay. */
+        {DLV__OP_EDIT, R(D_ED), 0, NON_FINAL_B, BEFORE_ON_WAY_B, NULL},
+        {DLV__OP_PRINT_INVOICE, R(D_MD), 0, 0x3FFu & ~B(CANCELLED), 0x3FFu, NULL},
+        {DLV__OP_ASSIGN_COURIER, 0, R(D_MD) | R(D_ED), BEFORE_ON_WAY_B, 0x3FFu, "D_MD or D_ED"},
+        /* The order's own cash payment. */
+        {DLV__OP_REMOVE_PAYMENT, R(F_CASH), 0, NON_FINAL_B, 0x3FFu, NULL},
+        {DLV__OP_REPRINT, 0, R(D_MD) | R(F_PA), 0x3FFu, 0x3FFu, "D_MD or F_PA"},
     };
+    const dlv_rights relevant[] = {R(D_MD), R(D_ED), R(F_CASH), R(F_PA)};
     dlv__payment pay = {.payment_type_id = PAYTYPE_ID, .kind = DLV__PAYMENT_CASH, .sum = 100};
+    cJSON *changes = NULL;
+    dlv_error perr;
+    CU_ASSERT_EQUAL_FATAL(
+        dlv__json_parse("{\"comment\":\"у подъезда\"}", 33, 1024, &changes, &perr), DLV_OK);
     dlv__order *o = NULL;
     CU_ASSERT_EQUAL_FATAL(dlv__order_clone(courier_order, &o), DLV_OK);
+    CU_ASSERT_EQUAL_FATAL(o->payment_count, 1);
+    o->payments[0].id = strdup(CASH_PAYMENT_ID);
+    long checked = 0;
     for (size_t i = 0; i < DLV__ARRAY_SIZE(ops); i++) {
         for (int st = 0; st < DLV_STATUS_COUNT; st++) {
-            for (int with_right = 0; with_right < 2; with_right++) {
+            for (unsigned set = 0; set < 16; set++) {
                 o->status = (dlv_status)st;
-                /* Every other right, so only the one under test decides. */
-                dlv_rights rights = DLV_RIGHTS_ALL & ~ops[i].right;
-                if (with_right)
-                    rights |= ops[i].right;
+                /* Every other right, so only the ones under test decide. */
+                dlv_rights rights = DLV_RIGHTS_ALL & ~(R(D_MD) | R(D_ED) | R(F_CASH) | R(F_PA));
+                for (int k = 0; k < 4; k++)
+                    if (set & (1u << k))
+                        rights |= relevant[k];
                 dlv__op_request req = dlv__op_request_make(ops[i].op, rights);
                 req.payments = &pay;
                 req.payment_count = 1;
                 req.courier_id = COURIER_OK;
+                req.changes = changes;
+                req.payment_id = CASH_PAYMENT_ID;
                 dlv_error err = {0};
                 dlv_status to;
                 int rc = dlv__op_check(o, settings, &req, 0, &to, &err);
+                bool has_all = (rights & ops[i].all) == ops[i].all;
+                bool has_any = !ops[i].any || (rights & ops[i].any);
+                checked++;
                 if (!(ops[i].allowed & (1u << st))) {
                     CU_ASSERT_EQUAL(rc, DLV_EINVALIDTRANSITION);
                     DLV_ASSERT_CONTAINS(err.message, "the order is");
-                } else if (!with_right) {
+                } else if (!has_all || !has_any) {
                     CU_ASSERT_EQUAL(rc, DLV_EMISSINGRIGHT);
-                    DLV_ASSERT_CONTAINS(err.message, dlv_right_name(ops[i].right));
+                    if (!has_all)
+                        DLV_ASSERT_CONTAINS(err.message, dlv_right_name((dlv_right)ops[i].all));
+                    if (!has_any)
+                        DLV_ASSERT_CONTAINS(err.message, ops[i].any_text);
+                } else if (!(ops[i].rule_ok & (1u << st))) {
+                    CU_ASSERT_EQUAL(rc, DLV_ERULE);
+                    DLV_ASSERT_CONTAINS(err.message, "can no longer be edited");
                 } else {
                     CU_ASSERT_EQUAL(rc, DLV_OK);
                     CU_ASSERT_EQUAL(to, (dlv_status)st);
@@ -267,6 +302,38 @@ static void other_operations_in_every_status(void)
             }
         }
     }
+    CU_ASSERT_EQUAL(checked, 6L * 10 * 16);
+    /* An external payment needs D_DEP to be removed, F_CASH does not do. */
+    o->status = ST(WAITING);
+    o->payments[0].kind = DLV__PAYMENT_EXTERNAL;
+    dlv__op_request req = dlv__op_request_make(DLV__OP_REMOVE_PAYMENT, R(F_CASH));
+    req.payment_id = CASH_PAYMENT_ID;
+    dlv_error err = {0};
+    CU_ASSERT_EQUAL(dlv__op_check(o, settings, &req, 0, NULL, &err), DLV_EMISSINGRIGHT);
+    CU_ASSERT_STRING_EQUAL(err.message, "missing right D_DEP to remove a payment (order Waiting)");
+    req.rights = R(D_DEP);
+    CU_ASSERT_EQUAL(dlv__op_check(o, settings, &req, 0, NULL, &err), DLV_OK);
+    req.payment_id = EXTERNAL_PAYMENT_ID; /* not in the order: a rule, after F_CASH */
+    req.rights = R(D_DEP) | R(F_CASH);
+    CU_ASSERT_EQUAL(dlv__op_check(o, settings, &req, 0, NULL, &err), DLV_ERULE);
+    /* Items cannot be edited once a non-cash payment was taken; a field not in EditOrder never. */
+    cJSON_Delete(changes);
+    CU_ASSERT_EQUAL_FATAL(dlv__json_parse("{\"items\":[]}", 12, 1024, &changes, &perr), DLV_OK);
+    req = dlv__op_request_make(DLV__OP_EDIT, R(D_ED));
+    req.changes = changes;
+    CU_ASSERT_EQUAL(dlv__op_check(o, settings, &req, 0, NULL, &err), DLV_ERULE);
+    DLV_ASSERT_CONTAINS(err.message, "a non-cash payment was taken");
+    cJSON_Delete(changes);
+    CU_ASSERT_EQUAL_FATAL(dlv__json_parse("{\"status\":\"Closed\"}", 19, 1024, &changes, &perr),
+                          DLV_OK);
+    req.changes = changes;
+    CU_ASSERT_EQUAL(dlv__op_check(o, settings, &req, 0, NULL, &err), DLV_ERULE);
+    DLV_ASSERT_CONTAINS(err.message, "status cannot be edited");
+    /* Creating an order needs D_ED. */
+    CU_ASSERT_EQUAL(dlv__create_check(R(D_MD), &err), DLV_EMISSINGRIGHT);
+    CU_ASSERT_STRING_EQUAL(err.message, "missing right D_ED to create an order");
+    CU_ASSERT_EQUAL(dlv__create_check(R(D_ED), &err), DLV_OK);
+    cJSON_Delete(changes);
     dlv__order_free(o);
 }
 
@@ -376,8 +443,9 @@ static void timed_and_automatic_operations(void)
 
     /* Giving the actual delivery time by hand needs D_SADT. */
     o->status = ST(ON_WAY);
+    /* «Доставл.» needs D_SADT with or without a time (D_CD is for closing). */
     req = dlv__op_request_make(DLV__OP_MARK_DELIVERED, R(D_CD));
-    CU_ASSERT_EQUAL(check(o, req, 0, &to, &err), DLV_OK);
+    CU_ASSERT_EQUAL(check(o, req, 0, &to, &err), DLV_EMISSINGRIGHT);
     req.actual_time = o->complete_before - 60;
     CU_ASSERT_EQUAL(check(o, req, 0, &to, &err), DLV_EMISSINGRIGHT);
     CU_ASSERT_STRING_EQUAL(err.message, "missing right D_SADT to mark delivered (order OnWay)");
@@ -417,8 +485,8 @@ static void applying_changes_the_order(void)
     CU_ASSERT_EQUAL(o->status, ST(COOKING_COMPLETED));
 
     dlv__payment pays[] = {
-        {PAYTYPE_ID, "Карта", DLV__PAYMENT_CARD, 50000, false, false},
-        {PAYTYPE_ID, NULL, DLV__PAYMENT_CASH, 20000, false, false},
+        {PAYTYPE_ID, "Карта", DLV__PAYMENT_CARD, 50000, false, false, NULL},
+        {PAYTYPE_ID, NULL, DLV__PAYMENT_CASH, 20000, false, false, NULL},
     };
     req = dlv__op_request_make(DLV__OP_TAKE_PAYMENT, R(F_CASH));
     req.payments = pays;
@@ -427,7 +495,7 @@ static void applying_changes_the_order(void)
     CU_ASSERT_EQUAL(o->payment_count, 1);
     CU_ASSERT_EQUAL(o->when_billed, DLV__TIME_NONE); /* 500.00 of 680.00 */
     /* A card may not pay more than is due: only cash gives change. */
-    dlv__payment too_much = {PAYTYPE_ID, NULL, DLV__PAYMENT_CARD, 20000, false, false};
+    dlv__payment too_much = {PAYTYPE_ID, NULL, DLV__PAYMENT_CARD, 20000, false, false, NULL};
     req.payments = &too_much;
     CU_ASSERT_EQUAL(dlv__op_apply(o, settings, &req, now, &err), DLV_ERULE);
     DLV_ASSERT_CONTAINS(err.message, "non-cash payments (700.00) would exceed the sum due");
@@ -524,7 +592,7 @@ static void public_vocabulary(void)
     CU_ASSERT_STRING_EQUAL(buf, "D_CND,D_MD,F_CASH");
     CU_ASSERT_EQUAL(dlv_rights_format(set, buf, 8), 17);
     CU_ASSERT_STRING_EQUAL(buf, "D_CND,D");
-    CU_ASSERT_EQUAL(dlv_rights_format(DLV_RIGHTS_ALL, NULL, 0), 60);
+    CU_ASSERT_EQUAL(dlv_rights_format(DLV_RIGHTS_ALL, NULL, 0), 65);
     for (unsigned bit = 0; bit < 10; bit++) {
         const char *name = dlv_right_name((dlv_right)(1u << bit));
         CU_ASSERT_PTR_NOT_NULL_FATAL(name);
@@ -542,6 +610,10 @@ int main(void)
 {
     courier_order = load_order("order_courier.json", 0);
     settings = load_settings();
+    /* The lead time counts back from completeBefore here (no courier travel time); the 1.1
+     * courier rule is tested in test_order_rules.c. */
+    if (settings)
+        settings->courier_delivery_minutes = 0;
     if (!courier_order || !settings)
         return 1;
     static const dlv_test_case cases[] = {

@@ -181,9 +181,15 @@ static void documents_for_every_moment(void)
     CU_ASSERT_EQUAL(d.prints[0].document, DLV__DOCUMENT_SERVICE_CHECK);
     CU_ASSERT_EQUAL(d.prints[0].copies, 1);
     CU_ASSERT_STRING_EQUAL(d.prints[0].key, "ServiceCheck");
-    e = ev(DLV__TRIGGER_ARRIVED, 0);
-    dlv__decide(o, settings, 0, &e, false, &d);
-    CU_ASSERT_EQUAL(d.print_count, 1);
+    /* Arriving already in CookingStarted or later: the kitchen has the ticket (decide.c). */
+    for (int st = ST(COOKING_STARTED); st <= ST(CLOSED); st++) {
+        o->status = (dlv_status)st;
+        e = ev(DLV__TRIGGER_ARRIVED, 0);
+        dlv__decide(o, settings, 0, &e, false, &d);
+        for (size_t k = 0; k < d.print_count; k++)
+            CU_ASSERT_NOT_EQUAL(d.prints[k].document, DLV__DOCUMENT_SERVICE_CHECK);
+    }
+    o->status = ST(COOKING_STARTED);
     e = ev(DLV__TRIGGER_TICK, 0);
     dlv__decide(o, settings, 0, &e, false, &d);
     CU_ASSERT_EQUAL(d.print_count, 0);
@@ -301,10 +307,96 @@ static void numbering(void)
     }
 }
 
+/* Protocol 1.1 blocks: refill below 20%, switch to the next block, never reuse across a
+ * restart (the state is all that is persisted), the regular range stays excluded. */
+static void numbering_blocks(void)
+{
+    dlv_error err = {0};
+    int64_t n;
+    dlv__number_state st = {0};
+    dlv__number_policy pol = {.regular_first = 905, .regular_last = 909};
+    CU_ASSERT_FALSE(dlv__number_needs_block(&st)); /* 1.0: no blocks at all */
+    CU_ASSERT_EQUAL(dlv__number_add_block(&st, (dlv__number_block){900, 919}, &err), DLV_OK);
+    CU_ASSERT_FALSE(dlv__number_needs_block(&st));
+    CU_ASSERT_EQUAL(dlv__number_next(&st, &pol, &n, &err), DLV_OK);
+    CU_ASSERT_EQUAL(n, 900);
+    for (int i = 0; i < 4; i++)
+        CU_ASSERT_EQUAL(dlv__number_next(&st, &pol, &n, &err), DLV_OK);
+    CU_ASSERT_EQUAL(n, 904);
+    CU_ASSERT_EQUAL(dlv__number_next(&st, &pol, &n, &err), DLV_OK);
+    CU_ASSERT_EQUAL(n, 910); /* the host's regular range skipped */
+    for (int i = 0; i < 6; i++)
+        CU_ASSERT_EQUAL(dlv__number_next(&st, &pol, &n, &err), DLV_OK);
+    CU_ASSERT_EQUAL(n, 916); /* 3 of 20 left: under 20% */
+    CU_ASSERT_TRUE(dlv__number_needs_block(&st));
+    /* A restart: the persisted state goes on where it was. */
+    dlv__number_state saved = st;
+    CU_ASSERT_EQUAL(dlv__number_next(&saved, &pol, &n, &err), DLV_OK);
+    CU_ASSERT_EQUAL(n, 917);
+    CU_ASSERT_EQUAL(dlv__number_add_block(&saved, (dlv__number_block){950, 959}, &err), DLV_OK);
+    CU_ASSERT_FALSE(dlv__number_needs_block(&saved)); /* a next block is held */
+    CU_ASSERT_EQUAL(dlv__number_next(&saved, &pol, &n, &err), DLV_OK);
+    CU_ASSERT_EQUAL(n, 918);
+    CU_ASSERT_EQUAL(dlv__number_next(&saved, &pol, &n, &err), DLV_OK);
+    CU_ASSERT_EQUAL(n, 919);
+    CU_ASSERT_EQUAL(dlv__number_next(&saved, &pol, &n, &err), DLV_OK);
+    CU_ASSERT_EQUAL(n, 950); /* switched blocks */
+    CU_ASSERT_EQUAL(saved.block.first, 950);
+    CU_ASSERT_FALSE(saved.has_next);
+    /* Taken numbers are skipped, and a used-up block without a next one is DLV_ERANGE. */
+    for (int i = 0; i < 9; i++)
+        CU_ASSERT_EQUAL(dlv__number_next(&saved, &pol, &n, &err), DLV_OK);
+    CU_ASSERT_EQUAL(n, 959);
+    CU_ASSERT_EQUAL(dlv__number_next(&saved, &pol, &n, &err), DLV_ERANGE);
+    CU_ASSERT_EQUAL(saved.last_issued, 959);
+    /* A block at or below what was issued is refused: numbers are never reused. */
+    CU_ASSERT_EQUAL(dlv__number_add_block(&saved, (dlv__number_block){900, 959}, &err), DLV_EINVAL);
+    CU_ASSERT_EQUAL(dlv__number_add_block(&saved, (dlv__number_block){10, 5}, &err), DLV_EINVAL);
+    CU_ASSERT_EQUAL(dlv__number_add_block(&saved, (dlv__number_block){955, 1000}, &err), DLV_OK);
+    CU_ASSERT_EQUAL(dlv__number_next(&saved, &pol, &n, &err), DLV_OK);
+    CU_ASSERT_EQUAL(n, 960);
+}
+
+/* Protocol 1.1: a courier order is due courierCookingMinutes before the kitchen's deadline
+ * (predictedCookingCompleteTime, else completeBefore - courierDeliveryMinutes); pickups count
+ * pickupCookingLeadMinutes back from completeBefore. */
+static void courier_cooking_due(void)
+{
+    dlv__settings s = *settings;
+    s.courier_delivery_minutes = 45;
+    s.courier_cooking_minutes = 25;
+    s.pickup_cooking_lead_minutes = 20;
+    dlv__order *o = NULL;
+    CU_ASSERT_EQUAL_FATAL(dlv__order_clone(base, &o), DLV_OK);
+    CU_ASSERT_EQUAL_FATAL(o->service_type, DLV_SERVICE_COURIER);
+    dlv__time cb = o->complete_before;
+    CU_ASSERT_EQUAL(dlv__kitchen_deadline(o, &s), cb - 45 * 60);
+    CU_ASSERT_EQUAL(dlv__cooking_due_at(o, &s), cb - 70 * 60);
+    o->predicted_cooking_complete_time = cb - 30 * 60;
+    CU_ASSERT_EQUAL(dlv__kitchen_deadline(o, &s), cb - 30 * 60);
+    CU_ASSERT_EQUAL(dlv__cooking_due_at(o, &s), cb - 55 * 60);
+    /* The decisions follow: nothing due a second before, the step at the moment. */
+    o->status = ST(WAIT_COOKING);
+    s.cooking_start_mode = DLV__COOKING_MANUAL;
+    dlv__op op;
+    CU_ASSERT_FALSE(dlv__due_op(o, &s, cb - 55 * 60 - 1, &op));
+    CU_ASSERT_TRUE(dlv__due_op(o, &s, cb - 55 * 60, &op));
+    CU_ASSERT_EQUAL(op, DLV__OP_LEAD_TIME_REACHED);
+    /* A pickup ignores both courier settings and the predicted time. */
+    o->service_type = DLV_SERVICE_PICKUP;
+    CU_ASSERT_EQUAL(dlv__cooking_due_at(o, &s), cb - 20 * 60);
+    CU_ASSERT_EQUAL(dlv__kitchen_deadline(o, &s), cb);
+    dlv__order_free(o);
+}
+
 int main(void)
 {
     base = load_order("order_courier.json", 0);
     settings = load_settings();
+    /* These tests count the lead time back from completeBefore for every order, as protocol 1.0
+     * did: no courier travel time. courier_cooking_due tests the 1.1 rule. */
+    if (settings)
+        settings->courier_delivery_minutes = 0;
     if (!base || !settings)
         return 1;
     static const dlv_test_case cases[] = {
@@ -313,6 +405,8 @@ int main(void)
         DLV_TEST(documents_for_every_moment),
         DLV_TEST(list_order_and_timer),
         DLV_TEST(numbering),
+        DLV_TEST(numbering_blocks),
+        DLV_TEST(courier_cooking_due),
         DLV_TEST_END,
     };
     int rc = dlv_test_main("order_rules", cases);
