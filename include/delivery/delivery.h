@@ -48,7 +48,9 @@ typedef struct dlv_ctx dlv_ctx;
     XX(REPRINT, "reprint", "prints a document of a print event again")                             \
     XX(LIST, "list", "the live orders, overdue first, then by due time")                           \
     XX(HEALTH, "health", "the health snapshot (as dlv_ctx_health)")                                \
-    XX(DOCTOR, "doctor", "runs the diagnostics (as dlv_doctor_run) with this context's outbox")
+    XX(DOCTOR, "doctor", "runs the diagnostics (as dlv_doctor_run) with this context's outbox")    \
+    XX(EDIT_ORDER, "editOrder", "changes an order's items, address, comment, time or customer")    \
+    XX(REMOVE_PAYMENT, "removePayment", "removes a payment taken for an order")
 
 #define DLV_EVENT_MAP(XX)                                                                          \
     XX(STARTED, "started", "the context started (first event)")                                    \

@@ -259,7 +259,7 @@ static void whole_shift(void)
     char *courier = new_order("{\"serviceType\":\"DeliveryByCourier\",\"terminalId\":\"" TID "\"}");
     char *pickup = new_order("{\"serviceType\":\"DeliveryByClient\",\"terminalId\":\"" TID "\"}");
     char *doomed = new_order("{\"serviceType\":\"DeliveryByCourier\",\"terminalId\":\"" TID "\"}");
-    host *h = host_start(d, NULL, "D_CND,D_MD,D_CD,D_CAD,F_CASH");
+    host *h = host_start(d, NULL, "D_CND,D_MD,D_CD,D_CAD,F_CASH,D_SADT");
     int at = 0;
     CU_ASSERT_PTR_NOT_NULL(expect_line(h, &at, 5000, "\"event\":\"started\"", NULL));
     CU_ASSERT_PTR_NOT_NULL(expect_line(h, &at, 5000, "\"reply\":\"login\",\"ok\":true", NULL));
