@@ -5,6 +5,7 @@
  *   delivery-host --plugin PATH/libdelivery_plugin.so --config PATH/deliveryPluginConfig.xml
  *                 [--front-config PATH/config.xml] [--data-dir DIR]
  *                 [--printer receipt=URI] [--printer a4=URI] [--user-rights D_CND,D_MD,...]
+ *                 [--regular-numbers FIRST-LAST]
  */
 #include <cjson/cJSON.h>
 #include <dlfcn.h>
@@ -89,6 +90,8 @@ static const char host_help[] =
     "  --user-rights LIST        log a cashier in at start with these rights (D_CND,D_MD,...)\n"
     "  --log-level N             0 error, 1 warn, 2 info (default), 3 debug\n"
     "  --long-poll-seconds N     long-poll wait, 1..60 (default 25)\n"
+    "  --regular-numbers FIRST-LAST  the host's own regular order numbers: orders created at\n"
+    "                            the terminal never get one of them\n"
     "  --no-stdin                read no commands: run until SIGTERM or SIGINT (a service)\n"
     "  -h, --help                show this help and exit\n"
     "  --version                 show the version and exit\n"
@@ -170,6 +173,22 @@ static void initial_login(const dlv_plugin_api *api, dlv_ctx *ctx, const char *r
     cJSON_Delete(j);
 }
 
+/* "FIRST-LAST", 1 <= FIRST <= LAST. */
+static bool parse_range(const char *v, int64_t *first, int64_t *last)
+{
+    char *end = NULL;
+    long long f = strtoll(v, &end, 10);
+    if (end == v || *end != '-')
+        return false;
+    const char *rest = end + 1;
+    long long l = strtoll(rest, &end, 10);
+    if (end == rest || *end || f < 1 || l < f)
+        return false;
+    *first = f;
+    *last = l;
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     dlv_options opts = {.version = DLV_OPTIONS_VERSION, .log_level = DLV_LOG_INFO};
@@ -202,7 +221,12 @@ int main(int argc, char **argv)
             opts.log_level = (dlv_log_level)atoi(v);
         else if (strcmp(a, "--long-poll-seconds") == 0)
             opts.long_poll_seconds = atoi(v);
-        else if (strcmp(a, "--printer") == 0 && strncmp(v, "receipt=", 8) == 0)
+        else if (strcmp(a, "--regular-numbers") == 0) {
+            if (!parse_range(v, &opts.regular_numbers_first, &opts.regular_numbers_last)) {
+                fprintf(stderr, "delivery-host: --regular-numbers wants FIRST-LAST (1-99999)\n");
+                return 2;
+            }
+        } else if (strcmp(a, "--printer") == 0 && strncmp(v, "receipt=", 8) == 0)
             opts.receipt_printer = v + 8;
         else if (strcmp(a, "--printer") == 0 && strncmp(v, "a4=", 3) == 0)
             opts.a4_printer = v + 3;
