@@ -186,6 +186,7 @@ FIELD(f_item_sum, if (item_at(o, i)) put_money(b, item_at(o, i)->sum, opt))
 FIELD(f_item_comment, if (item_at(o, i)) puts_(b, item_at(o, i)->comment))
 FIELD(f_full_sum, put_money(b, o->full_sum, opt))
 FIELD(f_result_sum, put_money(b, o->result_sum, opt))
+FIELD(f_surcharge_sum, put_money(b, o->surcharge_sum, opt))
 FIELD(f_change_sum, put_money(b, dlv__order_change_sum(o), opt))
 FIELD(f_paid_sum, put_money(b, dlv__order_paid_sum(o), opt))
 FIELD(f_items, items_line(b, o, opt))
@@ -250,6 +251,7 @@ static const struct {
     {"Order.Items[].Comment", f_item_comment},
     {"Order.FullSum", f_full_sum},
     {"Order.ResultSum", f_result_sum},
+    {"Order.SurchargeSum", f_surcharge_sum}, /* the delivery fee (protocol 1.1) */
     {"Order.ChangeSum", f_change_sum},
     {"Order.ProcessedPaymentsSum", f_paid_sum},
     {"Order.Items", f_items},

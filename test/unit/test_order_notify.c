@@ -311,6 +311,20 @@ static void template_errors_at_load(void)
     expect_render("@Model.Order.Items[x]", base, NULL, "Пицца Маргарита × 1[x]");
 }
 
+/* The delivery fee (protocol 1.1 surchargeSum) in a message; 0,00 when the order has none. */
+static void template_surcharge(void)
+{
+    dlv__render_options opt = {.utc_offset_minutes = 180};
+    expect_render("доставка @Model.Order.SurchargeSum", base, &opt, "доставка 0,00");
+    dlv__order *o = NULL;
+    CU_ASSERT_EQUAL_FATAL(dlv__order_clone(base, &o), DLV_OK);
+    o->surcharge_sum = 15000; /* 150.00 */
+    o->result_sum += o->surcharge_sum;
+    expect_render("к оплате @Model.Order.ResultSum, из них доставка @Model.Order.SurchargeSum", o,
+                  &opt, "к оплате 830,00, из них доставка 150,00");
+    dlv__order_free(o);
+}
+
 int main(void)
 {
     base = load_order("order_courier.json", 0);
@@ -324,6 +338,7 @@ int main(void)
         DLV_TEST(template_renders_an_order),
         DLV_TEST(template_local_history_and_nulls),
         DLV_TEST(template_errors_at_load),
+        DLV_TEST(template_surcharge),
         DLV_TEST_END,
     };
     int rc = dlv_test_main("order_notify", cases);
