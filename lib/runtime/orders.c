@@ -237,10 +237,15 @@ static int commands_for_op(dlv_ctx *ctx, const dlv__order *before, const dlv__or
         c = command_base(ctx, "Pay", before->id, actor);
         cJSON *list = cJSON_CreateArray();
         ok = c && list && dlv__jattach(c, "payments", list);
+        /* dlv__op_apply appended the payments with their ids: the command carries them, so the
+         * call-center keeps the id the terminal shows (RemovePayment names it). */
+        size_t first = after->payment_count - req->payment_count;
         for (size_t i = 0; ok && i < req->payment_count; i++) {
             const dlv__payment *p = &req->payments[i];
+            const char *id = after->payments[first + i].id;
             cJSON *pj = cJSON_CreateObject();
-            ok = pj && dlv__jput_string(pj, "paymentTypeId", p->payment_type_id) &&
+            ok = pj && (!id || dlv__jput_string(pj, "id", id)) &&
+                 dlv__jput_string(pj, "paymentTypeId", p->payment_type_id) &&
                  dlv__jput_string(pj, "kind", dlv__payment_kind_names[p->kind]) &&
                  dlv__jput_decimal(pj, "sum", p->sum, DLV__MONEY_SCALE, true) &&
                  dlv__jattach(list, NULL, pj);
