@@ -5,6 +5,7 @@
  *   delivery-host --plugin PATH/libdelivery_plugin.so --config PATH/deliveryPluginConfig.xml
  *                 [--front-config PATH/config.xml] [--data-dir DIR]
  *                 [--printer receipt=URI] [--printer a4=URI] [--user-rights D_CND,D_MD,...]
+ *                 [--regular-numbers FIRST-LAST]
  */
 #include <cjson/cJSON.h>
 #include <dlfcn.h>
@@ -91,6 +92,8 @@ static const char host_help[] =
     "  --long-poll-seconds N     long-poll wait, 1..60 (default 25)\n"
     "  --time-zone NAME          the restaurant's zone (Europe/Moscow) when the call-center\n"
     "                            sends none (default: the OS zone)\n"
+    "  --regular-numbers FIRST-LAST  the host's own regular order numbers: orders created at\n"
+    "                            the terminal never get one of them\n"
     "  --no-stdin                read no commands: run until SIGTERM or SIGINT (a service)\n"
     "  --accept-store-loss       start although the terminal database is missing, empty or\n"
     "                            damaged beyond repair (pending commands lost; docs/store.md)\n"
@@ -174,6 +177,22 @@ static void initial_login(const dlv_plugin_api *api, dlv_ctx *ctx, const char *r
     cJSON_Delete(j);
 }
 
+/* "FIRST-LAST", 1 <= FIRST <= LAST. */
+static bool parse_range(const char *v, int64_t *first, int64_t *last)
+{
+    char *end = NULL;
+    long long f = strtoll(v, &end, 10);
+    if (end == v || *end != '-')
+        return false;
+    const char *rest = end + 1;
+    long long l = strtoll(rest, &end, 10);
+    if (end == rest || *end || f < 1 || l < f)
+        return false;
+    *first = f;
+    *last = l;
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     dlv_options opts = {.version = DLV_OPTIONS_VERSION, .log_level = DLV_LOG_INFO};
@@ -212,7 +231,12 @@ int main(int argc, char **argv)
             opts.long_poll_seconds = atoi(v);
         else if (strcmp(a, "--time-zone") == 0)
             opts.time_zone = v;
-        else if (strcmp(a, "--printer") == 0 && strncmp(v, "receipt=", 8) == 0)
+        else if (strcmp(a, "--regular-numbers") == 0) {
+            if (!parse_range(v, &opts.regular_numbers_first, &opts.regular_numbers_last)) {
+                fprintf(stderr, "delivery-host: --regular-numbers wants FIRST-LAST (1-99999)\n");
+                return 2;
+            }
+        } else if (strcmp(a, "--printer") == 0 && strncmp(v, "receipt=", 8) == 0)
             opts.receipt_printer = v + 8;
         else if (strcmp(a, "--printer") == 0 && strncmp(v, "a4=", 3) == 0)
             opts.a4_printer = v + 3;

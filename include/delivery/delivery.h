@@ -48,7 +48,9 @@ typedef struct dlv_ctx dlv_ctx;
     XX(REPRINT, "reprint", "prints a document of a print event again")                             \
     XX(LIST, "list", "the live orders, overdue first, then by due time")                           \
     XX(HEALTH, "health", "the health snapshot (as dlv_ctx_health)")                                \
-    XX(DOCTOR, "doctor", "runs the diagnostics (as dlv_doctor_run) with this context's outbox")
+    XX(DOCTOR, "doctor", "runs the diagnostics (as dlv_doctor_run) with this context's outbox")    \
+    XX(EDIT_ORDER, "editOrder", "changes an order's items, address, comment, time or customer")    \
+    XX(REMOVE_PAYMENT, "removePayment", "removes a payment taken for an order")
 
 #define DLV_EVENT_MAP(XX)                                                                          \
     XX(STARTED, "started", "the context started (first event)")                                    \
@@ -134,10 +136,10 @@ typedef struct dlv_options {
      * system does not know; NULL: the operating system's zone. An unknown name fails
      * dlv_ctx_create (DLV_EINVAL or DLV_ENOTFOUND). Copied. */
     const char *time_zone;
-    /* Since version 3. Nonzero: start even though the terminal database is missing or empty although
-     * this terminal had one (pending commands and ledgers lost), or a damaged one could not be
-     * read whole. Only on an operator's explicit decision (docs/store.md); otherwise such a start
-     * fails with DLV_ECORRUPT naming the database. */
+    /* Since version 3. Nonzero: start even though the terminal database is missing or empty
+     * although this terminal had one (pending commands and ledgers lost), or a damaged one could
+     * not be read whole. Only on an operator's explicit decision (docs/store.md); otherwise such a
+     * start fails with DLV_ECORRUPT naming the database. */
     int accept_store_loss;
 } dlv_options;
 

@@ -517,6 +517,7 @@ FIELD(f_item_sum, if (item_at(o, i)) put_money(b, item_at(o, i)->sum, opt))
 FIELD(f_item_comment, if (item_at(o, i)) puts_(b, item_at(o, i)->comment))
 FIELD(f_full_sum, put_money(b, o->full_sum, opt))
 FIELD(f_result_sum, put_money(b, o->result_sum, opt))
+FIELD(f_surcharge_sum, put_money(b, o->surcharge_sum, opt))
 FIELD(f_change_sum, put_money(b, dlv__order_change_sum(o), opt))
 FIELD(f_paid_sum, put_money(b, dlv__order_paid_sum(o), opt))
 FIELD(f_sum_to_pay, put_money(b, dlv__notify_sum_to_pay(o), opt))
@@ -591,6 +592,7 @@ static const struct {
     {"Order.Items[].Comment", f_item_comment, K_TEXT},
     {"Order.FullSum", f_full_sum, K_NUMBER},
     {"Order.ResultSum", f_result_sum, K_NUMBER},
+    {"Order.SurchargeSum", f_surcharge_sum, K_NUMBER}, /* the delivery fee (protocol 1.1) */
     {"Order.ChangeSum", f_change_sum, K_NUMBER},
     {"Order.ProcessedPaymentsSum", f_paid_sum, K_NUMBER},
     {"Order.SumToPay", f_sum_to_pay, K_NUMBER},

@@ -20,6 +20,7 @@ enum {
     F_ORDER_OPERATOR,
     F_ORDER_FULL_SUM,
     F_ORDER_DISCOUNT_SUM,
+    F_ORDER_SURCHARGE_SUM,
     F_ORDER_RESULT_SUM,
     F_ORDER_PAID_SUM,
     F_ORDER_CHANGE_SUM,
@@ -85,6 +86,7 @@ const dlv__field_def dlv__fields[] = {
     [F_ORDER_OPERATOR] = {"Order.Operator", O, O, false},
     [F_ORDER_FULL_SUM] = {"Order.FullSum", O, O, false},
     [F_ORDER_DISCOUNT_SUM] = {"Order.DiscountSum", O, O, false},
+    [F_ORDER_SURCHARGE_SUM] = {"Order.SurchargeSum", O, O, false},
     [F_ORDER_RESULT_SUM] = {"Order.ResultSum", O, O, false},
     [F_ORDER_PAID_SUM] = {"Order.PaidSum", O, O, false},
     [F_ORDER_CHANGE_SUM] = {"Order.ChangeSum", O, O, false},
@@ -296,6 +298,9 @@ bool dlv__field_value(const dlv__eval *ev, int field, dlv__arena *a, const char 
         break;
     case F_ORDER_DISCOUNT_SUM:
         m = o->discount_sum, is_money = true;
+        break;
+    case F_ORDER_SURCHARGE_SUM:
+        m = o->surcharge_sum, is_money = true;
         break;
     case F_ORDER_RESULT_SUM:
         m = o->result_sum, is_money = true;

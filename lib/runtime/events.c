@@ -188,6 +188,44 @@ char *dlv__ev_status_changed(const char *order_id, dlv_status from, dlv_status t
                             dlv__jput_string(j, "origin", origin));
 }
 
+/* What was taken for an order: [{"id","kind","sum","paymentTypeId","name"}], so the host can give
+ * the money back when a paid order is cancelled. */
+static cJSON *payments_json(const dlv__order *o)
+{
+    cJSON *list = cJSON_CreateArray();
+    bool ok = list != NULL;
+    for (size_t i = 0; ok && i < o->payment_count; i++) {
+        const dlv__payment *p = &o->payments[i];
+        cJSON *pj = cJSON_CreateObject();
+        ok = pj && dlv__jput_string(pj, "id", p->id) &&
+             dlv__jput_string(pj, "kind", dlv__payment_kind_names[p->kind]) &&
+             dlv__jput_decimal(pj, "sum", p->sum, DLV__MONEY_SCALE, true) &&
+             dlv__jput_string(pj, "paymentTypeId", p->payment_type_id) &&
+             dlv__jput_string(pj, "name", p->name);
+        if (!ok)
+            cJSON_Delete(pj);
+        else
+            ok = dlv__jattach(list, NULL, pj);
+    }
+    if (!ok) {
+        cJSON_Delete(list);
+        return NULL;
+    }
+    return list;
+}
+
+char *dlv__ev_status_changed_of(const dlv__order *o, dlv_status from, const char *origin)
+{
+    cJSON *j = ev_new(DLV__EV_STATUS_CHANGED);
+    bool ok = j && dlv__jput_string(j, "orderId", o->id) &&
+              dlv__jput_string(j, "from", dlv_status_name(from)) &&
+              dlv__jput_string(j, "to", dlv_status_name(o->status)) &&
+              dlv__jput_string(j, "origin", origin);
+    if (ok && o->status == DLV_STATUS_CANCELLED)
+        ok = dlv__jattach(j, "payments", payments_json(o));
+    return ev_finish(j, ok);
+}
+
 #ifndef NDEBUG
 static bool event_known(const char *event)
 {

@@ -13,6 +13,7 @@
 #include "delivery/delivery.h"
 
 struct dlv__print_job;
+struct dlv__order;
 
 /* DLV__EV_STARTED, … in the order of DLV_EVENT_MAP. */
 typedef enum dlv__event_id {
@@ -54,6 +55,11 @@ char *dlv__ev_reprint_offered(const struct dlv__print_job *job, const char *reas
 /* {"event":"printFailed","orderId","document","error","willRetry":false}: the job could not even
  * be recorded, so it has no id. */
 char *dlv__ev_print_not_recorded(const char *order_id, const char *document, const char *error);
+
+/* {"event":"statusChanged","orderId","from","to","origin"} for the order `o` now is; into
+ * Cancelled it also carries "payments":[{"id","kind","sum","paymentTypeId","name"}], what was
+ * taken (empty when nothing was), whoever cancelled. */
+char *dlv__ev_status_changed_of(const struct dlv__order *o, dlv_status from, const char *origin);
 
 /* The sync's events (sync.c). */
 /* {"event":"connection","state","reason"}: reason only when offline. */

@@ -187,6 +187,27 @@ static cJSON *command_base(dlv_ctx *ctx, const char *type, const char *order_id,
     return j;
 }
 
+/* EditOrder's "changes": only the fields the host named, as the edited view holds them (decoded
+ * strictly, the item sums recomputed, money in its exact text), so the call-center receives what
+ * the terminal shows. */
+static bool edit_changes(cJSON *command, const dlv__order *after, const cJSON *named)
+{
+    cJSON *tree = dlv__order_to_cjson(after);
+    cJSON *changes = cJSON_CreateObject();
+    bool ok = tree && changes;
+    for (const cJSON *c = named ? named->child : NULL; ok && c; c = c->next) {
+        cJSON *field = cJSON_DetachItemFromObjectCaseSensitive(tree, c->string);
+        /* A field the view does not carry (a cleared comment) travels as null: cleared. */
+        ok = dlv__jattach(changes, c->string, field ? field : cJSON_CreateNull());
+    }
+    cJSON_Delete(tree);
+    if (!ok) {
+        cJSON_Delete(changes);
+        return false;
+    }
+    return dlv__jattach(command, "changes", changes);
+}
+
 /* The command(s) that carry an operation to the call-center. */
 static int commands_for_op(dlv_ctx *ctx, const dlv__order *before, const dlv__order *after,
                            const dlv__op_request *req, int *count, dlv_error *err)
@@ -197,8 +218,17 @@ static int commands_for_op(dlv_ctx *ctx, const dlv__order *before, const dlv__or
     *count = 0;
     switch (req->op) {
     case DLV__OP_PRINT_INVOICE:
-    case DLV__OP_EDIT:
+    case DLV__OP_REPRINT:
         return DLV_OK; /* nothing to send: the print reports itself when done */
+    case DLV__OP_EDIT:
+        c = command_base(ctx, "EditOrder", before->id, actor);
+        ok = c && cJSON_AddNumberToObject(c, "expectedRevision", (double)before->revision) &&
+             edit_changes(c, after, req->changes);
+        break;
+    case DLV__OP_REMOVE_PAYMENT:
+        c = command_base(ctx, "RemovePayment", before->id, actor);
+        ok = c && dlv__jput_string(c, "paymentId", req->payment_id);
+        break;
     case DLV__OP_ASSIGN_COURIER:
         c = command_base(ctx, "AssignCourier", before->id, actor);
         ok = c && dlv__jput_string(c, "courierId", req->courier_id);
@@ -207,10 +237,15 @@ static int commands_for_op(dlv_ctx *ctx, const dlv__order *before, const dlv__or
         c = command_base(ctx, "Pay", before->id, actor);
         cJSON *list = cJSON_CreateArray();
         ok = c && list && dlv__jattach(c, "payments", list);
+        /* dlv__op_apply appended the payments with their ids: the command carries them, so the
+         * call-center keeps the id the terminal shows (RemovePayment names it). */
+        size_t first = after->payment_count - req->payment_count;
         for (size_t i = 0; ok && i < req->payment_count; i++) {
             const dlv__payment *p = &req->payments[i];
+            const char *id = after->payments[first + i].id;
             cJSON *pj = cJSON_CreateObject();
-            ok = pj && dlv__jput_string(pj, "paymentTypeId", p->payment_type_id) &&
+            ok = pj && (!id || dlv__jput_string(pj, "id", id)) &&
+                 dlv__jput_string(pj, "paymentTypeId", p->payment_type_id) &&
                  dlv__jput_string(pj, "kind", dlv__payment_kind_names[p->kind]) &&
                  dlv__jput_decimal(pj, "sum", p->sum, DLV__MONEY_SCALE, true) &&
                  dlv__jattach(list, NULL, pj);
@@ -304,11 +339,17 @@ rt_staged *dlv__rt_stage_op(dlv_ctx *ctx, rt_order *o, const dlv__op_request *re
     /* A payment's reply says the change to give back (docs/api.md, "pay"). */
     if (extra && req->op == DLV__OP_TAKE_PAYMENT)
         dlv__jput_decimal(extra, "change", dlv__order_change_sum(next), DLV__MONEY_SCALE, true);
+    /* An edit's reply says the sum to pay as recomputed (docs/api.md, "editOrder"). */
+    if (extra && req->op == DLV__OP_EDIT)
+        dlv__jput_decimal(extra, "resultSum", next->result_sum, DLV__MONEY_SCALE, true);
     if (extra)
         dlv__jput_string(extra, "status", dlv_status_name(next->status));
     s->reply = dlv__reply_ok(cmd_name ? cmd_name : "", extra);
+    /* The host shows an edited order at once, before the call-center has it. */
+    if (req->op == DLV__OP_EDIT)
+        dlv__rt_staged_event(s, dlv__ev_order(ctx, next));
     if (next->status != base->status)
-        dlv__rt_staged_event(s, dlv__ev_status_changed(o->id, base->status, next->status, origin));
+        dlv__rt_staged_event(s, dlv__ev_status_changed_of(next, base->status, origin));
     return s;
 }
 
@@ -430,7 +471,7 @@ void dlv__rt_apply_server_orders(dlv_ctx *ctx, dlv__orders_response *resp)
                       dlv_status_name(c->from), dlv_status_name(v->status));
         dlv__rt_emit(ctx, dlv__ev_order(ctx, v));
         if (!c->is_new && c->from != v->status)
-            dlv__rt_emit(ctx, dlv__ev_status_changed(v->id, c->from, v->status, "server"));
+            dlv__rt_emit(ctx, dlv__ev_status_changed_of(v, c->from, "server"));
         dlv__event ev = {c->is_new ? DLV__TRIGGER_ARRIVED : DLV__TRIGGER_STATUS_CHANGED, c->from};
         dlv__notify_before before = {c->is_new, c->from, c->sum_before};
         if (c->is_new || c->from != v->status)

@@ -188,6 +188,34 @@ static void do_pay(req_ctx *r)
     dlv__free(payments);
 }
 
+/* {"cmd":"editOrder","orderId","changes":{…}}: the named fields replace the order's (the rules
+ * say which may change now); the durable command is EditOrder (orders.c). */
+static void do_edit_order(req_ctx *r)
+{
+    const cJSON *changes = cJSON_GetObjectItemCaseSensitive(r->json, "changes");
+    if (!cJSON_IsObject(changes) || !changes->child) {
+        reply_error(r, DLV_EINVAL, "changes must be an object naming the fields to change");
+        return;
+    }
+    dlv__op_request req = dlv__op_request_make(DLV__OP_EDIT, r->ctx->login.rights);
+    req.changes = changes; /* from dlv__json_parse: its numbers keep their exact text */
+    dlv__rt_stage_op(r->ctx, r->order, &req, r->cmd, "local", r->req->cb, r->req->arg);
+}
+
+/* {"cmd":"removePayment","orderId","paymentId"}: F_CASH for the terminal's own (cash or card)
+ * payments, D_DEP for an external one (the rules decide by the payment's kind). */
+static void do_remove_payment(req_ctx *r)
+{
+    const char *payment = str(r->json, "paymentId");
+    if (!payment) {
+        reply_error(r, DLV_EINVAL, "paymentId is required");
+        return;
+    }
+    dlv__op_request req = dlv__op_request_make(DLV__OP_REMOVE_PAYMENT, r->ctx->login.rights);
+    req.payment_id = payment;
+    dlv__rt_stage_op(r->ctx, r->order, &req, r->cmd, "local", r->req->cb, r->req->arg);
+}
+
 static void do_login(req_ctx *r)
 {
     dlv_ctx *ctx = r->ctx;
@@ -229,6 +257,11 @@ static void do_logout(req_ctx *r)
 
 static void do_create_order(req_ctx *r)
 {
+    dlv_error err = {0};
+    if (dlv__create_check(r->ctx->login.rights, &err) != DLV_OK) {
+        reply_error(r, err.code, err.message);
+        return;
+    }
     dlv__rt_create_order(r->ctx, cJSON_GetObjectItemCaseSensitive(r->json, "order"), r->cmd,
                          r->req->cb, r->req->arg);
 }
@@ -237,8 +270,9 @@ static void do_reprint(req_ctx *r)
 {
     const cJSON *job = cJSON_GetObjectItemCaseSensitive(r->json, "jobId");
     dlv_error err = {0};
-    if (!(r->ctx->login.rights & DLV_RIGHT_D_MD))
-        reply_error(r, DLV_EMISSINGRIGHT, "missing right D_MD to reprint a document");
+    /* The rule of DLV__OP_REPRINT (lib/order/machine.c), checked here: a job, not an order. */
+    if (!(r->ctx->login.rights & (DLV_RIGHT_F_PA | DLV_RIGHT_D_MD)))
+        reply_error(r, DLV_EMISSINGRIGHT, "missing right F_PA or D_MD to reprint a document");
     else if (!cJSON_IsNumber(job))
         reply_error(r, DLV_EINVAL, "jobId (a number from a print event) is required");
     else if (dlv__rt_reprint(r->ctx, (int64_t)job->valuedouble, &err) != DLV_OK)
@@ -427,6 +461,9 @@ static const request_handler requests[REQUEST_COUNT] = {
     [REQUEST_LIST] = {do_list, 0, NO_OP},
     [REQUEST_HEALTH] = {do_health, 0, NO_OP},
     [REQUEST_DOCTOR] = {do_doctor, 0, NO_OP},
+    [REQUEST_EDIT_ORDER] = {do_edit_order, NEEDS_LOGIN | NEEDS_ORDER | CHANGES_ORDER, DLV__OP_EDIT},
+    [REQUEST_REMOVE_PAYMENT] = {do_remove_payment, NEEDS_LOGIN | NEEDS_ORDER | CHANGES_ORDER,
+                                DLV__OP_REMOVE_PAYMENT},
 };
 
 /* The row of a request name, NULL for a name the library does not answer. */

@@ -330,8 +330,7 @@ static void settle(dlv_ctx *ctx, const dlv__command_result *r, const char *order
                 dlv__order_free(o->view);
                 o->view = server;
                 if (server->status != before) {
-                    dlv__rt_emit(ctx,
-                                 dlv__ev_status_changed(o->id, before, server->status, "server"));
+                    dlv__rt_emit(ctx, dlv__ev_status_changed_of(server, before, "server"));
                     dlv__event ev = {DLV__TRIGGER_STATUS_CHANGED, before};
                     dlv__notify_before nb = {false, before, server->result_sum};
                     dlv__rt_consequences(ctx, o, &ev, &nb);
@@ -358,7 +357,7 @@ static void settle(dlv_ctx *ctx, const dlv__command_result *r, const char *order
         o->view->status = (dlv_status)r->current_status;
     }
     if (o->view->status != before) {
-        dlv__rt_emit(ctx, dlv__ev_status_changed(o->id, before, o->view->status, "server"));
+        dlv__rt_emit(ctx, dlv__ev_status_changed_of(o->view, before, "server"));
         dlv__event ev = {DLV__TRIGGER_STATUS_CHANGED, before};
         dlv__notify_before nb = {false, before, o->view->result_sum};
         dlv__rt_consequences(ctx, o, &ev, &nb);

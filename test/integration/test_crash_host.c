@@ -250,8 +250,16 @@ typedef struct order {
 static bool new_order(order *o)
 {
     http_result r;
-    cc_admin(&cc, "POST", "orders",
-             "{\"serviceType\":\"DeliveryByCourier\",\"terminalId\":\"" TID "\"}", &r);
+    /* Due in four hours: with the courier cooking time (protocol 1.1) a generated order due
+     * sooner may already be due for the kitchen and start cooking by itself. */
+    char body[200], due[32];
+    time_t t = time(NULL) + 4 * 3600;
+    strftime(due, sizeof due, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+    snprintf(body, sizeof body,
+             "{\"serviceType\":\"DeliveryByCourier\",\"terminalId\":\"" TID
+             "\",\"completeBefore\":\"%s\"}",
+             due);
+    cc_admin(&cc, "POST", "orders", body, &r);
     const cJSON *id = cJSON_GetObjectItem(r.json, "id");
     const cJSON *num = cJSON_GetObjectItem(r.json, "number");
     bool ok = cJSON_IsString(id);
@@ -333,8 +341,9 @@ static const char *const step_fmt[] = {
 };
 static const char *const step_reply[] = {"\"reply\":\"confirm\"", "\"reply\":\"setStatus\"",
                                          "\"reply\":\"setStatus\"", "\"reply\":\"assignCourier\""};
-#define STEPS 3 /* assignCourier may repeat (a new courier), so a retried one is not a duplicate   \
-                 */
+#define STEPS                                                                                      \
+    3 /* assignCourier may repeat (a new courier), so a retried one is not a duplicate             \
+       */
 
 /* Sends the order's next step and waits for its reply: 1 ok, 0 refused (the step had taken
  * effect before a kill: the local state is past it), -1 no reply. */

@@ -313,6 +313,20 @@ static void template_errors_at_load(void)
     expect_render("@Model.Order.Items[x]", base, NULL, "Пицца Маргарита × 1[x]");
 }
 
+/* The delivery fee (protocol 1.1 surchargeSum) in a message; 0,00 when the order has none. */
+static void template_surcharge(void)
+{
+    dlv__render_options opt = {.utc_offset_minutes = 180};
+    expect_render("доставка @Model.Order.SurchargeSum", base, &opt, "доставка 0,00");
+    dlv__order *o = NULL;
+    CU_ASSERT_EQUAL_FATAL(dlv__order_clone(base, &o), DLV_OK);
+    o->surcharge_sum = 15000; /* 150.00 */
+    o->result_sum += o->surcharge_sum;
+    expect_render("к оплате @Model.Order.ResultSum, из них доставка @Model.Order.SurchargeSum", o,
+                  &opt, "к оплате 830,00, из них доставка 150,00");
+    dlv__order_free(o);
+}
+
 static int zone_offset(void *zone, int64_t utc)
 {
     return dlv__tz_offset_at(zone, utc);
@@ -511,7 +525,8 @@ static void settings_channels(void)
     dlv__settings *s = NULL;
     dlv_error err = {0};
     CU_ASSERT_EQUAL_FATAL(dlv__settings_from_json(json, strlen(json), &s, &err), DLV_OK);
-    CU_ASSERT_EQUAL(channel_mask(s, false), (dlv__notify_mask)(0x1FF & ~(BIT(COOKING) | BIT(READY))));
+    CU_ASSERT_EQUAL(channel_mask(s, false),
+                    (dlv__notify_mask)(0x1FF & ~(BIT(COOKING) | BIT(READY))));
     CU_ASSERT_EQUAL(channel_mask(s, true), (dlv__notify_mask)(BIT(ON_WAY) | BIT(READY)));
     char *back = dlv__settings_to_json(s); /* persisted in the store and read back */
     dlv__settings *t = NULL;
@@ -563,6 +578,7 @@ int main(void)
         DLV_TEST(builtin_variants),
         DLV_TEST(settings_channels),
         DLV_TEST(template_named_errors),
+        DLV_TEST(template_surcharge),
         DLV_TEST_END,
     };
     int rc = dlv_test_main("order_notify", cases);

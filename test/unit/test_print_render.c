@@ -236,6 +236,13 @@ static void invoice_golden_48(void)
     golden(DLV__DOC_INVOICE, "courier", 48, "invoice_courier_48.txt");
 }
 
+/* A courier order with a delivery fee (protocol 1.1 surchargeSum): «Надбавка» between the
+ * discount and the total; an order without one prints no such line (the goldens above). */
+static void invoice_surcharge_golden(void)
+{
+    golden(DLV__DOC_INVOICE, "courier_surcharge", 42, "invoice_courier_surcharge_42.txt");
+}
+
 static void invoice_pickup_golden(void)
 {
     golden(DLV__DOC_INVOICE, "pickup", 42, "invoice_pickup_42.txt");
@@ -784,6 +791,7 @@ int main(void)
         DLV_TEST(invoice_golden_32),
         DLV_TEST(invoice_golden_48),
         DLV_TEST(invoice_pickup_golden),
+        DLV_TEST(invoice_surcharge_golden),
         DLV_TEST(service_check_golden),
         DLV_TEST(invoice_carries_everything),
         DLV_TEST(copies),

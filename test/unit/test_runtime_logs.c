@@ -29,9 +29,10 @@
 #define TID "e49d3632-b06a-4a9a-8c76-ae816c4404ad"
 #define UNKNOWN_TID "7d1e8c3b-55aa-4c1d-9e0f-a1b2c3d4e5f6"
 #define CAUSE "0c4a6a4e-7d43-4f0e-8a50-3b1f0c000001"
-#define LOGIN                                                                                      \
-    "{\"cmd\":\"login\",\"userId\":\"00000000-0000-4000-8000-0000000000aa\","                      \
-    "\"name\":\"Менеджер\",\"rights\":[\"D_CND\",\"D_MD\",\"D_CD\",\"D_CAD\",\"F_CASH\"]}"
+#define LOGIN                                                                                              \
+    "{\"cmd\":\"login\",\"userId\":\"00000000-0000-4000-8000-0000000000aa\","                              \
+    "\"name\":\"Менеджер\",\"rights\":[\"D_CND\",\"D_MD\",\"D_CD\",\"D_CAD\",\"F_CASH\",\"D_ED\"]" \
+    "}"
 
 /* The fixture customers: every value is distinctive so that a hit cannot be a coincidence. */
 #define PHONE1 "+79995550167"

@@ -18,7 +18,7 @@
 #define ORDER_ID "6f0c8e5a-3b7d-4c2e-9a1f-0d2b4c6e8a10"
 #define LOGIN                                                                                      \
     "{\"cmd\":\"login\",\"userId\":\"00000000-0000-4000-8000-0000000000aa\","                      \
-    "\"name\":\"Manager\",\"rights\":[\"D_CND\",\"D_MD\",\"D_CD\",\"D_CAD\",\"F_CASH\"]}"
+    "\"name\":\"Manager\",\"rights\":[\"D_CND\",\"D_MD\",\"D_CD\",\"D_CAD\",\"F_CASH\",\"D_ED\"]}"
 
 /* ---- a context on this thread's loop ---- */
 
