@@ -58,7 +58,7 @@ second=$(admin POST orders '{}' | json_field id)
 say "the reference host loads the plugin"
 coproc HOST { exec "$host" --plugin "$plugin" --config "$work/deliveryPluginConfig.xml" \
     --data-dir "$work" --printer "receipt=file:$work/receipt.escpos" \
-    --printer "a4=file:$work/invoices.pdf" --user-rights D_CND,D_MD,D_CD,D_CAD,D_DCO,F_CASH \
+    --printer "a4=file:$work/invoices.pdf" --user-rights D_CND,D_MD,D_CD,D_CAD,D_DCO,F_CASH,D_SADT,D_ED \
     2>"$work/host.log"; }
 exec {to_host}>&"${HOST[1]}"
 exec {from_host}<&"${HOST[0]}"

@@ -50,14 +50,17 @@ json_field() { grep -o "\"$1\":\"[^\"]*\"" | head -1 | cut -d'"' -f4; }
 
 say "three orders come in from the call-center"
 # Two are paid at the terminal (no payment planned), one was paid online in advance.
-courier1=$(admin POST orders '{"serviceType":"DeliveryByCourier","comment":"без лука","payments":[]}' | json_field id)
-courier2=$(admin POST orders '{"serviceType":"DeliveryByCourier"}' | json_field id)
-pickup=$(admin POST orders '{"serviceType":"DeliveryByClient","payments":[]}' | json_field id)
+# Due in three hours (courier) and two (pickup): the cashier starts the cooking by hand here,
+# before the kitchen's lead time would start it by itself.
+later() { date -u -d "+$1 hour" +%Y-%m-%dT%H:%M:%SZ; }
+courier1=$(admin POST orders "{\"serviceType\":\"DeliveryByCourier\",\"comment\":\"без лука\",\"payments\":[],\"completeBefore\":\"$(later 3)\"}" | json_field id)
+courier2=$(admin POST orders "{\"serviceType\":\"DeliveryByCourier\",\"completeBefore\":\"$(later 3)\"}" | json_field id)
+pickup=$(admin POST orders "{\"serviceType\":\"DeliveryByClient\",\"payments\":[],\"completeBefore\":\"$(later 2)\"}" | json_field id)
 
 say "the reference host loads the plugin (times in Moscow time: --time-zone Europe/Moscow)"
 coproc HOST { exec "$host" --plugin "$plugin" --config "$work/deliveryPluginConfig.xml" \
     --data-dir "$work" --printer "receipt=file:$work/receipt.escpos" \
-    --printer "a4=file:$work/invoices.pdf" --user-rights D_CND,D_MD,D_CD,D_CAD,F_CASH \
+    --printer "a4=file:$work/invoices.pdf" --user-rights D_CND,D_MD,D_CD,D_CAD,F_CASH,D_SADT,D_ED \
     --time-zone Europe/Moscow 2>"$work/host.log"; }
 exec {to_host}>&"${HOST[1]}"
 exec {from_host}<&"${HOST[0]}"
