@@ -298,12 +298,8 @@ int main(int argc, char **argv)
         cJSON *j = cJSON_Parse(line);
         const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(j, "cmd");
         bool quit = cJSON_IsString(cmd) && strcmp(cmd->valuestring, "quit") == 0;
-        if (!j) {
-            cJSON_Delete(j);
-            print_bad_command("not a JSON object: one command per line, e.g. "
-                              "{\"cmd\":\"list\"}");
-            continue;
-        }
+        /* An unparsable line goes to the library too: it answers BadCommand in request order,
+         * after the replies to the lines before it, which may still be queued there. */
         cJSON_Delete(j);
         if (quit) {
             print_line("{\"reply\":\"quit\",\"ok\":true}");

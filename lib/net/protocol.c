@@ -25,6 +25,25 @@ static void set(dlv__proto_answer *a, int err, bool retryable, const char *fmt, 
     snprintf(a->message, sizeof a->message, fmt, detail ? detail : "");
 }
 
+/* How deep the brackets of a JSON text go (strings skipped); only to say why cJSON refused it. */
+static int nesting_depth(const char *t, size_t len)
+{
+    int depth = 0, max = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (t[i] == '"') {
+            for (i++; i < len && t[i] != '"'; i++)
+                if (t[i] == '\\')
+                    i++;
+        } else if (t[i] == '{' || t[i] == '[') {
+            if (++depth > max)
+                max = depth;
+        } else if (t[i] == '}' || t[i] == ']') {
+            depth--;
+        }
+    }
+    return max;
+}
+
 void dlv__proto_classify(const dlv__http_response *resp, dlv__proto_answer *a)
 {
     memset(a, 0, sizeof *a);
@@ -43,6 +62,16 @@ void dlv__proto_classify(const dlv__http_response *resp, dlv__proto_answer *a)
     bool object = cJSON_IsObject(json);
     long st = resp->status;
     if (st >= 200 && st < 300) {
+        if (!json && resp->body_len &&
+            nesting_depth(resp->body, resp->body_len) > CJSON_NESTING_LIMIT) {
+            /* A JSON answer too deep to read is a malformed answer, not a sign of the wrong
+             * server (issue 17, item 9). */
+            char detail[96];
+            snprintf(detail, sizeof detail, "nested deeper than %d levels",
+                     (int)CJSON_NESTING_LIMIT);
+            set(a, DLV_EPROTOCOL, true, "malformed answer: %s", detail);
+            return;
+        }
         if (!object) {
             cJSON_Delete(json);
             set(a, DLV_EPROTOCOL, true,

@@ -129,6 +129,7 @@ static void staged_free(rt_staged *s)
     }
     dlv__order_free(s->new_view);
     dlv__free(s->reply);
+    dlv__free(s->request_id);
     dlv__free(s);
 }
 
@@ -367,6 +368,7 @@ void dlv__rt_commit(dlv_ctx *ctx)
         /* Replies first, then the events each request caused, in request order; then what
          * their consequences told. */
         for (rt_staged *s = list; s; s = s->next) {
+            s->reply = dlv__reply_with_id(s->reply, s->request_id);
             if (s->cb)
                 s->cb(s->arg, s->reply ? s->reply
                                        : "{\"reply\":\"\",\"ok\":false,\"error\":\"OutOfMemory\"}");

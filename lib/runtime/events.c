@@ -4,6 +4,7 @@
 #include "runtime/rt.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "order/json.h"
@@ -274,6 +275,24 @@ char *dlv__reply_error(const char *cmd, const char *code, const char *message)
         dlv__jput_string(j, "error", code) && dlv__jput_string(j, "message", message))
         text = dlv__json_print(j);
     cJSON_Delete(j);
+    return text;
+}
+
+/* The id is spliced in first, as the host sent it (a string or a number), so a host that
+ * pipelines requests matches each reply to its request (docs/api.md, "Requests and replies").
+ * Text splicing keeps the reply's exact money texts as they are. */
+char *dlv__reply_with_id(char *reply, const char *id_json)
+{
+    if (!reply || !id_json || reply[0] != '{')
+        return reply;
+    size_t rlen = strlen(reply), ilen = strlen(id_json);
+    char *text = dlv__malloc(rlen + ilen + 8);
+    if (!text)
+        return reply;
+    /* {"id":ID,"reply":… ; an empty object gets no comma. */
+    snprintf(text, rlen + ilen + 8, "{\"id\":%s%s%s", id_json, reply[1] == '}' ? "" : ",",
+             reply + 1);
+    dlv__free(reply);
     return text;
 }
 

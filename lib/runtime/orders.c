@@ -158,8 +158,10 @@ int64_t dlv__rt_revision(const dlv_ctx *ctx)
 
 /* ---- staging ---- */
 
-/* The view a new change builds on: the newest staged one for the order, else the order's. */
-static const dlv__order *working_view(dlv_ctx *ctx, rt_order *o)
+/* The view a new change builds on: the newest staged one for the order, else the order's. A
+ * request is judged against what the requests before it in the same turn left (issue 17, item 8:
+ * confirm then setStatus CookingStarted in one write). */
+const dlv__order *dlv__rt_working_view(dlv_ctx *ctx, rt_order *o)
 {
     const dlv__order *staged = dlv__rt_staged_view(ctx, o);
     return staged ? staged : o->view;
@@ -312,7 +314,7 @@ rt_staged *dlv__rt_stage_op(dlv_ctx *ctx, rt_order *o, const dlv__op_request *re
                              "call-center yet");
         return s;
     }
-    const dlv__order *base = working_view(ctx, o);
+    const dlv__order *base = dlv__rt_working_view(ctx, o);
     dlv__order *next = NULL;
     int rc = dlv__order_clone(base, &next);
     if (rc == DLV_OK)

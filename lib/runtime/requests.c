@@ -72,6 +72,15 @@ static const char *str(const cJSON *o, const char *key)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* The request's "id" (a string or an integer) as JSON text, or NULL when it has none. */
+static char *request_id_text(const cJSON *json)
+{
+    const cJSON *id = cJSON_IsObject(json) ? cJSON_GetObjectItemCaseSensitive(json, "id") : NULL;
+    if (!cJSON_IsString(id) && !cJSON_IsNumber(id))
+        return NULL;
+    return dlv__json_print(id);
+}
+
 /* The order a request names, or a reply with UnknownOrder. */
 static rt_order *find_order(req_ctx *r)
 {
@@ -137,7 +146,7 @@ static void do_set_status(req_ctx *r)
     }
     dlv__op op;
     dlv_error err = {0};
-    if (dlv__op_for_status(o->view, to, &op, &err) != DLV_OK) {
+    if (dlv__op_for_status(dlv__rt_working_view(r->ctx, o), to, &op, &err) != DLV_OK) {
         reply_error(r, err.code ? err.code : DLV_EINVALIDTRANSITION, err.message);
         return;
     }
@@ -359,6 +368,7 @@ typedef struct doctor_job {
     rt_health health;
     char *config_path, *front_path, *receipt, *a4;
     char *report;
+    char *request_id; /* echoed in the reply */
     int failed;
     dlv_error err;
 } doctor_job;
@@ -399,8 +409,10 @@ static void doctor_done(uv_work_t *w, int status)
     char no_memory[96];
     snprintf(no_memory, sizeof no_memory,
              "{\"reply\":\"%s\",\"ok\":false,\"error\":\"OutOfMemory\"}", j->name);
+    reply = dlv__reply_with_id(reply, j->request_id);
     if (j->cb)
         j->cb(j->arg, reply ? reply : no_memory);
+    dlv__free(j->request_id);
     dlv__free(reply);
     dlv__free(j->report);
     dlv__free(j->config_path);
@@ -428,12 +440,14 @@ static void do_doctor(req_ctx *r)
     j->front_path = ctx->front_config_path ? dlv__strdup(ctx->front_config_path) : NULL;
     j->receipt = ctx->receipt_printer ? dlv__strdup(ctx->receipt_printer) : NULL;
     j->a4 = ctx->a4_printer ? dlv__strdup(ctx->a4_printer) : NULL;
+    j->request_id = request_id_text(r->json);
     j->work.data = j;
     if (!j->config_path || uv_queue_work(ctx->loop, &j->work, doctor_work, doctor_done) != 0) {
         dlv__free(j->config_path);
         dlv__free(j->front_path);
         dlv__free(j->receipt);
         dlv__free(j->a4);
+        dlv__free(j->request_id);
         dlv__free(j);
         reply_error(r, DLV_ENOMEM, "cannot start the checks");
     }
@@ -491,9 +505,19 @@ static void run(req_ctx *r)
     r->handler->handle(r);
 }
 
+/* Gives the replies this request staged (those after `before`) its "id" to echo. */
+static void tag_replies(dlv_ctx *ctx, rt_staged *before, const cJSON *json)
+{
+    rt_staged *s = before ? before->next : ctx->batch.staged_head;
+    for (; s; s = s->next)
+        if (!s->request_id)
+            s->request_id = request_id_text(json);
+}
+
 void dlv__rt_handle_request(dlv_ctx *ctx, host_req *hr)
 {
     req_ctx r = {ctx, hr, NULL, "", NULL, NULL};
+    rt_staged *before = dlv__rt_staged_last(ctx);
     cJSON *json = NULL;
     dlv_error err = {0};
     /* Exact numbers: money in a request is read from its text, never through a double. */
@@ -514,5 +538,6 @@ void dlv__rt_handle_request(dlv_ctx *ctx, host_req *hr)
     } else {
         run(&r);
     }
+    tag_replies(ctx, before, json);
     cJSON_Delete(json);
 }

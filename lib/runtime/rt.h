@@ -56,6 +56,7 @@ typedef struct rt_staged {
     void *arg;
     char *reply; /* ok reply; replaced by an error reply when the commit fails */
     char cmd_name[32];
+    char *request_id;      /* the request's "id" as JSON text, echoed in its reply; or NULL */
     rt_order *order;       /* the order it changes, or NULL */
     dlv__order *new_view;  /* owned until the commit swaps it in */
     dlv_status from;       /* status before */
@@ -222,6 +223,8 @@ rt_staged *dlv__rt_staged_new(dlv_ctx *ctx, const char *cmd_name, dlv_reply_cb c
 rt_staged *dlv__rt_staged_last(dlv_ctx *ctx);
 /* The newest view staged for `o` in this turn, or NULL when none. */
 const dlv__order *dlv__rt_staged_view(dlv_ctx *ctx, const rt_order *o);
+/* The view a request on `o` is judged against: the newest staged one, else the stored one. */
+const dlv__order *dlv__rt_working_view(dlv_ctx *ctx, rt_order *o);
 void dlv__rt_staged_event(rt_staged *s, char *json);
 void dlv__rt_staged_error(rt_staged *s, int code, const char *message);
 /* While the group commit holds the host's events (ctx->batch.holding): keeps one for later. */
@@ -270,6 +273,9 @@ char *dlv__ev_status_changed(const char *order_id, dlv_status from, dlv_status t
 char *dlv__ev_simple(const char *event, const char *key, const char *value);
 char *dlv__reply_ok(const char *cmd, cJSON *extra); /* takes extra's members */
 char *dlv__reply_error(const char *cmd, const char *code, const char *message);
+/* `reply` with the request's "id" (JSON text of a string or number) added; `reply` itself when
+ * there is no id or no memory. Takes `reply`. */
+char *dlv__reply_with_id(char *reply, const char *id_json);
 /* The reply's error code for a library error ("MissingRight", "InvalidTransition", ...). */
 const char *dlv__reply_code(int err);
 

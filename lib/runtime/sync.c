@@ -5,6 +5,7 @@
  * file's own (struct dlv__sync); other files ask through the dlv__sync_* functions. */
 #include "runtime/rt.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define REGISTER_RETRY_NOT_REGISTERED_S 60
@@ -237,6 +238,23 @@ static void on_polled(void *arg, dlv__backend_result *res)
         return;
     }
     dlv__orders_response *orders = res->orders;
+    if (orders->revision < dlv__rt_revision(ctx)) {
+        /* An answer older than what the terminal holds would rewind it: the next poll would ask
+         * from the old revision and re-apply changes (a removal) already seen. Refuse it whole,
+         * say so, and keep asking from the revision the terminal has (issue 17, item 9). */
+        char msg[160];
+        snprintf(msg, sizeof msg,
+                 "the call-center answered revision %lld, older than the terminal's %lld: "
+                 "answer ignored",
+                 (long long)orders->revision, (long long)dlv__rt_revision(ctx));
+        DLV__LOGE(&ctx->log, "orders: %s", msg);
+        dlv__rt_emit(ctx, dlv__ev_error("RevisionWentBack", msg));
+        dlv__orders_response_free(res->orders);
+        res->orders = NULL;
+        if (ctx->loop_state == RT_RUNNING)
+            retry_in(ctx, &s->poll_timer, on_poll_timer, &s->poll_attempt, 0);
+        return;
+    }
     s->poll_attempt = 0;
     note_health(ctx, true, NULL, 0);
     dlv__rt_health_note_sync(ctx);

@@ -193,6 +193,41 @@ static void outbox_held(void)
     free(d);
 }
 
+/* A deleted delivery.db beside its delivery.db.id is refused (the outbox check fails naming the
+ * flag); delivery-doctor --accept-store-loss opens it fresh, renews the marker, and the checks
+ * pass again (docs/store.md). */
+static void accept_store_loss(void)
+{
+    char *d = config_dir(cc.base, TID);
+    char *out;
+    run_doctor(d, NULL, &out); /* first start: creates delivery.db and delivery.db.id */
+    free(out);
+    char db[700], marker[700];
+    snprintf(db, sizeof db, "%s/delivery.db", d);
+    snprintf(marker, sizeof marker, "%s/delivery.db.id", d);
+    char *id_before = dlv_test_read_file(marker, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(id_before);
+    CU_ASSERT_EQUAL(unlink(db), 0);
+    int rc = run_doctor(d, NULL, &out);
+    CU_ASSERT_NOT_EQUAL(rc, 0);
+    DLV_ASSERT_CONTAINS(out, "accept-store-loss");
+    free(out);
+    rc = run_doctor(d, "--accept-store-loss", &out);
+    DLV_ASSERT_CONTAINS(out, "the loss is accepted");
+    CU_ASSERT_PTR_NULL(strstr(out, "FAIL  outbox"));
+    free(out);
+    char *id_after = dlv_test_read_file(marker, NULL);
+    CU_ASSERT_PTR_NOT_NULL(id_after);
+    if (id_after)
+        CU_ASSERT_STRING_NOT_EQUAL(id_before, id_after);
+    rc = run_doctor(d, NULL, &out); /* accepted once: later runs are normal */
+    CU_ASSERT_PTR_NULL(strstr(out, "FAIL  outbox"));
+    free(out);
+    free(id_before);
+    free(id_after);
+    free(d);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -215,6 +250,7 @@ int main(int argc, char **argv)
         DLV_TEST(printer_down_and_paper_out),
         DLV_TEST(bad_config),
         DLV_TEST(outbox_held),
+        DLV_TEST(accept_store_loss),
         DLV_TEST_END,
     };
     int rc = dlv_test_main("doctor", cases);

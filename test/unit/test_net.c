@@ -99,6 +99,25 @@ static void html_is_not_the_call_center(void)
     DLV_ASSERT_CONTAINS(o.answer.message, "local server");
 }
 
+/* An answer nested deeper than cJSON reads is malformed, not "is serverUrl the call-center?". */
+static void deep_nesting_is_malformed(void)
+{
+    enum { DEPTH = 5000 };
+    char *body = malloc(2 * DEPTH + 1);
+    memset(body, '[', DEPTH);
+    memset(body + DEPTH, ']', DEPTH);
+    body[2 * DEPTH] = '\0';
+    dlv__http_response resp = {
+        .status = 200, .body = body, .body_len = 2 * DEPTH, .retry_after_s = -1};
+    dlv__proto_answer a;
+    dlv__proto_classify(&resp, &a);
+    CU_ASSERT_EQUAL(a.err, DLV_EPROTOCOL);
+    DLV_ASSERT_CONTAINS(a.message, "nested deeper than");
+    CU_ASSERT_PTR_NULL(strstr(a.message, "call-center"));
+    cJSON_Delete(a.json);
+    free(body);
+}
+
 static void endless_body_hits_the_cap(void)
 {
     outcome o = run_fault(FAULT_ENDLESS, 10000, 64 * 1024);
@@ -320,6 +339,7 @@ int main(void)
     static const dlv_test_case cases[] = {
         DLV_TEST(ok_json),
         DLV_TEST(html_is_not_the_call_center),
+        DLV_TEST(deep_nesting_is_malformed),
         DLV_TEST(endless_body_hits_the_cap),
         DLV_TEST(redirect_is_refused),
         DLV_TEST(trickle_times_out),

@@ -698,6 +698,123 @@ static void a_10_server_numbers_by_the_10_rule(void)
     teardown(&h);
 }
 
+/* ---- issue 17, item 8: pipelined requests; item 9: old and duplicate answers ---- */
+
+typedef struct replies {
+    char *text[8];
+    int count;
+} replies;
+
+static void on_reply_list(void *arg, const char *json)
+{
+    replies *r = arg;
+    if (r->count < 8)
+        r->text[r->count++] = strdup(json);
+}
+
+/* Registers and delivers order_courier.json at revision 1040; logs in. */
+static void order_delivered(harness *h)
+{
+    register_ok(h);
+    fake_call *poll = fake_wait(&h->loop, FAKE_POLL, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
+    char *answer = orders_answer(1040);
+    fake_complete_ok(poll, answer);
+    free(answer);
+    CU_ASSERT(wait_event(h, "\"event\":\"order\"", ORDER_ID, 1000) >= 0);
+    DLV_ASSERT_CONTAINS(request(h, LOGIN), "\"ok\":true");
+}
+
+/* Requests queued together (one write of a POS) are judged one after the other: setStatus sees the
+ * confirmation staged just before it, not the stored view. Every reply echoes its request's id and
+ * the replies come in request order, the unparsable one included. */
+static void pipelined_requests_see_the_view_left_before(void)
+{
+    harness h;
+    setup(&h);
+    order_delivered(&h);
+    replies r = {0};
+    const char *reqs[] = {
+        "{\"cmd\":\"confirm\",\"id\":\"r-1\",\"orderId\":\"" ORDER_ID "\"}",
+        "{\"cmd\":\"setStatus\",\"id\":2,\"orderId\":\"" ORDER_ID
+        "\",\"status\":\"CookingStarted\"}",
+        "this is not json",
+        "{\"cmd\":\"list\",\"id\":\"r-4\"}",
+    };
+    for (size_t i = 0; i < 4; i++)
+        CU_ASSERT_EQUAL(dlv_ctx_request(h.ctx, reqs[i], on_reply_list, &r), DLV_OK);
+    for (int waited = 0; r.count < 4 && waited < 2000; waited++) {
+        uv_run(&h.loop, UV_RUN_NOWAIT);
+        usleep(1000);
+    }
+    CU_ASSERT_EQUAL_FATAL(r.count, 4);
+    DLV_ASSERT_CONTAINS(r.text[0], "\"reply\":\"confirm\",\"ok\":true");
+    DLV_ASSERT_CONTAINS(r.text[0], "\"id\":\"r-1\"");
+    DLV_ASSERT_CONTAINS(r.text[1], "\"reply\":\"setStatus\",\"ok\":true");
+    DLV_ASSERT_CONTAINS(r.text[1], "\"id\":2");
+    DLV_ASSERT_CONTAINS(r.text[1], "\"status\":\"CookingStarted\"");
+    DLV_ASSERT_CONTAINS(r.text[2], "\"error\":\"BadCommand\"");
+    CU_ASSERT_PTR_NULL(strstr(r.text[2], "\"id\""));
+    DLV_ASSERT_CONTAINS(r.text[3], "\"reply\":\"list\"");
+    DLV_ASSERT_CONTAINS(r.text[3], "\"id\":\"r-4\"");
+    for (int i = 0; i < r.count; i++)
+        free(r.text[i]);
+    teardown(&h);
+}
+
+/* An answer at a lower revision than the terminal's is refused whole: no rewind, no old removal
+ * applied again; the host is told both revisions and the next poll asks from the terminal's. */
+static void lower_revision_answer_is_refused(void)
+{
+    harness h;
+    setup(&h);
+    order_delivered(&h);
+    fake_call *poll = fake_wait(&h.loop, FAKE_POLL, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
+    fake_complete_ok(poll,
+                     "{\"revision\":1000,\"orders\":[],\"removedOrderIds\":[\"" ORDER_ID "\"]}");
+    int i = wait_event(&h, "\"code\":\"RevisionWentBack\"", NULL, 1000);
+    CU_ASSERT(i >= 0);
+    if (i >= 0) {
+        DLV_ASSERT_CONTAINS(h.events[i], "1000");
+        DLV_ASSERT_CONTAINS(h.events[i], "1040");
+    }
+    CU_ASSERT_EQUAL(count_events(&h, "\"event\":\"orderRemoved\""), 0);
+    poll = fake_wait(&h.loop, FAKE_POLL, 3000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
+    CU_ASSERT_EQUAL(poll->since_revision, 1040);
+    DLV_ASSERT_CONTAINS(request(&h, "{\"cmd\":\"list\"}"), ORDER_ID);
+    teardown(&h);
+}
+
+/* The same order twice in one answer: the newer is kept and the host is told of the other. */
+static void duplicate_ids_in_one_answer_are_told(void)
+{
+    harness h;
+    setup(&h);
+    register_ok(&h);
+    char *order = read_data("order_courier.json");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(order);
+    cJSON *older = cJSON_Parse(order);
+    cJSON_ReplaceItemInObject(older, "revision", cJSON_CreateNumber(1039));
+    char *older_text = cJSON_PrintUnformatted(older);
+    char *answer = NULL;
+    CU_ASSERT(asprintf(&answer, "{\"revision\":1040,\"orders\":[%s,%s]}", order, older_text) > 0);
+    fake_call *poll = fake_wait(&h.loop, FAKE_POLL, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
+    fake_complete_ok(poll, answer);
+    int i = wait_event(&h, "\"code\":\"InvalidOrder\"", "duplicate", 1000);
+    CU_ASSERT(i >= 0);
+    if (i >= 0)
+        DLV_ASSERT_CONTAINS(h.events[i], "kept revision 1040");
+    CU_ASSERT(find_event(&h, 0, "\"event\":\"order\"", ORDER_ID) >= 0);
+    free(answer);
+    free(older_text);
+    cJSON_Delete(older);
+    free(order);
+    teardown(&h);
+}
+
 static void registry_and_config_agree(void)
 {
     CU_ASSERT_PTR_EQUAL(dlv__backend_find(NULL), &dlv__backend_native);
@@ -763,6 +880,9 @@ int main(void)
         DLV_TEST(cancellation_with_broken_fields_reaches_the_host),
         DLV_TEST(numbers_come_from_blocks_and_reserve_numbers_refills),
         DLV_TEST(a_10_server_numbers_by_the_10_rule),
+        DLV_TEST(pipelined_requests_see_the_view_left_before),
+        DLV_TEST(lower_revision_answer_is_refused),
+        DLV_TEST(duplicate_ids_in_one_answer_are_told),
         DLV_TEST_END,
     };
     return dlv_test_main("runtime_sync", cases);
