@@ -50,7 +50,8 @@ typedef struct dlv_ctx dlv_ctx;
     XX(HEALTH, "health", "the health snapshot (as dlv_ctx_health)")                                \
     XX(DOCTOR, "doctor", "runs the diagnostics (as dlv_doctor_run) with this context's outbox")    \
     XX(EDIT_ORDER, "editOrder", "changes an order's items, address, comment, time or customer")    \
-    XX(REMOVE_PAYMENT, "removePayment", "removes a payment taken for an order")
+    XX(REMOVE_PAYMENT, "removePayment", "removes a payment taken for an order")                    \
+    XX(GET_ORDER, "getOrder", "the whole order with the logged-in user's actions")
 
 #define DLV_EVENT_MAP(XX)                                                                          \
     XX(STARTED, "started", "the context started (first event)")                                    \

@@ -579,6 +579,117 @@ int dlv__create_check(dlv_rights rights, dlv_error *err)
     return DLV_OK;
 }
 
+/* ---- actions: dry runs of dlv__op_check ---- */
+
+static const char *const action_names[DLV__ACTION_COUNT] = {
+    [DLV__ACTION_CONFIRM] = "Confirm",
+    [DLV__ACTION_COOKING_STARTED] = "CookingStarted",
+    [DLV__ACTION_COOKING_COMPLETED] = "CookingCompleted",
+    [DLV__ACTION_WAITING] = "Waiting",
+    [DLV__ACTION_ON_WAY] = "OnWay",
+    [DLV__ACTION_DELIVERED] = "Delivered",
+    [DLV__ACTION_CLOSED] = "Closed",
+    [DLV__ACTION_CANCEL] = "Cancel",
+    [DLV__ACTION_ASSIGN_COURIER] = "AssignCourier",
+    [DLV__ACTION_PAY] = "Pay",
+    [DLV__ACTION_PRINT_INVOICE] = "PrintInvoice",
+    [DLV__ACTION_EDIT_ORDER] = "EditOrder",
+    [DLV__ACTION_REMOVE_PAYMENT] = "RemovePayment",
+};
+
+const char *dlv__action_name(dlv__action action)
+{
+    return (unsigned)action < DLV__ACTION_COUNT ? action_names[action] : "";
+}
+
+/* Whether `req` passes the check with some argument its operation takes: the request path
+ * checks exactly one, the one the host sends, so every possible one is tried here. */
+static bool possible(const dlv__order *o, const dlv__settings *s, dlv__op_request *req,
+                     dlv__time now)
+{
+    switch (req->op) {
+    case DLV__OP_CANCEL:
+        for (size_t i = 0; i < s->cancel_cause_count; i++) {
+            req->cancel_cause_id = s->cancel_causes[i].id;
+            if (dlv__op_check(o, s, req, now, NULL, NULL) == DLV_OK)
+                return true;
+        }
+        return false;
+    case DLV__OP_ASSIGN_COURIER:
+        for (size_t i = 0; i < s->courier_count; i++) {
+            req->courier_id = s->couriers[i].id;
+            if (dlv__op_check(o, s, req, now, NULL, NULL) == DLV_OK)
+                return true;
+        }
+        return false;
+    case DLV__OP_REMOVE_PAYMENT:
+        for (size_t i = 0; i < o->payment_count; i++) {
+            req->payment_id = o->payments[i].id;
+            if (req->payment_id && dlv__op_check(o, s, req, now, NULL, NULL) == DLV_OK)
+                return true;
+        }
+        return false;
+    case DLV__OP_TAKE_PAYMENT: {
+        /* The smallest cash payment: cash is never refused for exceeding the sum (it gives
+         * change), so this passes whenever any payment could. */
+        char type_id[] = "00000000-0000-4000-8000-000000000000";
+        dlv__payment cash = {.payment_type_id = type_id, .kind = DLV__PAYMENT_CASH, .sum = 1};
+        req->payments = &cash;
+        req->payment_count = 1;
+        return dlv__op_check(o, s, req, now, NULL, NULL) == DLV_OK;
+    }
+    case DLV__OP_EDIT:
+        /* One field at a time; check_edit reads only the names, so a stack tree will do. */
+        for (size_t k = 0; k < DLV__ARRAY_SIZE(editable); k++) {
+            cJSON field = {.type = cJSON_NULL, .string = (char *)editable[k].key};
+            cJSON changes = {.type = cJSON_Object, .child = &field};
+            req->changes = &changes;
+            bool ok = dlv__op_check(o, s, req, now, NULL, NULL) == DLV_OK;
+            req->changes = NULL;
+            if (ok)
+                return true;
+        }
+        return false;
+    default:
+        return dlv__op_check(o, s, req, now, NULL, NULL) == DLV_OK;
+    }
+}
+
+dlv__action_set dlv__order_actions(const dlv__order *o, const dlv__settings *s, dlv_rights rights,
+                                   dlv__time now)
+{
+    static const dlv__op by_op[DLV__ACTION_COUNT] = {
+        [DLV__ACTION_CONFIRM] = DLV__OP_CONFIRM,
+        [DLV__ACTION_CANCEL] = DLV__OP_CANCEL,
+        [DLV__ACTION_ASSIGN_COURIER] = DLV__OP_ASSIGN_COURIER,
+        [DLV__ACTION_PAY] = DLV__OP_TAKE_PAYMENT,
+        [DLV__ACTION_PRINT_INVOICE] = DLV__OP_PRINT_INVOICE,
+        [DLV__ACTION_EDIT_ORDER] = DLV__OP_EDIT,
+        [DLV__ACTION_REMOVE_PAYMENT] = DLV__OP_REMOVE_PAYMENT,
+    };
+    static const dlv_status by_status[DLV__ACTION_COUNT] = {
+        [DLV__ACTION_COOKING_STARTED] = DLV_STATUS_COOKING_STARTED,
+        [DLV__ACTION_COOKING_COMPLETED] = DLV_STATUS_COOKING_COMPLETED,
+        [DLV__ACTION_WAITING] = DLV_STATUS_WAITING,
+        [DLV__ACTION_ON_WAY] = DLV_STATUS_ON_WAY,
+        [DLV__ACTION_DELIVERED] = DLV_STATUS_DELIVERED,
+        [DLV__ACTION_CLOSED] = DLV_STATUS_CLOSED,
+    };
+    dlv__action_set set = 0;
+    if (!o || !s || rights == 0 || (unsigned)o->status >= DLV_STATUS_COUNT)
+        return 0;
+    for (int a = 0; a < DLV__ACTION_COUNT; a++) {
+        dlv__op op = by_op[a];
+        /* A setStatus target: the operation the request path would pick (dlv__op_for_status). */
+        if (by_status[a] != 0 && dlv__op_for_status(o, by_status[a], &op, NULL) != DLV_OK)
+            continue;
+        dlv__op_request req = dlv__op_request_make(op, rights);
+        if (possible(o, s, &req, now))
+            set |= 1u << a;
+    }
+    return set;
+}
+
 int dlv__op_for_status(const dlv__order *o, dlv_status to, dlv__op *op, dlv_error *err)
 {
     if (!o || (unsigned)to >= DLV_STATUS_COUNT || (unsigned)o->status >= DLV_STATUS_COUNT)

@@ -97,4 +97,38 @@ int dlv__create_check(dlv_rights rights, dlv_error *err);
  * there, with the reason ("pickup orders skip OnWay"). */
 int dlv__op_for_status(const dlv__order *order, dlv_status to, dlv__op *op, dlv_error *err);
 
+/* What the host may ask for an order, by the names a UI shows as buttons (docs/api.md "Actions"):
+ * each setStatus target by its status name, and the other requests by name. */
+typedef enum dlv__action {
+    DLV__ACTION_CONFIRM = 0,       /* "Confirm": confirm */
+    DLV__ACTION_COOKING_STARTED,   /* "CookingStarted": setStatus CookingStarted */
+    DLV__ACTION_COOKING_COMPLETED, /* "CookingCompleted": setStatus CookingCompleted */
+    DLV__ACTION_WAITING,           /* "Waiting": setStatus Waiting (ready, or undo a send) */
+    DLV__ACTION_ON_WAY,            /* "OnWay": setStatus OnWay (send, or undo a delivery) */
+    DLV__ACTION_DELIVERED,         /* "Delivered": setStatus Delivered */
+    DLV__ACTION_CLOSED,            /* "Closed": setStatus Closed (close, or hand over) */
+    DLV__ACTION_CANCEL,            /* "Cancel": cancel, with some cause of the settings */
+    DLV__ACTION_ASSIGN_COURIER,    /* "AssignCourier": with some courier of the settings */
+    DLV__ACTION_PAY,               /* "Pay": pay */
+    DLV__ACTION_PRINT_INVOICE,     /* "PrintInvoice": printInvoice */
+    DLV__ACTION_EDIT_ORDER,        /* "EditOrder": editOrder, some field editable now */
+    DLV__ACTION_REMOVE_PAYMENT,    /* "RemovePayment": removePayment, some payment of it */
+    DLV__ACTION_COUNT
+} dlv__action;
+
+/* A set of actions: bit (1u << action). */
+typedef unsigned dlv__action_set;
+
+/* The action's wire name ("CookingStarted"); "" outside the enum. */
+const char *dlv__action_name(dlv__action action);
+
+/* What a user with `rights` may do to the order at `now` (the buttons a UI shows): every action
+ * whose request would pass dlv__op_check now, decided by a dry run of that same check, so the list
+ * never disagrees with the reply a request would get. An action that takes an argument is listed
+ * when some argument would do: a cancel cause or courier of the settings, a payment of the order,
+ * a field EditOrder may change now, a cash payment (Pay). Reprint is per print job, not listed.
+ * Pure; rights 0 (nobody logged in) gives the empty set. */
+dlv__action_set dlv__order_actions(const dlv__order *order, const dlv__settings *settings,
+                                   dlv_rights rights, dlv__time now);
+
 #endif

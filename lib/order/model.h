@@ -287,6 +287,9 @@ void dlv__order_free(dlv__order *order);
  * resultSum = fullSum - discountSum + surchargeSum after a local change of the items (EDIT);
  * a discount above the new fullSum is capped at it. */
 void dlv__order_recompute_sums(dlv__order *order);
+/* price × amount of an item or modifier line, rounded half up to kopecks (0 on overflow, which a
+ * validated order cannot have). */
+dlv__money dlv__order_line_sum(dlv__money price, dlv__amount amount);
 /* The payment with this id (case-insensitive), or NULL. */
 const dlv__payment *dlv__order_payment(const dlv__order *order, const char *payment_id);
 /* True when a non-cash payment (card or external) was taken: items can no longer be edited. */

@@ -94,7 +94,7 @@ bool dlv__order_fully_paid(const dlv__order *o)
 }
 
 /* price × amount rounded half up to kopecks (the validator accepts either rounding). */
-static dlv__money line_sum(dlv__money price, dlv__amount amount)
+dlv__money dlv__order_line_sum(dlv__money price, dlv__amount amount)
 {
     dlv__money lo, hi;
     if (!dlv__money_times_amount(price, amount, &lo, &hi))
@@ -110,10 +110,10 @@ void dlv__order_recompute_sums(dlv__order *o)
     dlv__money full = 0;
     for (size_t i = 0; i < o->item_count; i++) {
         dlv__item *it = &o->items[i];
-        it->sum = line_sum(it->price, it->amount);
+        it->sum = dlv__order_line_sum(it->price, it->amount);
         full += it->sum;
         for (size_t m = 0; m < it->modifier_count; m++)
-            full += line_sum(it->modifiers[m].price, it->modifiers[m].amount);
+            full += dlv__order_line_sum(it->modifiers[m].price, it->modifiers[m].amount);
     }
     o->full_sum = full;
     if (o->discount_sum > full)

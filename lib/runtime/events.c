@@ -149,23 +149,200 @@ char *dlv__ev_print_not_recorded(const char *order_id, const char *document, con
                             dlv__jput_bool(j, "willRetry", false));
 }
 
-cJSON *dlv__ev_order_summary(dlv_ctx *ctx, const dlv__order *o)
+/* Money members: JSON numbers with two decimals. */
+static bool put_money(cJSON *j, const char *key, dlv__money value)
+{
+    return dlv__jput_decimal(j, key, value, DLV__MONEY_SCALE, true);
+}
+
+static bool put_amount(cJSON *j, const char *key, dlv__amount value)
+{
+    return dlv__jput_decimal(j, key, value, DLV__AMOUNT_SCALE, false);
+}
+
+/* `item` added to `parent` (under `key`, or to an array with key NULL) when `ok`; else deleted.
+ * Returns whether it went in. */
+static bool put_built(cJSON *parent, const char *key, cJSON *item, bool ok)
+{
+    if (!ok) {
+        cJSON_Delete(item);
+        return false;
+    }
+    return dlv__jattach(parent, key, item);
+}
+
+/* `j` when every member went in (`ok`), else NULL (`j` deleted). */
+static cJSON *keep(cJSON *j, bool ok)
+{
+    if (ok)
+        return j;
+    cJSON_Delete(j);
+    return NULL;
+}
+
+/* [{"productId","name","amount","price","sum"}] */
+static cJSON *modifiers_json(const dlv__item *it)
+{
+    cJSON *list = cJSON_CreateArray();
+    bool ok = list != NULL;
+    for (size_t i = 0; ok && i < it->modifier_count; i++) {
+        const dlv__modifier *m = &it->modifiers[i];
+        cJSON *mj = cJSON_CreateObject();
+        ok =
+            put_built(list, NULL, mj,
+                      mj && dlv__jput_string(mj, "productId", m->product_id) &&
+                          dlv__jput_string(mj, "name", m->name) &&
+                          put_amount(mj, "amount", m->amount) && put_money(mj, "price", m->price) &&
+                          put_money(mj, "sum", dlv__order_line_sum(m->price, m->amount)));
+    }
+    return keep(list, ok);
+}
+
+/* [{"positionId","productId","name","amount","price","sum","comment","modifiers"}] */
+static cJSON *items_json(const dlv__order *o)
+{
+    cJSON *list = cJSON_CreateArray();
+    bool ok = list != NULL;
+    for (size_t i = 0; ok && i < o->item_count; i++) {
+        const dlv__item *it = &o->items[i];
+        cJSON *ij = cJSON_CreateObject();
+        ok = put_built(list, NULL, ij,
+                       ij && dlv__jput_string(ij, "positionId", it->position_id) &&
+                           dlv__jput_string(ij, "productId", it->product_id) &&
+                           dlv__jput_string(ij, "name", it->name) &&
+                           put_amount(ij, "amount", it->amount) &&
+                           put_money(ij, "price", it->price) && put_money(ij, "sum", it->sum) &&
+                           dlv__jput_string(ij, "comment", it->comment) &&
+                           dlv__jattach(ij, "modifiers", modifiers_json(it)));
+    }
+    return keep(list, ok);
+}
+
+/* {"city","street","house","building","flat","entrance","floor","doorphone","region","comment"},
+ * null for a pickup. */
+static bool put_address(cJSON *j, const dlv__address *a)
+{
+    if (!a)
+        return cJSON_AddNullToObject(j, "address") != NULL;
+    cJSON *aj = cJSON_CreateObject();
+    return put_built(j, "address", aj,
+                     aj && dlv__jput_string(aj, "city", a->city) &&
+                         dlv__jput_string(aj, "street", a->street) &&
+                         dlv__jput_string(aj, "house", a->house) &&
+                         dlv__jput_string(aj, "building", a->building) &&
+                         dlv__jput_string(aj, "flat", a->flat) &&
+                         dlv__jput_string(aj, "entrance", a->entrance) &&
+                         dlv__jput_string(aj, "floor", a->floor) &&
+                         dlv__jput_string(aj, "doorphone", a->doorphone) &&
+                         dlv__jput_string(aj, "region", a->region) &&
+                         dlv__jput_string(aj, "comment", a->comment));
+}
+
+/* {"id","name","surname","phone","comment","inBlacklist","blacklistReason"}, null when anonymous.
+ * The order's phone is the customer's. */
+static bool put_customer(cJSON *j, const dlv__order *o)
+{
+    const dlv__customer *c = o->customer;
+    if (!c)
+        return cJSON_AddNullToObject(j, "customer") != NULL;
+    cJSON *cj = cJSON_CreateObject();
+    return put_built(j, "customer", cj,
+                     cj && dlv__jput_string(cj, "id", c->id) &&
+                         dlv__jput_string(cj, "name", c->name) &&
+                         dlv__jput_string(cj, "surname", c->surname) &&
+                         dlv__jput_string(cj, "phone", o->phone) &&
+                         dlv__jput_string(cj, "comment", c->comment) &&
+                         dlv__jput_bool(cj, "inBlacklist", c->in_blacklist) &&
+                         dlv__jput_string(cj, "blacklistReason", c->blacklist_reason));
+}
+
+/* {"id","name","phone"} of the assigned courier, null when none. */
+static bool put_assigned_courier(cJSON *j, const dlv__order_courier *c)
+{
+    if (!c)
+        return cJSON_AddNullToObject(j, "assignedCourier") != NULL;
+    cJSON *cj = cJSON_CreateObject();
+    return put_built(j, "assignedCourier", cj,
+                     cj && dlv__jput_string(cj, "id", c->id) &&
+                         dlv__jput_string(cj, "name", c->name) &&
+                         dlv__jput_string(cj, "phone", c->phone));
+}
+
+/* {"whenCancelled","cause":{"id","name"},"comment"}, null unless cancelled. */
+static bool put_cancel_info(cJSON *j, const dlv__cancel_info *ci)
+{
+    if (!ci)
+        return cJSON_AddNullToObject(j, "cancelInfo") != NULL;
+    cJSON *cj = cJSON_CreateObject(), *cause = cJSON_CreateObject();
+    bool ok = cj && put_built(cj, "cause", cause,
+                              cause && dlv__jput_string(cause, "id", ci->cause_id) &&
+                                  dlv__jput_string(cause, "name", ci->cause_name));
+    if (!cj)
+        cJSON_Delete(cause);
+    return put_built(j, "cancelInfo", cj,
+                     ok && dlv__jput_time(cj, "whenCancelled", ci->when) &&
+                         dlv__jput_string(cj, "comment", ci->comment));
+}
+
+static cJSON *payments_json(const dlv__order *o, bool details);
+
+/* The names of dlv__order_actions for the logged-in user; empty when nobody is logged in or
+ * the settings have not come yet. */
+static cJSON *actions_json(dlv_ctx *ctx, const dlv__order *o, dlv__time now)
+{
+    cJSON *list = cJSON_CreateArray();
+    dlv__action_set set = ctx->login.logged_in && ctx->settings
+                              ? dlv__order_actions(o, ctx->settings, ctx->login.rights, now)
+                              : 0;
+    bool ok = list != NULL;
+    for (int a = 0; ok && a < DLV__ACTION_COUNT; a++)
+        if (set & (1u << a))
+            ok = dlv__jattach(list, NULL, cJSON_CreateString(dlv__action_name((dlv__action)a)));
+    return keep(list, ok);
+}
+
+cJSON *dlv__ev_order_json(dlv_ctx *ctx, const dlv__order *o)
 {
     cJSON *j = cJSON_CreateObject();
     if (!j)
         return NULL;
     dlv__time now = dlv__rt_now(ctx);
+    const dlv__settings *s = ctx->settings;
+    dlv__money paid = dlv__order_paid_sum(o);
+    /* The summary members first, as hosts have always had them. */
     bool ok = dlv__jput_string(j, "id", o->id) &&
               cJSON_AddNumberToObject(j, "number", (double)o->number) &&
               dlv__jput_string(j, "status", dlv_status_name(o->status)) &&
               dlv__jput_string(j, "serviceType", dlv_service_type_name(o->service_type)) &&
               dlv__jput_time(j, "completeBefore", o->complete_before) &&
-              dlv__jput_bool(j, "overdue",
-                             ctx->settings ? dlv__order_overdue(o, ctx->settings, now) : false) &&
-              dlv__jput_decimal(j, "resultSum", o->result_sum, DLV__MONEY_SCALE, true) &&
+              dlv__jput_bool(j, "overdue", s ? dlv__order_overdue(o, s, now) : false) &&
+              put_money(j, "resultSum", o->result_sum) &&
               dlv__jput_string(j, "customerName", o->customer ? o->customer->name : NULL) &&
               dlv__jput_string(j, "phone", o->phone) &&
               dlv__jput_string(j, "courier", o->courier ? o->courier->name : NULL);
+    /* The whole order. */
+    ok = ok && dlv__jput_string(j, "statusName", dlv_status_russian_name(o->status)) &&
+         dlv__jput_string(j, "externalNumber", o->external_number) &&
+         cJSON_AddNumberToObject(j, "personsCount", o->persons_count) &&
+         dlv__jput_string(j, "comment", o->comment) &&
+         dlv__jput_bool(j, "highRisk", o->customer && o->customer->in_blacklist) &&
+         dlv__jattach(j, "items", items_json(o)) && put_address(j, o->address) &&
+         put_customer(j, o) && dlv__jattach(j, "payments", payments_json(o, true)) &&
+         put_assigned_courier(j, o->courier) && put_money(j, "fullSum", o->full_sum) &&
+         put_money(j, "discountSum", o->discount_sum) &&
+         put_money(j, "surchargeSum", o->surcharge_sum) && put_money(j, "paid", paid) &&
+         put_money(j, "sumToPay", paid < o->result_sum ? o->result_sum - paid : 0) &&
+         put_money(j, "change", dlv__order_change_sum(o)) &&
+         dlv__jput_time(j, "whenCreated", o->when_created) &&
+         dlv__jput_time(j, "predictedCookingCompleteTime", o->predicted_cooking_complete_time) &&
+         dlv__jput_time(j, "predictedDeliveryTime", o->predicted_delivery_time) &&
+         dlv__jput_time(j, "kitchenDeadline", s ? dlv__kitchen_deadline(o, s) : DLV__TIME_NONE) &&
+         dlv__jput_time(j, "cookingDueAt", s ? dlv__cooking_due_at(o, s) : DLV__TIME_NONE) &&
+         dlv__jput_string(j, "problem",
+                          o->has_problem ? (o->problem_description ? o->problem_description : "")
+                                         : NULL) &&
+         put_cancel_info(j, o->cancel_info) &&
+         dlv__jattach(j, "actions", actions_json(ctx, o, now));
     if (!ok) {
         cJSON_Delete(j);
         return NULL;
@@ -176,7 +353,7 @@ cJSON *dlv__ev_order_summary(dlv_ctx *ctx, const dlv__order *o)
 char *dlv__ev_order(dlv_ctx *ctx, const dlv__order *o)
 {
     cJSON *j = ev_new(DLV__EV_ORDER);
-    return ev_finish(j, j && dlv__jattach(j, "order", dlv__ev_order_summary(ctx, o)));
+    return ev_finish(j, j && dlv__jattach(j, "order", dlv__ev_order_json(ctx, o)));
 }
 
 char *dlv__ev_status_changed(const char *order_id, dlv_status from, dlv_status to,
@@ -190,8 +367,9 @@ char *dlv__ev_status_changed(const char *order_id, dlv_status from, dlv_status t
 }
 
 /* What was taken for an order: [{"id","kind","sum","paymentTypeId","name"}], so the host can give
- * the money back when a paid order is cancelled. */
-static cJSON *payments_json(const dlv__order *o)
+ * the money back when a paid order is cancelled; with `details` (the whole order) also
+ * "processed" (processed externally) and "prepay". */
+static cJSON *payments_json(const dlv__order *o, bool details)
 {
     cJSON *list = cJSON_CreateArray();
     bool ok = list != NULL;
@@ -202,7 +380,9 @@ static cJSON *payments_json(const dlv__order *o)
              dlv__jput_string(pj, "kind", dlv__payment_kind_names[p->kind]) &&
              dlv__jput_decimal(pj, "sum", p->sum, DLV__MONEY_SCALE, true) &&
              dlv__jput_string(pj, "paymentTypeId", p->payment_type_id) &&
-             dlv__jput_string(pj, "name", p->name);
+             dlv__jput_string(pj, "name", p->name) &&
+             (!details || (dlv__jput_bool(pj, "processed", p->processed_externally) &&
+                           dlv__jput_bool(pj, "prepay", p->prepay)));
         if (!ok)
             cJSON_Delete(pj);
         else
@@ -223,7 +403,7 @@ char *dlv__ev_status_changed_of(const dlv__order *o, dlv_status from, const char
               dlv__jput_string(j, "to", dlv_status_name(o->status)) &&
               dlv__jput_string(j, "origin", origin);
     if (ok && o->status == DLV_STATUS_CANCELLED)
-        ok = dlv__jattach(j, "payments", payments_json(o));
+        ok = dlv__jattach(j, "payments", payments_json(o, false));
     return ev_finish(j, ok);
 }
 

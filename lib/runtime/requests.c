@@ -325,7 +325,7 @@ cJSON *dlv__rt_order_list(dlv_ctx *ctx)
     if (ctx->settings)
         dlv__orders_sort(views, live, ctx->settings, dlv__rt_now(ctx));
     for (size_t i = 0; i < live; i++)
-        dlv__jattach(arr, NULL, dlv__ev_order_summary(ctx, views[i]));
+        dlv__jattach(arr, NULL, dlv__ev_order_json(ctx, views[i]));
     dlv__free(all);
     dlv__free(views);
     return arr;
@@ -336,6 +336,19 @@ static void do_list(req_ctx *r)
     cJSON *extra = cJSON_CreateObject();
     cJSON *list = dlv__rt_order_list(r->ctx);
     if (!extra || !list || !dlv__jattach(extra, "orders", list)) {
+        cJSON_Delete(extra);
+        reply_error(r, DLV_ENOMEM, "out of memory");
+        return;
+    }
+    reply_now(r, dlv__reply_ok(r->cmd, extra));
+}
+
+/* {"cmd":"getOrder","orderId"}: the whole order as the order event carries it. Needs no user:
+ * without one, "actions" is empty (a screen may show orders before anyone logs in). */
+static void do_get_order(req_ctx *r)
+{
+    cJSON *extra = cJSON_CreateObject();
+    if (!extra || !dlv__jattach(extra, "order", dlv__ev_order_json(r->ctx, r->order->view))) {
         cJSON_Delete(extra);
         reply_error(r, DLV_ENOMEM, "out of memory");
         return;
@@ -478,6 +491,7 @@ static const request_handler requests[REQUEST_COUNT] = {
     [REQUEST_EDIT_ORDER] = {do_edit_order, NEEDS_LOGIN | NEEDS_ORDER | CHANGES_ORDER, DLV__OP_EDIT},
     [REQUEST_REMOVE_PAYMENT] = {do_remove_payment, NEEDS_LOGIN | NEEDS_ORDER | CHANGES_ORDER,
                                 DLV__OP_REMOVE_PAYMENT},
+    [REQUEST_GET_ORDER] = {do_get_order, NEEDS_ORDER, NO_OP},
 };
 
 /* The row of a request name, NULL for a name the library does not answer. */

@@ -267,7 +267,9 @@ int dlv__rt_load_cache(dlv_ctx *ctx, dlv_error *err);
 /* ---- events.c ---- (the named event builders are declared in runtime/events.h) */
 #include "runtime/events.h"
 char *dlv__ev_order(dlv_ctx *ctx, const dlv__order *o);
-cJSON *dlv__ev_order_summary(dlv_ctx *ctx, const dlv__order *o);
+/* The whole order as the host shows it, with "actions" for the logged-in user (docs/api.md "The
+ * order"): the order event's, getOrder's and list's. NULL when memory ran out. */
+cJSON *dlv__ev_order_json(dlv_ctx *ctx, const dlv__order *o);
 char *dlv__ev_status_changed(const char *order_id, dlv_status from, dlv_status to,
                              const char *origin);
 char *dlv__ev_simple(const char *event, const char *key, const char *value);

@@ -606,6 +606,184 @@ static void public_vocabulary(void)
     CU_ASSERT_PTR_NULL(dlv_service_type_name((dlv_service_type)2));
 }
 
+/* ---- Actions (dlv__order_actions) against dlv__op_check ---- */
+
+/* Whether some request for `action` passes dlv__op_check: the request path's own check, with
+ * every argument a host could send (the settings' causes and couriers, the order's payments,
+ * each editable field, a cash or card payment). Written apart from machine.c's dry runs. */
+static bool request_passes(const dlv__order *o, dlv__action action, dlv_rights rights,
+                           dlv__time now)
+{
+    static const dlv_status targets[] = {
+        [DLV__ACTION_COOKING_STARTED] = ST(COOKING_STARTED),
+        [DLV__ACTION_COOKING_COMPLETED] = ST(COOKING_COMPLETED),
+        [DLV__ACTION_WAITING] = ST(WAITING),
+        [DLV__ACTION_ON_WAY] = ST(ON_WAY),
+        [DLV__ACTION_DELIVERED] = ST(DELIVERED),
+        [DLV__ACTION_CLOSED] = ST(CLOSED),
+        [DLV__ACTION_CANCEL] = 0,
+    };
+    dlv__op_request req = dlv__op_request_make(DLV__OP_CONFIRM, rights);
+    switch (action) {
+    case DLV__ACTION_CONFIRM:
+        return dlv__op_check(o, settings, &req, now, NULL, NULL) == DLV_OK;
+    case DLV__ACTION_CANCEL:
+        req.op = DLV__OP_CANCEL;
+        for (size_t i = 0; i < settings->cancel_cause_count; i++) {
+            req.cancel_cause_id = settings->cancel_causes[i].id;
+            if (dlv__op_check(o, settings, &req, now, NULL, NULL) == DLV_OK)
+                return true;
+        }
+        return false;
+    case DLV__ACTION_ASSIGN_COURIER:
+        req.op = DLV__OP_ASSIGN_COURIER;
+        for (size_t i = 0; i < settings->courier_count; i++) {
+            req.courier_id = settings->couriers[i].id;
+            if (dlv__op_check(o, settings, &req, now, NULL, NULL) == DLV_OK)
+                return true;
+        }
+        return false;
+    case DLV__ACTION_PAY: {
+        req.op = DLV__OP_TAKE_PAYMENT;
+        for (int kind = 0; kind < 2; kind++) {
+            dlv__payment p = {
+                .payment_type_id = PAYTYPE_ID, .kind = (dlv__payment_kind)kind, .sum = 100};
+            req.payments = &p;
+            req.payment_count = 1;
+            if (dlv__op_check(o, settings, &req, now, NULL, NULL) == DLV_OK)
+                return true;
+        }
+        return false;
+    }
+    case DLV__ACTION_PRINT_INVOICE:
+        req.op = DLV__OP_PRINT_INVOICE;
+        return dlv__op_check(o, settings, &req, now, NULL, NULL) == DLV_OK;
+    case DLV__ACTION_EDIT_ORDER: {
+        static const char *const changes[] = {"{\"items\":[]}",      "{\"address\":null}",
+                                              "{\"comment\":\"x\"}", "{\"completeBefore\":null}",
+                                              "{\"phone\":\"+7\"}",  "{\"customer\":null}",
+                                              "{\"personsCount\":2}"};
+        req.op = DLV__OP_EDIT;
+        bool any = false;
+        for (size_t i = 0; !any && i < DLV__ARRAY_SIZE(changes); i++) {
+            cJSON *c = cJSON_Parse(changes[i]);
+            req.changes = c;
+            any = dlv__op_check(o, settings, &req, now, NULL, NULL) == DLV_OK;
+            cJSON_Delete(c);
+        }
+        return any;
+    }
+    case DLV__ACTION_REMOVE_PAYMENT:
+        req.op = DLV__OP_REMOVE_PAYMENT;
+        for (size_t i = 0; i < o->payment_count; i++) {
+            req.payment_id = o->payments[i].id;
+            if (dlv__op_check(o, settings, &req, now, NULL, NULL) == DLV_OK)
+                return true;
+        }
+        return false;
+    default: {
+        /* setStatus: the operation the host's request would run. */
+        dlv__op op;
+        if (dlv__op_for_status(o, targets[action], &op, NULL) != DLV_OK)
+            return false;
+        req.op = op;
+        return dlv__op_check(o, settings, &req, now, NULL, NULL) == DLV_OK;
+    }
+    }
+}
+
+static void actions_agree_with_the_check(void)
+{
+    static const dlv_rights all_rights[] = {R(D_CND),  R(D_MD),   R(D_CD),  R(D_CAD),
+                                            R(D_DEP),  R(D_ED),   R(D_DCO), R(D_ACDMM),
+                                            R(D_SADT), R(F_CASH), R(F_PA)};
+    enum { N = DLV__ARRAY_SIZE(all_rights) };
+    dlv_rights every = 0;
+    for (int k = 0; k < N; k++)
+        every |= all_rights[k];
+    /* Nobody, each right alone, every right, every right but one. */
+    dlv_rights sets[2 + 2 * N];
+    size_t nsets = 0;
+    sets[nsets++] = 0;
+    sets[nsets++] = every;
+    for (int k = 0; k < N; k++) {
+        sets[nsets++] = all_rights[k];
+        sets[nsets++] = every & ~all_rights[k];
+    }
+    dlv__time now = courier_order->complete_before - 2 * 3600;
+    long listed = 0, refused = 0;
+    unsigned seen = 0;
+    for (unsigned bits = 0; bits < 32; bits++) {
+        scenario sc = {bits & 1, bits & 2, bits & 4, bits & 8, bits & 16};
+        settings->payment_moment =
+            sc.before_sending ? DLV__PAY_BEFORE_SENDING : DLV__PAY_BEFORE_CLOSING;
+        dlv__order *o = make_order(&sc);
+        for (int st = 0; st < DLV_STATUS_COUNT; st++) {
+            o->status = (dlv_status)st;
+            for (size_t r = 0; r < nsets; r++) {
+                dlv__action_set got = dlv__order_actions(o, settings, sets[r], now);
+                if (sets[r] == 0)
+                    CU_ASSERT_EQUAL(got, 0u);
+                CU_ASSERT_EQUAL(got >> DLV__ACTION_COUNT, 0u);
+                seen |= got;
+                for (int a = 0; a < DLV__ACTION_COUNT; a++) {
+                    bool want = request_passes(o, (dlv__action)a, sets[r], now);
+                    bool has = (got >> a) & 1u;
+                    if (want != has) {
+                        fprintf(stderr, "\n  %s %s rights %#x paid %d ext %d courier %d: %s %s",
+                                sc.pickup ? "pickup" : "courier", dlv__status_names[st], sets[r],
+                                sc.paid, sc.external, sc.courier, dlv__action_name((dlv__action)a),
+                                has ? "listed but refused" : "passes but not listed");
+                        CU_FAIL("actions differ from dlv__op_check");
+                    }
+                    if (has)
+                        listed++;
+                    else
+                        refused++;
+                }
+            }
+        }
+        dlv__order_free(o);
+    }
+    settings->payment_moment = DLV__PAY_BEFORE_CLOSING;
+    /* Every action of the vocabulary shows up somewhere, and both answers were exercised. */
+    CU_ASSERT_EQUAL(seen, (1u << DLV__ACTION_COUNT) - 1);
+    CU_ASSERT(listed > 1000 && refused > 1000);
+}
+
+static void actions_by_right_and_name(void)
+{
+    dlv__time now = courier_order->complete_before - 2 * 3600;
+    scenario sc = {0};
+    dlv__order *o = make_order(&sc);
+    o->status = ST(UNCONFIRMED);
+    dlv_rights base = R(D_CND) | R(D_MD) | R(D_ED) | R(F_CASH);
+    dlv__action_set without = dlv__order_actions(o, settings, base, now);
+    dlv__action_set with = dlv__order_actions(o, settings, base | R(D_CAD), now);
+    CU_ASSERT(!(without & (1u << DLV__ACTION_CANCEL)));
+    CU_ASSERT(with & (1u << DLV__ACTION_CANCEL));
+    CU_ASSERT(with & (1u << DLV__ACTION_CONFIRM));
+    CU_ASSERT(!(with & (1u << DLV__ACTION_COOKING_STARTED)));
+    o->status = ST(WAIT_COOKING);
+    CU_ASSERT(dlv__order_actions(o, settings, base, now) & (1u << DLV__ACTION_COOKING_STARTED));
+    /* Nothing without settings or rights. */
+    CU_ASSERT_EQUAL(dlv__order_actions(o, NULL, base, now), 0u);
+    CU_ASSERT_EQUAL(dlv__order_actions(NULL, settings, base, now), 0u);
+    dlv__order_free(o);
+    /* The names are the host's: setStatus targets by status name, the rest by request. */
+    static const char *const names[DLV__ACTION_COUNT] = {
+        "Confirm",      "CookingStarted", "CookingCompleted", "Waiting",       "OnWay",
+        "Delivered",    "Closed",         "Cancel",           "AssignCourier", "Pay",
+        "PrintInvoice", "EditOrder",      "RemovePayment"};
+    for (int a = 0; a < DLV__ACTION_COUNT; a++)
+        CU_ASSERT_STRING_EQUAL(dlv__action_name((dlv__action)a), names[a]);
+    for (int a = DLV__ACTION_COOKING_STARTED; a <= DLV__ACTION_CLOSED; a++) {
+        dlv_status st;
+        CU_ASSERT_EQUAL(dlv_status_from_name(dlv__action_name((dlv__action)a), &st), DLV_OK);
+    }
+    CU_ASSERT_STRING_EQUAL(dlv__action_name(DLV__ACTION_COUNT), "");
+}
+
 int main(void)
 {
     courier_order = load_order("order_courier.json", 0);
@@ -623,6 +801,8 @@ int main(void)
         DLV_TEST(timed_and_automatic_operations),
         DLV_TEST(applying_changes_the_order),
         DLV_TEST(public_vocabulary),
+        DLV_TEST(actions_agree_with_the_check),
+        DLV_TEST(actions_by_right_and_name),
         DLV_TEST_END,
     };
     int rc = dlv_test_main("order_machine", cases);
