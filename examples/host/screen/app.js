@@ -55,7 +55,7 @@ function show(screen) {
 
 // ---- requests ----
 
-async function request(body) {
+async function request(body, quiet) {
   const headers = { 'Content-Type': 'application/json' };
   if (state.token) headers['X-Delivery-Token'] = state.token;
   let r;
@@ -68,7 +68,7 @@ async function request(body) {
   }
   if (r.status === 401) { show('token'); return { ok: false, error: 'Unauthorized' }; }
   const reply = await r.json();
-  if (!reply.ok && reply.message) toast(reply.message, true);
+  if (!reply.ok && reply.message && !quiet) toast(reply.message, true);
   return reply;
 }
 
@@ -284,7 +284,7 @@ async function openCard(id) {
   state.openId = id;
   show('card');
   renderCard();
-  const r = await request({ cmd: 'getOrder', orderId: id });
+  const r = await request({ cmd: 'getOrder', orderId: id }, true);
   if (r.ok && r.order) { upsert(r.order); }
 }
 
