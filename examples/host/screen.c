@@ -497,7 +497,9 @@ static enum MHD_Result on_http(void *cls, struct MHD_Connection *conn, const cha
         const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
         if (why)
             return answer_error(conn, strcmp(why, "Forbidden") == 0 ? 403 : 401, why,
-                                "this page needs the screen's token");
+                                strcmp(why, "Forbidden") == 0
+                                    ? "only this screen's own page"
+                                    : "this page needs the screen's token");
         if (!type || strncmp(type, "application/json", 16) != 0)
             return answer_error(conn, 415, "BadCommand", "POST JSON");
         if (u->too_big)

@@ -133,7 +133,7 @@ function onMessage(m) {
       state.orders = state.orders.filter((o) => o.id !== m.orderId); renderAll(); break;
     case 'statusChanged':
       if (m.to === 'ReadyForCooking') toast('Пора готовить: ' + orderName(m.orderId), true);
-      refreshHealth();
+      refreshList();
       break;
     case 'overdueCooking': toast('Просрочено: ' + orderName(m.orderId), true); break;
     case 'showDeliveryList': state.orders = m.orders || state.orders; if (state.user) show('list'); break;
