@@ -9,6 +9,7 @@ packages=(
     libmicrohttpd-dev libcairo2-dev libpango1.0-dev libcups2-dev fonts-dejavu-core
     libcunit1-dev valgrind poppler-utils curl openssl cups printer-driver-cups-pdf
     tzdata # /usr/share/zoneinfo: the restaurant's time zone (lib/common/tz.c)
+    chromium chromium-driver python3-selenium # the delivery screen's browser test
     "$@"
 )
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "delivery/plugin.h"
+#include "screen.h"
 
 /* Under sanitizers the plugin stays mapped after dlclose, so a leak report names real code rather
  * than an unloaded module; valgrind runs cover the real unload. */
@@ -41,10 +42,14 @@ static void print_line(const char *json)
     pthread_mutex_unlock(&out_lock);
 }
 
+/* The delivery screen (--http), when served: it gets every event too (screen.c). */
+static screen *the_screen;
+
 static void on_event(void *arg, const char *json)
 {
     (void)arg;
     print_line(json);
+    screen_event(the_screen, json);
 }
 
 static void on_reply(void *arg, const char *json)
@@ -94,6 +99,10 @@ static const char host_help[] =
     "                            sends none (default: the OS zone)\n"
     "  --regular-numbers FIRST-LAST  the host's own regular order numbers: orders created at\n"
     "                            the terminal never get one of them\n"
+    "  --http HOST:PORT          also serve the delivery screen there (127.0.0.1:8088;\n"
+    "                            another address than loopback needs --http-token)\n"
+    "  --http-token TOKEN        the screen's pages must send this token\n"
+    "  --users FILE              who may log in on the screen: JSON {\"users\":[...]}\n"
     "  --no-stdin                read no commands: run until SIGTERM or SIGINT (a service)\n"
     "  --accept-store-loss       start although the terminal database is missing, empty or\n"
     "                            damaged beyond repair (pending commands lost; docs/store.md)\n"
@@ -197,6 +206,7 @@ int main(int argc, char **argv)
 {
     dlv_options opts = {.version = DLV_OPTIONS_VERSION, .log_level = DLV_LOG_INFO};
     const char *plugin = NULL, *rights = NULL;
+    const char *http = NULL, *http_token = NULL, *users = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (help_or_version(a))
@@ -225,6 +235,12 @@ int main(int argc, char **argv)
             opts.data_dir = v;
         else if (strcmp(a, "--user-rights") == 0)
             rights = v;
+        else if (strcmp(a, "--http") == 0)
+            http = v;
+        else if (strcmp(a, "--http-token") == 0)
+            http_token = v;
+        else if (strcmp(a, "--users") == 0)
+            users = v;
         else if (strcmp(a, "--log-level") == 0)
             opts.log_level = (dlv_log_level)atoi(v);
         else if (strcmp(a, "--long-poll-seconds") == 0)
@@ -276,8 +292,15 @@ int main(int argc, char **argv)
         dlclose(so);
         return 1;
     }
+    if (http && !(the_screen = screen_start(http, http_token, users, api, ctx, why, sizeof why))) {
+        fprintf(stderr, "delivery-host: %s\n", why);
+        api->destroy(ctx);
+        dlclose(so);
+        return 2;
+    }
     if (api->start(ctx) != DLV_OK) {
         fprintf(stderr, "delivery-host: cannot start: %s\n", api->last_error(ctx));
+        screen_stop(the_screen);
         api->destroy(ctx);
         dlclose(so);
         return 1;
@@ -323,6 +346,9 @@ int main(int argc, char **argv)
         pthread_cond_wait(&done_cond, &done_lock);
     pthread_mutex_unlock(&done_lock);
     int rc = api->stop(ctx, 5000);
+    screen *gone = the_screen;
+    the_screen = NULL; /* the stop's last event went out above */
+    screen_stop(gone);
     api->destroy(ctx);
     dlclose(so);
     return rc == DLV_OK ? 0 : 1;
