@@ -285,6 +285,17 @@ static void courier_change_reprints_invoice(void)
     usleep(800000);
     CU_ASSERT_EQUAL(hostsim_count(h, "\"document\":\"Invoice\""), 2);
     CU_ASSERT_EQUAL(count_in_paper(pe, "\x1dV"), 5);
+
+    /* A reprint by hand of that invoice (two copies): one copy, marked «КОПИЯ». */
+    const char *ev = hostsim_wait(h, 100, "\"event\":\"printed\"", id, "\"jobId\":3", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
+    DLV_ASSERT_CONTAINS(ev, "\"copies\":2");
+    DLV_ASSERT_CONTAINS(hostsim_request(h, "{\"cmd\":\"reprint\",\"jobId\":3}"), "\"ok\":true");
+    ev = hostsim_wait(h, 8000, "\"event\":\"printed\"", id, "\"copy\":true", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
+    DLV_ASSERT_CONTAINS(ev, "\"copies\":1");
+    CU_ASSERT_EQUAL(count_in_paper(pe, "\x1dV"), 6);
+    CU_ASSERT_EQUAL(count_in_paper(pe, "\x8a\x8e\x8f\x88\x9f"), 1); /* «КОПИЯ» in CP866 */
     hostsim_stop(h, 500);
     printer_emulator_stop(pe);
     free(id);
