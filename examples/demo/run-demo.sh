@@ -57,11 +57,12 @@ courier1=$(admin POST orders "{\"serviceType\":\"DeliveryByCourier\",\"comment\"
 courier2=$(admin POST orders "{\"serviceType\":\"DeliveryByCourier\",\"completeBefore\":\"$(later 3)\"}" | json_field id)
 pickup=$(admin POST orders "{\"serviceType\":\"DeliveryByClient\",\"payments\":[],\"completeBefore\":\"$(later 2)\"}" | json_field id)
 
-say "the reference host loads the plugin (times in Moscow time: --time-zone Europe/Moscow)"
+say "the reference host loads the plugin (times in Moscow time: --time-zone Europe/Moscow; the invoice names the restaurant)"
 coproc HOST { exec "$host" --plugin "$plugin" --config "$work/deliveryPluginConfig.xml" \
     --data-dir "$work" --printer "receipt=file:$work/receipt.escpos" \
     --printer "a4=file:$work/invoices.pdf" --user-rights D_CND,D_MD,D_CD,D_CAD,F_CASH,D_SADT,D_ED \
-    --time-zone Europe/Moscow 2>"$work/host.log"; }
+    --time-zone Europe/Moscow --restaurant-name 'Пиццерия „Тесто“' \
+    --cafe-address 'ул. Тверская, 7' 2>"$work/host.log"; }
 exec {to_host}>&"${HOST[1]}"
 exec {from_host}<&"${HOST[0]}"
 

@@ -103,6 +103,9 @@ static const char host_help[] =
     "                            another address than loopback needs --http-token)\n"
     "  --http-token TOKEN        the screen's pages must send this token\n"
     "  --users FILE              who may log in on the screen: JSON {\"users\":[...]}\n"
+    "  --restaurant-name TEXT    the restaurant's name at the top of the delivery invoice\n"
+    "  --cafe-address TEXT       the restaurant's address: under its name on the invoice, and\n"
+    "                            @Model.CafeAddress in customer messages\n"
     "  --no-stdin                read no commands: run until SIGTERM or SIGINT (a service)\n"
     "  --accept-store-loss       start although the terminal database is missing, empty or\n"
     "                            damaged beyond repair (pending commands lost; docs/store.md)\n"
@@ -247,6 +250,10 @@ int main(int argc, char **argv)
             opts.long_poll_seconds = atoi(v);
         else if (strcmp(a, "--time-zone") == 0)
             opts.time_zone = v;
+        else if (strcmp(a, "--restaurant-name") == 0)
+            opts.restaurant_name = v;
+        else if (strcmp(a, "--cafe-address") == 0)
+            opts.cafe_address = v;
         else if (strcmp(a, "--regular-numbers") == 0) {
             if (!parse_range(v, &opts.regular_numbers_first, &opts.regular_numbers_last)) {
                 fprintf(stderr, "delivery-host: --regular-numbers wants FIRST-LAST (1-99999)\n");

@@ -98,8 +98,9 @@ typedef void (*dlv_log_cb)(void *arg, dlv_log_level level, const char *line);
 typedef int (*dlv_notify_cb)(void *arg, const char *order_id, const char *event,
                              const char *channel, const char *to, const char *text);
 
-/* 2 added time_zone, 3 accept_store_loss; older structs (without them) are still accepted. */
-#define DLV_OPTIONS_VERSION 3
+/* 2 added time_zone, 3 accept_store_loss, 5 restaurant_name; older structs (without them) are
+ * still accepted. */
+#define DLV_OPTIONS_VERSION 5
 
 typedef struct dlv_options {
     int version;                   /* DLV_OPTIONS_VERSION */
@@ -142,6 +143,9 @@ typedef struct dlv_options {
      * not be read whole. Only on an operator's explicit decision (docs/store.md); otherwise such a
      * start fails with DLV_ECORRUPT naming the database. */
     int accept_store_loss;
+    /* Since version 5. The restaurant's name, printed at the top of the delivery invoice with
+     * cafe_address under it; NULL: none. Copied. */
+    const char *restaurant_name;
 } dlv_options;
 
 /* Creates a terminal context: loads the configuration (generating terminalId when absent), opens

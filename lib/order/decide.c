@@ -68,17 +68,18 @@ static void add_print(dlv__decision *d, dlv__document doc, int copies, bool a4, 
                       const char *key)
 {
     if (d->print_count < DLV__ARRAY_SIZE(d->prints))
-        d->prints[d->print_count++] = (dlv__print_task){doc, copies, a4, by_hand, key};
+        d->prints[d->print_count++] = (dlv__print_task){doc, copies, a4, by_hand, key, false};
 }
 
 /* The invoice moment the event stands for, or -1. */
-static int invoice_moment_of(const dlv__order *o, const dlv__event *ev)
+static int invoice_moment_of(const dlv__order *o, const dlv__settings *s, const dlv__event *ev)
 {
     bool entered = ev->trigger == DLV__TRIGGER_ARRIVED ||
                    (ev->trigger == DLV__TRIGGER_STATUS_CHANGED && ev->from != o->status);
     switch (ev->trigger) {
     case DLV__TRIGGER_PAID:
-        return DLV__INVOICE_ON_BILL;
+        /* OnBill is the bill settled: a first partial payment is not yet the moment. */
+        return dlv__order_fully_paid(o) ? DLV__INVOICE_ON_BILL : -1;
     case DLV__TRIGGER_COURIER_ASSIGNED:
         return DLV__INVOICE_ON_COURIER_ASSIGNED;
     default:
@@ -88,6 +89,12 @@ static int invoice_moment_of(const dlv__order *o, const dlv__event *ev)
         return DLV__INVOICE_ON_COOKING_COMPLETED;
     if (entered && o->status == DLV_STATUS_ON_WAY)
         return DLV__INVOICE_ON_SEND;
+    /* A pickup order never gets a courier nor goes OnWay: at those moments its invoice prints
+     * when it is ready to be handed over. */
+    if (entered && o->status == DLV_STATUS_WAITING && o->service_type == DLV_SERVICE_PICKUP &&
+        (s->invoice_moment == DLV__INVOICE_ON_COURIER_ASSIGNED ||
+         s->invoice_moment == DLV__INVOICE_ON_SEND))
+        return (int)s->invoice_moment;
     return -1;
 }
 
@@ -112,13 +119,22 @@ void dlv__decide(const dlv__order *o, const dlv__settings *s, dlv__time now, con
     if (ev->trigger == DLV__TRIGGER_STATUS_CHANGED && ev->from != o->status &&
         o->status == DLV_STATUS_COOKING_STARTED)
         add_print(d, DLV__DOCUMENT_SERVICE_CHECK, 1, false, false, "ServiceCheck");
+    /* By hand: one copy; the operator asked for one document, not the configured set. */
     if (ev->trigger == DLV__TRIGGER_PRINT_REQUESTED && o->status != DLV_STATUS_CANCELLED) {
-        add_print(d, DLV__DOCUMENT_INVOICE, s->invoice_copies, a4_invoice, true, "Invoice/ByHand");
+        add_print(d, DLV__DOCUMENT_INVOICE, 1, a4_invoice, true, "Invoice/ByHand");
     } else if (o->status != DLV_STATUS_CANCELLED) {
-        int moment = invoice_moment_of(o, ev);
+        int moment = invoice_moment_of(o, s, ev);
         if (moment >= 0 && moment == (int)s->invoice_moment)
             add_print(d, DLV__DOCUMENT_INVOICE, s->invoice_copies, a4_invoice, false,
                       invoice_keys[moment]);
+        /* The courier carries the invoice: one printed for the previous courier names the wrong
+         * person and phone, so a new courier gets a new one. Whether one was printed is the
+         * ledger's to say (the runtime), not the order's. */
+        if (ev->trigger == DLV__TRIGGER_COURIER_ASSIGNED) {
+            add_print(d, DLV__DOCUMENT_INVOICE, s->invoice_copies, a4_invoice, false,
+                      "Invoice/CourierChanged");
+            d->prints[d->print_count - 1].after_invoice = true;
+        }
     }
 }
 

@@ -34,13 +34,17 @@ typedef struct dlv__print_task {
     const char *key; /* the trigger, stable across restarts: with the order id it identifies the
                         job ("ServiceCheck", "Invoice/OnSend"), so a repeated trigger (undo and
                         redo) prints nothing new. Static storage. */
+    /* The invoice again for a new courier ("Invoice/CourierChanged"): only when an invoice of the
+     * order was already printed (the print ledger knows, the runtime checks), and once per
+     * courier change (the runtime makes the trigger name the courier). */
+    bool after_invoice;
 } dlv__print_task;
 
 typedef struct dlv__decision {
     bool has_op;
     dlv__op op; /* an actorless step due now: LEAD_TIME_REACHED or AUTO_START_COOKING */
     size_t print_count;
-    dlv__print_task prints[2];
+    dlv__print_task prints[3];
     bool overdue_cooking; /* flag and tell the operator (notifyOverdueCooking is on) */
     dlv__time next_due;   /* the next moment a decision about this order changes, or NONE */
 } dlv__decision;
@@ -48,9 +52,12 @@ typedef struct dlv__decision {
 /* Decides the consequences of `event` for `order` at `now`. a4_invoice is the front config's
  * a4DeliveryInvoiceFormat. Service check: on a STATUS_CHANGED into CookingStarted only; an order
  * that ARRIVES in CookingStarted or later prints none (the kitchen has it, see decide.c). Invoice:
- * at the settings' moment (OnBill: a payment; OnCookingCompleted; OnCourierAssigned; OnSend:
- * entering OnWay; Manual: never automatically) and on PRINT_REQUESTED, in the configured number of
- * copies. Automatic steps come with every trigger whenever they are due. */
+ * at the settings' moment (OnBill: a payment that makes the order FULLY paid; OnCookingCompleted;
+ * OnCourierAssigned; OnSend: entering OnWay; Manual: never automatically) in the configured number
+ * of copies; a pickup order, which never gets a courier nor goes OnWay, prints at those two
+ * moments when it enters Waiting; a courier assignment also asks for the invoice again
+ * (after_invoice: the runtime prints it only when one was already printed); PRINT_REQUESTED
+ * prints one copy by hand. Automatic steps come with every trigger whenever they are due. */
 void dlv__decide(const dlv__order *order, const dlv__settings *settings, dlv__time now,
                  const dlv__event *event, bool a4_invoice, dlv__decision *out);
 

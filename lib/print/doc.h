@@ -168,7 +168,8 @@ typedef struct dlv__doc {
 typedef struct dlv__doc_input {
     const dlv__order *order;
     const dlv__print_context *ctx;
-    int copy_number, copies; /* this copy, 1-based, of how many */
+    int copy_number, copies;       /* this copy, 1-based, of how many */
+    const dlv__settings *settings; /* for the kitchen's deadline; NULL: the defaults */
 } dlv__doc_input;
 
 /* Builds the document of one copy. DLV_ENOMEM. Free with dlv__doc_free. */

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "order/machine.h"
 #include "print/doc.h"
 
 enum {
@@ -13,6 +14,7 @@ enum {
     F_ORDER_IS_PICKUP,
     F_ORDER_STATUS,
     F_ORDER_DUE_TIME,
+    F_ORDER_KITCHEN_TIME,
     F_ORDER_CREATED_TIME,
     F_ORDER_PHONE,
     F_ORDER_COMMENT,
@@ -29,6 +31,7 @@ enum {
     F_ORDER_PAYMENTS,
     F_CUSTOMER_NAME,
     F_CUSTOMER_COMMENT,
+    F_CUSTOMER_HIGH_RISK,
     F_ADDRESS_LINE,
     F_ADDRESS_CITY,
     F_ADDRESS_STREET,
@@ -47,6 +50,7 @@ enum {
     F_DOC_COPIES,
     F_DOC_PRINT_TIME,
     F_DOC_RESTAURANT,
+    F_DOC_RESTAURANT_ADDRESS,
     F_ITEM_NUMBER,
     F_ITEM_NAME,
     F_ITEM_AMOUNT,
@@ -79,6 +83,7 @@ const dlv__field_def dlv__fields[] = {
     [F_ORDER_IS_PICKUP] = {"Order.IsPickup", O, O, false},
     [F_ORDER_STATUS] = {"Order.Status", O, O, false},
     [F_ORDER_DUE_TIME] = {"Order.DueTime", O, O, false},
+    [F_ORDER_KITCHEN_TIME] = {"Order.KitchenTime", O, O, false},
     [F_ORDER_CREATED_TIME] = {"Order.CreatedTime", O, O, false},
     [F_ORDER_PHONE] = {"Order.Phone", O, O, false},
     [F_ORDER_COMMENT] = {"Order.Comment", O, O, false},
@@ -95,6 +100,7 @@ const dlv__field_def dlv__fields[] = {
     [F_ORDER_PAYMENTS] = {"Order.Payments", O, P, true},
     [F_CUSTOMER_NAME] = {"Customer.Name", O, O, false},
     [F_CUSTOMER_COMMENT] = {"Customer.Comment", O, O, false},
+    [F_CUSTOMER_HIGH_RISK] = {"Customer.HighRisk", O, O, false},
     [F_ADDRESS_LINE] = {"Address.Line", O, O, false},
     [F_ADDRESS_CITY] = {"Address.City", O, O, false},
     [F_ADDRESS_STREET] = {"Address.Street", O, O, false},
@@ -113,6 +119,7 @@ const dlv__field_def dlv__fields[] = {
     [F_DOC_COPIES] = {"Doc.Copies", O, O, false},
     [F_DOC_PRINT_TIME] = {"Doc.PrintTime", O, O, false},
     [F_DOC_RESTAURANT] = {"Doc.Restaurant", O, O, false},
+    [F_DOC_RESTAURANT_ADDRESS] = {"Doc.RestaurantAddress", O, O, false},
     [F_ITEM_NUMBER] = {"Item.Number", I, O, false},
     [F_ITEM_NAME] = {"Item.Name", I, O, false},
     [F_ITEM_AMOUNT] = {"Item.Amount", I, O, false},
@@ -278,6 +285,18 @@ bool dlv__field_value(const dlv__eval *ev, int field, dlv__arena *a, const char 
     case F_ORDER_DUE_TIME:
         t = local_time(a, o->complete_before, c);
         break;
+    case F_ORDER_KITCHEN_TIME: {
+        /* When the kitchen must be done: for a courier order the courier's travel comes off the
+         * customer's time (lib/order/machine.c), so the service check shows this, not DueTime. */
+        dlv__settings defaults;
+        const dlv__settings *s = ev->in->settings;
+        if (!s) {
+            dlv__settings_defaults(&defaults);
+            s = &defaults;
+        }
+        t = local_time(a, dlv__kitchen_deadline(o, s), c);
+        break;
+    }
     case F_ORDER_CREATED_TIME:
         t = local_time(a, o->when_created, c);
         break;
@@ -329,6 +348,9 @@ bool dlv__field_value(const dlv__eval *ev, int field, dlv__arena *a, const char 
         break;
     case F_CUSTOMER_COMMENT:
         t = o->customer ? str(o->customer->comment) : "";
+        break;
+    case F_CUSTOMER_HIGH_RISK:
+        t = o->customer && o->customer->in_blacklist ? "Высокий риск" : "";
         break;
     case F_ADDRESS_LINE:
         t = address_line(a, ad);
@@ -383,6 +405,9 @@ bool dlv__field_value(const dlv__eval *ev, int field, dlv__arena *a, const char 
         break;
     case F_DOC_RESTAURANT:
         t = str(c->restaurant);
+        break;
+    case F_DOC_RESTAURANT_ADDRESS:
+        t = str(c->restaurant_address);
         break;
     case F_ITEM_NUMBER:
         t = it ? dlv__arena_printf(a, "%zu", ev->item_index + 1) : "";

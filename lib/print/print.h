@@ -53,8 +53,9 @@ typedef struct dlv__print_context {
      * for every time. Called with utc_offset_arg and UTC seconds; returns minutes east of UTC. */
     int (*utc_offset_at)(void *arg, int64_t utc);
     void *utc_offset_arg;
-    const char *courier_name; /* overrides the order's courier (NULL: the order's) */
-    const char *restaurant;   /* optional header line (NULL: none) */
+    const char *courier_name;       /* overrides the order's courier (NULL: the order's) */
+    const char *restaurant;         /* the restaurant's name, the invoice's header (NULL: none) */
+    const char *restaurant_address; /* the restaurant's address under its name (NULL: none) */
 } dlv__print_context;
 
 /* A growing byte buffer; release with dlv__print_out_free. */

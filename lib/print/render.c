@@ -42,7 +42,11 @@ int dlv__print_render(dlv__doc_kind kind, const dlv__order *order, const dlv__se
     size_t start = out->len;
     dlv__doc *docs[MAX_COPIES] = {NULL};
     for (int c = 0; c < copies && rc == DLV_OK; c++) {
-        dlv__doc_input in = {.order = order, .ctx = ctx, .copy_number = c + 1, .copies = copies};
+        dlv__doc_input in = {.order = order,
+                             .ctx = ctx,
+                             .copy_number = c + 1,
+                             .copies = copies,
+                             .settings = settings};
         rc = dlv__doc_build(tpl, &in, &docs[c], err);
     }
     if (rc == DLV_OK && format == DLV__FORMAT_PDF) {

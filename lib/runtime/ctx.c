@@ -173,6 +173,7 @@ void dlv_ctx_destroy(dlv_ctx *ctx)
     dlv__free(ctx->receipt_printer);
     dlv__free(ctx->a4_printer);
     dlv__free(ctx->cafe_address);
+    dlv__free(ctx->restaurant_name);
     dlv__free(ctx->templates_dir);
     dlv__free(ctx->front_config_path);
     dlv__sync_free(ctx);
@@ -234,11 +235,14 @@ int dlv_ctx_create(const dlv_options *opts, dlv_ctx **out, dlv_error *err)
         ctx->receipt_printer = opts->receipt_printer ? dlv__strdup(opts->receipt_printer) : NULL;
         ctx->a4_printer = opts->a4_printer ? dlv__strdup(opts->a4_printer) : NULL;
         ctx->cafe_address = opts->cafe_address ? dlv__strdup(opts->cafe_address) : NULL;
+        if (opts->version >= 5 && opts->restaurant_name)
+            ctx->restaurant_name = dlv__strdup(opts->restaurant_name);
         ctx->front_config_path =
             opts->front_config_path ? dlv__strdup(opts->front_config_path) : NULL;
         if (!ctx->config_dir || !ctx->data_dir || !ctx->terminal_name ||
             (opts->receipt_printer && !ctx->receipt_printer) ||
-            (opts->a4_printer && !ctx->a4_printer))
+            (opts->a4_printer && !ctx->a4_printer) || (opts->cafe_address && !ctx->cafe_address) ||
+            (opts->version >= 5 && opts->restaurant_name && !ctx->restaurant_name))
             rc = dlv__error_set(err, DLV_ENOMEM, "out of memory");
     }
     /* The operator's acceptance of a lost database (version 2 of the options). */

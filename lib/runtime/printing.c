@@ -53,10 +53,46 @@ static const char *doc_name(dlv__document d)
 
 static void on_print_retry(uv_timer_t *t);
 
+/* The trigger of an invoice for a new courier, or false when none is due: no invoice of the
+ * order was printed yet (the pending one will carry the current courier when it goes out), or the
+ * last one already names this courier. The trigger names the courier and the number of invoices
+ * so far, so every change prints once, also back to an earlier courier. */
+static bool courier_change_trigger(dlv_ctx *ctx, rt_order *o, char *trigger, size_t size)
+{
+    const dlv__order_courier *c = o->view->courier;
+    const char *courier = c && c->id && *c->id ? c->id : "none";
+    dlv__print_job *jobs = NULL;
+    size_t n = 0, invoices = 0;
+    bool printed = false;
+    const char *last = NULL;
+    int64_t last_id = 0;
+    if (dlv__store_print_for_order(ctx->store, o->id, &jobs, &n, NULL) != DLV_OK)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(jobs[i].document, doc_name(DLV__DOCUMENT_INVOICE)) != 0)
+            continue;
+        invoices++;
+        printed |= jobs[i].state == DLV__PRINT_SENT;
+        if (jobs[i].id > last_id && jobs[i].trigger) {
+            last_id = jobs[i].id;
+            last = jobs[i].trigger;
+        }
+    }
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "Invoice/Courier/%.36s/", courier);
+    bool due = printed && !(last && strncmp(last, prefix, strlen(prefix)) == 0);
+    if (due)
+        snprintf(trigger, size, "%s%zu", prefix, invoices);
+    dlv__store_print_jobs_free(jobs, n);
+    return due;
+}
+
 void dlv__rt_print(dlv_ctx *ctx, rt_order *o, const dlv__print_task *job)
 {
     dlv__store *st = ctx->store;
     char trigger[64];
+    if (job->after_invoice && !courier_change_trigger(ctx, o, trigger, sizeof trigger))
+        return;
     /* A by-hand print is its own trigger each time; its copy mark depends on whether the
      * document was already printed. */
     bool is_copy = false;
@@ -72,7 +108,7 @@ void dlv__rt_print(dlv_ctx *ctx, rt_order *o, const dlv__print_task *job)
         char id[37];
         dlv__uuid_v4(id);
         snprintf(trigger, sizeof trigger, "Manual/%s", id);
-    } else {
+    } else if (!job->after_invoice) {
         snprintf(trigger, sizeof trigger, "%s", job->key);
     }
     dlv__print_new rec = {.order_id = o->id,
@@ -272,7 +308,9 @@ void dlv__rt_print_pump(dlv_ctx *ctx)
                                  .copies = job->copies,
                                  .now = dlv__rt_now(ctx),
                                  .utc_offset_at = dlv__rt_utc_offset_at,
-                                 .utc_offset_arg = ctx};
+                                 .utc_offset_arg = ctx,
+                                 .restaurant = ctx->restaurant_name,
+                                 .restaurant_address = ctx->cafe_address};
         dlv__print_out out = {0};
         dlv__print_format format;
         dlv__doc_kind kind =

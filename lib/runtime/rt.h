@@ -148,6 +148,7 @@ struct dlv_ctx {
     char *templates_dir;
     char *front_config_path;
     char *cafe_address;
+    char *restaurant_name; /* the invoice's header (dlv_options version 5) */
     dlv_event_cb on_event;
     void *event_arg;
     dlv_notify_cb on_notify;

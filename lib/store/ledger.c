@@ -338,9 +338,9 @@ int dlv__store_print_reprint(dlv__store *st, int64_t id, int64_t *new_id, dlv_er
             dlv__error_set(err, rc, "%s: no random source for a reprint id", st->name);
     }
     if (rc == DLV_OK) {
-        /* The stored payload of the original lacks the «КОПИЯ» mark: the copy is rendered anew. */
-        dlv__print_new copy = {job.order_id, job.document, trigger, job.copies,
-                               job.printer,  true,         NULL,    0};
+        /* The stored payload of the original lacks the «КОПИЯ» mark: the copy is rendered anew.
+         * One copy: the operator asked for the document again, not for the configured set. */
+        dlv__print_new copy = {job.order_id, job.document, trigger, 1, job.printer, true, NULL, 0};
         rc = insert_job(st, &copy, job.id, &made, err);
     }
     if (rc == DLV_OK && (job.state == DLV__PRINT_FAILED || job.state == DLV__PRINT_UNKNOWN)) {

@@ -168,7 +168,7 @@ static void held_jobs_survive_restart(void)
 }
 
 /* The whole runtime with time_zone "Europe/Moscow" (no fixed offset): the service check's due
- * time is the order's completeBefore + 3 h. */
+ * time is the kitchen's deadline + 3 h. */
 static void documents_show_local_time(void)
 {
     printer_emulator *pe = printer_emulator_start();
@@ -200,8 +200,10 @@ static void documents_show_local_time(void)
     DLV_ASSERT_CONTAINS(hostsim_request(h, req), "\"ok\":true");
     CU_ASSERT_PTR_NOT_NULL(hostsim_wait(h, 12000, "\"event\":\"printed\"", id, NULL));
     /* Digits and punctuation are the same bytes in CP866. */
-    CU_ASSERT_EQUAL(count_in_paper(pe, "15.07.2027 12:30"), 1);
-    CU_ASSERT_EQUAL(count_in_paper(pe, "15.07.2027 09:30"), 0);
+    /* The service check's time is the kitchen's: the call-center's predictedCookingCompleteTime,
+     * completeBefore less the courier's 45 minutes, 08:45 UTC. */
+    CU_ASSERT_EQUAL(count_in_paper(pe, "15.07.2027 11:45"), 1);
+    CU_ASSERT_EQUAL(count_in_paper(pe, "15.07.2027 08:45"), 0);
     hostsim_stop(h, 500);
     printer_emulator_stop(pe);
     free(id);
@@ -237,6 +239,69 @@ static void paper_out_is_paced(void)
     free((char *)d);
 }
 
+static void assign_courier(hostsim *h, const char *id, const char *courier)
+{
+    char req[200];
+    snprintf(req, sizeof req, "{\"cmd\":\"assignCourier\",\"orderId\":\"%s\",\"courierId\":\"%s\"}",
+             id, courier);
+    DLV_ASSERT_CONTAINS(hostsim_request(h, req), "\"ok\":true");
+}
+
+/* The invoice names the courier who carries it: printed (OnCookingCompleted) before a courier was
+ * assigned, it prints again, once, with the courier and their phone; assigning the same courier
+ * again prints nothing; it is a new document, not a «КОПИЯ». */
+static void courier_change_reprints_invoice(void)
+{
+    printer_emulator *pe = printer_emulator_start();
+    const char *d;
+    hostsim *h = start(&d, pe);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    char *id = order_cooking(h);
+    CU_ASSERT_PTR_NOT_NULL(
+        hostsim_wait(h, 8000, "\"event\":\"printed\"", id, "ServiceCheck", NULL));
+    char req[200];
+    snprintf(req, sizeof req,
+             "{\"cmd\":\"setStatus\",\"orderId\":\"%s\",\"status\":\"CookingCompleted\"}", id);
+    DLV_ASSERT_CONTAINS(hostsim_request(h, req), "\"ok\":true");
+    CU_ASSERT_PTR_NOT_NULL(
+        hostsim_wait(h, 8000, "\"event\":\"printed\"", id, "\"document\":\"Invoice\"", NULL));
+    CU_ASSERT_EQUAL(count_in_paper(pe, "+79160000001"), 0);
+    int invoices = hostsim_count(h, "\"document\":\"Invoice\"");
+    CU_ASSERT_EQUAL(invoices, 1);
+
+    assign_courier(h, id, "5a1d0c3e-2b7f-4e55-9a10-c0c0c0000001");
+    for (int i = 0; i < 80 && hostsim_count(h, "\"document\":\"Invoice\"") < 2; i++)
+        usleep(100000);
+    CU_ASSERT_EQUAL(hostsim_count(h, "\"document\":\"Invoice\""), 2);
+    CU_ASSERT_EQUAL(hostsim_count(h, "\"copy\":true"), 0);
+    /* invoiceCopies is 2; digits are the same bytes in CP866. */
+    CU_ASSERT_EQUAL(count_in_paper(pe, "+79160000001"), 2);
+    if (count_in_paper(pe, "+79160000001") != 2)
+        fprintf(stderr, "\n%s\n", hostsim_dump(h));
+    CU_ASSERT_EQUAL(count_in_paper(pe, "\x1dV"), 5); /* the check, two invoices of two copies */
+
+    /* The same courier again: the last invoice names them already. */
+    assign_courier(h, id, "5a1d0c3e-2b7f-4e55-9a10-c0c0c0000001");
+    usleep(800000);
+    CU_ASSERT_EQUAL(hostsim_count(h, "\"document\":\"Invoice\""), 2);
+    CU_ASSERT_EQUAL(count_in_paper(pe, "\x1dV"), 5);
+
+    /* A reprint by hand of that invoice (two copies): one copy, marked «КОПИЯ». */
+    const char *ev = hostsim_wait(h, 100, "\"event\":\"printed\"", id, "\"jobId\":3", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
+    DLV_ASSERT_CONTAINS(ev, "\"copies\":2");
+    DLV_ASSERT_CONTAINS(hostsim_request(h, "{\"cmd\":\"reprint\",\"jobId\":3}"), "\"ok\":true");
+    ev = hostsim_wait(h, 8000, "\"event\":\"printed\"", id, "\"copy\":true", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
+    DLV_ASSERT_CONTAINS(ev, "\"copies\":1");
+    CU_ASSERT_EQUAL(count_in_paper(pe, "\x1dV"), 6);
+    CU_ASSERT_EQUAL(count_in_paper(pe, "\x8a\x8e\x8f\x88\x9f"), 1); /* «КОПИЯ» in CP866 */
+    hostsim_stop(h, 500);
+    printer_emulator_stop(pe);
+    free(id);
+    free((char *)d);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -247,6 +312,7 @@ int main(void)
         DLV_TEST(held_jobs_survive_restart),
         DLV_TEST(documents_show_local_time),
         DLV_TEST(paper_out_is_paced),
+        DLV_TEST(courier_change_reprints_invoice),
         DLV_TEST_END,
     };
     int rc = dlv_test_main("printing", cases);

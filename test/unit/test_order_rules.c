@@ -152,7 +152,17 @@ static void documents_for_every_moment(void)
             dlv__decision d;
             dlv__decide(o, settings, 0, &e, false, &d);
             bool want = triggers[t].moment == moment && o->status != ST(CANCELLED);
-            CU_ASSERT_EQUAL(d.print_count, want ? 1u : 0u);
+            /* A courier assignment also asks for the invoice again for the new courier, which
+             * the runtime prints only after one was printed (print_moments below). */
+            bool again = false;
+            size_t regular = 0;
+            for (size_t k = 0; k < d.print_count; k++) {
+                again |= d.prints[k].after_invoice;
+                regular += !d.prints[k].after_invoice;
+            }
+            CU_ASSERT_EQUAL(again, triggers[t].trigger == DLV__TRIGGER_COURIER_ASSIGNED &&
+                                       o->status != ST(CANCELLED));
+            CU_ASSERT_EQUAL(regular, want ? 1u : 0u);
             if (want) {
                 CU_ASSERT_EQUAL(d.prints[0].document, DLV__DOCUMENT_INVOICE);
                 CU_ASSERT_EQUAL(d.prints[0].copies, settings->invoice_copies);
@@ -193,6 +203,106 @@ static void documents_for_every_moment(void)
     e = ev(DLV__TRIGGER_TICK, 0);
     dlv__decide(o, settings, 0, &e, false, &d);
     CU_ASSERT_EQUAL(d.print_count, 0);
+    settings->invoice_moment = DLV__INVOICE_ON_COOKING_COMPLETED;
+    dlv__order_free(o);
+}
+
+/* The print moments of docs/printers.md: OnBill when the order becomes fully paid, a pickup's
+ * invoice on entering Waiting when its moment (a courier, OnWay) never comes, the invoice again for
+ * a new courier, and one copy by hand. */
+static void print_moments(void)
+{
+    dlv__order *o = copy_of(base);
+    dlv__decision d;
+    dlv__event e;
+    CU_ASSERT_EQUAL_FATAL(settings->invoice_copies, 2);
+    CU_ASSERT_EQUAL_FATAL(o->payment_count, 1);
+
+    /* OnBill: a first partial payment prints nothing; the payment that settles the bill does. */
+    settings->invoice_moment = DLV__INVOICE_ON_BILL;
+    o->status = ST(WAITING);
+    dlv__money full = o->payments[0].sum;
+    o->payments[0].sum = o->result_sum - 1;
+    e = ev(DLV__TRIGGER_PAID, ST(WAITING));
+    dlv__decide(o, settings, 0, &e, false, &d);
+    CU_ASSERT_EQUAL(d.print_count, 0);
+    o->payments[0].sum = o->result_sum;
+    dlv__decide(o, settings, 0, &e, false, &d);
+    CU_ASSERT_EQUAL_FATAL(d.print_count, 1);
+    CU_ASSERT_STRING_EQUAL(d.prints[0].key, "Invoice/OnBill");
+    CU_ASSERT_EQUAL(d.prints[0].copies, 2);
+    o->payments[0].sum = full; /* more than the bill (change): still fully paid */
+    dlv__decide(o, settings, 0, &e, false, &d);
+    CU_ASSERT_EQUAL(d.print_count, 1);
+
+    /* A pickup at OnCourierAssigned or OnSend: on entering Waiting (also arriving in it); a
+     * courier order there waits for its own moment; other moments never print on Waiting. */
+    static const struct {
+        dlv__invoice_moment moment;
+        const char *key;
+    } late[] = {{DLV__INVOICE_ON_COURIER_ASSIGNED, "Invoice/OnCourierAssigned"},
+                {DLV__INVOICE_ON_SEND, "Invoice/OnSend"}};
+    for (size_t i = 0; i < DLV__ARRAY_SIZE(late); i++) {
+        settings->invoice_moment = late[i].moment;
+        o->service_type = DLV_SERVICE_PICKUP;
+        o->status = ST(WAITING);
+        e = ev(DLV__TRIGGER_STATUS_CHANGED, ST(COOKING_COMPLETED));
+        dlv__decide(o, settings, 0, &e, true, &d);
+        CU_ASSERT_EQUAL_FATAL(d.print_count, 1);
+        CU_ASSERT_EQUAL(d.prints[0].document, DLV__DOCUMENT_INVOICE);
+        CU_ASSERT_STRING_EQUAL(d.prints[0].key, late[i].key);
+        CU_ASSERT_EQUAL(d.prints[0].copies, 2);
+        CU_ASSERT_TRUE(d.prints[0].a4);
+        CU_ASSERT_FALSE(d.prints[0].after_invoice);
+        e = ev(DLV__TRIGGER_ARRIVED, 0);
+        dlv__decide(o, settings, 0, &e, false, &d);
+        CU_ASSERT_EQUAL(d.print_count, 1);
+        e = ev(DLV__TRIGGER_STATUS_CHANGED, ST(WAITING)); /* no change, no print */
+        dlv__decide(o, settings, 0, &e, false, &d);
+        CU_ASSERT_EQUAL(d.print_count, 0);
+        o->service_type = DLV_SERVICE_COURIER;
+        e = ev(DLV__TRIGGER_STATUS_CHANGED, ST(COOKING_COMPLETED));
+        dlv__decide(o, settings, 0, &e, false, &d);
+        CU_ASSERT_EQUAL(d.print_count, 0);
+    }
+    o->service_type = DLV_SERVICE_PICKUP;
+    e = ev(DLV__TRIGGER_STATUS_CHANGED, ST(COOKING_COMPLETED));
+    for (int m = 0; m <= DLV__INVOICE_MANUAL; m++) {
+        if (m == DLV__INVOICE_ON_COURIER_ASSIGNED || m == DLV__INVOICE_ON_SEND)
+            continue;
+        settings->invoice_moment = (dlv__invoice_moment)m;
+        dlv__decide(o, settings, 0, &e, false, &d);
+        CU_ASSERT_EQUAL(d.print_count, 0);
+    }
+    o->service_type = DLV_SERVICE_COURIER;
+
+    /* A courier assigned: the invoice again, at every moment, marked for the runtime to print
+     * only after one was printed; never for a cancelled order. */
+    for (int m = 0; m <= DLV__INVOICE_MANUAL; m++) {
+        settings->invoice_moment = (dlv__invoice_moment)m;
+        o->status = ST(WAITING);
+        e = ev(DLV__TRIGGER_COURIER_ASSIGNED, ST(WAITING));
+        dlv__decide(o, settings, 0, &e, false, &d);
+        CU_ASSERT_EQUAL_FATAL(d.print_count, m == DLV__INVOICE_ON_COURIER_ASSIGNED ? 2u : 1u);
+        const dlv__print_task *t = &d.prints[d.print_count - 1];
+        CU_ASSERT_TRUE(t->after_invoice);
+        CU_ASSERT_FALSE(t->by_hand);
+        CU_ASSERT_EQUAL(t->document, DLV__DOCUMENT_INVOICE);
+        CU_ASSERT_EQUAL(t->copies, 2);
+        CU_ASSERT_STRING_EQUAL(t->key, "Invoice/CourierChanged");
+        o->status = ST(CANCELLED);
+        dlv__decide(o, settings, 0, &e, false, &d);
+        CU_ASSERT_EQUAL(d.print_count, 0);
+    }
+
+    /* By hand: one copy, whatever invoiceCopies says. */
+    settings->invoice_moment = DLV__INVOICE_MANUAL;
+    o->status = ST(ON_WAY);
+    e = ev(DLV__TRIGGER_PRINT_REQUESTED, 0);
+    dlv__decide(o, settings, 0, &e, false, &d);
+    CU_ASSERT_EQUAL_FATAL(d.print_count, 1);
+    CU_ASSERT_TRUE(d.prints[0].by_hand);
+    CU_ASSERT_EQUAL(d.prints[0].copies, 1);
     settings->invoice_moment = DLV__INVOICE_ON_COOKING_COMPLETED;
     dlv__order_free(o);
 }
@@ -403,6 +513,7 @@ int main(void)
         DLV_TEST(lead_time_and_automatic_start),
         DLV_TEST(automatic_flow_with_injected_clock),
         DLV_TEST(documents_for_every_moment),
+        DLV_TEST(print_moments),
         DLV_TEST(list_order_and_timer),
         DLV_TEST(numbering),
         DLV_TEST(numbering_blocks),

@@ -254,6 +254,91 @@ static void service_check_golden(void)
     golden(DLV__DOC_SERVICE_CHECK, "pickup", 32, "service_check_pickup_32.txt");
 }
 
+/* Everything the invoice carries (docs/printers.md), on a courier order with a delivery fee, a
+ * blacklisted customer («Высокий риск»), persons, the site's number, a courier with a phone and
+ * the restaurant's name and address; the service check's time is the kitchen's (completeBefore
+ * minus the courier's 45 minutes by default), not the customer's. And a pickup order. */
+static void golden_restaurant(dlv__doc_kind kind, const char *order, const char *file)
+{
+    dlv__order *o = load_order(order);
+    dlv__print_context c = ctx_at();
+    c.restaurant = "Пиццерия „Тесто“";
+    c.restaurant_address = "ул. Тверская, 7";
+    decoded d;
+    char *text = escpos_text(kind, o, &c, 42, &d);
+    CU_ASSERT_EQUAL(d.cuts, 1);
+    check_golden(file, text);
+    if (kind == DLV__DOC_INVOICE) {
+        DLV_ASSERT_CONTAINS(text, "Пиццерия \"Тесто\""); /* CP866 has no „ “ */
+        DLV_ASSERT_CONTAINS(text, "ул. Тверская, 7");
+    }
+    free(text);
+    dlv__order_free(o);
+}
+
+static void documents_golden(void)
+{
+    golden_restaurant(DLV__DOC_INVOICE, "courier_risk", "invoice_courier_risk_42.txt");
+    golden_restaurant(DLV__DOC_SERVICE_CHECK, "courier_risk", "service_check_courier_risk_42.txt");
+    golden_restaurant(DLV__DOC_INVOICE, "pickup", "invoice_pickup_restaurant_42.txt");
+    golden_restaurant(DLV__DOC_SERVICE_CHECK, "pickup", "service_check_pickup_42.txt");
+
+    /* What the goldens must show, whatever a rewrite of them says. */
+    dlv__order *o = load_order("courier_risk");
+    dlv__print_context c = ctx_at();
+    c.restaurant = "Пиццерия „Тесто“";
+    c.restaurant_address = "ул. Тверская, 7";
+    char *text = escpos_text(DLV__DOC_INVOICE, o, &c, 42, NULL);
+    const char *need[] = {"Высокий риск",
+                          "site-7781",
+                          "Персон:",
+                          "2",
+                          "Надбавка:",
+                          "150.00",
+                          "1383.00",
+                          "Сдача:",
+                          "117.00",
+                          "Иван Смирнов",
+                          "Телефон курьера:",
+                          "+79260000001",
+                          "Доставить к:              29.11.2026 16:30",
+                          "позвонить за 10"};
+    for (size_t i = 0; i < sizeof need / sizeof *need; i++)
+        DLV_ASSERT_CONTAINS(text, need[i]);
+    free(text);
+    text = escpos_text(DLV__DOC_SERVICE_CHECK, o, &c, 42, NULL);
+    DLV_ASSERT_CONTAINS(text, "К сроку:                  29.11.2026 15:45");
+    free(text);
+    /* The settings' courier travel time and the predicted cooking time move it. */
+    dlv__settings s;
+    dlv__settings_defaults(&s);
+    s.courier_delivery_minutes = 30;
+    dlv__print_out out = {0};
+    CU_ASSERT_EQUAL_FATAL(
+        dlv__print_render(DLV__DOC_SERVICE_CHECK, o, &s, &c, DLV__FORMAT_TEXT, NULL, &out, NULL),
+        DLV_OK);
+    CU_ASSERT_FATAL(dlv__out_append(&out, "", 1) == DLV_OK);
+    DLV_ASSERT_CONTAINS((char *)out.data, "К сроку:                  29.11.2026 16:00");
+    dlv__print_out_free(&out);
+    o->predicted_cooking_complete_time = o->complete_before - 50 * 60;
+    text = escpos_text(DLV__DOC_SERVICE_CHECK, o, &c, 42, NULL);
+    DLV_ASSERT_CONTAINS(text, "К сроку:                  29.11.2026 15:40");
+    free(text);
+    /* Without a blacklist mark, no «Высокий риск». */
+    o->customer->in_blacklist = false;
+    text = escpos_text(DLV__DOC_INVOICE, o, &c, 42, NULL);
+    CU_ASSERT_PTR_NULL(strstr(text, "Высокий риск"));
+    free(text);
+    dlv__order_free(o);
+
+    /* A pickup's service check is due at completeBefore itself. */
+    o = load_order("pickup");
+    text = escpos_text(DLV__DOC_SERVICE_CHECK, o, &c, 42, NULL);
+    DLV_ASSERT_CONTAINS(text, "К сроку:                  29.11.2026 18:00");
+    free(text);
+    dlv__order_free(o);
+}
+
 /* The invoice names everything docs/printers.md says it carries. */
 static void invoice_carries_everything(void)
 {
@@ -272,7 +357,8 @@ static void invoice_carries_everything(void)
     CU_ASSERT(!dlv_test_contains(t, "КОПИЯ"));
     free(t);
     t = escpos_text(DLV__DOC_SERVICE_CHECK, o, &c, 42, NULL);
-    const char *kitchen[] = {"СЕРВИСНЫЙ ЧЕК",   "100245",      "Доставка курьером", "16:30",
+    /* The kitchen's deadline: 16:30 less the courier's 45 minutes (the default settings). */
+    const char *kitchen[] = {"СЕРВИСНЫЙ ЧЕК",   "100245",      "Доставка курьером", "15:45",
                              "Пицца Маргарита", "Двойной сыр", "хорошо пропечь",    "Морс"};
     for (size_t i = 0; i < sizeof kitchen / sizeof *kitchen; i++)
         DLV_ASSERT_CONTAINS(t, kitchen[i]);
@@ -663,6 +749,36 @@ static void pdf_invoice(void)
     dlv__order_free(o);
 }
 
+/* The A4 invoice carries the same: read back with pdftotext. */
+static void pdf_invoice_everything(void)
+{
+    dlv__order *o = load_order("courier_risk");
+    dlv__print_context c = ctx_at();
+    c.restaurant = "Пиццерия „Тесто“";
+    c.restaurant_address = "ул. Тверская, 7";
+    dlv__print_out out = render(DLV__DOC_INVOICE, o, &c, DLV__FORMAT_PDF, 42);
+    CU_ASSERT_FATAL(out.len > 1000);
+    char *dir = dlv_test_mkdtemp();
+    char path[512], cmd[1200];
+    snprintf(path, sizeof path, "%s/invoice.pdf", dir);
+    FILE *f = fopen(path, "wb");
+    CU_ASSERT_FATAL(f && fwrite(out.data, 1, out.len, f) == out.len);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "pdftotext -enc UTF-8 '%s' -", path);
+    char *text = run_capture(cmd);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    const char *need[] = {"Пиццерия „Тесто“", "ул. Тверская, 7", "Заказ № 100245", "site-7781",
+                          "Высокий риск",     "Персон",          "Надбавка",       "150.00",
+                          "1383.00",          "117.00",          "Иван Смирнов",   "+79260000001",
+                          "29.11.2026 16:30", "позвонить за 10"};
+    for (size_t i = 0; i < sizeof need / sizeof *need; i++)
+        DLV_ASSERT_CONTAINS(text, need[i]);
+    free(text);
+    dlv__print_out_free(&out);
+    dlv_test_rmdir(dir);
+    dlv__order_free(o);
+}
+
 static void pdf_service_check_copy(void)
 {
     dlv__order *o = load_order("pickup");
@@ -793,6 +909,8 @@ int main(void)
         DLV_TEST(invoice_pickup_golden),
         DLV_TEST(invoice_surcharge_golden),
         DLV_TEST(service_check_golden),
+        DLV_TEST(documents_golden),
+        DLV_TEST(pdf_invoice_everything),
         DLV_TEST(invoice_carries_everything),
         DLV_TEST(copies),
         DLV_TEST(reprint_says_copy),
