@@ -92,6 +92,7 @@ static const char host_help[] =
     "  --long-poll-seconds N     long-poll wait, 1..60 (default 25)\n"
     "  --time-zone NAME          the restaurant's zone (Europe/Moscow) when the call-center\n"
     "                            sends none (default: the OS zone)\n"
+    "  --locale ru|en            the language of messages for the staff (default ru)\n"
     "  --regular-numbers FIRST-LAST  the host's own regular order numbers: orders created at\n"
     "                            the terminal never get one of them\n"
     "  --no-stdin                read no commands: run until SIGTERM or SIGINT (a service)\n"
@@ -231,6 +232,8 @@ int main(int argc, char **argv)
             opts.long_poll_seconds = atoi(v);
         else if (strcmp(a, "--time-zone") == 0)
             opts.time_zone = v;
+        else if (strcmp(a, "--locale") == 0)
+            opts.locale = v;
         else if (strcmp(a, "--regular-numbers") == 0) {
             if (!parse_range(v, &opts.regular_numbers_first, &opts.regular_numbers_last)) {
                 fprintf(stderr, "delivery-host: --regular-numbers wants FIRST-LAST (1-99999)\n");

@@ -314,9 +314,11 @@ rt_staged *dlv__rt_stage_op(dlv_ctx *ctx, rt_order *o, const dlv__op_request *re
     }
     const dlv__order *base = working_view(ctx, o);
     dlv__order *next = NULL;
+    dlv__op_request localized = *req; /* the rules answer in the staff's language */
+    localized.locale = ctx->locale;
     int rc = dlv__order_clone(base, &next);
     if (rc == DLV_OK)
-        rc = dlv__op_apply(next, ctx->settings, req, dlv__rt_now(ctx), &err);
+        rc = dlv__op_apply(next, ctx->settings, &localized, dlv__rt_now(ctx), &err);
     else
         dlv__error_set(&err, rc, "out of memory");
     int commands = 0;

@@ -137,7 +137,7 @@ static void do_set_status(req_ctx *r)
     }
     dlv__op op;
     dlv_error err = {0};
-    if (dlv__op_for_status(o->view, to, &op, &err) != DLV_OK) {
+    if (dlv__op_for_status(o->view, to, r->ctx->locale, &op, &err) != DLV_OK) {
         reply_error(r, err.code ? err.code : DLV_EINVALIDTRANSITION, err.message);
         return;
     }
@@ -258,7 +258,7 @@ static void do_logout(req_ctx *r)
 static void do_create_order(req_ctx *r)
 {
     dlv_error err = {0};
-    if (dlv__create_check(r->ctx->login.rights, &err) != DLV_OK) {
+    if (dlv__create_check(r->ctx->login.rights, r->ctx->locale, &err) != DLV_OK) {
         reply_error(r, err.code, err.message);
         return;
     }

@@ -154,6 +154,7 @@ struct dlv_ctx {
     dlv__logger log;
     int long_poll_seconds;
     int utc_offset_minutes;
+    dlv__locale locale; /* the staff's language (options' locale; default Russian) */
     int64_t regular_first, regular_last;
     dlv__time (*clock)(void *arg); /* tests inject time; NULL: the wall clock */
     void *clock_arg;
