@@ -97,6 +97,7 @@ static const char host_help[] =
     "  --long-poll-seconds N     long-poll wait, 1..60 (default 25)\n"
     "  --time-zone NAME          the restaurant's zone (Europe/Moscow) when the call-center\n"
     "                            sends none (default: the OS zone)\n"
+    "  --locale ru|en            the language of messages for the staff (default ru)\n"
     "  --regular-numbers FIRST-LAST  the host's own regular order numbers: orders created at\n"
     "                            the terminal never get one of them\n"
     "  --http HOST:PORT          also serve the delivery screen there (127.0.0.1:8088;\n"
@@ -254,6 +255,8 @@ int main(int argc, char **argv)
             opts.restaurant_name = v;
         else if (strcmp(a, "--cafe-address") == 0)
             opts.cafe_address = v;
+        else if (strcmp(a, "--locale") == 0)
+            opts.locale = v;
         else if (strcmp(a, "--regular-numbers") == 0) {
             if (!parse_range(v, &opts.regular_numbers_first, &opts.regular_numbers_last)) {
                 fprintf(stderr, "delivery-host: --regular-numbers wants FIRST-LAST (1-99999)\n");

@@ -98,8 +98,8 @@ typedef void (*dlv_log_cb)(void *arg, dlv_log_level level, const char *line);
 typedef int (*dlv_notify_cb)(void *arg, const char *order_id, const char *event,
                              const char *channel, const char *to, const char *text);
 
-/* 2 added time_zone, 3 accept_store_loss, 5 restaurant_name; older structs (without them) are
- * still accepted. */
+/* 2 added time_zone, 3 accept_store_loss, 4 locale, 5 restaurant_name; older structs (without
+ * them) are still accepted. */
 #define DLV_OPTIONS_VERSION 5
 
 typedef struct dlv_options {
@@ -143,6 +143,11 @@ typedef struct dlv_options {
      * not be read whole. Only on an operator's explicit decision (docs/store.md); otherwise such a
      * start fails with DLV_ECORRUPT naming the database. */
     int accept_store_loss;
+    /* Since version 4. The language of what the staff reads (reply messages, status names in
+     * them, the texts of error events, the doctor's advice): "ru" (NULL: the default) or "en".
+     * Machine codes (MissingRight, event names, JSON keys) are the same in both. Anything else
+     * fails dlv_ctx_create with DLV_EINVAL. */
+    const char *locale;
     /* Since version 5. The restaurant's name, printed at the top of the delivery invoice with
      * cafe_address under it; NULL: none. Copied. */
     const char *restaurant_name;

@@ -32,9 +32,16 @@ bool dlv__due_op(const dlv__order *o, const dlv__settings *s, dlv__time now, dlv
     return false;
 }
 
+/* The moment a not-yet-cooking order turns overdue: overdueGraceMinutes after it became due
+ * (not the very minute it is due: the kitchen gets the grace the call-center set). */
+static dlv__time cooking_overdue_at(const dlv__order *o, const dlv__settings *s)
+{
+    return dlv__cooking_due_at(o, s) + (dlv__time)s->overdue_grace_minutes * 60;
+}
+
 bool dlv__cooking_overdue(const dlv__order *o, const dlv__settings *s, dlv__time now)
 {
-    return cooking_not_started(o->status) && now >= dlv__cooking_due_at(o, s);
+    return cooking_not_started(o->status) && now >= cooking_overdue_at(o, s);
 }
 
 bool dlv__order_overdue(const dlv__order *o, const dlv__settings *s, dlv__time now)
@@ -47,9 +54,14 @@ dlv__time dlv__order_next_due(const dlv__order *o, const dlv__settings *s, dlv__
     dlv__time due = dlv__cooking_due_at(o, s);
     if (cooking_not_started(o->status) && due > now)
         return due;
-    if (in_progress(o->status) && o->complete_before >= now)
-        return o->complete_before + 1; /* it becomes late one second after its due time */
-    return DLV__TIME_NONE;
+    dlv__time next = DLV__TIME_NONE;
+    dlv__time overdue = cooking_overdue_at(o, s);
+    if (cooking_not_started(o->status) && overdue > now)
+        next = overdue; /* wake when the grace ends, to tell the operator */
+    if (in_progress(o->status) && o->complete_before >= now &&
+        (next == DLV__TIME_NONE || o->complete_before + 1 < next))
+        next = o->complete_before + 1; /* it becomes late one second after its due time */
+    return next;
 }
 
 dlv__time dlv__orders_next_due(const dlv__order *const *orders, size_t count,

@@ -67,7 +67,7 @@ bool dlv__due_op(const dlv__order *order, const dlv__settings *settings, dlv__ti
                  dlv__op *op);
 
 /* Cooking should have started and has not: Unconfirmed, WaitCooking or ReadyForCooking at or
- * after completeBefore - lead. */
+ * after the moment it became due (dlv__cooking_due_at) plus overdueGraceMinutes. */
 bool dlv__cooking_overdue(const dlv__order *order, const dlv__settings *settings, dlv__time now);
 
 /* Overdue for lists: cooking overdue, or not yet delivered after completeBefore. */

@@ -109,6 +109,59 @@ const char *dlv__op_name(dlv__op op)
     return (unsigned)op < DLV__OP_COUNT ? op_names[op] : "unknown operation";
 }
 
+/* The operations as the staff reads them in Russian replies («нет права D_MD: начать
+ * приготовление»). */
+static const char *const op_names_ru[DLV__OP_COUNT] = {
+    [DLV__OP_CONFIRM] = "подтвердить заказ",
+    [DLV__OP_LEAD_TIME_REACHED] = "отметить «Пора готовить»",
+    [DLV__OP_START_COOKING] = "начать приготовление",
+    [DLV__OP_AUTO_START_COOKING] = "начать приготовление автоматически",
+    [DLV__OP_COOKING_COMPLETED] = "завершить приготовление",
+    [DLV__OP_READY_TO_SEND] = "подготовить к отправке",
+    [DLV__OP_TAKE_PAYMENT] = "принять оплату",
+    [DLV__OP_ASSIGN_COURIER] = "назначить курьера",
+    [DLV__OP_SEND] = "отправить с курьером",
+    [DLV__OP_MARK_DELIVERED] = "отметить доставку",
+    [DLV__OP_PICKUP_HANDED_OVER] = "выдать заказ",
+    [DLV__OP_CLOSE] = "закрыть заказ",
+    [DLV__OP_UNDO] = "вернуть на шаг назад",
+    [DLV__OP_CANCEL] = "отменить заказ",
+    [DLV__OP_EDIT] = "изменить заказ",
+    [DLV__OP_PRINT_INVOICE] = "напечатать накладную",
+    [DLV__OP_REMOVE_PAYMENT] = "удалить оплату",
+    [DLV__OP_REPRINT] = "напечатать повторно",
+};
+
+const char *dlv__op_title(dlv__op op, dlv__locale loc)
+{
+    if (loc != DLV__LOCALE_RU)
+        return dlv__op_name(op);
+    return (unsigned)op < DLV__OP_COUNT ? op_names_ru[op] : "неизвестное действие";
+}
+
+/* A status as the staff reads it: «Готовится» in Russian, CookingStarted in English. */
+static const char *status_title(dlv_status st, dlv__locale loc)
+{
+    return loc == DLV__LOCALE_RU ? dlv_status_russian_name(st) : dlv_status_name(st);
+}
+
+/* The table's service reasons in Russian (the table keeps the English text). */
+static const char *reason_title(const char *en, dlv__locale loc)
+{
+    static const struct {
+        const char *en, *ru;
+    } reasons[] = {
+        {"pickup orders skip OnWay", "самовывоз не бывает «В пути»"},
+        {"pickup orders skip Delivered", "самовывоз не бывает «Доставлена»"},
+        {"a courier order is sent and delivered before it is closed",
+         "курьерский заказ закрывают после отправки и доставки"},
+    };
+    for (size_t i = 0; loc == DLV__LOCALE_RU && en && i < DLV__ARRAY_SIZE(reasons); i++)
+        if (strcmp(en, reasons[i].en) == 0)
+            return reasons[i].ru;
+    return en;
+}
+
 dlv__op_request dlv__op_request_make(dlv__op op, dlv_rights rights)
 {
     dlv__op_request req;
@@ -176,11 +229,16 @@ static int money_rule(dlv_error *err, const char *fmt, dlv__money a, dlv__money 
 
 static int check_payments(const dlv__order *o, const dlv__op_request *req, dlv_error *err)
 {
+    dlv__locale loc = req->locale;
     if (!req->payments || req->payment_count == 0)
-        return dlv__error_set(err, DLV_ERULE, "take payment: no payment given");
+        return dlv__error_set(
+            err, DLV_ERULE,
+            DLV__TR(loc, "take payment: no payment given", "принять оплату: оплата не указана"));
     if (o->payment_count + req->payment_count > DLV__ORDER_MAX_PAYMENTS)
-        return dlv__error_set(err, DLV_ERULE, "take payment: more than %d payments",
-                              DLV__ORDER_MAX_PAYMENTS);
+        return dlv__error_set(
+            err, DLV_ERULE,
+            DLV__TR(loc, "take payment: more than %d payments", "принять оплату: больше %d оплат"),
+            DLV__ORDER_MAX_PAYMENTS);
     dlv__money non_cash = 0;
     for (size_t i = 0; i < o->payment_count; i++)
         if (o->payments[i].kind != DLV__PAYMENT_CASH)
@@ -200,8 +258,11 @@ static int check_payments(const dlv__order *o, const dlv__op_request *req, dlv_e
     }
     if (non_cash > o->result_sum)
         return money_rule(err,
-                          "non-cash payments (%s) would exceed the sum due (%s): only cash "
-                          "gives change",
+                          DLV__TR(loc,
+                                  "non-cash payments (%s) would exceed the sum due (%s): only "
+                                  "cash gives change",
+                                  "безналичные оплаты (%s) превысили бы сумму к оплате (%s): "
+                                  "сдачу даёт только наличная оплата"),
                           non_cash, o->result_sum);
     return DLV_OK;
 }
@@ -240,23 +301,33 @@ static const struct {
 
 static int check_edit(const dlv__order *o, const dlv__op_request *req, dlv_error *err)
 {
+    dlv__locale loc = req->locale;
     if (!cJSON_IsObject(req->changes) || !req->changes->child)
-        return dlv__error_set(err, DLV_ERULE, "edit: no changes given");
+        return dlv__error_set(
+            err, DLV_ERULE,
+            DLV__TR(loc, "edit: no changes given", "изменить заказ: изменения не указаны"));
     for (const cJSON *c = req->changes->child; c; c = c->next) {
         size_t k = 0;
         while (k < DLV__ARRAY_SIZE(editable) && (!c->string || strcmp(c->string, editable[k].key)))
             k++;
         if (k == DLV__ARRAY_SIZE(editable))
-            return dlv__error_set(err, DLV_ERULE, "edit: %.60s cannot be edited",
+            return dlv__error_set(err, DLV_ERULE,
+                                  DLV__TR(loc, "edit: %.60s cannot be edited",
+                                          "изменить заказ: поле %.60s менять нельзя"),
                                   c->string ? c->string : "(no name)");
         if (editable[k].until_closed && dlv__order_has_non_cash_payment(o))
             return dlv__error_set(err, DLV_ERULE,
-                                  "edit: items can no longer be edited: a non-cash payment was "
-                                  "taken");
+                                  DLV__TR(loc,
+                                          "edit: items can no longer be edited: a non-cash "
+                                          "payment was taken",
+                                          "изменить заказ: состав уже нельзя менять: принята "
+                                          "безналичная оплата"));
         if (!editable[k].until_closed && !((BEFORE_ON_WAY) & (1u << o->status)))
             return dlv__error_set(err, DLV_ERULE,
-                                  "edit: %s can no longer be edited: the order is %s",
-                                  editable[k].key, dlv_status_name(o->status));
+                                  DLV__TR(loc, "edit: %s can no longer be edited: the order is %s",
+                                          "изменить заказ: поле %s уже нельзя менять: заказ в "
+                                          "статусе «%s»"),
+                                  editable[k].key, status_title(o->status, loc));
     }
     return DLV_OK;
 }
@@ -265,43 +336,69 @@ static int check_rules(const op_row *row, const dlv__order *o, const dlv__settin
                        const dlv__op_request *req, dlv__time now, dlv_error *err)
 {
     unsigned r = row->rules;
+    dlv__locale loc = req->locale;
     if ((r & NEED_AUTOMATIC) && s->cooking_start_mode != DLV__COOKING_AUTOMATIC)
-        return dlv__error_set(err, DLV_ERULE, "cooking starts by hand (cookingStartMode Manual)");
+        return dlv__error_set(err, DLV_ERULE,
+                              DLV__TR(loc, "cooking starts by hand (cookingStartMode Manual)",
+                                      "приготовление начинают вручную (cookingStartMode Manual)"));
     if ((r & NEED_DUE) && now < dlv__cooking_due_at(o, s)) {
         char due[21];
         dlv__time_format(dlv__cooking_due_at(o, s), due);
-        return dlv__error_set(err, DLV_ERULE, "not yet time to cook (due at %s)", due);
+        return dlv__error_set(
+            err, DLV_ERULE,
+            DLV__TR(loc, "not yet time to cook (due at %s)", "ещё не пора готовить (пора в %s)"),
+            due);
     }
     if ((r & COURIER_ORDER) && o->service_type != DLV_SERVICE_COURIER)
-        return dlv__error_set(err, DLV_ERULE, "a pickup order has no courier");
+        return dlv__error_set(
+            err, DLV_ERULE,
+            DLV__TR(loc, "a pickup order has no courier", "у самовывоза нет курьера"));
     if (r & VALID_COURIER) {
         const dlv__courier *c = dlv__settings_courier(s, req->courier_id);
         if (!c)
-            return dlv__error_set(err, DLV_ERULE, "unknown courier %.40s",
+            return dlv__error_set(err, DLV_ERULE,
+                                  DLV__TR(loc, "unknown courier %.40s", "неизвестный курьер %.40s"),
                                   req->courier_id ? req->courier_id : "(none)");
         if (!c->can_be_courier)
-            return dlv__error_set(err, DLV_ERULE, "%.80s cannot be a courier (no right D_DCO)",
+            return dlv__error_set(err, DLV_ERULE,
+                                  DLV__TR(loc, "%.80s cannot be a courier (no right D_DCO)",
+                                          "%.80s не может быть курьером (нет права D_DCO)"),
                                   c->name);
     }
     if ((r & COURIER_ASSIGNED) && !o->courier)
-        return dlv__error_set(err, DLV_ERULE, "no courier is assigned");
+        return dlv__error_set(err, DLV_ERULE,
+                              DLV__TR(loc, "no courier is assigned", "курьер не назначен"));
     if ((r & PAID_IF_BEFORE_SEND) && o->service_type == DLV_SERVICE_COURIER &&
         s->payment_moment == DLV__PAY_BEFORE_SENDING && !dlv__order_fully_paid(o))
         return money_rule(err,
-                          "the order is paid before sending (paymentMoment BeforeSending) and is "
-                          "not fully paid (%s of %s)",
+                          DLV__TR(loc,
+                                  "the order is paid before sending (paymentMoment "
+                                  "BeforeSending) and is not fully paid (%s of %s)",
+                                  "заказ оплачивают до отправки (paymentMoment BeforeSending), "
+                                  "а он оплачен не полностью (%s из %s)"),
                           dlv__order_paid_sum(o), o->result_sum);
     if ((r & FULLY_PAID) && !dlv__order_fully_paid(o))
-        return money_rule(err, "the order is not fully paid (%s of %s)", dlv__order_paid_sum(o),
-                          o->result_sum);
+        return money_rule(err,
+                          DLV__TR(loc, "the order is not fully paid (%s of %s)",
+                                  "заказ оплачен не полностью (%s из %s)"),
+                          dlv__order_paid_sum(o), o->result_sum);
     if ((r & CAUSE) && !req->cancel_cause_id)
-        return dlv__error_set(err, DLV_ERULE, "a cancellation needs a cancel cause");
+        return dlv__error_set(
+            err, DLV_ERULE,
+            DLV__TR(loc, "a cancellation needs a cancel cause", "для отмены нужна причина отмены"));
     if ((r & CAUSE) && !dlv__settings_cancel_cause(s, req->cancel_cause_id))
-        return dlv__error_set(err, DLV_ERULE, "unknown cancel cause %.40s", req->cancel_cause_id);
+        return dlv__error_set(
+            err, DLV_ERULE,
+            DLV__TR(loc, "unknown cancel cause %.40s", "неизвестная причина отмены %.40s"),
+            req->cancel_cause_id);
     if ((r & CAUSE) && req->comment && !dlv__utf8_valid(req->comment, strlen(req->comment)))
-        return dlv__error_set(err, DLV_ERULE, "cancel comment: invalid UTF-8");
+        return dlv__error_set(
+            err, DLV_ERULE,
+            DLV__TR(loc, "cancel comment: invalid UTF-8", "комментарий к отмене: неверный UTF-8"));
     if ((r & PAYMENT_BY_ID) && !dlv__order_payment(o, req->payment_id))
-        return dlv__error_set(err, DLV_ERULE, "remove a payment: no payment %.40s in the order",
+        return dlv__error_set(err, DLV_ERULE,
+                              DLV__TR(loc, "remove a payment: no payment %.40s in the order",
+                                      "удалить оплату: в заказе нет оплаты %.40s"),
                               req->payment_id ? req->payment_id : "(none)");
     if (r & EDIT_FIELDS)
         DLV__TRY(check_edit(o, req, err));
@@ -309,8 +406,11 @@ static int check_rules(const op_row *row, const dlv__order *o, const dlv__settin
         (req->actual_time > now ||
          (o->when_created != DLV__TIME_NONE && req->actual_time < o->when_created)))
         return dlv__error_set(err, DLV_ERULE,
-                              "the actual delivery time must lie between the order's creation "
-                              "and now");
+                              DLV__TR(loc,
+                                      "the actual delivery time must lie between the order's "
+                                      "creation and now",
+                                      "фактическое время доставки должно быть между созданием "
+                                      "заказа и текущим моментом"));
     if (r & PAYMENTS)
         return check_payments(o, req, err);
     return DLV_OK;
@@ -324,15 +424,19 @@ int dlv__op_check(const dlv__order *o, const dlv__settings *s, const dlv__op_req
         return dlv__error_set(err, DLV_EINVAL, "invalid operation request");
     (void)table_consistent; /* only called in debug builds: keep clang from dropping it */
     DLV__ASSERT(table_consistent());
-    const char *name = op_names[req->op], *status = dlv_status_name(o->status);
+    dlv__locale loc = req->locale;
+    const char *name = dlv__op_title(req->op, loc), *status = status_title(o->status, loc);
     const op_row *row = find_row(req->op, o->status);
     if (!row)
-        return dlv__error_set(err, DLV_EINVALIDTRANSITION, "cannot %s: the order is %s", name,
-                              status);
+        return dlv__error_set(
+            err, DLV_EINVALIDTRANSITION,
+            DLV__TR(loc, "cannot %s: the order is %s", "нельзя %s: заказ в статусе «%s»"), name,
+            status);
     DLV__ASSERT(row->op == req->op && (row->from & (1u << o->status)));
     if (!(row->service & (1u << o->service_type)))
-        return dlv__error_set(err, DLV_EINVALIDTRANSITION, "cannot %s: %s", name,
-                              row->service_reason);
+        return dlv__error_set(err, DLV_EINVALIDTRANSITION,
+                              DLV__TR(loc, "cannot %s: %s", "нельзя %s: %s"), name,
+                              reason_title(row->service_reason, loc));
     if (!(row->rules & ACTORLESS)) {
         dlv_rights missing = (row->rights | extra_rights(row, o, s, req)) & ~req->rights;
         bool any_missing = row->any_of && !(row->any_of & req->rights);
@@ -344,10 +448,13 @@ int dlv__op_check(const dlv__order *o, const dlv__settings *s, const dlv__op_req
                 size_t n = 0;
                 for (dlv_rights bit = 1; bit && bit <= row->any_of; bit <<= 1)
                     if ((row->any_of & bit) && n < sizeof alts)
-                        n += (size_t)snprintf(alts + n, sizeof alts - n, "%s%s", n ? " or " : "",
+                        n += (size_t)snprintf(alts + n, sizeof alts - n, "%s%s",
+                                              n ? DLV__TR(loc, " or ", " или ") : "",
                                               dlv_right_name((dlv_right)bit));
             }
-            return dlv__error_set(err, DLV_EMISSINGRIGHT, "missing right %s%s%s to %s (order %s)",
+            return dlv__error_set(err, DLV_EMISSINGRIGHT,
+                                  DLV__TR(loc, "missing right %s%s%s to %s (order %s)",
+                                          "нет права %s%s%s: %s (заказ «%s»)"),
                                   names, *names && *alts ? "," : "", alts, name, status);
         }
     }
@@ -572,10 +679,12 @@ int dlv__op_apply(dlv__order *o, const dlv__settings *s, const dlv__op_request *
     return DLV_OK;
 }
 
-int dlv__create_check(dlv_rights rights, dlv_error *err)
+int dlv__create_check(dlv_rights rights, dlv__locale loc, dlv_error *err)
 {
     if (!(rights & DLV_RIGHT_D_ED))
-        return dlv__error_set(err, DLV_EMISSINGRIGHT, "missing right D_ED to create an order");
+        return dlv__error_set(
+            err, DLV_EMISSINGRIGHT,
+            DLV__TR(loc, "missing right D_ED to create an order", "нет права D_ED: создать заказ"));
     return DLV_OK;
 }
 
@@ -681,7 +790,8 @@ dlv__action_set dlv__order_actions(const dlv__order *o, const dlv__settings *s, 
     for (int a = 0; a < DLV__ACTION_COUNT; a++) {
         dlv__op op = by_op[a];
         /* A setStatus target: the operation the request path would pick (dlv__op_for_status). */
-        if (by_status[a] != 0 && dlv__op_for_status(o, by_status[a], &op, NULL) != DLV_OK)
+        if (by_status[a] != 0 &&
+            dlv__op_for_status(o, by_status[a], DLV__LOCALE_EN, &op, NULL) != DLV_OK)
             continue;
         dlv__op_request req = dlv__op_request_make(op, rights);
         if (possible(o, s, &req, now))
@@ -690,7 +800,8 @@ dlv__action_set dlv__order_actions(const dlv__order *o, const dlv__settings *s, 
     return set;
 }
 
-int dlv__op_for_status(const dlv__order *o, dlv_status to, dlv__op *op, dlv_error *err)
+int dlv__op_for_status(const dlv__order *o, dlv_status to, dlv__locale loc, dlv__op *op,
+                       dlv_error *err)
 {
     if (!o || (unsigned)to >= DLV_STATUS_COUNT || (unsigned)o->status >= DLV_STATUS_COUNT)
         return dlv__error_set(err, DLV_EINVAL, "invalid status");
@@ -709,7 +820,9 @@ int dlv__op_for_status(const dlv__order *o, dlv_status to, dlv__op *op, dlv_erro
         *op = row->op;
         return DLV_OK;
     }
-    return dlv__error_set(err, DLV_EINVALIDTRANSITION, "cannot change status from %s to %s%s%s",
-                          dlv_status_name(o->status), dlv_status_name(to), reason ? ": " : "",
-                          reason ? reason : "");
+    return dlv__error_set(
+        err, DLV_EINVALIDTRANSITION,
+        DLV__TR(loc, "cannot change status from %s to %s%s%s", "нельзя перейти из «%s» в «%s»%s%s"),
+        status_title(o->status, loc), status_title(to, loc), reason ? ": " : "",
+        reason ? reason_title(reason, loc) : "");
 }

@@ -9,6 +9,7 @@
 #ifndef DLV__ORDER_MACHINE_H
 #define DLV__ORDER_MACHINE_H
 
+#include "common/i18n.h"
 #include "order/model.h"
 
 typedef enum dlv__op {
@@ -52,6 +53,7 @@ typedef struct dlv__op_request {
     size_t payment_count;
     const cJSON *changes;   /* EDIT: the EditOrder "changes" object (protocol 1.1 shape) */
     const char *payment_id; /* REMOVE_PAYMENT: the payment's id */
+    dlv__locale locale;     /* the language of the error message (the context's; 0: English) */
 } dlv__op_request;
 
 /* A request for `op` by an actor with `rights`, every optional field empty. */
@@ -59,6 +61,8 @@ dlv__op_request dlv__op_request_make(dlv__op op, dlv_rights rights);
 
 /* The operation's name as used in messages ("cancel"). */
 const char *dlv__op_name(dlv__op op);
+/* The same in the staff's language ("отменить заказ" in Russian). */
+const char *dlv__op_title(dlv__op op, dlv__locale locale);
 
 /* The moment cooking should start (the order is due for cooking, «Пора готовить»):
  * - pickup: completeBefore - pickupCookingLeadMinutes;
@@ -89,13 +93,14 @@ int dlv__op_apply(dlv__order *order, const dlv__settings *settings, const dlv__o
 
 /* Creating an order at the terminal needs D_ED (not an operation on an order, so not in the
  * table): DLV_OK or DLV_EMISSINGRIGHT "missing right D_ED to create an order". */
-int dlv__create_check(dlv_rights rights, dlv_error *err);
+int dlv__create_check(dlv_rights rights, dlv__locale locale, dlv_error *err);
 
 /* Maps the host's generic "set status `to`" to the operation that does it for this order
  * (Unconfirmed → WaitCooking/ReadyForCooking is CONFIRM, OnWay → Waiting is UNDO, any → Cancelled
  * is CANCEL, ...). Never an actorless operation. DLV_EINVALIDTRANSITION when no operation leads
  * there, with the reason ("pickup orders skip OnWay"). */
-int dlv__op_for_status(const dlv__order *order, dlv_status to, dlv__op *op, dlv_error *err);
+int dlv__op_for_status(const dlv__order *order, dlv_status to, dlv__locale locale, dlv__op *op,
+                       dlv_error *err);
 
 /* What the host may ask for an order, by the names a UI shows as buttons (docs/api.md "Actions"):
  * each setStatus target by its status name, and the other requests by name. */

@@ -199,6 +199,10 @@ int dlv_ctx_create(const dlv_options *opts, dlv_ctx **out, dlv_error *err)
                               opts->version, DLV_OPTIONS_VERSION);
     if (opts->long_poll_seconds < 0 || opts->long_poll_seconds > 60)
         return dlv__error_set(err, DLV_EINVAL, "long_poll_seconds must be 1..60 (0: default)");
+    dlv__locale locale = DLV__LOCALE_RU;
+    if (dlv__locale_parse(opts->version >= 4 ? opts->locale : NULL, &locale) != 0)
+        return dlv__error_set(err, DLV_EINVAL, "locale must be \"ru\" or \"en\", not \"%.20s\"",
+                              opts->locale);
     dlv_ctx *ctx = dlv__calloc(1, sizeof *ctx);
     if (!ctx)
         return dlv__error_set(err, DLV_ENOMEM, "out of memory");
@@ -215,6 +219,7 @@ int dlv_ctx_create(const dlv_options *opts, dlv_ctx **out, dlv_error *err)
     ctx->loop = opts->loop;
     ctx->long_poll_seconds = opts->long_poll_seconds ? opts->long_poll_seconds : 25;
     ctx->utc_offset_minutes = opts->utc_offset_minutes;
+    ctx->locale = locale;
     ctx->regular_first = opts->regular_numbers_first;
     ctx->regular_last = opts->regular_numbers_last;
     ctx->on_notify = opts->on_notify;

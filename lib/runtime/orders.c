@@ -316,9 +316,11 @@ rt_staged *dlv__rt_stage_op(dlv_ctx *ctx, rt_order *o, const dlv__op_request *re
     }
     const dlv__order *base = dlv__rt_working_view(ctx, o);
     dlv__order *next = NULL;
+    dlv__op_request localized = *req; /* the rules answer in the staff's language */
+    localized.locale = ctx->locale;
     int rc = dlv__order_clone(base, &next);
     if (rc == DLV_OK)
-        rc = dlv__op_apply(next, ctx->settings, req, dlv__rt_now(ctx), &err);
+        rc = dlv__op_apply(next, ctx->settings, &localized, dlv__rt_now(ctx), &err);
     else
         dlv__error_set(&err, rc, "out of memory");
     int commands = 0;
@@ -579,8 +581,20 @@ void dlv__rt_consequences(dlv_ctx *ctx, rt_order *o, const dlv__event *event,
     for (size_t i = 0; i < d.print_count; i++)
         dlv__rt_print(ctx, o, &d.prints[i]);
     if (d.overdue_cooking && !o->overdue_told) {
+        /* Told once per order, across restarts: the mark sits in the notification ledger under a
+         * key no customer event uses (docs/store.md). If it cannot be recorded, tell anyway: a
+         * repeated warning beats a lost one. */
+        bool newly = true;
+        dlv_error err = {0};
         o->overdue_told = true;
-        dlv__rt_emit(ctx, dlv__ev_overdue_cooking(o->id));
+        if (dlv__store_notify_mark(ctx->store, o->id, DLV__RT_OVERDUE_TOLD_KEY, &newly, &err) !=
+            DLV_OK) {
+            DLV__LOGW(&ctx->log, "overdue warning for order %s not recorded: %s", o->id,
+                      err.message);
+            newly = true;
+        }
+        if (newly)
+            dlv__rt_emit(ctx, dlv__ev_overdue_cooking(o->id));
     }
     if (before)
         dlv__rt_notify(ctx, o, before);

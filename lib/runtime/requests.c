@@ -146,7 +146,8 @@ static void do_set_status(req_ctx *r)
     }
     dlv__op op;
     dlv_error err = {0};
-    if (dlv__op_for_status(dlv__rt_working_view(r->ctx, o), to, &op, &err) != DLV_OK) {
+    if (dlv__op_for_status(dlv__rt_working_view(r->ctx, o), to, r->ctx->locale, &op, &err) !=
+        DLV_OK) {
         reply_error(r, err.code ? err.code : DLV_EINVALIDTRANSITION, err.message);
         return;
     }
@@ -267,7 +268,7 @@ static void do_logout(req_ctx *r)
 static void do_create_order(req_ctx *r)
 {
     dlv_error err = {0};
-    if (dlv__create_check(r->ctx->login.rights, &err) != DLV_OK) {
+    if (dlv__create_check(r->ctx->login.rights, r->ctx->locale, &err) != DLV_OK) {
         reply_error(r, err.code, err.message);
         return;
     }

@@ -26,7 +26,7 @@ typedef struct rt_order {
     dlv__order *view;   /* what the host sees: the server's copy with local changes on top */
     dlv__order *server; /* the newest server copy that arrived while local commands were pending */
     int pending;        /* local commands not yet acknowledged by the call-center */
-    bool overdue_told;  /* overdueCooking already reported */
+    bool overdue_told;  /* overdueCooking already reported (also in the store's ledger) */
     struct rt_order *next;
 } rt_order;
 
@@ -156,6 +156,7 @@ struct dlv_ctx {
     dlv__logger log;
     int long_poll_seconds;
     int utc_offset_minutes;
+    dlv__locale locale; /* the staff's language (options' locale; default Russian) */
     int64_t regular_first, regular_last;
     dlv__time (*clock)(void *arg); /* tests inject time; NULL: the wall clock */
     void *clock_arg;
@@ -290,6 +291,10 @@ bool dlv__request_known(const char *name);
  * {"id","name"} as commands carry it (NULL when memory ran out). */
 const char *dlv__rt_actor_name(const dlv_ctx *ctx);
 cJSON *dlv__rt_actor_json(const dlv_ctx *ctx);
+/* The notification ledger's key that marks overdueCooking as told for an order (not a customer
+ * event: the operator's warning, once per order across restarts). */
+#define DLV__RT_OVERDUE_TOLD_KEY "operator:overdueCooking"
+
 /* The live orders for the host, overdue first then by due time. */
 cJSON *dlv__rt_order_list(dlv_ctx *ctx);
 

@@ -55,6 +55,9 @@ static void write_config(const char *d)
     write_config_for(d, TID);
 }
 
+/* --locale for the next host_start (NULL: the default, Russian). */
+static const char *host_locale;
+
 static host *host_start(const char *d, const char *front, const char *rights)
 {
     host *h = calloc(1, sizeof *h);
@@ -83,6 +86,10 @@ static host *host_start(const char *d, const char *front, const char *rights)
         if (rights) {
             argv[n++] = "--user-rights";
             argv[n++] = rights;
+        }
+        if (host_locale) {
+            argv[n++] = "--locale";
+            argv[n++] = host_locale;
         }
         argv[n] = NULL;
         execv(host_bin, (char *const *)argv);
@@ -657,7 +664,7 @@ static void edit_items_after_card_refused(void)
     char *items = cJSON_PrintUnformatted(cJSON_GetObjectItem(o, "items"));
     send_line(h, "{\"cmd\":\"editOrder\",\"orderId\":\"%s\",\"changes\":{\"items\":%s}}", id,
               items);
-    expect_refusal(h, &at, "editOrder", "RuleViolated", "non-cash");
+    expect_refusal(h, &at, "editOrder", "RuleViolated", "безналичная оплата");
     send_line(h, "{\"cmd\":\"editOrder\",\"orderId\":\"%s\",\"changes\":{\"comment\":\"ок\"}}", id);
     CU_ASSERT_PTR_NOT_NULL(expect_line(h, &at, 5000, "\"reply\":\"editOrder\",\"ok\":true", NULL));
     free(items);
@@ -784,6 +791,9 @@ static void rights_refusals(void)
     expect_refusal(h, &at, "createOrder", "MissingRight", "D_ED");
     send_line(h, "{\"cmd\":\"setStatus\",\"orderId\":\"%s\",\"status\":\"Delivered\"}", onway);
     expect_refusal(h, &at, "setStatus", "MissingRight", "D_SADT");
+    /* In Russian by default, naming the right and the step; the code stays MissingRight. */
+    CU_ASSERT(at > 0);
+    DLV_ASSERT_CONTAINS(h->lines[at - 1], "нет права D_SADT: отметить доставку (заказ «В пути»)");
     send_line(h, "{\"cmd\":\"editOrder\",\"orderId\":\"%s\",\"changes\":{\"comment\":\"x\"}}",
               fresh_order);
     expect_refusal(h, &at, "editOrder", "MissingRight", "D_ED");
@@ -817,6 +827,19 @@ static void rights_refusals(void)
     stop_host(h, d);
     free(onway);
     free(fresh_order);
+}
+
+/* --locale en keeps the English texts; the codes are the same. */
+static void replies_in_english_on_request(void)
+{
+    int at;
+    char *d;
+    host_locale = "en";
+    host *h = start_ready("english", TID, "D_CND", &at, NULL, &d);
+    host_locale = NULL;
+    send_line(h, "{\"cmd\":\"createOrder\",\"order\":{\"serviceType\":\"DeliveryByClient\"}}");
+    expect_refusal(h, &at, "createOrder", "MissingRight", "missing right D_ED to create an order");
+    stop_host(h, d);
 }
 
 /* A paid order's cancellation tells the host what was taken, whoever cancelled it. */
@@ -1054,13 +1077,21 @@ int main(int argc, char **argv)
     if (cc_proc_start(&cc, db, args) != 0)
         return 1;
     static const dlv_test_case cases[] = {
-        DLV_TEST(bad_config_exits_nonzero),      DLV_TEST(whole_shift),
-        DLV_TEST(courier_terminal_login),        DLV_TEST(restart_with_pending),
-        DLV_TEST(edit_order_applied_once),       DLV_TEST(stale_edit_rejected),
-        DLV_TEST(edit_items_after_card_refused), DLV_TEST(remove_payments),
-        DLV_TEST(split_payment_then_close),      DLV_TEST(rights_refusals),
-        DLV_TEST(cancel_paid_carries_payments),  DLV_TEST(no_service_check_for_cooked_arrival),
-        DLV_TEST(whole_order_with_actions),      DLV_TEST_END,
+        DLV_TEST(bad_config_exits_nonzero),
+        DLV_TEST(whole_shift),
+        DLV_TEST(courier_terminal_login),
+        DLV_TEST(restart_with_pending),
+        DLV_TEST(edit_order_applied_once),
+        DLV_TEST(stale_edit_rejected),
+        DLV_TEST(edit_items_after_card_refused),
+        DLV_TEST(remove_payments),
+        DLV_TEST(split_payment_then_close),
+        DLV_TEST(rights_refusals),
+        DLV_TEST(replies_in_english_on_request),
+        DLV_TEST(cancel_paid_carries_payments),
+        DLV_TEST(no_service_check_for_cooked_arrival),
+        DLV_TEST(whole_order_with_actions),
+        DLV_TEST_END,
     };
     int rc = dlv_test_main("host", cases);
     cc_proc_stop(&cc);

@@ -166,7 +166,7 @@ static int set_status(const dlv__order *o, dlv_status to, dlv_rights rights, dlv
                       dlv_status *result, dlv_error *err)
 {
     dlv__op op;
-    int rc = dlv__op_for_status(o, to, &op, err);
+    int rc = dlv__op_for_status(o, to, DLV__LOCALE_EN, &op, err);
     if (rc)
         return rc;
     dlv__op_request req = dlv__op_request_make(op, rights);
@@ -330,9 +330,9 @@ static void other_operations_in_every_status(void)
     CU_ASSERT_EQUAL(dlv__op_check(o, settings, &req, 0, NULL, &err), DLV_ERULE);
     DLV_ASSERT_CONTAINS(err.message, "status cannot be edited");
     /* Creating an order needs D_ED. */
-    CU_ASSERT_EQUAL(dlv__create_check(R(D_MD), &err), DLV_EMISSINGRIGHT);
+    CU_ASSERT_EQUAL(dlv__create_check(R(D_MD), DLV__LOCALE_EN, &err), DLV_EMISSINGRIGHT);
     CU_ASSERT_STRING_EQUAL(err.message, "missing right D_ED to create an order");
-    CU_ASSERT_EQUAL(dlv__create_check(R(D_ED), &err), DLV_OK);
+    CU_ASSERT_EQUAL(dlv__create_check(R(D_ED), DLV__LOCALE_EN, &err), DLV_OK);
     cJSON_Delete(changes);
     dlv__order_free(o);
 }
@@ -551,6 +551,42 @@ static void applying_changes_the_order(void)
     DLV_ASSERT_CONTAINS(text, "\"comment\":\"клиент не отвечает\"");
     free(text);
     dlv__order_free(back);
+    dlv__order_free(o);
+}
+
+/* The staff reads the rules' answers in Russian (the context's default locale); the codes are
+ * the same in both languages. */
+static void messages_in_russian(void)
+{
+    dlv__order *o = NULL;
+    CU_ASSERT_EQUAL_FATAL(dlv__order_clone(courier_order, &o), DLV_OK);
+    o->status = ST(READY_FOR_COOKING);
+    dlv__op_request req = dlv__op_request_make(DLV__OP_START_COOKING, R(D_CND));
+    dlv_error err = {0};
+    CU_ASSERT_EQUAL(dlv__op_check(o, settings, &req, 0, NULL, &err), DLV_EMISSINGRIGHT);
+    DLV_ASSERT_CONTAINS(err.message, "missing right D_MD to start cooking");
+    req.locale = DLV__LOCALE_RU;
+    CU_ASSERT_EQUAL(dlv__op_check(o, settings, &req, 0, NULL, &err), DLV_EMISSINGRIGHT);
+    DLV_ASSERT_CONTAINS(err.message, "нет права D_MD: начать приготовление");
+    DLV_ASSERT_CONTAINS(err.message, "«Пора готовить»");
+    req = dlv__op_request_make(DLV__OP_CLOSE, R(D_CD));
+    req.locale = DLV__LOCALE_RU;
+    CU_ASSERT_EQUAL(dlv__op_check(o, settings, &req, 0, NULL, &err), DLV_EINVALIDTRANSITION);
+    CU_ASSERT_STRING_EQUAL(err.message, "нельзя закрыть заказ: заказ в статусе «Пора готовить»");
+    o->status = ST(COOKING_STARTED);
+    dlv__op op;
+    CU_ASSERT_EQUAL(dlv__op_for_status(o, ST(CLOSED), DLV__LOCALE_RU, &op, &err),
+                    DLV_EINVALIDTRANSITION);
+    CU_ASSERT_STRING_EQUAL(err.message, "нельзя перейти из «Готовится» в «Закрыта»");
+    CU_ASSERT_EQUAL(dlv__op_for_status(o, ST(CLOSED), DLV__LOCALE_EN, &op, &err),
+                    DLV_EINVALIDTRANSITION);
+    CU_ASSERT_STRING_EQUAL(err.message, "cannot change status from CookingStarted to Closed");
+    CU_ASSERT_EQUAL(dlv__create_check(R(D_MD), DLV__LOCALE_RU, &err), DLV_EMISSINGRIGHT);
+    CU_ASSERT_STRING_EQUAL(err.message, "нет права D_ED: создать заказ");
+    CU_ASSERT_STRING_EQUAL(dlv__op_title(DLV__OP_CANCEL, DLV__LOCALE_RU), "отменить заказ");
+    CU_ASSERT_STRING_EQUAL(dlv__op_title(DLV__OP_CANCEL, DLV__LOCALE_EN), "cancel");
+    for (int op_i = 0; op_i < DLV__OP_COUNT; op_i++)
+        CU_ASSERT_PTR_NOT_NULL(dlv__op_title((dlv__op)op_i, DLV__LOCALE_RU));
     dlv__order_free(o);
 }
 
@@ -803,6 +839,7 @@ int main(void)
         DLV_TEST(public_vocabulary),
         DLV_TEST(actions_agree_with_the_check),
         DLV_TEST(actions_by_right_and_name),
+        DLV_TEST(messages_in_russian),
         DLV_TEST_END,
     };
     int rc = dlv_test_main("order_machine", cases);

@@ -38,7 +38,16 @@ static void lead_time_and_automatic_start(void)
     dlv__decide(o, settings, due, &tick, false, &d);
     CU_ASSERT_TRUE(d.has_op);
     CU_ASSERT_EQUAL(d.op, DLV__OP_LEAD_TIME_REACHED);
-    CU_ASSERT_TRUE(d.overdue_cooking);
+    CU_ASSERT_FALSE(d.overdue_cooking);        /* due, but within overdueGraceMinutes (5) */
+    CU_ASSERT_EQUAL(d.next_due, due + 5 * 60); /* wake when the grace ends */
+    CU_ASSERT_FALSE(dlv__cooking_overdue(o, settings, due + 5 * 60 - 1));
+    CU_ASSERT_TRUE(dlv__cooking_overdue(o, settings, due + 5 * 60));
+    settings->overdue_grace_minutes = 0; /* no grace: overdue the very minute it is due */
+    CU_ASSERT_TRUE(dlv__cooking_overdue(o, settings, due));
+    settings->overdue_grace_minutes = 12;
+    CU_ASSERT_FALSE(dlv__cooking_overdue(o, settings, due + 12 * 60 - 1));
+    CU_ASSERT_TRUE(dlv__cooking_overdue(o, settings, due + 12 * 60));
+    settings->overdue_grace_minutes = 5;
     o->status = ST(READY_FOR_COOKING); /* the manager must press «Готовить» */
     dlv__decide(o, settings, due + 600, &tick, false, &d);
     CU_ASSERT_FALSE(d.has_op);
@@ -60,7 +69,7 @@ static void lead_time_and_automatic_start(void)
     dlv__decide(o, settings, due, &tick, false, &d);
     CU_ASSERT_EQUAL(d.op, DLV__OP_AUTO_START_COOKING);
     o->status = ST(UNCONFIRMED); /* never automatic before a human confirms */
-    dlv__decide(o, settings, due + 1, &tick, false, &d);
+    dlv__decide(o, settings, due + 5 * 60, &tick, false, &d);
     CU_ASSERT_FALSE(d.has_op);
     CU_ASSERT_TRUE(d.overdue_cooking);
     o->status = ST(COOKING_STARTED);

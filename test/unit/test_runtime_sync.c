@@ -862,6 +862,47 @@ static void registry_and_config_agree(void)
     dlv_test_rmdir(dir);
 }
 
+/* order_courier.json is due long ago and still Unconfirmed: its cooking is overdue. */
+static void confirmed_at_the_call_center(cJSON *o)
+{
+    cJSON_ReplaceItemInObject(o, "status", cJSON_CreateString("WaitCooking"));
+}
+
+static void deliver_order(harness *h, int64_t revision, void (*edit)(cJSON *o))
+{
+    fake_call *poll = fake_wait(&h->loop, FAKE_POLL, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
+    char *order = order_variant(revision, edit), *answer = NULL;
+    CU_ASSERT_FATAL(
+        asprintf(&answer, "{\"revision\":%lld,\"orders\":[%s]}", (long long)revision, order) > 0);
+    fake_complete_ok(poll, answer);
+    free(order);
+    free(answer);
+    CU_ASSERT(wait_event(h, "\"event\":\"order\"", ORDER_ID, 1000) >= 0);
+    turn(h, 50);
+}
+
+static void overdue_told_once_across_restarts(void)
+{
+    harness h;
+    setup(&h);
+    register_ok(&h);
+    deliver_order(&h, 1040, NULL);
+    CU_ASSERT_EQUAL(count_events(&h, "\"event\":\"overdueCooking\""), 1);
+    deliver_order(&h, 1041, NULL); /* a newer copy: still not told twice */
+    CU_ASSERT_EQUAL(count_events(&h, "\"event\":\"overdueCooking\""), 1);
+    /* A restart forgets nothing: the store remembers the warning was given. */
+    stop_ctx(&h, 0);
+    clear_events(&h);
+    start_ctx(&h);
+    register_ok(&h);
+    /* Confirmed at the call-center: the decisions run again on a still overdue order. */
+    deliver_order(&h, 1042, confirmed_at_the_call_center);
+    turn(&h, 100);
+    CU_ASSERT_EQUAL(count_events(&h, "\"event\":\"overdueCooking\""), 0);
+    teardown(&h);
+}
+
 int main(void)
 {
     static const dlv_test_case cases[] = {
@@ -883,6 +924,7 @@ int main(void)
         DLV_TEST(pipelined_requests_see_the_view_left_before),
         DLV_TEST(lower_revision_answer_is_refused),
         DLV_TEST(duplicate_ids_in_one_answer_are_told),
+        DLV_TEST(overdue_told_once_across_restarts),
         DLV_TEST_END,
     };
     return dlv_test_main("runtime_sync", cases);
