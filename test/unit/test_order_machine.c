@@ -720,7 +720,7 @@ static bool request_passes(const dlv__order *o, dlv__action action, dlv_rights r
     default: {
         /* setStatus: the operation the host's request would run. */
         dlv__op op;
-        if (dlv__op_for_status(o, targets[action], &op, NULL) != DLV_OK)
+        if (dlv__op_for_status(o, targets[action], DLV__LOCALE_EN, &op, NULL) != DLV_OK)
             return false;
         req.op = op;
         return dlv__op_check(o, settings, &req, now, NULL, NULL) == DLV_OK;

@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include <cjson/cJSON.h>
+#include <sqlite3.h>
 
 #include "delivery/delivery.h"
 #include "fakebackend.h"
@@ -698,6 +699,142 @@ static void a_10_server_numbers_by_the_10_rule(void)
     teardown(&h);
 }
 
+/* ---- issue 17, item 5: outcomes that cannot be stored (disk full) ---- */
+
+/* The default SQLite VFS with one fault: writes to a WAL fail with `wal_write_fault` while it is
+ * not 0 (test/unit/test_store_recovery.c has the full wrapper; this one is smaller). A WAL file
+ * is opened by the real VFS into the same sqlite3_file, then given a copy of the real methods
+ * whose xWrite checks the fault first; every other method is the real one, on the real file. */
+static sqlite3_vfs *real_vfs;
+static sqlite3_vfs full_disk_vfs;
+static int wal_write_fault;
+static const sqlite3_io_methods *real_wal_io;
+static sqlite3_io_methods wal_io;
+
+static int wal_write(sqlite3_file *f, const void *buf, int n, sqlite3_int64 off)
+{
+    return wal_write_fault ? wal_write_fault : real_wal_io->xWrite(f, buf, n, off);
+}
+
+static int full_disk_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out)
+{
+    (void)vfs;
+    int rc = real_vfs->xOpen(real_vfs, name, f, flags, out);
+    if (rc != SQLITE_OK || !(flags & SQLITE_OPEN_WAL) || !f->pMethods)
+        return rc;
+    if (!real_wal_io) {
+        real_wal_io = f->pMethods;
+        wal_io = *f->pMethods;
+        wal_io.xWrite = wal_write;
+    }
+    if (f->pMethods == real_wal_io)
+        f->pMethods = &wal_io;
+    return rc;
+}
+
+/* Makes the wrapper the default VFS (so the context's store uses it), fault off. */
+static void full_disk_install(void)
+{
+    real_vfs = sqlite3_vfs_find(NULL);
+    full_disk_vfs = *real_vfs;
+    full_disk_vfs.zName = "dlvtest-full-disk";
+    full_disk_vfs.xOpen = full_disk_open;
+    full_disk_vfs.pNext = NULL;
+    wal_write_fault = 0;
+    CU_ASSERT_EQUAL_FATAL(sqlite3_vfs_register(&full_disk_vfs, 1), SQLITE_OK);
+}
+
+static void full_disk_uninstall(void)
+{
+    sqlite3_vfs_unregister(&full_disk_vfs);
+    sqlite3_vfs_register(real_vfs, 1); /* the default again */
+}
+
+/* While the outcomes of acknowledged commands cannot be stored, the sender waits its backoff
+ * before sending them again (lib/runtime/sync.c, on_sent): a handful of requests in 3 s, not a
+ * storm; once the disk has room the next answer is stored, each command is told once and the
+ * context goes on without a restart. */
+static void unstored_outcomes_back_off(void)
+{
+    full_disk_install();
+    harness h;
+    setup(&h);
+    register_ok(&h); /* a 1.0 server: createOrder numbers locally, no ReserveNumbers */
+    fake_call *poll = fake_wait(&h.loop, FAKE_POLL, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
+    char *answer = orders_answer(1040);
+    fake_complete_ok(poll, answer);
+    free(answer);
+    CU_ASSERT(wait_event(&h, "\"event\":\"order\"", ORDER_ID, 1000) >= 0);
+    DLV_ASSERT_CONTAINS(request(&h, LOGIN), "\"ok\":true");
+    DLV_ASSERT_CONTAINS(request(&h, "{\"cmd\":\"confirm\",\"orderId\":\"" ORDER_ID "\"}"),
+                        "\"ok\":true");
+    fake_call *send = fake_wait(&h.loop, FAKE_SEND, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(send);
+    sent_ids first = {0};
+    note_sent(&first, send);
+    long pending = pending_commands(&h);
+    CU_ASSERT(pending >= (long)send->command_count);
+    int status_events = count_events(&h, "\"event\":\"statusChanged\"");
+
+    /* The disk fills while the request is out: its Applied answer cannot be stored. */
+    wal_write_fault = SQLITE_FULL;
+    int sends_before = fake_backend_stats()->calls[FAKE_SEND];
+    answer = applied_answer(send, 1043);
+    fake_complete_ok(send, answer);
+    free(answer);
+    /* Every retry is the same batch, answered Applied again, so the runtime tries to store it
+     * again each time. */
+    int retries = 0;
+    for (int ms = 0; ms < 3000; ms++) {
+        uv_run(&h.loop, UV_RUN_NOWAIT);
+        if ((send = fake_pending(FAKE_SEND))) { /* one a turn: the old code re-sent at once */
+            retries++;
+            CU_ASSERT_EQUAL(send->command_count, (size_t)first.count);
+            CU_ASSERT_STRING_EQUAL(fake_command_id(send, 0), first.ids[0]);
+            answer = applied_answer(send, 1043);
+            fake_complete_ok(send, answer);
+            free(answer);
+        }
+        usleep(1000);
+    }
+    CU_ASSERT_EQUAL(fake_backend_stats()->calls[FAKE_SEND], sends_before + retries);
+    fprintf(stderr, "\n  sends in 3 s while outcomes could not be stored: %d\n", retries);
+    /* Backoff with full jitter (250 ms, 500 ms, 1 s, 2 s … ceilings): 4 or 5 in 3 s; more
+     * than 8 would need nine random delays summing under 3 s (about 5 in a million). Sending
+     * again at once made thousands. */
+    CU_ASSERT(retries >= 1);
+    CU_ASSERT(retries <= 8);
+    CU_ASSERT_EQUAL(pending_commands(&h), pending); /* still owed */
+
+    /* Room again: the next attempt (after the backoff in progress) stores the outcomes. */
+    wal_write_fault = 0;
+    send = fake_wait(&h.loop, FAKE_SEND, 31000); /* DLV__BACKOFF_CAP_MS at most */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(send);
+    CU_ASSERT_STRING_EQUAL(fake_command_id(send, 0), first.ids[0]);
+    answer = applied_answer(send, 1043);
+    fake_complete_ok(send, answer);
+    free(answer);
+    turn(&h, 300);
+    CU_ASSERT_EQUAL(pending_commands(&h), 0);
+    CU_ASSERT_PTR_NULL(fake_pending(FAKE_SEND)); /* stored: never sent again */
+    /* Told once: no rejection, no status change repeated by the answers sent again. */
+    CU_ASSERT_EQUAL(count_events(&h, "\"event\":\"commandRejected\""), 0);
+    CU_ASSERT_EQUAL(count_events(&h, "\"event\":\"statusChanged\""), status_events);
+
+    /* The context keeps working without a restart: a new order's command goes at once. */
+    CU_ASSERT(create_one(&h) > 0);
+    send = fake_wait(&h.loop, FAKE_SEND, 1000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(send);
+    DLV_ASSERT_CONTAINS(send->commands[0], "CreateOrder");
+    sent_ids seen = {0};
+    acknowledge_all(&h, send, &seen);
+    turn(&h, 300);
+    CU_ASSERT_EQUAL(pending_commands(&h), 0);
+    teardown(&h);
+    full_disk_uninstall();
+}
+
 /* ---- issue 17, item 8: pipelined requests; item 9: old and duplicate answers ---- */
 
 typedef struct replies {
@@ -925,6 +1062,7 @@ int main(void)
         DLV_TEST(lower_revision_answer_is_refused),
         DLV_TEST(duplicate_ids_in_one_answer_are_told),
         DLV_TEST(overdue_told_once_across_restarts),
+        DLV_TEST(unstored_outcomes_back_off),
         DLV_TEST_END,
     };
     return dlv_test_main("runtime_sync", cases);
