@@ -7,12 +7,14 @@ target_include_directories(dlv_testprint PUBLIC ${PROJECT_SOURCE_DIR}/test/commo
 # The suites release fontconfig's process-wide caches at exit, so they call it directly.
 pkg_check_modules(FONTCONFIG REQUIRED IMPORTED_TARGET fontconfig)
 dlv_unit_test(test_print_render SOURCES unit/test_print_render.c
-    MODULES common order print LIBS PkgConfig::LIBUV PkgConfig::FONTCONFIG TIMEOUT 60)
+    MODULES common order print LIBS PkgConfig::LIBUV PkgConfig::FONTCONFIG PkgConfig::PANGOCAIRO
+    TIMEOUT 60)
 dlv_unit_test(test_print_printer SOURCES unit/test_print_printer.c
     MODULES common order print LIBS dlv_testprint PkgConfig::LIBUV TIMEOUT 60)
 # Starts a private cupsd as root with the cups-pdf printer; fails (never skips) when it cannot.
 dlv_unit_test(test_print_cups SOURCES unit/test_print_cups.c
-    MODULES common order print LIBS dlv_testprint PkgConfig::LIBUV PkgConfig::FONTCONFIG TIMEOUT 90)
+    MODULES common order print LIBS dlv_testprint PkgConfig::LIBUV PkgConfig::FONTCONFIG
+    PkgConfig::PANGOCAIRO TIMEOUT 90)
 set_tests_properties(test_print_cups PROPERTIES LABELS "unit;cups")
 # Hardening (issue 9): allocation failure swept through the document templates (alloc_sweep.h),
 # hostile XML refused in templates. The libFuzzer targets live in test/fuzz/.
