@@ -7,6 +7,9 @@
 # nor the plugin links them, so a host loads some 20 shared libraries instead of some 80.
 # lib/print/extra/ is not in dlv_print's glob (it is one folder down).
 target_link_libraries(dlv_print PUBLIC ${CMAKE_DL_LIBS})
+# The last place looked in: where it is installed (for programs linking libdelivery.a).
+target_compile_definitions(dlv_print PRIVATE
+    DLV_PRINT_EXTRA_INSTALL_DIR="${CMAKE_INSTALL_FULL_LIBDIR}/delivery")
 pkg_check_modules(PANGOCAIRO REQUIRED IMPORTED_TARGET pangocairo cairo-pdf)
 find_package(Cups REQUIRED)
 file(GLOB _dlv_extra_srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/extra/*.c)

@@ -7,7 +7,9 @@
  *   2. the folder of the object this code is in (dladdr): next to libdelivery.so or to the
  *      plugin;
  *   3. that folder's delivery/ subfolder: libdelivery.so in the library folder finds the module
- *      installed in the plugin's private folder beside it (debian/libdelivery1.install).
+ *      installed in the plugin's private folder beside it (debian/libdelivery1.install);
+ *   4. the folder it is installed in (DLV_PRINT_EXTRA_INSTALL_DIR, lib/print/deps.cmake), for a
+ *      program that links libdelivery.a.
  * The module is loaded once per process and never unloaded; a module that is absent stays
  * absent for the life of the process (the error names the file and dlerror's reason). */
 #ifndef _GNU_SOURCE
@@ -63,7 +65,7 @@ static void *find_module(void)
         return try_open(env);
     Dl_info info;
     if (!dladdr((void *)&host, &info) || !info.dli_fname)
-        return NULL;
+        return try_open(DLV_PRINT_EXTRA_INSTALL_DIR "/" DLV__PRINT_EXTRA_FILE);
     const char *slash = strrchr(info.dli_fname, '/');
     size_t dir = slash ? (size_t)(slash - info.dli_fname) + 1 : 0;
     static const char *const subdirs[] = {"", "delivery/"};
@@ -77,7 +79,7 @@ static void *find_module(void)
         if (h)
             return h;
     }
-    return NULL;
+    return try_open(DLV_PRINT_EXTRA_INSTALL_DIR "/" DLV__PRINT_EXTRA_FILE);
 }
 
 static void load(void)

@@ -22,3 +22,8 @@ dlv_unit_test(test_print_alloc SOURCES unit/test_print_alloc.c unit/alloc_sweep.
     MODULES common order print LIBS PkgConfig::LIBUV TIMEOUT 600)
 dlv_unit_test(test_print_hardening SOURCES unit/test_print_hardening.c
     MODULES common order print LIBS dlv_testhostile PkgConfig::LIBUV TIMEOUT 120)
+# The PDF and CUPS module absent (lib/print/extra.c): the later DLV_PRINT_EXTRA wins.
+dlv_unit_test(test_print_extra SOURCES unit/test_print_extra.c
+    MODULES common order print LIBS PkgConfig::LIBUV TIMEOUT 60)
+set_property(TEST test_print_extra APPEND PROPERTY ENVIRONMENT
+    "DLV_PRINT_EXTRA=${PROJECT_BINARY_DIR}/no-such-folder/libdelivery_print_extra.so")
