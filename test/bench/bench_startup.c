@@ -20,6 +20,7 @@
 
 typedef struct start_times {
     bench_samples load, create, reg, total;
+    int objects; /* shared objects the plugin's dlopen mapped (dl_iterate_phdr) */
 } start_times;
 
 static void one_start(const char *child, const char *plugin, const char *url, const char *dir,
@@ -29,11 +30,29 @@ static void one_start(const char *child, const char *plugin, const char *url, co
     snprintf(cmd, sizeof cmd, "'%s' '%s' '%s' '%s' '%s'", child, plugin, url, dir, TID);
     FILE *p = popen(cmd, "r");
     double a = 0, b = 0, c = 0;
-    if (p && fscanf(p, "%lf %lf %lf", &a, &b, &c) == 3) {
+    int objects = 0;
+    if (p && fscanf(p, "%lf %lf %lf %d", &a, &b, &c, &objects) == 4) {
+        st->objects = objects;
         bench_samples_add(&st->load, a);
         bench_samples_add(&st->create, b);
         bench_samples_add(&st->reg, c);
         bench_samples_add(&st->total, a + b + c);
+    }
+    if (p)
+        pclose(p);
+}
+
+/* dlopen of a plain library that needs only libc, in a new process: the floor for any library. */
+static void plain_load(const char *child, const char *lib, bench_samples *ms, int *objects)
+{
+    char cmd[3000];
+    snprintf(cmd, sizeof cmd, "'%s' --load '%s'", child, lib);
+    FILE *p = popen(cmd, "r");
+    double a = 0;
+    int n = 0;
+    if (p && fscanf(p, "%lf %d", &a, &n) == 2) {
+        bench_samples_add(ms, a);
+        *objects = n;
     }
     if (p)
         pclose(p);
@@ -91,6 +110,14 @@ int main(int argc, char **argv)
     for (int i = 0; i < runs; i++)
         one_start(self, argv[1], cc.base, data, &again);
     cc_proc_stop(&cc);
+    /* The plain library is built next to this program (test/bench/CMakeLists.txt). */
+    char plain[1100];
+    snprintf(plain, sizeof plain, "%.*s/libdlv_bench_plain.so",
+             (int)(strrchr(self, '/') ? strrchr(self, '/') - self : 1), self);
+    bench_samples plain_ms = {0};
+    int plain_objects = 0;
+    for (int i = 0; i < runs; i++)
+        plain_load(self, plain, &plain_ms, &plain_objects);
     const char *b = "5 start-up";
     const char *ref = bench_fmt("register call alone (curl, new connection): p50 %.2f ms",
                                 bench_samples_pct(&reg_rtt, 50));
@@ -98,6 +125,12 @@ int main(int argc, char **argv)
         bench_row(b, "plugin load -> registered", "FAILED", ref, "< 50 ms", bench_verdict(false));
         return 1;
     }
+    bench_row(b, "shared objects mapped by the plugin's dlopen (dl_iterate_phdr, before/after)",
+              bench_fmt("%d", fresh.objects),
+              bench_fmt("plain libc-only library: %d; its dlopen p50 %.2f ms (plugin's: %.1f ms)",
+                        plain_objects, bench_samples_pct(&plain_ms, 50),
+                        bench_samples_pct(&fresh.load, 50)),
+              "<= 25", bench_verdict(fresh.objects <= 25));
     double worst = bench_samples_pct(&fresh.total, 100);
     bench_row(
         b,

@@ -1,10 +1,14 @@
 /* One start for bench_startup: dlopen the plugin, create, start, wait for `registered`; prints
- * "dlopen_ms create_ms start_to_registered_ms". Links only libc, libdl and pthreads, so the
- * loader brings in every dependency of the plugin as it would in a POS host.
+ * "dlopen_ms create_ms start_to_registered_ms objects_loaded_by_dlopen". Links only libc, libdl
+ * and pthreads, so the loader brings in every dependency of the plugin as it would in a POS host.
+ * With --load, only the dlopen of LIB.so: "dlopen_ms objects_loaded_by_dlopen" (the baseline of
+ * a plain libc-only library).
  *
- *   bench_startup_child PLUGIN.so SERVER_URL DATA_DIR TERMINAL_ID */
+ *   bench_startup_child PLUGIN.so SERVER_URL DATA_DIR TERMINAL_ID
+ *   bench_startup_child --load LIB.so */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,8 +38,35 @@ static void on_event(void *arg, const char *json)
     pthread_mutex_unlock(&lock);
 }
 
+static int count_object(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)info;
+    (void)size;
+    ++*(int *)arg;
+    return 0;
+}
+
+/* Objects mapped in the process now (dl_iterate_phdr: the program, vdso, every library). */
+static int loaded_objects(void)
+{
+    int n = 0;
+    dl_iterate_phdr(count_object, &n);
+    return n;
+}
+
 int main(int argc, char **argv)
 {
+    int before = loaded_objects();
+    if (argc == 3 && strcmp(argv[1], "--load") == 0) {
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        void *so = dlopen(argv[2], RTLD_NOW | RTLD_LOCAL);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        if (!so)
+            return 1;
+        printf("%.3f %d\n", ms_between(&a, &b), loaded_objects() - before);
+        return 0;
+    }
     if (argc != 5)
         return 2;
     char config[1024];
@@ -64,6 +95,7 @@ int main(int argc, char **argv)
     if (!api)
         return 1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
+    int objects = loaded_objects() - before;
     dlv_options opts = {.version = DLV_OPTIONS_VERSION,
                         .config_path = config,
                         .data_dir = argv[3],
@@ -87,8 +119,8 @@ int main(int argc, char **argv)
     int ok = registered;
     pthread_mutex_unlock(&lock);
     if (ok)
-        printf("%.3f %.3f %.3f\n", ms_between(&t0, &t1), ms_between(&t1, &t2),
-               ms_between(&t2, &registered_at));
+        printf("%.3f %.3f %.3f %d\n", ms_between(&t0, &t1), ms_between(&t1, &t2),
+               ms_between(&t2, &registered_at), objects);
     fflush(stdout);
     api->stop(ctx, 0);
     api->destroy(ctx);

@@ -1,11 +1,15 @@
-/* A4 PDF with cairo and pango: DejaVu Sans, proper Cyrillic, proportional text. Column widths
- * given in receipt characters become fractions of the text width, so one template serves both. */
+/* A4 PDF with cairo and pango (in libdelivery_print_extra.so, lib/print/extra.h): DejaVu Sans,
+ * proper Cyrillic, proportional text. Column widths given in receipt characters become fractions of
+ * the text width, so one template serves both. */
 #include <cairo-pdf.h>
 #include <cairo.h>
 #include <pango/pangocairo.h>
 #include <string.h>
 
 #include "print/doc.h"
+
+/* Last: from here on the library's functions are calls through its table. */
+#include "print/extra/host.h"
 
 #define A4_WIDTH 595.276  /* points */
 #define A4_HEIGHT 841.890 /* points */
@@ -195,8 +199,8 @@ static void block_columns(pdf *P, const dlv__block *b)
     P->page_used = true;
 }
 
-int dlv__pdf_render(dlv__doc *const *docs, size_t count, int width, const char *title,
-                    dlv__print_out *out, dlv_error *err)
+int dlv__pe_pdf_render(dlv__doc *const *docs, size_t count, int width, const char *title,
+                       dlv__print_out *out, dlv_error *err)
 {
     size_t start = out->len;
     cairo_surface_t *s = cairo_pdf_surface_create_for_stream(write_out, out, A4_WIDTH, A4_HEIGHT);

@@ -4,7 +4,8 @@
  * application/vnd.cups-raw (a receipt printer behind a raw queue). The server is the one libcups
  * finds by itself (CUPS_SERVER, client.conf, the local socket) unless server= names one. A job
  * counts as sent once CUPS has answered the Print-Job request: from there CUPS's own queue keeps
- * it across printer trouble. Status queries read the queue's printer-state-reasons. */
+ * it across printer trouble. Status queries read the queue's printer-state-reasons.
+ * In libdelivery_print_extra.so (lib/print/extra.h); the library's stand-in forwards to it. */
 #include <cups/cups.h>
 #include <cups/ipp.h>
 #include <stdio.h>
@@ -12,6 +13,9 @@
 #include <string.h>
 
 #include "print/printer_impl.h"
+
+/* Last: from here on the library's functions are calls through its table. */
+#include "print/extra/host.h"
 
 typedef struct cups_printer {
     dlv_printer base;
@@ -229,7 +233,7 @@ static int cups_ctl(dlv_printer *p, int op, void *arg)
     }
 }
 
-const dlv_printer_methods dlv__printer_cups_methods = {
+const dlv_printer_methods dlv__pe_cups_methods = {
     DLV_PRINTER_METHODS_VERSION, /* version */
     "cups",                      /* scheme */
     sizeof(cups_printer),        /* priv_size */
