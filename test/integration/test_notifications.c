@@ -100,12 +100,73 @@ static void templates_render_and_fall_back(void)
     free(d);
 }
 
+/* Channels per event from the call-center's settings ("notifications"): SMS only, push only,
+ * both (two messages), none (no message, no mark). */
+static void channels_from_settings(void)
+{
+    char db[600];
+    snprintf(db, sizeof db, "%s/cc2.db", dir);
+    const char *args[] = {"--terminal", TID, NULL};
+    CU_ASSERT_EQUAL_FATAL(cc_proc_start(&cc, db, args), 0);
+    http_result r;
+    cc_admin(&cc, "GET", "settings", NULL, &r);
+    cJSON *settings = cJSON_Duplicate(r.json, true);
+    http_result_free(&r);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(settings);
+    cJSON_DeleteItemFromObject(settings, "notifications");
+    cJSON *n = cJSON_Parse("{\"Unconfirmed\":{\"sms\":false,\"push\":true},"
+                           "\"New\":{\"sms\":true,\"push\":true},"
+                           "\"Cooking\":{\"sms\":false,\"push\":false}}");
+    cJSON_AddItemToObject(settings, "notifications", n);
+    char *body = cJSON_PrintUnformatted(settings);
+    cc_admin(&cc, "PUT", "settings", body, &r);
+    CU_ASSERT_EQUAL(r.status, 200);
+    http_result_free(&r);
+    free(body);
+    cJSON_Delete(settings);
+    char *d = fresh_dir();
+    hostsim_config cfg = {.dir = d, .server_url = cc.base, .terminal_id = TID};
+    hostsim *h = hostsim_start(&cfg);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+    CU_ASSERT_PTR_NOT_NULL(hostsim_wait(h, 5000, "\"event\":\"registered\"", NULL));
+    char *id = new_order();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(id);
+    /* Unconfirmed: push only. */
+    CU_ASSERT_PTR_NOT_NULL(hostsim_wait(h, 5000, "\"event\":\"notification\"",
+                                        "\"kind\":\"Unconfirmed\"", "\"channel\":\"push\"", id,
+                                        NULL));
+    hostsim_request(h, LOGIN);
+    char req[300];
+    snprintf(req, sizeof req, "{\"cmd\":\"confirm\",\"orderId\":\"%s\"}", id);
+    DLV_ASSERT_CONTAINS(hostsim_request(h, req), "\"ok\":true");
+    /* New: SMS and push, one message each. */
+    CU_ASSERT_PTR_NOT_NULL(hostsim_wait(h, 5000, "\"event\":\"notification\"", "\"kind\":\"New\"",
+                                        "\"channel\":\"push\"", id, NULL));
+    CU_ASSERT_PTR_NOT_NULL(hostsim_wait(h, 5000, "\"event\":\"notification\"", "\"kind\":\"New\"",
+                                        "\"channel\":\"sms\"", id, NULL));
+    snprintf(req, sizeof req,
+             "{\"cmd\":\"setStatus\",\"orderId\":\"%s\",\"status\":\"CookingStarted\"}", id);
+    const char *reply = hostsim_request(h, req);
+    (void)reply; /* the order may already be cooking by itself (automatic mode) */
+    CU_ASSERT_PTR_NOT_NULL(hostsim_wait(h, 5000, "\"event\":\"statusChanged\"",
+                                        "\"to\":\"CookingStarted\"", id, NULL));
+    /* Cooking: neither channel, no message. */
+    CU_ASSERT_EQUAL(hostsim_count(h, "\"kind\":\"Cooking\""), 0);
+    CU_ASSERT_EQUAL(hostsim_count(h, "\"kind\":\"Unconfirmed\",\"channel\":\"sms\""), 0);
+    CU_ASSERT_EQUAL(hostsim_count(h, "\"kind\":\"New\""), 2);
+    free(id);
+    CU_ASSERT_EQUAL(hostsim_stop(h, 2000), 0);
+    cc_proc_stop(&cc);
+    free(d);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     dir = dlv_test_mkdtemp();
     static const dlv_test_case cases[] = {
         DLV_TEST(templates_render_and_fall_back),
+        DLV_TEST(channels_from_settings),
         DLV_TEST_END,
     };
     int rc = dlv_test_main("notifications", cases);
