@@ -606,6 +606,28 @@ static void edit_order_applied_once(void)
     CU_ASSERT_EQUAL(cents(cJSON_GetObjectItem(server, "resultSum")), after);
     CU_ASSERT_STRING_EQUAL(cJSON_GetStringValue(cJSON_GetObjectItem(server, "comment")),
                            "позвонить за час");
+    /* Back to the sum of before: the customer is told again (SumChanged on every change). */
+    usleep(1500 * 1000); /* the call-center's copy of the edit comes back first */
+    cJSON_SetNumberValue(amount, amount->valuedouble - 1);
+    free(text);
+    text = cJSON_PrintUnformatted(items);
+    send_line(h, "{\"cmd\":\"editOrder\",\"orderId\":\"%s\",\"changes\":{\"items\":%s}}", id, text);
+    line = expect_line(h, &at, 5000, "\"reply\":\"editOrder\"", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(line);
+    DLV_ASSERT_CONTAINS(line, "\"ok\":true");
+    CU_ASSERT_PTR_NOT_NULL(
+        expect_line(h, &at, 5000, "\"event\":\"notification\"", id, "SumChanged", NULL));
+    /* And to the raised sum once more: a sum told before is told again. */
+    usleep(1500 * 1000);
+    cJSON_SetNumberValue(amount, amount->valuedouble + 1);
+    free(text);
+    text = cJSON_PrintUnformatted(items);
+    send_line(h, "{\"cmd\":\"editOrder\",\"orderId\":\"%s\",\"changes\":{\"items\":%s}}", id, text);
+    line = expect_line(h, &at, 5000, "\"reply\":\"editOrder\"", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(line);
+    DLV_ASSERT_CONTAINS(line, "\"ok\":true");
+    CU_ASSERT_PTR_NOT_NULL(
+        expect_line(h, &at, 5000, "\"event\":\"notification\"", id, "SumChanged", NULL));
     cJSON_Delete(server);
     cJSON_Delete(reply);
     free(text);
