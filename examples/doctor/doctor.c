@@ -2,6 +2,7 @@
  *
  *   delivery-doctor --config PATH [--front-config PATH] [--data-dir DIR] [--json]
  *                   [--printer receipt=URI] [--printer a4=URI] [--timeout-ms N]
+ *                   [--locale ru|en]
  *                   [--accept-store-loss]
  *
  * Walks the checks in order and says which failed and what to do. Exit code 0 only when every
@@ -24,6 +25,7 @@ static const char doctor_help[] =
     "  --printer receipt=URI     check this receipt printer\n"
     "  --printer a4=URI          check this A4 printer\n"
     "  --timeout-ms N            per network check (default: the config's timeout)\n"
+    "  --locale ru|en            the language of details and advice (default: ru)\n"
     "  --json                    print the report as JSON\n"
     "  --accept-store-loss       first accept the loss of a missing, empty or damaged terminal\n"
     "                            database: open it fresh and renew delivery.db.id (docs/store.md)\n"
@@ -98,6 +100,8 @@ int main(int argc, char **argv)
             o.data_dir = v;
         else if (strcmp(a, "--timeout-ms") == 0)
             o.timeout_ms = atol(v);
+        else if (strcmp(a, "--locale") == 0)
+            o.locale = v;
         else if (strcmp(a, "--printer") == 0 && strncmp(v, "receipt=", 8) == 0)
             o.receipt_printer = v + 8;
         else if (strcmp(a, "--printer") == 0 && strncmp(v, "a4=", 3) == 0)

@@ -34,7 +34,11 @@ enum {
 
 /* Loads deliveryPluginConfig.xml from `path`, or from dlv_config_default_path() when `path` is
  * NULL. When the file has no terminalId, a random UUID v4 is generated and written back into the
- * file atomically, keeping every other element, comment and the XML declaration.
+ * file atomically, keeping every other element, comment and the XML declaration. When the file
+ * does not exist (the first start; not with DLV_CONFIG_READ_ONLY), it is created atomically with
+ * every element, its default, a comment in Russian, a new terminalId and an empty serverUrl.
+ * An empty or absent serverUrl is accepted as "not set": dlv_config_server_url() returns NULL
+ * and a context made from it starts without connecting (an `error` event ServerUrlMissing).
  * Returns 0 and sets *out (free with dlv_config_free()), or an error code with `err` naming the
  * file, line and element that were wrong; nothing is returned half-configured and a failed
  * write-back leaves the original file intact. Any thread; no shared state. */
@@ -45,10 +49,14 @@ DLV_EXTERN void dlv_config_free(dlv_config *cfg);
 
 /* Accessors. Strings stay valid until dlv_config_free(). */
 DLV_EXTERN const char *dlv_config_path(const dlv_config *cfg);
+/* The call-center's address, or NULL when the file does not set it (empty or absent serverUrl
+ * with the native backend). */
 DLV_EXTERN const char *dlv_config_server_url(const dlv_config *cfg);
 DLV_EXTERN const char *dlv_config_terminal_id(const dlv_config *cfg);
 /* 1 when this load generated the terminalId (the terminal will register anew). */
 DLV_EXTERN int dlv_config_terminal_id_generated(const dlv_config *cfg);
+/* 1 when this load created the file (the first start: it did not exist). */
+DLV_EXTERN int dlv_config_created(const dlv_config *cfg);
 DLV_EXTERN long dlv_config_service_timeout_ms(const dlv_config *cfg);
 DLV_EXTERN long dlv_config_connect_delay_s(const dlv_config *cfg);
 /* Optional PEM bundle trusted for a private call-center's TLS certificate (element

@@ -187,7 +187,8 @@ DLV_EXTERN const char *dlv_last_error(const dlv_ctx *ctx);
 
 /* ---- diagnostics: "why don't deliveries arrive?" ---- */
 
-#define DLV_DOCTOR_OPTIONS_VERSION 1
+/* 2 added locale; version 1 structs are still accepted. */
+#define DLV_DOCTOR_OPTIONS_VERSION 2
 
 typedef struct dlv_doctor_options {
     int version;                   /* DLV_DOCTOR_OPTIONS_VERSION */
@@ -197,6 +198,10 @@ typedef struct dlv_doctor_options {
     const char *receipt_printer;   /* printer URIs to check, optional */
     const char *a4_printer;
     long timeout_ms; /* per network check; 0: the config's timeout */
+    /* Since version 2. The language of the checks' details and advice, as dlv_options.locale:
+     * "ru" (NULL: the default) or "en"; anything else fails with DLV_EINVAL. The check names and
+     * results (the JSON) are the same in both. */
+    const char *locale;
 } dlv_doctor_options;
 
 /* Walks the troubleshooting checks (docs/real-callcenter.md), in order: the config file parses and

@@ -26,6 +26,7 @@ struct dlv_config {
     long timeout_ms;
     long connect_delay_s;
     int terminal_id_generated;
+    int created; /* this load wrote the file (the first start) */
     char **warnings;
     size_t warning_count;
 };
@@ -340,12 +341,8 @@ static int load_fields(dlv_config *cfg, xmlNodePtr root, xmlNodePtr *terminal_id
                             &cfg->connect_delay_s, err);
             break;
         case F_SERVER_URL:
-            if (!*text)
-                rc = dlv__error_set(err, DLV_ECONFIG,
-                                    "%s:%ld: <serverUrl> is empty: set the call-center address "
-                                    "(e.g. http://callcenter:8080/resto)",
-                                    path, line);
-            else
+            /* Empty (as the first start writes it): not set yet, like an absent element. */
+            if (*text)
                 rc = parse_server_url(path, line, text, &cfg->server_url, err);
             break;
         case F_TERMINAL_ID:
@@ -410,12 +407,65 @@ static int load_fields(dlv_config *cfg, xmlNodePtr root, xmlNodePtr *terminal_id
         if (!cfg->server_url && !(cfg->server_url = dlv__strdup(DLV_CONFIG_IIKO_URL)))
             return dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", path);
     }
-    if (!cfg->server_url)
-        return dlv__error_set(err, DLV_ECONFIG,
-                              "%s: <serverUrl> is required: the address of the call-center server "
-                              "(e.g. http://callcenter:8080/resto)",
-                              path);
+    /* No serverUrl (absent or empty) is not an error of the file: the terminal starts without
+     * connecting and tells the operator to set it (dlv_config_server_url() is NULL then). */
     return DLV_OK;
+}
+
+/* The file the first start writes (docs/configuration.md, "First start"): every element with
+ * its default and a comment for the operator, in Russian, and a new terminalId; serverUrl stays
+ * empty until the operator sets it. */
+static char *first_start_text(const char *terminal_id)
+{
+    return dlv__asprintf(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+        "<!-- Настройки плагина доставки. Файл создан при первом запуске терминала:\n"
+        "     укажите serverUrl и перезапустите терминал. -->\n"
+        "<config>\n"
+        "  <!-- Адрес сервера колл-центра, например http://callcenter:8080/resto.\n"
+        "       Пока он пуст, терминал не подключается к колл-центру. -->\n"
+        "  <serverUrl></serverUrl>\n"
+        "  <!-- Время ожидания ответа сервера, в миллисекундах (%d..%d). -->\n"
+        "  <serviceMethodTimeoutMilliseconds>%d</serviceMethodTimeoutMilliseconds>\n"
+        "  <!-- Пауза перед первым подключением к серверу после запуска, в секундах (0..%d). -->\n"
+        "  <connectToServerDelayInSeconds>%d</connectToServerDelayInSeconds>\n"
+        "  <!-- Идентификатор этого терминала в колл-центре, создан автоматически.\n"
+        "       Удалите его, чтобы терминал зарегистрировался заново. -->\n"
+        "  <terminalId>%s</terminalId>\n"
+        "  <!-- Файл PEM с сертификатом центра сертификации частного колл-центра (https);\n"
+        "       пусто: системное хранилище сертификатов. -->\n"
+        "  <trustedCaFile></trustedCaFile>\n"
+        "  <!-- Протокол колл-центра: native (по умолчанию) или iikoCloud. -->\n"
+        "  <backend>native</backend>\n"
+        "  <!-- Только для iikoCloud: ключ API сети (apiLogin). -->\n"
+        "  <apiLogin></apiLogin>\n"
+        "  <!-- Только для iikoCloud: UUID организации (ресторана). -->\n"
+        "  <organizationId></organizationId>\n"
+        "  <!-- Только для iikoCloud: UUID группы терминалов этой точки. -->\n"
+        "  <terminalGroupId></terminalGroupId>\n"
+        "  <!-- Только для iikoCloud: как часто спрашивать новые заказы, в секундах (1..300). "
+        "-->\n"
+        "  <pollIntervalSeconds>%d</pollIntervalSeconds>\n"
+        "</config>\n",
+        DLV_CONFIG_TIMEOUT_MS_MIN, DLV_CONFIG_TIMEOUT_MS_MAX, DLV_CONFIG_TIMEOUT_MS_DEFAULT,
+        DLV_CONFIG_CONNECT_DELAY_S_MAX, DLV_CONFIG_CONNECT_DELAY_S_DEFAULT, terminal_id,
+        DLV_CONFIG_POLL_INTERVAL_S_DEFAULT);
+}
+
+/* The first start: `path` does not exist; it is created atomically (a crash leaves either no
+ * file or the whole one). */
+static int create_first_start(const char *path, dlv_error *err)
+{
+    char id[37];
+    if (dlv__uuid_v4(id) != DLV_OK)
+        return dlv__error_set(err, DLV_EIO, "%s: cannot generate a terminalId: no random source",
+                              path);
+    char *text = first_start_text(id);
+    if (!text)
+        return dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", path);
+    int rc = dlv__write_file_atomic(path, text, strlen(text), err);
+    dlv__free(text);
+    return rc;
 }
 
 int dlv_config_load(const char *path, unsigned flags, dlv_config **out, dlv_error *err)
@@ -451,6 +501,14 @@ int dlv_config_load(const char *path, unsigned flags, dlv_config **out, dlv_erro
     size_t len = 0;
     xmlDocPtr doc = NULL;
     int rc = dlv__read_file(cfg->path, DLV_CONFIG_MAX_FILE_BYTES, &raw, &len, err);
+    bool created = false;
+    if (rc == DLV_ENOTFOUND && !(flags & DLV_CONFIG_READ_ONLY)) {
+        dlv__error_clear(err);
+        rc = create_first_start(cfg->path, err);
+        created = rc == DLV_OK;
+        if (created)
+            rc = dlv__read_file(cfg->path, DLV_CONFIG_MAX_FILE_BYTES, &raw, &len, err);
+    }
     if (rc == DLV_OK && len == 0)
         rc = dlv__error_set(err, DLV_ECONFIG, "%s: file is empty", cfg->path);
     if (rc == DLV_OK)
@@ -494,6 +552,10 @@ int dlv_config_load(const char *path, unsigned flags, dlv_config **out, dlv_erro
         }
     }
     xmlFreeDoc(doc);
+    if (rc == DLV_OK && created) {
+        cfg->terminal_id_generated = 1;
+        cfg->created = 1;
+    }
     if (rc != DLV_OK) {
         dlv_config_free(cfg);
         return rc;
@@ -520,6 +582,11 @@ const char *dlv_config_terminal_id(const dlv_config *cfg)
 int dlv_config_terminal_id_generated(const dlv_config *cfg)
 {
     return cfg ? cfg->terminal_id_generated : 0;
+}
+
+int dlv_config_created(const dlv_config *cfg)
+{
+    return cfg ? cfg->created : 0;
 }
 
 long dlv_config_service_timeout_ms(const dlv_config *cfg)

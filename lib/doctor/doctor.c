@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "common/dynbuf.h"
+#include "common/i18n.h"
 #include "common/internal.h"
 #include "common/xml.h"
 #include "net/probe.h"
@@ -30,7 +31,10 @@
 typedef struct report {
     cJSON *checks;
     int failed;
+    dlv__locale loc; /* the language of details and advice (names and results stay) */
 } report;
+
+#define TR(en, ru) DLV__TR(r->loc, en, ru)
 
 static void add(report *r, const char *name, const char *result, const char *detail,
                 const char *advice)
@@ -455,7 +459,12 @@ static void check_printer(report *r, const char *role, const char *uri)
 int dlv__doctor(const dlv_doctor_options *opts, const dlv_config *loaded,
                 const dlv__doctor_outbox_fn outbox, void *outbox_arg, char **out, dlv_error *err)
 {
-    report r = {cJSON_CreateArray(), 0};
+    report r = {cJSON_CreateArray(), 0, DLV__LOCALE_RU};
+    if (opts->version >= 2 && dlv__locale_parse(opts->locale, &r.loc) != 0) {
+        cJSON_Delete(r.checks);
+        return dlv__error_set(err, DLV_EINVAL, "dlv_doctor_options.locale: '%s' is not ru or en",
+                              opts->locale);
+    }
     cJSON *root = cJSON_CreateObject();
     if (!r.checks || !root) {
         cJSON_Delete(r.checks);
@@ -468,13 +477,36 @@ int dlv__doctor(const dlv_doctor_options *opts, const dlv_config *loaded,
     char detail[600];
     if (!cfg && dlv_config_load(opts->config_path, DLV_CONFIG_READ_ONLY, &owned, &cerr) == DLV_OK)
         cfg = owned;
+    report *rp = &r;
+#define TRR(en, ru) DLV__TR(rp->loc, en, ru)
     if (!cfg) {
         add(&r, "config", "fail", cerr.message,
-            "fix deliveryPluginConfig.xml at the line named (see deliveryPluginConfig.xml.sample)");
+            cerr.code == DLV_ENOTFOUND
+                ? TRR("start the terminal once: the first start creates deliveryPluginConfig.xml; "
+                      "then set serverUrl in it",
+                      "запустите терминал: при первом запуске создастся deliveryPluginConfig.xml; "
+                      "затем укажите в нём serverUrl")
+                : TRR("fix deliveryPluginConfig.xml at the line named (see "
+                      "deliveryPluginConfig.xml.sample)",
+                      "исправьте deliveryPluginConfig.xml в указанной строке (образец: "
+                      "deliveryPluginConfig.xml.sample)"));
+    } else if (!dlv_config_server_url(cfg)) {
+        /* The first start's file, or one without serverUrl: nothing to connect to. */
+        snprintf(detail, sizeof detail, TRR("%s: serverUrl is not set", "%s: serverUrl не задан"),
+                 dlv_config_path(cfg));
+        char advice[800];
+        snprintf(advice, sizeof advice,
+                 TRR("Set serverUrl, the call-center server's address, in %s and restart the "
+                     "terminal",
+                     "Укажите serverUrl — адрес сервера колл-центра — в файле %s и перезапустите "
+                     "терминал"),
+                 dlv_config_path(cfg));
+        add(&r, "config", "fail", detail, advice);
     } else {
         snprintf(detail, sizeof detail, "%s: serverUrl %s, terminalId %s", dlv_config_path(cfg),
                  dlv_config_server_url(cfg),
-                 dlv_config_terminal_id(cfg) ? dlv_config_terminal_id(cfg) : "(not yet)");
+                 dlv_config_terminal_id(cfg) ? dlv_config_terminal_id(cfg)
+                                             : TRR("(not yet)", "(ещё нет)"));
         add(&r, "config", dlv_config_warning_count(cfg) ? "warn" : "pass", detail,
             dlv_config_warning_count(cfg) ? dlv_config_warning(cfg, 0) : NULL);
     }
@@ -495,11 +527,12 @@ int dlv__doctor(const dlv_doctor_options *opts, const dlv_config *loaded,
         dlv__free(dir);
     }
     char server_time[40] = "";
-    if (cfg) {
+    if (cfg && dlv_config_server_url(cfg)) {
         long timeout = opts->timeout_ms ? opts->timeout_ms : dlv_config_service_timeout_ms(cfg);
         check_network(&r, cfg, timeout, server_time, sizeof server_time);
-        dlv__jput_string(root, "terminalId", dlv_config_terminal_id(cfg));
     }
+    if (cfg)
+        dlv__jput_string(root, "terminalId", dlv_config_terminal_id(cfg));
     if (outbox) {
         outbox(outbox_arg, &r);
     } else {
@@ -529,7 +562,7 @@ int dlv__doctor(const dlv_doctor_options *opts, const dlv_config *loaded,
 
 int dlv_doctor_run(const dlv_doctor_options *opts, char **report_out, dlv_error *err)
 {
-    if (!opts || !report_out || opts->version != DLV_DOCTOR_OPTIONS_VERSION)
+    if (!opts || !report_out || opts->version < 1 || opts->version > DLV_DOCTOR_OPTIONS_VERSION)
         return dlv__error_set(err, DLV_EINVAL,
                               "dlv_doctor_run: options (version %d) and report "
                               "are required",

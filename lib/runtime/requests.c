@@ -401,7 +401,8 @@ static void doctor_work(uv_work_t *w)
                             .config_path = j->config_path,
                             .front_config_path = j->front_path,
                             .receipt_printer = j->receipt,
-                            .a4_printer = j->a4};
+                            .a4_printer = j->a4,
+                            .locale = j->ctx->locale == DLV__LOCALE_EN ? "en" : "ru"};
     j->failed = dlv__doctor(&o, j->ctx->config, doctor_outbox, j, &j->report, &j->err);
 }
 

@@ -571,6 +571,21 @@ void dlv__sync_start(dlv_ctx *ctx)
         DLV__LOGE(&ctx->log, "no call-center backend named %s", name ? name : "(default)");
         return;
     }
+    if (!dlv_config_server_url(ctx->config)) {
+        /* The first start (or a file without serverUrl): the terminal runs without the
+         * call-center until the operator sets the address and restarts. */
+        char msg[1024];
+        snprintf(msg, sizeof msg,
+                 DLV__TR(ctx->locale,
+                         "Set serverUrl, the call-center server's address, in %s and restart "
+                         "the terminal",
+                         "Укажите serverUrl — адрес сервера колл-центра — в файле %s и "
+                         "перезапустите терминал"),
+                 dlv_config_path(ctx->config));
+        DLV__LOGE(&ctx->log, "%s", msg);
+        dlv__rt_emit(ctx, dlv__ev_error("ServerUrlMissing", msg));
+        return;
+    }
     dlv__backend_journal journal;
     dlv__rt_journal(ctx, &journal);
     dlv__backend_options opts = {.loop = ctx->loop,

@@ -60,7 +60,7 @@ hostsim *hostsim_start(const hostsim_config *cfg)
     char path[1024];
     snprintf(path, sizeof path, "%s/deliveryPluginConfig.xml", cfg->dir);
     FILE *f = fopen(path, "r");
-    if (!f) {
+    if (!f && cfg->server_url) { /* no server_url: the library's first start writes the file */
         f = fopen(path, "w");
         if (!f)
             return NULL;
@@ -74,7 +74,8 @@ hostsim *hostsim_start(const hostsim_config *cfg)
             fprintf(f, "  <terminalId>%s</terminalId>\n", cfg->terminal_id);
         fprintf(f, "</config>\n");
     }
-    fclose(f);
+    if (f)
+        fclose(f);
     hostsim *h = calloc(1, sizeof *h);
     h->events = calloc(MAX_EVENTS, sizeof *h->events);
     pthread_mutex_init(&h->lock, NULL);

@@ -11,7 +11,7 @@ typedef struct hostsim hostsim;
 
 typedef struct hostsim_config {
     const char *dir;          /* folder for deliveryPluginConfig.xml and the data */
-    const char *server_url;   /* the call-center */
+    const char *server_url;   /* the call-center; NULL: no file written (a first start) */
     const char *terminal_id;  /* NULL: generated */
     const char *front_config; /* NULL: none */
     const char *receipt_printer, *a4_printer;

@@ -513,12 +513,56 @@ static void attached_to_host_loop(void)
     free(d);
 }
 
+/* The first start (docs/configuration.md): no deliveryPluginConfig.xml. The library creates it
+ * with an empty serverUrl and a new terminalId, starts without connecting and tells the operator
+ * in Russian what to set; the doctor says the same; the second start reads the created file. */
+static void first_start_creates_config(void)
+{
+    char *d = fresh_dir();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    char path[700];
+    snprintf(path, sizeof path, "%s/deliveryPluginConfig.xml", d);
+    hostsim_config cfg = {.dir = d};
+    char id[40] = "";
+    for (int start = 0; start < 2; start++) {
+        hostsim *h = hostsim_start(&cfg);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+        const char *ev = hostsim_wait(h, 5000, "\"event\":\"started\"", NULL);
+        CU_ASSERT_PTR_NOT_NULL(ev);
+        const char *tid = dlv_ctx_terminal_id(hostsim_ctx(h));
+        CU_ASSERT_PTR_NOT_NULL_FATAL(tid);
+        if (start == 0)
+            snprintf(id, sizeof id, "%s", tid);
+        else
+            CU_ASSERT_STRING_EQUAL(tid, id); /* the second start reads the created file */
+        ev = hostsim_wait(h, 5000, "\"event\":\"error\"", "ServerUrlMissing", NULL);
+        CU_ASSERT_PTR_NOT_NULL(ev);
+        DLV_ASSERT_CONTAINS(ev, "Укажите serverUrl — адрес сервера колл-центра — в файле ");
+        DLV_ASSERT_CONTAINS(ev, path);
+        const char *r = hostsim_request(h, "{\"cmd\":\"doctor\"}");
+        DLV_ASSERT_CONTAINS(r, "serverUrl не задан");
+        DLV_ASSERT_CONTAINS(r, "Укажите serverUrl");
+        CU_ASSERT_EQUAL(hostsim_count(h, "\"event\":\"registered\""), 0);
+        CU_ASSERT_EQUAL(hostsim_stop(h, 100), DLV_OK);
+    }
+    FILE *f = fopen(path, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    char text[8192];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    DLV_ASSERT_CONTAINS(text, "<serverUrl></serverUrl>");
+    DLV_ASSERT_CONTAINS(text, id);
+    free(d);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     dir = dlv_test_mkdtemp();
     static const dlv_test_case cases[] = {
         DLV_TEST(registers_and_receives_orders),
+        DLV_TEST(first_start_creates_config),
         DLV_TEST(unregistered_terminal_is_told),
         DLV_TEST(server_down_at_start),
         DLV_TEST(commands_survive_faults),

@@ -2,6 +2,7 @@
 /* deliveryPluginConfig.xml and the front config.xml: defaults, ranges, write-back of a generated
  * terminalId, safe parsing and an error naming file, line and element for every bad input. */
 #include "common/fsutil.h"
+#include "common/xml.h"
 #include "common/internal.h"
 #include "delivery/config.h"
 #include "testlib.h"
@@ -199,17 +200,83 @@ static void read_only_load_never_writes(void)
     free(path);
 }
 
-static void missing_file(void)
+/* The first start: an absent file is created with every element, a comment each, a new
+ * terminalId and an empty serverUrl ("not set"); the second start reads the same terminalId. A
+ * read-only load (the doctor) still reports the file missing and creates nothing. */
+static void missing_file_is_created_on_first_start(void)
 {
     char *path = NULL;
     if (asprintf(&path, "%s/absent.xml", dir) < 0)
         return;
     dlv_config *cfg = NULL;
     dlv_error err;
-    CU_ASSERT_EQUAL(dlv_config_load(path, 0, &cfg, &err), DLV_ENOTFOUND);
+    CU_ASSERT_EQUAL(dlv_config_load(path, DLV_CONFIG_READ_ONLY, &cfg, &err), DLV_ENOTFOUND);
     DLV_ASSERT_CONTAINS(err.message, path);
     DLV_ASSERT_CONTAINS(err.message, "No such file");
+    struct stat st;
+    CU_ASSERT_NOT_EQUAL(stat(path, &st), 0);
+
+    CU_ASSERT_EQUAL_FATAL(dlv_config_load(path, 0, &cfg, &err), DLV_OK);
+    CU_ASSERT_TRUE(dlv_config_created(cfg));
+    CU_ASSERT_TRUE(dlv_config_terminal_id_generated(cfg));
+    CU_ASSERT_PTR_NULL(dlv_config_server_url(cfg));
+    CU_ASSERT_EQUAL(dlv_config_service_timeout_ms(cfg), 30000);
+    CU_ASSERT_EQUAL(dlv_config_connect_delay_s(cfg), 5);
+    CU_ASSERT_STRING_EQUAL(dlv_config_backend(cfg), "native");
+    CU_ASSERT_EQUAL(dlv_config_warning_count(cfg), 0);
+    char id[40];
+    snprintf(id, sizeof id, "%s", dlv_config_terminal_id(cfg));
+    CU_ASSERT_EQUAL(strlen(id), 36);
+    dlv_config_free(cfg);
+
+    char *text = NULL;
+    size_t len = 0;
+    CU_ASSERT_EQUAL_FATAL(dlv__read_file(path, 1 << 20, &text, &len, NULL), DLV_OK);
+    static const char *const elements[] = {"<serverUrl></serverUrl>",
+                                           "serviceMethodTimeoutMilliseconds>30000<",
+                                           "connectToServerDelayInSeconds>5<",
+                                           "<trustedCaFile>",
+                                           "<backend>native</backend>",
+                                           "<apiLogin>",
+                                           "<organizationId>",
+                                           "<terminalGroupId>",
+                                           "<pollIntervalSeconds>5<",
+                                           "Адрес сервера колл-центра"};
+    for (size_t i = 0; i < sizeof elements / sizeof elements[0]; i++)
+        DLV_ASSERT_CONTAINS(text, elements[i]);
+    DLV_ASSERT_CONTAINS(text, id);
+    size_t comments = 0;
+    for (const char *c = text; (c = strstr(c, "<!--")) != NULL; c++)
+        comments++;
+    CU_ASSERT_TRUE(comments >= 10); /* the header and one per element */
+    dlv__free(text);
+
+    CU_ASSERT_EQUAL_FATAL(dlv_config_load(path, 0, &cfg, &err), DLV_OK);
+    CU_ASSERT_FALSE(dlv_config_created(cfg));
+    CU_ASSERT_FALSE(dlv_config_terminal_id_generated(cfg));
+    CU_ASSERT_STRING_EQUAL(dlv_config_terminal_id(cfg), id);
+    dlv_config_free(cfg);
     free(path);
+}
+
+/* serverUrl empty (as the first start writes it) or absent: "not set", not a config error; the
+ * context then starts without connecting (test_runtime_sync). */
+static void server_url_empty_or_absent_is_not_set(void)
+{
+    static const char *const texts[] = {
+        "<config>\n<terminalId>" TID "</terminalId>\n</config>",
+        "<config><serverUrl></serverUrl><terminalId>" TID "</terminalId></config>",
+        "<config><serverUrl>  </serverUrl><terminalId>" TID "</terminalId></config>",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        char *path = write_config(texts[i]);
+        dlv_config *cfg = NULL;
+        CU_ASSERT_EQUAL(dlv_config_load(path, 0, &cfg, NULL), DLV_OK);
+        CU_ASSERT_PTR_NULL(dlv_config_server_url(cfg));
+        CU_ASSERT_FALSE(dlv_config_created(cfg));
+        dlv_config_free(cfg);
+        free(path);
+    }
 }
 
 #define URL "<serverUrl>http://h/resto</serverUrl>"
@@ -223,8 +290,6 @@ static void bad_inputs_are_named(void)
     expect_error("not xml at all", DLV_ECONFIG, "malformed XML", NULL);
     expect_error("<settings>" URL "</settings>", DLV_ECONFIG, "root element is <settings>",
                  "expected <config>");
-    expect_error("<config>\n<terminalId>" TID "</terminalId>\n</config>", DLV_ECONFIG,
-                 "<serverUrl> is required", NULL);
     expect_error("<config>\n<serverUrl>ftp://h/resto</serverUrl></config>", DLV_ECONFIG,
                  ":2: <serverUrl>: 'ftp://h/resto'", "http:// or https://");
     expect_error("<config><serverUrl>localhost:8080</serverUrl></config>", DLV_ECONFIG,
@@ -233,8 +298,6 @@ static void bad_inputs_are_named(void)
                  "<serverUrl>: 'http:///resto'", NULL);
     expect_error("<config><serverUrl>http://h/a b</serverUrl></config>", DLV_ECONFIG, "<serverUrl>",
                  "spaces or control characters");
-    expect_error("<config><serverUrl>  </serverUrl></config>", DLV_ECONFIG, "<serverUrl> is empty",
-                 NULL);
     expect_error("<config>" URL "\n\n<serviceMethodTimeoutMilliseconds>abc"
                  "</serviceMethodTimeoutMilliseconds></config>",
                  DLV_ECONFIG, ":3: <serviceMethodTimeoutMilliseconds>: 'abc' is not a whole number",
@@ -450,7 +513,8 @@ int main(void)
         DLV_TEST(empty_terminal_id_is_filled_in_place),
         DLV_TEST(failed_write_back_keeps_original),
         DLV_TEST(read_only_load_never_writes),
-        DLV_TEST(missing_file),
+        DLV_TEST(missing_file_is_created_on_first_start),
+        DLV_TEST(server_url_empty_or_absent_is_not_set),
         DLV_TEST(bad_inputs_are_named),
         DLV_TEST(entity_bomb_is_refused),
         DLV_TEST(oversized_file_is_refused),

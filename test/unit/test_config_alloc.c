@@ -185,7 +185,7 @@ static void config_errors(void)
         "<config><serverUrl>http://h</serverUrl>",
         "<config>\n<serverUrl>x</serverUr>\n</config>",
         "<settings><serverUrl>http://h/resto</serverUrl></settings>",
-        "<config>\n<terminalId>" TID "</terminalId>\n</config>",
+        "<config>\n<terminalId>" TID "</terminalId>\n<backend>iikoCloud</backend></config>",
         "<config><serverUrl>ftp://h/resto</serverUrl></config>",
         "<config><serverUrl>http://h/a b</serverUrl><unknown/></config>",
         "<config><serverUrl>http://h/r</serverUrl><serviceMethodTimeoutMilliseconds>99"
