@@ -61,6 +61,9 @@ static void reply_now(req_ctx *r, char *json)
     s->reply = json;
 }
 
+/* A text in the context's language (common/i18n.h): TR("English", "Русский"). */
+#define TR(en, ru) DLV__TR(r->ctx->locale, en, ru)
+
 static void reply_error(req_ctx *r, int code, const char *message)
 {
     reply_now(r, dlv__reply_error(r->cmd, dlv__reply_code(code), message));
@@ -86,13 +89,14 @@ static rt_order *find_order(req_ctx *r)
 {
     const char *id = str(r->json, "orderId");
     if (!id) {
-        reply_error(r, DLV_EINVAL, "orderId is required");
+        reply_error(r, DLV_EINVAL, TR("orderId is required", "не указан orderId"));
         return NULL;
     }
     rt_order *o = dlv__rt_order_find(r->ctx, id);
     if (!o || !o->view) {
         char msg[128];
-        snprintf(msg, sizeof msg, "no order %.40s on this terminal", id);
+        snprintf(msg, sizeof msg,
+                 TR("no order %.40s on this terminal", "на этом терминале нет заказа %.40s"), id);
         reply_error(r, DLV_EUNKNOWNORDER, msg);
         return NULL;
     }
@@ -103,7 +107,9 @@ static bool need_login(req_ctx *r)
 {
     if (r->ctx->login.logged_in)
         return true;
-    reply_error(r, DLV_EMISSINGRIGHT, "no user is logged in (send login with the user's rights)");
+    reply_error(r, DLV_EMISSINGRIGHT,
+                TR("no user is logged in (send login with the user's rights)",
+                   "пользователь не вошёл в систему (отправьте login с правами пользователя)"));
     return false;
 }
 
@@ -141,7 +147,9 @@ static void do_set_status(req_ctx *r)
     const char *name = str(r->json, "status");
     dlv_status to;
     if (!name || dlv_status_from_name(name, &to) != DLV_OK) {
-        reply_error(r, DLV_EINVAL, "status must be one of the ten delivery statuses");
+        reply_error(r, DLV_EINVAL,
+                    TR("status must be one of the ten delivery statuses",
+                       "status должен быть одним из десяти статусов доставки"));
         return;
     }
     dlv__op op;
@@ -204,7 +212,9 @@ static void do_edit_order(req_ctx *r)
 {
     const cJSON *changes = cJSON_GetObjectItemCaseSensitive(r->json, "changes");
     if (!cJSON_IsObject(changes) || !changes->child) {
-        reply_error(r, DLV_EINVAL, "changes must be an object naming the fields to change");
+        reply_error(r, DLV_EINVAL,
+                    TR("changes must be an object naming the fields to change",
+                       "changes должен быть объектом с изменяемыми полями"));
         return;
     }
     dlv__op_request req = dlv__op_request_make(DLV__OP_EDIT, r->ctx->login.rights);
@@ -218,7 +228,7 @@ static void do_remove_payment(req_ctx *r)
 {
     const char *payment = str(r->json, "paymentId");
     if (!payment) {
-        reply_error(r, DLV_EINVAL, "paymentId is required");
+        reply_error(r, DLV_EINVAL, TR("paymentId is required", "не указан paymentId"));
         return;
     }
     dlv__op_request req = dlv__op_request_make(DLV__OP_REMOVE_PAYMENT, r->ctx->login.rights);
@@ -282,9 +292,13 @@ static void do_reprint(req_ctx *r)
     dlv_error err = {0};
     /* The rule of DLV__OP_REPRINT (lib/order/machine.c), checked here: a job, not an order. */
     if (!(r->ctx->login.rights & (DLV_RIGHT_F_PA | DLV_RIGHT_D_MD)))
-        reply_error(r, DLV_EMISSINGRIGHT, "missing right F_PA or D_MD to reprint a document");
+        reply_error(r, DLV_EMISSINGRIGHT,
+                    TR("missing right F_PA or D_MD to reprint a document",
+                       "нет права F_PA или D_MD: повторная печать документа"));
     else if (!cJSON_IsNumber(job))
-        reply_error(r, DLV_EINVAL, "jobId (a number from a print event) is required");
+        reply_error(r, DLV_EINVAL,
+                    TR("jobId (a number from a print event) is required",
+                       "не указан jobId (номер из события печати)"));
     else if (dlv__rt_reprint(r->ctx, (int64_t)job->valuedouble, &err) != DLV_OK)
         reply_error(r, err.code ? err.code : DLV_EINVAL, err.message);
     else
@@ -543,13 +557,19 @@ void dlv__rt_handle_request(dlv_ctx *ctx, host_req *hr)
     r.cmd = cmd ? cmd : "";
     if (rc != DLV_OK) {
         char msg[DLV_ERROR_MESSAGE_MAX + 32];
-        snprintf(msg, sizeof msg, "unparsable request: %s", err.message);
+        snprintf(msg, sizeof msg,
+                 DLV__TR(ctx->locale, "unparsable request: %s", "запрос не разобран: %s"),
+                 err.message);
         reply_error(&r, DLV_EINVAL, msg);
     } else if (!cJSON_IsObject(json) || !cmd) {
-        reply_error(&r, DLV_EINVAL, "expected a JSON object with \"cmd\"");
+        reply_error(&r, DLV_EINVAL,
+                    DLV__TR(ctx->locale, "expected a JSON object with \"cmd\"",
+                            "ожидался JSON-объект с полем \"cmd\""));
     } else if (!(r.handler = request_find(cmd))) {
         char msg[128];
-        snprintf(msg, sizeof msg, "unknown command \"%.40s\"", cmd);
+        snprintf(msg, sizeof msg,
+                 DLV__TR(ctx->locale, "unknown command \"%.40s\"", "неизвестная команда \"%.40s\""),
+                 cmd);
         reply_error(&r, DLV_EINVAL, msg);
     } else {
         run(&r);

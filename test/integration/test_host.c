@@ -838,7 +838,7 @@ static void rights_refusals(void)
     send_line(h, "{\"cmd\":\"printInvoice\",\"orderId\":\"%s\"}", fresh_order);
     expect_refusal(h, &at, "printInvoice", "MissingRight", "D_MD");
     send_line(h, "{\"cmd\":\"reprint\",\"jobId\":%ld}", job);
-    expect_refusal(h, &at, "reprint", "MissingRight", "F_PA or D_MD");
+    expect_refusal(h, &at, "reprint", "MissingRight", "F_PA или D_MD");
     login(h, &at, "[\"F_PA\"]");
     send_line(h, "{\"cmd\":\"reprint\",\"jobId\":%ld}", job);
     CU_ASSERT_PTR_NOT_NULL(expect_line(h, &at, 5000, "\"reply\":\"reprint\",\"ok\":true", NULL));
@@ -1035,7 +1035,7 @@ static void whole_order_with_actions(void)
     CU_ASSERT(cJSON_IsArray(cJSON_GetObjectItem(o, "actions")));
     cJSON_Delete(o);
     send_line(h, "{\"cmd\":\"getOrder\",\"orderId\":\"00000000-0000-4000-8000-0000000000ff\"}");
-    expect_refusal(h, &at, "getOrder", "UnknownOrder", "no order");
+    expect_refusal(h, &at, "getOrder", "UnknownOrder", "нет заказа");
     stop_host(h, d);
     free(id);
 }

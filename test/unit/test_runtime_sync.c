@@ -216,9 +216,14 @@ static fake_call *confirmed_order_in_flight(harness *h)
     fake_complete_ok(poll, answer);
     free(answer);
     CU_ASSERT(wait_event(h, "\"event\":\"order\"", ORDER_ID, 1000) >= 0);
-    DLV_ASSERT_CONTAINS(request(h, LOGIN), "\"ok\":true");
     char req[160];
     snprintf(req, sizeof req, "{\"cmd\":\"confirm\",\"orderId\":\"%s\"}", ORDER_ID);
+    /* Before a login: refused, in Russian (the default locale), naming what to do. */
+    const char *refused = request(h, req);
+    DLV_ASSERT_CONTAINS(refused, "\"error\":\"MissingRight\"");
+    DLV_ASSERT_CONTAINS(refused, "пользователь не вошёл в систему");
+    DLV_ASSERT_CONTAINS(request(h, "{\"cmd\":\"fly\"}"), "неизвестная команда");
+    DLV_ASSERT_CONTAINS(request(h, LOGIN), "\"ok\":true");
     DLV_ASSERT_CONTAINS(request(h, req), "\"reply\":\"confirm\",\"ok\":true");
     fake_call *send = fake_wait(&h->loop, FAKE_SEND, 2000);
     CU_ASSERT_PTR_NOT_NULL_FATAL(send);
