@@ -164,7 +164,7 @@ static void outbox_held(void)
     hostsim_config hc = {.dir = d, .server_url = cc.base, .terminal_id = TID};
     hostsim *h = hostsim_start(&hc);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
-    CU_ASSERT_PTR_NOT_NULL(hostsim_wait(h, 5000, "\"event\":\"registered\"", NULL));
+    CU_ASSERT_PTR_NOT_NULL(hostsim_wait(h, 15000, "\"event\":\"registered\"", NULL));
     http_result r;
     cc_admin(&cc, "POST", "orders", "{\"terminalId\":\"" TID "\"}", &r);
     char id[64];

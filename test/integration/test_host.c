@@ -275,7 +275,7 @@ static void whole_shift(void)
     int at = 0;
     CU_ASSERT_PTR_NOT_NULL(expect_line(h, &at, 5000, "\"event\":\"started\"", NULL));
     CU_ASSERT_PTR_NOT_NULL(expect_line(h, &at, 5000, "\"reply\":\"login\",\"ok\":true", NULL));
-    CU_ASSERT_PTR_NOT_NULL(expect_line(h, &at, 5000, "\"event\":\"registered\"", NULL));
+    CU_ASSERT_PTR_NOT_NULL(expect_line(h, &at, 15000, "\"event\":\"registered\"", NULL));
     CU_ASSERT_PTR_NOT_NULL(expect_line(h, &at, 5000, "\"event\":\"order\"", doomed, NULL));
 
     /* Bad input gets BadCommand and the host goes on. */
@@ -371,7 +371,7 @@ static void courier_terminal_login(void)
     fclose(f);
     host *h = host_start(d, front, NULL);
     int at = 0;
-    CU_ASSERT_PTR_NOT_NULL(expect_line(h, &at, 5000, "\"event\":\"registered\"", NULL));
+    CU_ASSERT_PTR_NOT_NULL(expect_line(h, &at, 15000, "\"event\":\"registered\"", NULL));
     send_line(h, "{\"cmd\":\"login\",\"userId\":\"00000000-0000-4000-8000-000000000003\","
                  "\"name\":\"Курьер\",\"rights\":[\"D_CD\"]}");
     CU_ASSERT_PTR_NOT_NULL(expect_line(h, &at, 5000, "\"reply\":\"login\",\"ok\":true", NULL));
@@ -409,7 +409,7 @@ static void restart_with_pending(void)
     http_result_free(&r);
     h = host_start(d, NULL, NULL);
     at = 0;
-    CU_ASSERT_PTR_NOT_NULL(expect_line(h, &at, 5000, "\"event\":\"registered\"", NULL));
+    CU_ASSERT_PTR_NOT_NULL(expect_line(h, &at, 15000, "\"event\":\"registered\"", NULL));
     char path[128];
     snprintf(path, sizeof path, "orders/%s", id);
     const char *status = "";

@@ -73,7 +73,7 @@ static void templates_render_and_fall_back(void)
     CU_ASSERT_PTR_NOT_NULL(warn);
     DLV_ASSERT_CONTAINS(warn, "unsupported format");
     CU_ASSERT_EQUAL(hostsim_count(h, "TemplateFallback"), 1);
-    CU_ASSERT_PTR_NOT_NULL(hostsim_wait(h, 5000, "\"event\":\"registered\"", NULL));
+    CU_ASSERT_PTR_NOT_NULL(hostsim_wait(h, 15000, "\"event\":\"registered\"", NULL));
     char *id = new_order();
     CU_ASSERT_PTR_NOT_NULL_FATAL(id);
     /* The broken Unconfirmed template: the built-in text goes out instead. */
@@ -128,7 +128,7 @@ static void channels_from_settings(void)
     hostsim_config cfg = {.dir = d, .server_url = cc.base, .terminal_id = TID};
     hostsim *h = hostsim_start(&cfg);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
-    CU_ASSERT_PTR_NOT_NULL(hostsim_wait(h, 5000, "\"event\":\"registered\"", NULL));
+    CU_ASSERT_PTR_NOT_NULL(hostsim_wait(h, 15000, "\"event\":\"registered\"", NULL));
     char *id = new_order();
     CU_ASSERT_PTR_NOT_NULL_FATAL(id);
     /* Unconfirmed: push only. */

@@ -48,7 +48,7 @@ static hostsim *start(const char **d_out, printer_emulator *pe)
     *d_out = d;
     hostsim *h = hostsim_start(&cfg);
     if (h) {
-        hostsim_wait(h, 5000, "\"event\":\"registered\"", NULL);
+        hostsim_wait(h, 15000, "\"event\":\"registered\"", NULL);
         hostsim_request(h, LOGIN);
     }
     return h;
@@ -184,7 +184,7 @@ static void documents_show_local_time(void)
                           .time_zone = "Europe/Moscow"};
     hostsim *h = hostsim_start(&cfg);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
-    hostsim_wait(h, 5000, "\"event\":\"registered\"", NULL);
+    hostsim_wait(h, 15000, "\"event\":\"registered\"", NULL);
     hostsim_request(h, LOGIN);
     http_result r;
     cc_admin(&cc, "POST", "orders",

@@ -157,7 +157,7 @@ static void broken_orders_still_reach_the_host(void)
     char *d = fresh_dir();
     hostsim *h = start_host(d, TID);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
-    CU_ASSERT_PTR_NOT_NULL(hostsim_wait(h, 5000, "\"event\":\"registered\"", NULL));
+    CU_ASSERT_PTR_NOT_NULL(hostsim_wait(h, 15000, "\"event\":\"registered\"", NULL));
     /* A malformed non-essential field: the order is kept. */
     char *odd = new_order("{\"serviceType\":\"DeliveryByClient\",\"terminalId\":\"" TID "\","
                           "\"customer\":{\"name\":42}}");
@@ -313,7 +313,7 @@ static void a_shift_against_a_10_server(void)
     char *d = fresh_dir();
     hostsim *h = start_host(d, TID);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
-    CU_ASSERT_PTR_NOT_NULL(hostsim_wait(h, 5000, "\"event\":\"registered\"", NULL));
+    CU_ASSERT_PTR_NOT_NULL(hostsim_wait(h, 15000, "\"event\":\"registered\"", NULL));
     DLV_ASSERT_CONTAINS(hostsim_request(h, LOGIN), "\"ok\":true");
     char *id = new_order("{\"serviceType\":\"DeliveryByClient\",\"terminalId\":\"" TID "\","
                          "\"payments\":[]}");

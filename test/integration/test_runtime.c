@@ -133,7 +133,7 @@ static void registers_and_receives_orders(void)
     hostsim *h = start_host(d, TID);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
     CU_ASSERT_PTR_NOT_NULL(hostsim_wait(h, 5000, "\"event\":\"started\"", TID, NULL));
-    CU_ASSERT_PTR_NOT_NULL(hostsim_wait(h, 5000, "\"event\":\"registered\"", "cancelCauses", NULL));
+    CU_ASSERT_PTR_NOT_NULL(hostsim_wait(h, 15000, "\"event\":\"registered\"", "cancelCauses", NULL));
     char *id = new_order(NULL);
     const char *ev = hostsim_wait(h, 3000, "\"event\":\"order\"", id, NULL);
     CU_ASSERT_PTR_NOT_NULL(ev);
@@ -244,7 +244,7 @@ static void commands_survive_faults(void)
     char *d = fresh_dir();
     hostsim *h = start_host(d, TID);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(hostsim_wait(h, 5000, "\"event\":\"registered\"", NULL));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(hostsim_wait(h, 15000, "\"event\":\"registered\"", NULL));
     hostsim_request(h, LOGIN);
     static const char *const faults[] = {
         "{\"route\":\"commands\",\"fault\":\"drop\"}",
@@ -282,7 +282,7 @@ static void orders_survive_poll_faults(void)
     char *d = fresh_dir();
     hostsim *h = start_host(d, TID);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(hostsim_wait(h, 5000, "\"event\":\"registered\"", NULL));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(hostsim_wait(h, 15000, "\"event\":\"registered\"", NULL));
     add_fault("{\"route\":\"orders\",\"fault\":\"truncate\"}");
     add_fault("{\"route\":\"orders\",\"fault\":\"garbage\"}");
     add_fault("{\"route\":\"orders\",\"fault\":\"status\",\"status\":503,\"retryAfter\":1}");
@@ -306,7 +306,7 @@ static void session_expiry_mid_session(void)
     char *d = fresh_dir();
     hostsim *h = start_host(d, TID);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(hostsim_wait(h, 5000, "\"event\":\"registered\"", NULL));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(hostsim_wait(h, 15000, "\"event\":\"registered\"", NULL));
     hostsim_request(h, LOGIN);
     cJSON_Delete(admin_json("POST", "sessions/expire", NULL));
     hostsim_clear(h);
@@ -330,7 +330,7 @@ static void server_cancellation_wins(void)
     char *d = fresh_dir();
     hostsim *h = start_host(d, TID);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(hostsim_wait(h, 5000, "\"event\":\"registered\"", NULL));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(hostsim_wait(h, 15000, "\"event\":\"registered\"", NULL));
     hostsim_request(h, LOGIN);
     char *id = new_order(NULL);
     CU_ASSERT_PTR_NOT_NULL(hostsim_wait(h, 5000, "\"event\":\"order\"", id, NULL));
@@ -364,7 +364,7 @@ static void restart_with_pending_commands(void)
     char *d = fresh_dir();
     hostsim *h = start_host(d, TID);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(hostsim_wait(h, 5000, "\"event\":\"registered\"", NULL));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(hostsim_wait(h, 15000, "\"event\":\"registered\"", NULL));
     hostsim_request(h, LOGIN);
     char *ids[3];
     for (int i = 0; i < 3; i++) {
@@ -451,7 +451,7 @@ static void stop_under_load(void)
     char *d = fresh_dir();
     hostsim *h = start_host(d, TID);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(hostsim_wait(h, 5000, "\"event\":\"registered\"", NULL));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(hostsim_wait(h, 15000, "\"event\":\"registered\"", NULL));
     hostsim_request(h, LOGIN);
     for (int i = 0; i < 200 && hostsim_count(h, "\"event\":\"order\"") < 150; i++)
         usleep(20000);
