@@ -239,6 +239,8 @@ def basics(st, d):
     click_row(d, xss["number"])
     until("the customer's name as text",
           lambda: "<img src=x onerror=window.pwned=2>" in d.find_element(By.ID, "card").text)
+    until("the order's comment as text",
+          lambda: "<script>window.pwned=1</script>" in d.find_element(By.ID, "card").text)
     if d.execute_script("return window.pwned || 0") != 0:
         fail("order text ran as markup")
     if d.find_elements(By.CSS_SELECTOR, "#card img, #card script"):
@@ -274,11 +276,13 @@ def basics(st, d):
 
 
 def click_action(d, number, action):
-    def find():
+    def go():
         r = row(d, number)
         b = r and r.find_elements(By.CSS_SELECTOR, 'button[data-action="%s"]' % action)
-        return b[0] if b else None
-    until("button %s on №%s (needs the order's `actions`)" % (action, number), find).click()
+        if b:
+            b[0].click()  # a row re-rendered meanwhile is stale: until() looks again
+            return True
+    until("button %s on №%s (needs the order's `actions`)" % (action, number), go)
 
 
 def dialog_ok(d):
@@ -308,6 +312,7 @@ def shift(st, d):
         fail("a cancel button for a user without D_CAD")
     shot(d, "cook")
     d.find_element(By.ID, "nav-logout").click()
+    until("the login screen", lambda: d.find_element(By.ID, "login-screen").is_displayed())
     login(d, url, MANAGER, "1234")
     n = a["number"]
     click_action(d, n, "Confirm")
@@ -356,10 +361,22 @@ def shift(st, d):
     for c in log:
         if c["applied"] != 1 and c.get("outcome") != "rejected":
             fail("a command applied %s times: %s" % (c["applied"], c))
-    types = [c["type"] for c in log]
-    for t in ["Confirm", "Pay", "AssignCourier", "Cancel"]:
-        if not any(t.lower() in x.lower() for x in types):
-            fail("no %s reached the call-center: %s" % (t, types))
+    # The confirm travels as a ChangeStatus (Unconfirmed -> WaitCooking, docs/iikocloud.md):
+    # order a's seven status steps (confirm, cook, cooked, ready, send, delivered, close) each
+    # reached the call-center, which refuses a skipped transition, so it ends Closed.
+    def applied(order, t):
+        return [c for c in log if c.get("orderId") == order["id"] and c["type"] == t and
+                c["applied"] == 1]
+    steps = applied(a, "ChangeStatus")
+    if len(steps) != 7:
+        fail("%d status changes of №%s applied, not 7: %s" % (len(steps), n, log))
+    for order, t in [(a, "Pay"), (a, "AssignCourier"), (b, "Cancel")]:
+        if not applied(order, t):
+            fail("no %s of №%s reached the call-center: %s" % (t, order["number"], log))
+    for order, status in [(a, "Closed"), (b, "Cancelled")]:
+        got = st.admin("GET", "orders/" + order["id"]).get("status")
+        if got != status:
+            fail("№%s is %s at the call-center, not %s" % (order["number"], got, status))
 
 
 def main():

@@ -245,7 +245,13 @@ function actionButtons(o, box) {
   }
 }
 
-function renderList() {
+// The list is rebuilt only when the orders changed (or, each 30 s, for the countdowns): every
+// event re-fetches `list`, and a row replaced under the operator's finger loses the click.
+let listShown = '';
+function renderList(force) {
+  const key = JSON.stringify(state.orders);
+  if (key === listShown && !force) return;
+  listShown = key;
   const box = $('orders');
   box.replaceChildren();
   $('empty').hidden = state.orders.length > 0;
@@ -296,8 +302,12 @@ function line(box, label, value, cls) {
   box.appendChild(p);
 }
 
+let cardShown = '';
 function renderCard() {
   const o = state.orders.find((x) => x.id === state.openId);
+  const key = JSON.stringify([state.openId, o, state.jobs[state.openId]]);
+  if (key === cardShown && $('card').childElementCount) return;
+  cardShown = key;
   const box = $('card');
   box.replaceChildren();
   if (!o) { box.appendChild(el('p', '', 'Заказ закрыт или удалён')); return; }
@@ -402,9 +412,16 @@ function runAction(o, name) {
       return act({ cmd: 'setStatus', orderId: id, status: name });
     case 'PrintInvoice': return act({ cmd: 'printInvoice', orderId: id }, () => toast('Счёт отправлен на печать'));
     case 'Delivered': {
-      const t = input('delivered-time', localNow(), 'datetime-local');
-      return dialog('Доставлен №' + o.number, [field('Фактическое время', t)], () =>
-        act({ cmd: 'setStatus', orderId: id, status: 'Delivered', actualTime: t.value ? t.value + ':00' : undefined }));
+      // Left as shown, the field means "now": no actualTime, so no D_SADT is needed and a minute
+      // rounded down cannot fall before the order's creation. A changed time goes as RFC 3339
+      // with its offset (UTC), which the library requires.
+      const shown = localNow();
+      const t = input('delivered-time', shown, 'datetime-local');
+      return dialog('Доставлен №' + o.number, [field('Фактическое время', t)], () => {
+        const when = t.value && t.value !== shown ? new Date(t.value) : null;
+        return act({ cmd: 'setStatus', orderId: id, status: 'Delivered',
+          actualTime: when && !isNaN(when) ? when.toISOString() : undefined });
+      });
     }
     case 'Pay': {
       const types = state.paymentTypes.length ? state.paymentTypes
@@ -473,11 +490,12 @@ async function login(u) {
 }
 
 async function logout() {
-  await request({ cmd: 'logout' });
+  // Forget the user before asking the host, so a reload meanwhile already shows the login.
   state.user = null;
   sessionStorage.removeItem('dlvUser');
   $('who').textContent = '';
   show('login');
+  await request({ cmd: 'logout' });
 }
 
 function openNew() {
@@ -570,7 +588,7 @@ function start() {
   show(state.user ? 'list' : 'login');
   loadUsers();
   events();
-  setInterval(() => { if (!$('list-screen').hidden) renderList(); }, 30000);
+  setInterval(() => { if (!$('list-screen').hidden) renderList(true); }, 30000);
   setInterval(refreshHealth, 5000);
 }
 
