@@ -35,8 +35,10 @@ typedef struct cc_options {
 cc_state *cc_state_open(const cc_options *opts, char *err, size_t errlen);
 void cc_state_close(cc_state *st);
 
-/* Called (without the state lock held) after every change that bumps the revision. */
-void cc_state_on_change(cc_state *st, void (*fn)(void *arg), void *arg);
+/* Called (without the state lock held) after every change that bumps the revision, with the
+ * terminal id the change concerns alone, or NULL when it may concern every terminal (an order
+ * without a terminal, an order moved between terminals, settings, zones). */
+void cc_state_on_change(cc_state *st, void (*fn)(void *arg, const char *terminal_id), void *arg);
 
 /* Protocol routes. `terminal_id` is the X-Terminal-Id header (NULL when absent). */
 void cc_register(cc_state *st, const char *terminal_id, const cJSON *body, cc_reply *out);

@@ -29,8 +29,15 @@ typedef struct request {
     int minor;           /* the session's protocol minor version */
     int64_t deadline_ms; /* monotonic; 0: none */
     struct MHD_Connection *conn;
-    struct request *next_waiter;
+    /* Held requests are in two lists (unlinked in O(1) through the pointer to the link that
+     * points at them): every suspended request in srv->waiters, for the deadline thread; a held
+     * long poll also in the bucket of its terminal id, so a change to one terminal's order wakes
+     * that terminal's polls without walking a thousand others. */
+    struct request *next_waiter, **pprev_waiter;
+    struct request *next_poll, **pprev_poll;
 } request;
+
+#define POLL_BUCKETS 1024 /* power of two */
 
 struct cc_server {
     struct MHD_Daemon *daemon;
@@ -42,6 +49,7 @@ struct cc_server {
     pthread_t timer;
     bool stopping;
     request *waiters;
+    request *polls[POLL_BUCKETS]; /* held long polls by terminal id (poll_bucket) */
     cc_fault *faults;
     unsigned short port;
 };
@@ -55,15 +63,41 @@ static int64_t now_ms(void)
 
 /* ---- waiters: suspended requests and the thread that wakes them at their deadline ---- */
 
+/* FNV-1a of the terminal id. */
+static size_t poll_bucket(const char *terminal)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *c = (const unsigned char *)terminal; *c; c++)
+        h = (h ^ *c) * 16777619u;
+    return h & (POLL_BUCKETS - 1);
+}
+
+/* Caller holds srv->lock. Takes a request off both lists (a no-op when it is on none). */
 static void unlink_waiter(cc_server *srv, request *r)
 {
-    for (request **p = &srv->waiters; *p; p = &(*p)->next_waiter) {
-        if (*p == r) {
-            *p = r->next_waiter;
-            r->next_waiter = NULL;
-            return;
-        }
+    (void)srv;
+    if (r->pprev_waiter) {
+        *r->pprev_waiter = r->next_waiter;
+        if (r->next_waiter)
+            r->next_waiter->pprev_waiter = r->pprev_waiter;
+        r->next_waiter = NULL;
+        r->pprev_waiter = NULL;
     }
+    if (r->pprev_poll) {
+        *r->pprev_poll = r->next_poll;
+        if (r->next_poll)
+            r->next_poll->pprev_poll = r->pprev_poll;
+        r->next_poll = NULL;
+        r->pprev_poll = NULL;
+    }
+}
+
+/* Caller holds srv->lock: the handler runs again (answering or holding it anew) once the lock is
+ * released, and on_completed cannot free the request before that. */
+static void resume_request(cc_server *srv, request *r)
+{
+    unlink_waiter(srv, r);
+    MHD_resume_connection(r->conn);
 }
 
 /* Caller holds srv->lock and is inside the request's handler. */
@@ -72,24 +106,34 @@ static void suspend_request(cc_server *srv, request *r, enum wait_kind kind, int
     r->waiting = kind;
     r->deadline_ms = deadline_ms;
     r->next_waiter = srv->waiters;
+    if (srv->waiters)
+        srv->waiters->pprev_waiter = &r->next_waiter;
     srv->waiters = r;
+    r->pprev_waiter = &srv->waiters;
+    if (kind == WAIT_LONGPOLL) {
+        request **head = &srv->polls[poll_bucket(r->terminal)];
+        r->next_poll = *head;
+        if (*head)
+            (*head)->pprev_poll = &r->next_poll;
+        *head = r;
+        r->pprev_poll = head;
+    }
     MHD_suspend_connection(r->conn);
     pthread_cond_signal(&srv->cond);
 }
 
-static void on_state_change(void *arg)
+/* A change that concerns `terminal` alone resumes that terminal's held long polls; NULL (an
+ * order without a terminal, a move, settings, zones) resumes every held long poll. */
+static void on_state_change(void *arg, const char *terminal)
 {
     cc_server *srv = arg;
     pthread_mutex_lock(&srv->lock);
-    for (request **p = &srv->waiters; *p;) {
-        request *r = *p;
-        if (r->waiting == WAIT_LONGPOLL) {
-            *p = r->next_waiter;
-            r->next_waiter = NULL;
-            MHD_resume_connection(r->conn);
-        } else {
-            p = &r->next_waiter;
-        }
+    request *r = terminal ? srv->polls[poll_bucket(terminal)] : srv->waiters;
+    while (r) {
+        request *next = terminal ? r->next_poll : r->next_waiter;
+        if (r->waiting == WAIT_LONGPOLL && (!terminal || strcmp(r->terminal, terminal) == 0))
+            resume_request(srv, r);
+        r = next;
     }
     pthread_mutex_unlock(&srv->lock);
 }
@@ -100,17 +144,12 @@ static void *timer_main(void *arg)
     pthread_mutex_lock(&srv->lock);
     while (!srv->stopping) {
         int64_t now = now_ms(), next = now + 1000;
-        for (request **p = &srv->waiters; *p;) {
-            request *r = *p;
-            if (r->deadline_ms && r->deadline_ms <= now) {
-                *p = r->next_waiter;
-                r->next_waiter = NULL;
-                MHD_resume_connection(r->conn);
-                continue;
-            }
-            if (r->deadline_ms && r->deadline_ms < next)
+        for (request *r = srv->waiters, *after; r; r = after) {
+            after = r->next_waiter;
+            if (r->deadline_ms && r->deadline_ms <= now)
+                resume_request(srv, r);
+            else if (r->deadline_ms && r->deadline_ms < next)
                 next = r->deadline_ms;
-            p = &r->next_waiter;
         }
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -123,12 +162,8 @@ static void *timer_main(void *arg)
         }
         pthread_cond_timedwait(&srv->cond, &srv->lock, &ts);
     }
-    while (srv->waiters) {
-        request *r = srv->waiters;
-        srv->waiters = r->next_waiter;
-        r->next_waiter = NULL;
-        MHD_resume_connection(r->conn);
-    }
+    while (srv->waiters)
+        resume_request(srv, srv->waiters);
     pthread_mutex_unlock(&srv->lock);
     return NULL;
 }

@@ -15,7 +15,7 @@ struct cc_state {
     pthread_mutex_t lock;
     bool accept_any;
     int session_ttl;
-    void (*on_change)(void *arg);
+    void (*on_change)(void *arg, const char *terminal_id);
     void *on_change_arg;
     unsigned seq;
     int max_minor;         /* highest protocol minor served */
@@ -411,10 +411,11 @@ static int64_t order_save(cc_state *st, cJSON *o, const char *terminal)
     return rev;
 }
 
-static void notify(cc_state *st)
+/* `terminal`: the one terminal the change concerns; NULL: it may concern every terminal. */
+static void notify(cc_state *st, const char *terminal)
 {
     if (st->on_change)
-        st->on_change(st->on_change_arg);
+        st->on_change(st->on_change_arg, terminal);
 }
 
 /* ---- lifecycle ---- */
@@ -476,7 +477,7 @@ int cc_state_protocol_minor(const cc_state *st)
     return st->max_minor;
 }
 
-void cc_state_on_change(cc_state *st, void (*fn)(void *arg), void *arg)
+void cc_state_on_change(cc_state *st, void (*fn)(void *arg, const char *terminal_id), void *arg)
 {
     st->on_change = fn;
     st->on_change_arg = arg;
@@ -995,9 +996,13 @@ static void apply_remove_payment(cJSON *o, const cJSON *cmd, outcome *r)
     reject(r, "NotFound", cur, "order has no payment %s", id);
 }
 
+/* What a command changed (bits): an order of the sending terminal, or one without a terminal
+ * (which every terminal sees). */
+enum { CHANGED_OWN = 1, CHANGED_SHARED = 2 };
+
 /* Applies one command inside the request's transaction. */
 static void apply_command(cc_state *st, const char *terminal_id, const cJSON *cmd, outcome *r,
-                          bool *changed)
+                          int *changed)
 {
     const char *type = str(cmd, "type");
     r->outcome = "Applied";
@@ -1022,7 +1027,7 @@ static void apply_command(cc_state *st, const char *terminal_id, const cJSON *cm
         cc_complete_order(copy, st->seq++, time(NULL), NULL);
         r->revision = order_save(st, copy, terminal_id);
         cJSON_Delete(copy);
-        *changed = true;
+        *changed |= CHANGED_OWN;
         return;
     }
     bool v1_1 = st->max_minor >= 1;
@@ -1074,7 +1079,7 @@ static void apply_command(cc_state *st, const char *terminal_id, const cJSON *cm
         reject(r, "BadRequest", str(o, "status"), "unknown command type %s", type);
     if (strcmp(r->outcome, "Applied") == 0) {
         r->revision = order_save(st, o, owner);
-        *changed = true;
+        *changed |= owner ? CHANGED_OWN : CHANGED_SHARED;
     }
     cJSON_Delete(o);
     free(owner);
@@ -1124,7 +1129,7 @@ void cc_commands(cc_state *st, const char *terminal_id, const cJSON *body, cc_re
     pthread_mutex_lock(&st->lock);
     exec(st, "BEGIN IMMEDIATE");
     cJSON *results = cJSON_CreateArray();
-    bool changed = false;
+    int changed = 0;
     cJSON_ArrayForEach(c, cmds)
     {
         const char *id = str(c, "id");
@@ -1172,7 +1177,7 @@ void cc_commands(cc_state *st, const char *terminal_id, const cJSON *body, cc_re
     exec(st, "COMMIT");
     pthread_mutex_unlock(&st->lock);
     if (changed)
-        notify(st);
+        notify(st, changed & CHANGED_SHARED ? NULL : terminal_id);
     ok(out, answer);
 }
 
@@ -1286,7 +1291,7 @@ void cc_admin_create_order(cc_state *st, const cJSON *body, cc_reply *out)
     cJSON *o = create_order_locked(st, body, str(body, "terminalId"));
     exec(st, "COMMIT");
     pthread_mutex_unlock(&st->lock);
-    notify(st);
+    notify(st, str(body, "terminalId"));
     ok(out, o);
 }
 
@@ -1298,7 +1303,7 @@ void cc_admin_seed(cc_state *st, int count, const char *terminal_id)
         cJSON_Delete(create_order_locked(st, NULL, terminal_id));
     exec(st, "COMMIT");
     pthread_mutex_unlock(&st->lock);
-    notify(st);
+    notify(st, terminal_id);
 }
 
 void cc_admin_generate(cc_state *st, const cJSON *body, cc_reply *out)
@@ -1319,7 +1324,7 @@ void cc_admin_generate(cc_state *st, const cJSON *body, cc_reply *out)
     }
     exec(st, "COMMIT");
     pthread_mutex_unlock(&st->lock);
-    notify(st);
+    notify(st, terminal);
     cJSON *answer = cJSON_CreateObject();
     cJSON_AddItemToObject(answer, "orderIds", ids);
     ok(out, answer);
@@ -1436,8 +1441,10 @@ void cc_admin_change_order(cc_state *st, const char *order_id, const cJSON *body
     }
     order_save(st, o, new_owner);
     pthread_mutex_unlock(&st->lock);
+    /* Kept by its terminal: that terminal alone; moved, or without a terminal: everybody. */
+    bool kept = owner && new_owner && strcmp(owner, new_owner) == 0;
+    notify(st, kept ? owner : NULL);
     free(owner);
-    notify(st);
     ok(out, o);
 }
 
@@ -1451,7 +1458,7 @@ void cc_admin_settings(cc_state *st, const cJSON *replace, cc_reply *out)
         pthread_mutex_lock(&st->lock);
         settings_store(st, replace);
         pthread_mutex_unlock(&st->lock);
-        notify(st);
+        notify(st, NULL);
     }
     pthread_mutex_lock(&st->lock);
     cJSON *s = settings_load(st);
@@ -1507,7 +1514,7 @@ void cc_admin_zones(cc_state *st, const cJSON *body, cc_reply *out)
     }
     settings_store(st, settings);
     pthread_mutex_unlock(&st->lock);
-    notify(st);
+    notify(st, NULL);
     ok(out, settings);
 }
 

@@ -10,7 +10,7 @@
 #   DLV_BENCH_QUICK=1           a short run (about a minute): fewer orders, commands, terminals,
 #                               15 s idle
 #   DLV_BENCH_ONLY="idle print" run only these (propagation commands ingest idle startup print
-#                               chain)
+#                               chain snapshot)
 #   DLV_BENCH_IDLE_SECONDS, DLV_BENCH_ORDERS, DLV_BENCH_COMMANDS, DLV_BENCH_SNAPSHOT,
 #   DLV_BENCH_CHAIN_TERMINALS, DLV_BENCH_CHAIN_PROCS, DLV_BENCH_CHAIN_ROUNDS, DLV_BENCH_WRK_SECONDS,
 #   DLV_BENCH_CALLGRIND=0 (skip valgrind)       see each bench_*.c
@@ -53,6 +53,7 @@ if [ "${DLV_BENCH_QUICK:-0}" = 1 ]; then
     export DLV_BENCH_COMMANDS=${DLV_BENCH_COMMANDS:-2000}
     export DLV_BENCH_WRK_SECONDS=${DLV_BENCH_WRK_SECONDS:-2}
     export DLV_BENCH_SNAPSHOT=${DLV_BENCH_SNAPSHOT:-2000}
+    export DLV_BENCH_SNAPSHOT_ORDERS=${DLV_BENCH_SNAPSHOT_ORDERS:-10000}
     export DLV_BENCH_IDLE_SECONDS=${DLV_BENCH_IDLE_SECONDS:-15}
     export DLV_BENCH_IDLE_FRESH_SECONDS=${DLV_BENCH_IDLE_FRESH_SECONDS:-3}
     export DLV_BENCH_CHAIN_TERMINALS=${DLV_BENCH_CHAIN_TERMINALS:-40}
@@ -100,6 +101,7 @@ run idle $(( ${DLV_BENCH_IDLE_SECONDS:-60} + ${DLV_BENCH_IDLE_FRESH_SECONDS:-5} 
 run startup 120 "$bin/bench_startup" "$build/plugin/libdelivery_plugin.so"
 run print 120 "$bin/bench_print"
 run chain 240 "$bin/bench_chain"
+run snapshot 600 "$bin/bench_snapshot"
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 ver() { "$@" 2>&1 | head -1; }

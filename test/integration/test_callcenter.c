@@ -206,6 +206,31 @@ static void snapshot_and_long_poll(void)
     CU_ASSERT_TRUE(r.seconds < 1.0); /* 0.3 s before the change; nowhere near the 30 s wait */
     CU_ASSERT_EQUAL(jnum(r.json, "revision"), revision + 1);
     http_result_free(&r);
+
+    /* Polls are woken per terminal: another terminal's order leaves this poll held to its end,
+     * an order of this terminal wakes it at once. */
+    static const char *const bodies[] = {"{\"terminalId\":\"" OTHER "\"}",
+                                         "{\"terminalId\":\"" TID "\"}"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "/delivery/v1/orders?sinceRevision=%lld&waitSeconds=%d",
+                 (long long)(revision + 1), i == 0 ? 2 : 30);
+        child = fork();
+        if (child == 0) {
+            struct timespec ts = {0, 300 * 1000000L};
+            nanosleep(&ts, NULL);
+            http_result a;
+            cc_admin(&cc, "POST", "orders", bodies[i], &a);
+            _exit(a.status == 200 ? 0 : 1);
+        }
+        call("GET", path, TID, token, NULL, &r);
+        waitpid(child, &status, 0);
+        CU_ASSERT_EQUAL(WEXITSTATUS(status), 0);
+        CU_ASSERT_EQUAL(r.status, 200);
+        CU_ASSERT_EQUAL(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r.json, "orders")), i);
+        /* i == 0: held for the whole wait; i == 1: 0.3 s, nowhere near the 30 s wait */
+        CU_ASSERT_TRUE(i == 0 ? r.seconds >= 1.9 : r.seconds < 1.0);
+        http_result_free(&r);
+    }
 }
 
 static http_result send_commands(const char *json)
