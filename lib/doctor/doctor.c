@@ -85,12 +85,17 @@ static void check_templates(report *r, const char *config_dir)
     char *detail = dlv__dynbuf_take(&why, NULL);
     dlv__dynbuf_free(&why);
     if (broken) {
-        add(r, "notification templates", "warn", detail ? detail : "out of memory",
-            "fix the template at the line named (docs/notifications.md); until then the "
-            "built-in text of that event is sent");
+        add(r, "notification templates", "warn",
+            detail ? detail : TR("out of memory", "недостаточно памяти"),
+            TR("fix the template at the line named (docs/notifications.md); until then the "
+               "built-in text of that event is sent",
+               "исправьте шаблон в указанной строке (docs/notifications.md); до тех пор "
+               "отправляется встроенный текст этого события"));
     } else {
         char line[160];
-        snprintf(line, sizeof line, "%d template(s) from %s/notifications, the rest built in",
+        snprintf(line, sizeof line,
+                 TR("%d template(s) from %s/notifications, the rest built in",
+                    "шаблонов: %d из %s/notifications, остальные встроенные"),
                  custom, config_dir);
         add(r, "notification templates", "pass", line, NULL);
     }
@@ -122,22 +127,28 @@ static void check_iiko(report *r, const dlv_config *cfg, long timeout_ms)
     cJSON_Delete(login);
     char detail[512], token[600] = "";
     if (!b || !body) {
-        add(r, "token", "fail", "Out of memory", NULL);
+        add(r, "token", "fail", TR("Out of memory", "Недостаточно памяти"), NULL);
     } else if (!iiko_probe(cfg, timeout_ms, "access_token", body, NULL, b, &json)) {
         snprintf(detail, sizeof detail, "access_token: %s",
-                 b->failure == DLV__PROBE_OK ? "refused" : b->error);
+                 b->failure == DLV__PROBE_OK ? TR("refused", "отказ") : b->error);
         if (b->failure == DLV__PROBE_OK)
-            snprintf(detail, sizeof detail, "access_token answered HTTP %ld", b->status);
+            snprintf(detail, sizeof detail,
+                     TR("access_token answered HTTP %ld", "access_token ответил HTTP %ld"),
+                     b->status);
         add(r, "token", "fail", detail,
-            b->failure == DLV__PROBE_OK ? "check <apiLogin>: ask the chain's administrator"
-                                        : "check serverUrl and the network");
+            b->failure == DLV__PROBE_OK
+                ? TR("check <apiLogin>: ask the chain's administrator",
+                     "проверьте <apiLogin>: спросите администратора сети")
+                : TR("check serverUrl and the network", "проверьте serverUrl и сеть"));
     } else {
         snprintf(token, sizeof token, "%s",
                  cJSON_GetStringValue(cJSON_GetObjectItem(json, "token"))
                      ? cJSON_GetStringValue(cJSON_GetObjectItem(json, "token"))
                      : "");
         add(r, "token", token[0] ? "pass" : "fail",
-            token[0] ? "iikoCloud issued a token" : "no token in the answer", NULL);
+            token[0] ? TR("iikoCloud issued a token", "iikoCloud выдал токен")
+                     : TR("no token in the answer", "в ответе нет токена"),
+            NULL);
     }
     cJSON_Delete(json);
     json = NULL;
@@ -147,7 +158,7 @@ static void check_iiko(report *r, const dlv_config *cfg, long timeout_ms)
              org ? org : "", group ? group : "");
     bool org_ok = false;
     if (!token[0]) {
-        add(r, "organization", "skip", "no token", NULL);
+        add(r, "organization", "skip", TR("no token", "нет токена"), NULL);
     } else if (iiko_probe(cfg, timeout_ms, "organizations", ids, token, b, &json)) {
         const cJSON *o;
         cJSON_ArrayForEach(o, cJSON_GetObjectItem(json, "organizations"))
@@ -157,16 +168,18 @@ static void check_iiko(report *r, const dlv_config *cfg, long timeout_ms)
         }
     }
     if (token[0]) {
-        snprintf(detail, sizeof detail, "organization %s %s", org ? org : "?",
-                 org_ok ? "is visible to this apiLogin" : "is not visible to this apiLogin");
+        snprintf(detail, sizeof detail, TR("organization %s %s", "организация %s %s"),
+                 org ? org : "?",
+                 org_ok ? TR("is visible to this apiLogin", "видна этому apiLogin")
+                        : TR("is not visible to this apiLogin", "не видна этому apiLogin"));
         add(r, "organization", org_ok ? "pass" : "fail", detail,
-            org_ok ? NULL : "check <organizationId>");
+            org_ok ? NULL : TR("check <organizationId>", "проверьте <organizationId>"));
     }
     cJSON_Delete(json);
     json = NULL;
     int alive = -1;
     if (!org_ok) {
-        add(r, "terminal group", "skip", "no organization", NULL);
+        add(r, "terminal group", "skip", TR("no organization", "нет организации"), NULL);
     } else if (iiko_probe(cfg, timeout_ms, "terminal_groups/is_alive", ids, token, b, &json)) {
         const cJSON *e;
         cJSON_ArrayForEach(e, cJSON_GetObjectItem(json, "isAliveStatus"))
@@ -177,18 +190,20 @@ static void check_iiko(report *r, const dlv_config *cfg, long timeout_ms)
         }
     }
     if (org_ok) {
-        snprintf(detail, sizeof detail, "terminal group %s %s", group ? group : "?",
-                 alive == 1   ? "is alive"
-                 : alive == 0 ? "is not alive"
-                              : "is unknown");
+        snprintf(detail, sizeof detail, TR("terminal group %s %s", "группа терминалов %s %s"),
+                 group ? group : "?",
+                 alive == 1   ? TR("is alive", "работает")
+                 : alive == 0 ? TR("is not alive", "не работает")
+                              : TR("is unknown", "неизвестна"));
         add(r, "terminal group",
             alive == 1   ? "pass"
             : alive == 0 ? "warn"
                          : "fail",
             detail,
             alive == 1   ? NULL
-            : alive == 0 ? "start iikoFront on this point's terminal group"
-                         : "check <terminalGroupId>");
+            : alive == 0 ? TR("start iikoFront on this point's terminal group",
+                              "запустите iikoFront на группе терминалов этой точки")
+                         : TR("check <terminalGroupId>", "проверьте <terminalGroupId>"));
     }
     cJSON_Delete(json);
     dlv__free(b);
@@ -209,15 +224,18 @@ static void check_network(report *r, const dlv_config *cfg, long timeout_ms, cha
     struct addrinfo *ai = NULL;
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
     if (!host || getaddrinfo(host, port, &hints, &ai) != 0) {
-        snprintf(detail, sizeof detail, "cannot resolve %s", host ? host : url);
+        snprintf(detail, sizeof detail, TR("cannot resolve %s", "не удаётся разрешить имя %s"),
+                 host ? host : url);
         add(r, "resolve", "fail", detail,
-            "check serverUrl in deliveryPluginConfig.xml: it must name the chain's call-center");
-        add(r, "connect", "skip", "the name does not resolve", NULL);
+            TR("check serverUrl in deliveryPluginConfig.xml: it must name the chain's call-center",
+               "проверьте serverUrl в deliveryPluginConfig.xml: он должен указывать на "
+               "колл-центр сети"));
+        add(r, "connect", "skip", TR("the name does not resolve", "имя не разрешается"), NULL);
         dlv__probe_url_free(&u);
         return;
     }
     freeaddrinfo(ai);
-    snprintf(detail, sizeof detail, "%s resolves", host);
+    snprintf(detail, sizeof detail, TR("%s resolves", "%s разрешается"), host);
     add(r, "resolve", "pass", detail, NULL);
     const char *backend = dlv_config_backend(cfg);
     if (backend && strcmp(backend, "iikoCloud") == 0) {
@@ -239,33 +257,45 @@ static void check_network(report *r, const dlv_config *cfg, long timeout_ms, cha
         dlv__probe_call(url, &reg, terminal ? terminal : "", NULL, timeout_ms, ca, b);
     } else if (b) {
         b->failure = DLV__PROBE_OTHER;
-        snprintf(b->error, sizeof b->error, "Out of memory");
+        snprintf(b->error, sizeof b->error, "%s", TR("Out of memory", "Недостаточно памяти"));
     }
     dlv__proto_request_free(&reg);
     bool tls = scheme && strcmp(scheme, "https") == 0;
     if (!b) {
-        add(r, "connect", "fail", "Out of memory", "check serverUrl and the network");
+        add(r, "connect", "fail", TR("Out of memory", "Недостаточно памяти"),
+            TR("check serverUrl and the network", "проверьте serverUrl и сеть"));
     } else if (b->failure == DLV__PROBE_CONNECT) {
         snprintf(detail, sizeof detail, "%s:%s: %s", host, port, b->error);
         add(r, "connect", "fail", detail,
-            "is the call-center running and reachable from this terminal (firewall, VPN)? is "
-            "the port in serverUrl right?");
+            TR("is the call-center running and reachable from this terminal (firewall, VPN)? is "
+               "the port in serverUrl right?",
+               "запущен ли колл-центр и доступен ли он с этого терминала (файрвол, VPN)? "
+               "верен ли порт в serverUrl?"));
     } else if (b->failure == DLV__PROBE_TLS) {
-        snprintf(detail, sizeof detail, "%s:%s accepts connections", host, port);
+        snprintf(detail, sizeof detail,
+                 TR("%s:%s accepts connections", "%s:%s принимает соединения"), host, port);
         add(r, "connect", "pass", detail, NULL);
         snprintf(detail, sizeof detail, "%s", b->error);
         add(r, "tls", "fail", detail,
-            "the call-center's certificate is not trusted: install its CA in the system store or "
-            "name it in <trustedCaFile>");
+            TR("the call-center's certificate is not trusted: install its CA in the system store "
+               "or "
+               "name it in <trustedCaFile>",
+               "сертификат колл-центра не доверенный: установите его CA в системное хранилище "
+               "или укажите его в <trustedCaFile>"));
     } else if (b->failure != DLV__PROBE_OK) {
         snprintf(detail, sizeof detail, "%s", b->error);
-        add(r, "connect", "fail", detail, "check serverUrl and the network");
+        add(r, "connect", "fail", detail,
+            TR("check serverUrl and the network", "проверьте serverUrl и сеть"));
     } else {
         long status = b->status;
-        snprintf(detail, sizeof detail, "%s:%s accepts connections", host, port);
+        snprintf(detail, sizeof detail,
+                 TR("%s:%s accepts connections", "%s:%s принимает соединения"), host, port);
         add(r, "connect", "pass", detail, NULL);
         add(r, "tls", tls ? "pass" : "skip",
-            tls ? "certificate verified" : "serverUrl is plain http: nothing to verify", NULL);
+            tls ? TR("certificate verified", "сертификат проверен")
+                : TR("serverUrl is plain http: nothing to verify",
+                     "serverUrl — обычный http: проверять нечего"),
+            NULL);
         cJSON *j = cJSON_ParseWithLength(b->body, b->body_len);
         const char *code = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "error"));
         const char *token =
@@ -273,35 +303,54 @@ static void check_network(report *r, const dlv_config *cfg, long timeout_ms, cha
         const char *st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "serverTime"));
         if (!cJSON_IsObject(j) || (!code && !token)) {
             snprintf(detail, sizeof detail,
-                     "%s answers HTTP %ld without the protocol's JSON (%.60s…)", reg_url, status,
-                     b->body);
+                     TR("%s answers HTTP %ld without the protocol's JSON (%.60s…)",
+                        "%s отвечает HTTP %ld без JSON протокола (%.60s…)"),
+                     reg_url, status, b->body);
             add(r, "protocol", "fail", detail,
-                "serverUrl does not point at the delivery call-center: it may be the point's own "
-                "local server. Use the call-center's address, e.g. http://callcenter:8080/resto");
-            add(r, "registered", "skip", "the server does not speak the protocol", NULL);
+                TR("serverUrl does not point at the delivery call-center: it may be the point's "
+                   "own "
+                   "local server. Use the call-center's address, e.g. http://callcenter:8080/resto",
+                   "serverUrl указывает не на колл-центр доставки: возможно, это локальный "
+                   "сервер самой точки. Укажите адрес колл-центра, например "
+                   "http://callcenter:8080/resto"));
+            add(r, "registered", "skip",
+                TR("the server does not speak the protocol", "сервер не говорит на протоколе"),
+                NULL);
         } else {
-            add(r, "protocol", "pass", "the server speaks the delivery protocol v1", NULL);
+            add(r, "protocol", "pass",
+                TR("the server speaks the delivery protocol v1",
+                   "сервер говорит на протоколе доставки v1"),
+                NULL);
             if (!terminal) {
-                add(r, "registered", "warn", "no terminalId in the config yet",
-                    "start the plugin once: it generates terminalId and writes it into the "
-                    "config; then register that id at the call-center");
+                add(r, "registered", "warn",
+                    TR("no terminalId in the config yet", "в конфигурации ещё нет terminalId"),
+                    TR("start the plugin once: it generates terminalId and writes it into the "
+                       "config; then register that id at the call-center",
+                       "запустите плагин один раз: он создаст terminalId и запишет его в "
+                       "конфигурацию; затем зарегистрируйте этот id в колл-центре"));
             } else if (code && strcmp(code, "TerminalNotRegistered") == 0) {
                 snprintf(detail, sizeof detail,
-                         "terminal %s is not a delivery terminal at the "
-                         "call-center",
+                         TR("terminal %s is not a delivery terminal at the call-center",
+                            "терминал %s не является терминалом доставки в колл-центре"),
                          terminal);
                 add(r, "registered", "fail", detail,
-                    "register this terminal in the call-center, or remove terminalId from "
-                    "deliveryPluginConfig.xml to re-register");
+                    TR("register this terminal in the call-center, or remove terminalId from "
+                       "deliveryPluginConfig.xml to re-register",
+                       "зарегистрируйте терминал в колл-центре или удалите terminalId из "
+                       "deliveryPluginConfig.xml для повторной регистрации"));
             } else if (token) {
-                add(r, "registered", "pass", "the call-center accepted the terminal", NULL);
+                add(r, "registered", "pass",
+                    TR("the call-center accepted the terminal", "колл-центр принял терминал"),
+                    NULL);
                 if (st)
                     snprintf(server_time, server_time_len, "%s", st);
                 /* 6. the clock, 7. the long poll */
                 dlv__time server = 0;
                 if (st && !dlv__time_parse(st, &server)) {
                     long skew = (long)((dlv__time)time(NULL) - server);
-                    snprintf(detail, sizeof detail, "local clock is %+ld s from the server's",
+                    snprintf(detail, sizeof detail,
+                             TR("local clock is %+ld s from the server's",
+                                "местные часы расходятся с серверными на %+ld с"),
                              skew);
                     long a = skew < 0 ? -skew : skew;
                     add(r, "clock",
@@ -309,8 +358,10 @@ static void check_network(report *r, const dlv_config *cfg, long timeout_ms, cha
                         : a > 60 ? "warn"
                                  : "pass",
                         detail,
-                        a > 60 ? "set the terminal's clock (NTP): due times and cooking lead "
-                                 "times depend on it"
+                        a > 60 ? TR("set the terminal's clock (NTP): due times and cooking lead "
+                                    "times depend on it",
+                                    "настройте часы терминала (NTP): от них зависят сроки "
+                                    "доставки и время приготовления")
                                : NULL);
                 }
                 dlv__proto_request poll;
@@ -320,22 +371,28 @@ static void check_network(report *r, const dlv_config *cfg, long timeout_ms, cha
                 cJSON *o = cJSON_ParseWithLength(b->body, b->body_len);
                 const cJSON *orders = cJSON_GetObjectItemCaseSensitive(o, "orders");
                 if (b->failure == DLV__PROBE_OK && b->status == 200 && cJSON_IsArray(orders)) {
-                    snprintf(detail, sizeof detail, "the long poll answers: %d live order(s)",
+                    snprintf(detail, sizeof detail,
+                             TR("the long poll answers: %d live order(s)",
+                                "длинный опрос отвечает: активных заказов %d"),
                              cJSON_GetArraySize(orders));
                     add(r, "long poll", "pass", detail, NULL);
                 } else {
-                    snprintf(detail, sizeof detail, "orders answer: %s, HTTP %ld", b->error,
-                             b->status);
+                    snprintf(detail, sizeof detail,
+                             TR("orders answer: %s, HTTP %ld", "ответ orders: %s, HTTP %ld"),
+                             b->error, b->status);
                     add(r, "long poll", "fail", detail,
-                        "the call-center does not serve this terminal's orders: check its logs");
+                        TR("the call-center does not serve this terminal's orders: check its logs",
+                           "колл-центр не отдаёт заказы этого терминала: смотрите его журналы"));
                 }
                 cJSON_Delete(o);
             } else {
-                snprintf(detail, sizeof detail, "registration answered HTTP %ld %s", status,
-                         code ? code : "");
+                snprintf(
+                    detail, sizeof detail,
+                    TR("registration answered HTTP %ld %s", "регистрация ответила HTTP %ld %s"),
+                    status, code ? code : "");
                 snprintf(advice, sizeof advice,
-                         "the call-center refused the terminal: see its "
-                         "logs");
+                         TR("the call-center refused the terminal: see its logs",
+                            "колл-центр отказал терминалу: смотрите его журналы"));
                 add(r, "registered", "fail", detail, advice);
             }
         }
@@ -351,18 +408,24 @@ void dlv__doctor_outbox(void *rp, long pending, int64_t oldest_at, long held, co
     report *r = rp;
     char detail[256];
     long age = oldest_at ? (long)((int64_t)time(NULL) - oldest_at) : 0;
-    snprintf(detail, sizeof detail, "%ld command(s) waiting%s", pending,
-             pending ? ", the oldest for " : "");
+    snprintf(detail, sizeof detail, TR("%ld command(s) waiting%s", "команд в ожидании: %ld%s"),
+             pending, pending ? TR(", the oldest for ", ", самая старая ждёт ") : "");
     if (pending)
-        snprintf(detail + strlen(detail), sizeof detail - strlen(detail), "%ld s", age);
+        snprintf(detail + strlen(detail), sizeof detail - strlen(detail), TR("%ld s", "%ld с"),
+                 age);
     add(r, "outbox", pending && age > 300 ? "warn" : "pass", detail,
-        pending && age > 300 ? "changes are not reaching the call-center: see the checks above "
-                               "(connect, registered)"
+        pending && age > 300 ? TR("changes are not reaching the call-center: see the checks above "
+                                  "(connect, registered)",
+                                  "изменения не доходят до колл-центра: смотрите проверки выше "
+                                  "(connect, registered)")
                              : NULL);
-    snprintf(detail, sizeof detail, "%ld print job(s) held%s%s", held, why ? ": " : "",
-             why ? why : "");
+    snprintf(detail, sizeof detail,
+             TR("%ld print job(s) held%s%s", "задержано заданий печати: %ld%s%s"), held,
+             why ? ": " : "", why ? why : "");
     add(r, "print jobs", held ? "warn" : "pass", detail,
-        held ? "check the printer (paper, power, cable) or reprint by hand" : NULL);
+        held ? TR("check the printer (paper, power, cable) or reprint by hand",
+                  "проверьте принтер (бумага, питание, кабель) или перепечатайте вручную")
+             : NULL);
 }
 
 static void check_store(report *r, const char *data_dir)
@@ -371,12 +434,16 @@ static void check_store(report *r, const char *data_dir)
     dlv_error err = {0};
     int rc = dlv__store_open(data_dir, NULL, &st, &err);
     if (rc == DLV_EBUSY) {
-        add(r, "outbox", "skip", "the terminal is running and holds its database",
-            "ask the running host instead ({\"cmd\":\"doctor\"} on delivery-host)");
+        add(r, "outbox", "skip",
+            TR("the terminal is running and holds its database",
+               "терминал запущен и держит свою базу"),
+            TR("ask the running host instead ({\"cmd\":\"doctor\"} on delivery-host)",
+               "спросите запущенный хост ({\"cmd\":\"doctor\"} в delivery-host)"));
         return;
     }
     if (rc != DLV_OK) {
-        add(r, "outbox", "fail", err.message, "see docs/store.md, Corruption");
+        add(r, "outbox", "fail", err.message,
+            TR("see docs/store.md, Corruption", "смотрите docs/store.md, Corruption"));
         return;
     }
     long pending = 0;
@@ -387,7 +454,8 @@ static void check_store(report *r, const char *data_dir)
     dlv__store_print_due(st, &due, &n_due, NULL);
     dlv__store_print_offers(st, &offers, &n_offers, NULL);
     const char *why = n_due && due[0].last_error ? due[0].last_error
-                      : n_offers                 ? "interrupted while printing: reprint offered"
+                      : n_offers                 ? TR("interrupted while printing: reprint offered",
+                                                      "прервано при печати: предложена перепечатка")
                                                  : NULL;
     dlv__doctor_outbox(r, pending, oldest / 1000, (long)(n_due + n_offers), why);
     dlv__store_print_jobs_free(due, n_due);
@@ -426,29 +494,40 @@ static void check_printer(report *r, const char *role, const char *uri)
     dlv_printer *p = NULL;
     dlv_error err = {0};
     if (dlv__printer_open(&loop, uri, &p, &err) != DLV_OK) {
-        add(r, name, "fail", err.message, "fix the printer URI (docs/printers.md)");
+        add(r, name, "fail", err.message,
+            TR("fix the printer URI (docs/printers.md)",
+               "исправьте URI принтера (docs/printers.md)"));
     } else {
         query_wait q = {0};
         int rc = dlv__printer_query(p, on_query, &q, &err);
         if (rc == DLV_ENOTSUP) {
-            snprintf(detail, sizeof detail, "%s: a one-way link, its state cannot be asked", uri);
+            snprintf(detail, sizeof detail,
+                     TR("%s: a one-way link, its state cannot be asked",
+                        "%s: односторонняя связь, состояние не запросить"),
+                     uri);
             add(r, name, "skip", detail, NULL);
         } else if (rc != DLV_OK) {
-            add(r, name, "fail", err.message, "check the printer's power and cable");
+            add(r, name, "fail", err.message,
+                TR("check the printer's power and cable", "проверьте питание и кабель принтера"));
         } else {
             while (!q.done && uv_run(&loop, UV_RUN_ONCE))
                 ;
             bool ok = q.status == DLV_OK &&
                       !(q.flags & (DLV_PRINTER_STATUS_OFFLINE | DLV_PRINTER_STATUS_PAPER_OUT |
                                    DLV_PRINTER_STATUS_COVER_OPEN));
-            snprintf(detail, sizeof detail, "%s: %s%s%s%s", uri, q.status ? q.message : "online",
-                     q.flags & DLV_PRINTER_STATUS_PAPER_OUT ? ", paper out" : "",
-                     q.flags & DLV_PRINTER_STATUS_COVER_OPEN ? ", cover open" : "",
-                     q.flags & DLV_PRINTER_STATUS_PAPER_LOW ? ", paper low" : "");
+            snprintf(
+                detail, sizeof detail, "%s: %s%s%s%s", uri,
+                q.status ? q.message : TR("online", "в сети"),
+                q.flags & DLV_PRINTER_STATUS_PAPER_OUT ? TR(", paper out", ", нет бумаги") : "",
+                q.flags & DLV_PRINTER_STATUS_COVER_OPEN ? TR(", cover open", ", крышка открыта")
+                                                        : "",
+                q.flags & DLV_PRINTER_STATUS_PAPER_LOW ? TR(", paper low", ", мало бумаги") : "");
             add(r, name, ok ? "pass" : "fail", detail,
                 ok ? NULL
-                   : "load paper, close the cover, switch the printer on: held jobs print "
-                     "then by themselves");
+                   : TR("load paper, close the cover, switch the printer on: held jobs print "
+                        "then by themselves",
+                        "заправьте бумагу, закройте крышку, включите принтер: задержанные "
+                        "задания напечатаются сами"));
         }
         dlv__printer_close(p, closed_noop, NULL);
     }
@@ -513,7 +592,8 @@ int dlv__doctor(const dlv_doctor_options *opts, const dlv_config *loaded,
     if (opts->front_config_path && !loaded) {
         dlv_front_config *fc = NULL;
         if (dlv_front_config_load(opts->front_config_path, &fc, &cerr) != DLV_OK)
-            add(&r, "front config", "fail", cerr.message, "fix config.xml at the line named");
+            add(&r, "front config", "fail", cerr.message,
+                TRR("fix config.xml at the line named", "исправьте config.xml в указанной строке"));
         else
             add(&r, "front config", "pass", opts->front_config_path, NULL);
         dlv_front_config_free(fc);

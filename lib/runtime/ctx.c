@@ -490,12 +490,19 @@ int dlv_ctx_start(dlv_ctx *ctx)
     const dlv__store_recovery *rec = dlv__store_recovery_info(ctx->store);
     if (rec) {
         char msg[768];
-        snprintf(msg, sizeof msg,
-                 "the terminal database was damaged (%s) and moved to %s; %ld pending "
-                 "command(s) and %ld print job(s) carried over%s; orders are fetched again",
-                 rec->reason ? rec->reason : "unreadable", rec->moved_to ? rec->moved_to : "?",
-                 rec->commands, rec->print_jobs,
-                 rec->complete ? "" : " (some could not be read: accepted by the operator)");
+        snprintf(
+            msg, sizeof msg,
+            DLV__TR(ctx->locale,
+                    "the terminal database was damaged (%s) and moved to %s; %ld pending "
+                    "command(s) and %ld print job(s) carried over%s; orders are fetched again",
+                    "база терминала была повреждена (%s) и перемещена в %s; перенесено "
+                    "команд в ожидании: %ld, заданий печати: %ld%s; заказы загружаются заново"),
+            rec->reason ? rec->reason : DLV__TR(ctx->locale, "unreadable", "не читается"),
+            rec->moved_to ? rec->moved_to : "?", rec->commands, rec->print_jobs,
+            rec->complete
+                ? ""
+                : DLV__TR(ctx->locale, " (some could not be read: accepted by the operator)",
+                          " (часть не прочиталась: оператор принял потерю)"));
         DLV__LOGE(&ctx->log, "%s", msg);
         dlv__rt_emit(ctx, dlv__ev_error("StoreRecovered", msg));
     }

@@ -91,8 +91,10 @@ void dlv__rt_notify_warn(dlv_ctx *ctx)
         if (!ctx->notify->fallback[e])
             continue;
         char msg[DLV_ERROR_MESSAGE_MAX + 64];
-        snprintf(msg, sizeof msg, "%s; the built-in %s text is used", ctx->notify->fallback[e],
-                 dlv__notify_event_name((dlv__notify_event)e));
+        snprintf(msg, sizeof msg,
+                 DLV__TR(ctx->locale, "%s; the built-in %s text is used",
+                         "%s; используется встроенный текст %s"),
+                 ctx->notify->fallback[e], dlv__notify_event_name((dlv__notify_event)e));
         dlv__rt_emit(ctx, dlv__ev_error("TemplateFallback", msg));
     }
 }

@@ -204,7 +204,12 @@ static void report_problems(dlv_ctx *ctx, const dlv__orders_response *orders)
             continue;
         DLV__LOGE(&ctx->log, "call-center sent an invalid order, left out: %s",
                   orders->invalid[i].message);
-        dlv__rt_emit(ctx, dlv__ev_error("InvalidOrder", orders->invalid[i].message));
+        /* The reason itself comes from the order reader (English, like the logs); the host's
+         * operator gets it behind a prefix in the context's language. */
+        char msg[DLV_ERROR_MESSAGE_MAX + 64];
+        snprintf(msg, sizeof msg, "%s%s", DLV__TR(ctx->locale, "", "некорректный заказ пропущен: "),
+                 orders->invalid[i].message);
+        dlv__rt_emit(ctx, dlv__ev_error("InvalidOrder", msg));
     }
     for (size_t i = 0; i < orders->warning_count; i++) {
         const dlv__order_warning *w = &orders->warnings[i];
@@ -242,10 +247,13 @@ static void on_polled(void *arg, dlv__backend_result *res)
         /* An answer older than what the terminal holds would rewind it: the next poll would ask
          * from the old revision and re-apply changes (a removal) already seen. Refuse it whole,
          * say so, and keep asking from the revision the terminal has (issue 17, item 9). */
-        char msg[160];
+        char msg[320];
         snprintf(msg, sizeof msg,
-                 "the call-center answered revision %lld, older than the terminal's %lld: "
-                 "answer ignored",
+                 DLV__TR(ctx->locale,
+                         "the call-center answered revision %lld, older than the terminal's %lld: "
+                         "answer ignored",
+                         "колл-центр ответил ревизией %lld, более старой, чем у терминала (%lld): "
+                         "ответ пропущен"),
                  (long long)orders->revision, (long long)dlv__rt_revision(ctx));
         DLV__LOGE(&ctx->log, "orders: %s", msg);
         dlv__rt_emit(ctx, dlv__ev_error("RevisionWentBack", msg));

@@ -90,7 +90,7 @@ static void wrong_port(void)
     char *d = config_dir(url, TID), *out;
     CU_ASSERT_EQUAL(run_doctor(d, NULL, &out), 1);
     DLV_ASSERT_CONTAINS(out, "FAIL  connect");
-    DLV_ASSERT_CONTAINS(out, "is the call-center running");
+    DLV_ASSERT_CONTAINS(out, "запущен ли колл-центр");
     free(out);
     free(d);
 }
@@ -101,7 +101,22 @@ static void unknown_terminal(void)
     CU_ASSERT_EQUAL(run_doctor(d, NULL, &out), 1);
     DLV_ASSERT_CONTAINS(out, "PASS  protocol");
     DLV_ASSERT_CONTAINS(out, "FAIL  registered");
+    DLV_ASSERT_CONTAINS(out, "зарегистрируйте терминал в колл-центре");
+    DLV_ASSERT_CONTAINS(out, "удалите terminalId");
+    free(out);
+    free(d);
+}
+
+/* Details and advice follow --locale (Russian by default, above); check names and results are
+ * machine codes and stay English in both. */
+static void unknown_terminal_in_english(void)
+{
+    char *d = config_dir(cc.base, STRANGER), *out;
+    CU_ASSERT_EQUAL(run_doctor(d, "--locale en", &out), 1);
+    DLV_ASSERT_CONTAINS(out, "FAIL  registered");
+    DLV_ASSERT_CONTAINS(out, "register this terminal in the call-center");
     DLV_ASSERT_CONTAINS(out, "remove terminalId");
+    CU_ASSERT_PTR_NULL(strstr(out, "зарегистрируйте"));
     free(out);
     free(d);
 }
@@ -118,7 +133,7 @@ static void not_the_call_center(void)
     CU_ASSERT_PTR_NOT_NULL(j);
     CU_ASSERT_TRUE(cJSON_IsFalse(cJSON_GetObjectItem(j, "ok")));
     DLV_ASSERT_CONTAINS(out, "\"name\":\"protocol\",\"result\":\"fail\"");
-    DLV_ASSERT_CONTAINS(out, "local server");
+    DLV_ASSERT_CONTAINS(out, "локальный сервер");
     cJSON_Delete(j);
     free(out);
     fault_server_stop(fs);
@@ -135,7 +150,7 @@ static void printer_down_and_paper_out(void)
              printer_emulator_port(pe));
     CU_ASSERT_EQUAL(run_doctor(d, extra, &out), 1);
     DLV_ASSERT_CONTAINS(out, "FAIL  printer receipt");
-    DLV_ASSERT_CONTAINS(out, "paper");
+    DLV_ASSERT_CONTAINS(out, "бумаг");
     free(out);
     int port = printer_emulator_port(pe);
     printer_emulator_stop(pe);
@@ -181,12 +196,12 @@ static void outbox_held(void)
     DLV_ASSERT_CONTAINS(hostsim_request(h, req), "\"ok\":true");
     const char *rep = hostsim_request(h, "{\"cmd\":\"doctor\"}");
     DLV_ASSERT_CONTAINS(rep, "\"reply\":\"doctor\",\"ok\":true");
-    DLV_ASSERT_CONTAINS(rep, "1 command(s) waiting");
+    DLV_ASSERT_CONTAINS(rep, "команд в ожидании: 1");
     DLV_ASSERT_CONTAINS(rep, "\"name\":\"registered\",\"result\":\"pass\"");
     hostsim_stop(h, 200);
     char *out;
     run_doctor(d, NULL, &out); /* stopped: the doctor reads the database itself */
-    DLV_ASSERT_CONTAINS(out, "1 command(s) waiting");
+    DLV_ASSERT_CONTAINS(out, "команд в ожидании: 1");
     free(out);
     cc_admin(&cc, "DELETE", "faults", NULL, &r);
     http_result_free(&r);
@@ -243,15 +258,11 @@ int main(int argc, char **argv)
     if (cc_proc_start(&cc, db, args) != 0)
         return 1;
     static const dlv_test_case cases[] = {
-        DLV_TEST(all_green),
-        DLV_TEST(wrong_port),
-        DLV_TEST(unknown_terminal),
-        DLV_TEST(not_the_call_center),
-        DLV_TEST(printer_down_and_paper_out),
-        DLV_TEST(bad_config),
-        DLV_TEST(outbox_held),
-        DLV_TEST(accept_store_loss),
-        DLV_TEST_END,
+        DLV_TEST(all_green),           DLV_TEST(wrong_port),
+        DLV_TEST(unknown_terminal),    DLV_TEST(unknown_terminal_in_english),
+        DLV_TEST(not_the_call_center), DLV_TEST(printer_down_and_paper_out),
+        DLV_TEST(bad_config),          DLV_TEST(outbox_held),
+        DLV_TEST(accept_store_loss),   DLV_TEST_END,
     };
     int rc = dlv_test_main("doctor", cases);
     cc_proc_stop(&cc);
