@@ -23,6 +23,12 @@
 #include "print/extra.h"
 #include "print/printer_impl.h"
 
+/* lib/print/deps.cmake defines it for the library; a build that compiles these sources on its
+ * own (the fuzz targets) looks in the usual place. */
+#ifndef DLV_PRINT_EXTRA_INSTALL_DIR
+#define DLV_PRINT_EXTRA_INSTALL_DIR "/usr/local/lib/delivery"
+#endif
+
 static const dlv__print_extra_host host = {
     1,                       /* version */
     DLV__PRINT_EXTRA_ABI,    /* abi */
