@@ -22,7 +22,7 @@ TID = "e49d3632-b06a-4a9a-8c76-ae816c4404ad"
 CAUSE = "0c4a6a4e-7d43-4f0e-8a50-3b1f0c000001"
 COURIER = "5a1d0c3e-2b7f-4e55-9a10-c0c0c0000001"
 CASH = "09322f46-578a-d210-add7-eec222a08871"
-RIGHTS = ["D_CND", "D_MD", "D_CD", "D_CAD", "F_CASH"]
+RIGHTS = ["D_CND", "D_MD", "D_CD", "D_CAD", "F_CASH", "D_SADT", "D_ED"]
 
 
 def callcenter_binary() -> str:
@@ -63,7 +63,10 @@ class Emulator:
             return json.loads(answer.read() or b"null")
 
     def new_order(self, service_type: str = "DeliveryByCourier") -> str:
-        return self.admin("POST", "orders", {"serviceType": service_type, "terminalId": TID})["id"]
+        # Due in three hours: the cashier starts the cooking, not the kitchen's lead time.
+        due = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3 * 3600))
+        return self.admin("POST", "orders", {"serviceType": service_type, "terminalId": TID,
+                                             "completeBefore": due})["id"]
 
     def stop(self) -> int:
         if self.proc.poll() is None:
