@@ -133,7 +133,8 @@ static void registers_and_receives_orders(void)
     hostsim *h = start_host(d, TID);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
     CU_ASSERT_PTR_NOT_NULL(hostsim_wait(h, 5000, "\"event\":\"started\"", TID, NULL));
-    CU_ASSERT_PTR_NOT_NULL(hostsim_wait(h, 15000, "\"event\":\"registered\"", "cancelCauses", NULL));
+    CU_ASSERT_PTR_NOT_NULL(
+        hostsim_wait(h, 15000, "\"event\":\"registered\"", "cancelCauses", NULL));
     char *id = new_order(NULL);
     const char *ev = hostsim_wait(h, 3000, "\"event\":\"order\"", id, NULL);
     CU_ASSERT_PTR_NOT_NULL(ev);

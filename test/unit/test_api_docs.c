@@ -157,7 +157,8 @@ static void compare(const char *what, const char *const *map, size_t n, const na
     CU_ASSERT(docs->count > 0);
     for (size_t i = 0; i < n; i++) {
         if (!in_list(docs, map[i])) {
-            fprintf(stderr, "\n  %s \"%s\" is in delivery.h but not in docs/api.md\n", what, map[i]);
+            fprintf(stderr, "\n  %s \"%s\" is in delivery.h but not in docs/api.md\n", what,
+                    map[i]);
             CU_FAIL("undocumented name");
         }
     }
