@@ -44,6 +44,14 @@ const dlv__order *dlv__rt_staged_view(dlv_ctx *ctx, const rt_order *o)
     return v;
 }
 
+bool dlv__rt_order_staged(dlv_ctx *ctx, const rt_order *o)
+{
+    for (rt_staged *s = ctx->batch.staged_head; s; s = s->next)
+        if (s->order == o)
+            return true;
+    return false;
+}
+
 void dlv__rt_staged_event(rt_staged *s, char *json)
 {
     if (!json)
@@ -286,13 +294,14 @@ void dlv__rt_commit(dlv_ctx *ctx)
         const dlv__order **views = dlv__calloc(n ? n : 1, sizeof *views);
         rt_staged **with_view = dlv__calloc(n ? n : 1, sizeof *with_view);
         dlv__order **old_views = dlv__calloc(n ? n : 1, sizeof *old_views);
+        rt_key *old_keys = dlv__calloc(n ? n : 1, sizeof *old_keys);
         size_t k = 0;
-        for (rt_staged *s = list; views && with_view && old_views && s; s = s->next)
+        for (rt_staged *s = list; views && with_view && old_views && old_keys && s; s = s->next)
             if (s->new_view) {
                 with_view[k] = s;
                 views[k++] = s->new_view;
             }
-        int rc = views && with_view && old_views
+        int rc = views && with_view && old_views && old_keys
                      ? DLV_OK
                      : dlv__error_set(&err, DLV_ENOMEM, "out of memory");
         bool consequences = false;
@@ -312,8 +321,8 @@ void dlv__rt_commit(dlv_ctx *ctx)
         bool swapped = rc == DLV_OK;
         for (size_t i = 0; swapped && i < k; i++) {
             rt_order *o = with_view[i]->order;
-            old_views[i] = o->view;
-            o->view = with_view[i]->new_view;
+            old_keys[i] = o->key;
+            old_views[i] = dlv__rt_view_set(ctx, o, with_view[i]->new_view);
         }
         if (rc == DLV_OK) {
             hold_state saved;
@@ -337,8 +346,11 @@ void dlv__rt_commit(dlv_ctx *ctx)
             dlv__rt_set_error(ctx, "%s", err.message);
             held_flush(ctx, false);
             staged_drop_new(ctx);
-            for (size_t i = k; swapped && i-- > 0;)
-                with_view[i]->order->view = old_views[i];
+            for (size_t i = k; swapped && i-- > 0;) {
+                rt_order *o = with_view[i]->order;
+                dlv__rt_view_set(ctx, o, old_views[i]); /* the new view stays the staged one's */
+                o->key = old_keys[i];
+            }
         }
         /* Keep the new views; a failed commit turns them into errors. */
         for (rt_staged *s = list; s; s = s->next)
@@ -365,6 +377,7 @@ void dlv__rt_commit(dlv_ctx *ctx)
         }
         dlv__free(with_view);
         dlv__free(old_views);
+        dlv__free(old_keys);
         /* Replies first, then the events each request caused, in request order; then what
          * their consequences told. */
         for (rt_staged *s = list; s; s = s->next) {
@@ -384,6 +397,7 @@ void dlv__rt_commit(dlv_ctx *ctx)
             staged_free(s);
         }
     }
+    dlv__rt_views_trim(ctx);
     dlv__rt_health_update(ctx);
     dlv__sync_kick_sender(ctx);
 }

@@ -19,7 +19,7 @@ static bool number_taken(int64_t number, void *arg)
     rt_order **list = dlv__rt_order_list_all(ctx, &n);
     bool taken = false;
     for (size_t i = 0; list && i < n && !taken; i++)
-        taken = list[i]->view && list[i]->view->number == number;
+        taken = list[i]->stored && list[i]->key.number == number;
     dlv__free(list);
     return taken;
 }

@@ -510,8 +510,12 @@ int dlv_ctx_start(dlv_ctx *ctx)
     /* Cached orders are the host's before the network is back. */
     size_t n;
     rt_order **list = dlv__rt_order_list_all(ctx, &n);
-    for (size_t i = 0; list && i < n; i++)
-        dlv__rt_emit(ctx, dlv__ev_order(ctx, list[i]->view));
+    for (size_t i = 0; list && i < n; i++) {
+        const dlv__order *v = dlv__rt_view(ctx, list[i]);
+        if (v)
+            dlv__rt_emit(ctx, dlv__ev_order(ctx, v));
+        dlv__rt_views_trim(ctx);
+    }
     dlv__free(list);
     dlv__sync_start(ctx);
     dlv__rt_arm_due_timer(ctx);

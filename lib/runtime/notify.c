@@ -140,7 +140,7 @@ static char *message_text(dlv_ctx *ctx, int e, const dlv__order *v)
 
 void dlv__rt_notify(dlv_ctx *ctx, rt_order *o, const dlv__notify_before *before)
 {
-    const dlv__order *v = o->view;
+    const dlv__order *v = dlv__rt_view(ctx, o);
     if (!v || !v->phone || !ctx->notify)
         return; /* an anonymous order has nobody to tell */
     unsigned sum_changes = 0;

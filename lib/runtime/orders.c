@@ -71,8 +71,46 @@ static rt_order *table_add(rt_table *t, const char *id)
     return o;
 }
 
-static void order_entry_free(rt_order *o)
+/* ---- the views in memory: a list, most recently used first ---- */
+
+static void lru_unlink(rt_table *t, rt_order *o)
 {
+    if (o->lru_prev)
+        o->lru_prev->lru_next = o->lru_next;
+    else
+        t->lru_head = o->lru_next;
+    if (o->lru_next)
+        o->lru_next->lru_prev = o->lru_prev;
+    else
+        t->lru_tail = o->lru_prev;
+    o->lru_prev = o->lru_next = NULL;
+    t->views--;
+}
+
+static void lru_push(rt_table *t, rt_order *o)
+{
+    o->lru_prev = NULL;
+    o->lru_next = t->lru_head;
+    if (t->lru_head)
+        t->lru_head->lru_prev = o;
+    else
+        t->lru_tail = o;
+    t->lru_head = o;
+    t->views++;
+}
+
+static void lru_touch(rt_table *t, rt_order *o)
+{
+    if (t->lru_head == o)
+        return;
+    lru_unlink(t, o);
+    lru_push(t, o);
+}
+
+static void order_entry_free(rt_table *t, rt_order *o)
+{
+    if (o->view)
+        lru_unlink(t, o);
     dlv__order_free(o->view);
     dlv__order_free(o->server);
     dlv__free(o);
@@ -84,7 +122,7 @@ static void table_remove(rt_table *t, const char *id)
         if (strcmp((*p)->id, id) == 0) {
             rt_order *o = *p;
             *p = o->next;
-            order_entry_free(o);
+            order_entry_free(t, o);
             t->count--;
             return;
         }
@@ -96,7 +134,7 @@ static void table_free(rt_table *t)
     for (size_t i = 0; t->buckets && i < t->bucket_count; i++) {
         for (rt_order *o = t->buckets[i], *next; o; o = next) {
             next = o->next;
-            order_entry_free(o);
+            order_entry_free(t, o);
         }
     }
     dlv__free(t->buckets);
@@ -156,6 +194,87 @@ int64_t dlv__rt_revision(const dlv_ctx *ctx)
     return ctx->orders.revision;
 }
 
+static void key_of(rt_key *k, const dlv__order *v)
+{
+    *k = (rt_key){v->revision,   v->number, v->complete_before, v->predicted_cooking_complete_time,
+                  v->result_sum, v->status, v->service_type};
+}
+
+void dlv__rt_order_skeleton(const rt_order *o, dlv__order *out)
+{
+    const rt_key *k = &o->key;
+    *out = (dlv__order){.revision = k->revision,
+                        .number = k->number,
+                        .status = k->status,
+                        .service_type = k->service_type,
+                        .complete_before = k->complete_before,
+                        .predicted_cooking_complete_time = k->predicted_cooking_complete_time,
+                        .predicted_delivery_time = DLV__TIME_NONE,
+                        .when_created = DLV__TIME_NONE,
+                        .result_sum = k->result_sum};
+}
+
+dlv__order *dlv__rt_view_set(dlv_ctx *ctx, rt_order *o, dlv__order *view)
+{
+    rt_table *t = &ctx->orders.table;
+    dlv__order *old = o->view;
+    if (old)
+        lru_unlink(t, o);
+    o->view = view;
+    if (view) {
+        key_of(&o->key, view);
+        lru_push(t, o);
+    }
+    o->stored = view != NULL;
+    return old;
+}
+
+void dlv__rt_view_changed(rt_order *o)
+{
+    if (o->view)
+        key_of(&o->key, o->view);
+}
+
+dlv__order *dlv__rt_view(dlv_ctx *ctx, rt_order *o)
+{
+    if (!o || !o->stored)
+        return NULL;
+    if (o->view) {
+        lru_touch(&ctx->orders.table, o);
+        return o->view;
+    }
+    dlv__store_order_row row = {0};
+    dlv_error err = {0};
+    dlv__order *v = NULL;
+    int rc = dlv__store_orders_get(ctx->store, o->id, &row, &err);
+    /* Lenient, as the cache was loaded at start (dlv__rt_load_cache). */
+    if (rc == DLV_OK)
+        rc = dlv__order_from_json(row.json, strlen(row.json), DLV__ORDER_LENIENT, &v, &err);
+    dlv__store_order_row_clear(&row);
+    if (rc != DLV_OK) {
+        DLV__LOGE(&ctx->log, "order %s cannot be read back from the cache: %s", o->id,
+                  err.message[0] ? err.message : dlv_strerror(rc));
+        return NULL;
+    }
+    dlv__rt_view_set(ctx, o, v);
+    return v;
+}
+
+void dlv__rt_views_trim(dlv_ctx *ctx)
+{
+    rt_table *t = &ctx->orders.table;
+    rt_order *o = t->lru_tail;
+    while (o && t->views > DLV__RT_VIEWS_IN_MEMORY) {
+        rt_order *prev = o->lru_prev;
+        if (!dlv__rt_order_staged(ctx, o)) {
+            lru_unlink(t, o);
+            dlv__order_free(o->view);
+            o->view = NULL;
+        }
+        o = prev;
+    }
+}
+
 /* ---- staging ---- */
 
 /* The view a new change builds on: the newest staged one for the order, else the order's. A
@@ -164,7 +283,7 @@ int64_t dlv__rt_revision(const dlv_ctx *ctx)
 const dlv__order *dlv__rt_working_view(dlv_ctx *ctx, rt_order *o)
 {
     const dlv__order *staged = dlv__rt_staged_view(ctx, o);
-    return staged ? staged : o->view;
+    return staged ? staged : dlv__rt_view(ctx, o);
 }
 
 static cJSON *command_base(dlv_ctx *ctx, const char *type, const char *order_id, bool actor)
@@ -315,6 +434,13 @@ rt_staged *dlv__rt_stage_op(dlv_ctx *ctx, rt_order *o, const dlv__op_request *re
         return s;
     }
     const dlv__order *base = dlv__rt_working_view(ctx, o);
+    if (!base) {
+        dlv__rt_staged_error(s, DLV_ESTORE,
+                             DLV__TR(ctx->locale,
+                                     "the order cannot be read from the terminal's cache",
+                                     "заказ не удалось прочитать из базы терминала"));
+        return s;
+    }
     dlv__order *next = NULL;
     dlv__op_request localized = *req; /* the rules answer in the staff's language */
     localized.locale = ctx->locale;
@@ -436,7 +562,7 @@ void dlv__rt_apply_server_orders(dlv_ctx *ctx, dlv__orders_response *resp)
         if (!o && !(o = dlv__rt_order_add(ctx, incoming->id)))
             continue;
         resp->orders[i] = NULL;
-        if (!is_new && o->view && incoming->revision < o->view->revision) {
+        if (!is_new && incoming->revision < o->key.revision) {
             dlv__order_free(incoming); /* older than what the terminal already has */
             continue;
         }
@@ -446,11 +572,10 @@ void dlv__rt_apply_server_orders(dlv_ctx *ctx, dlv__orders_response *resp)
             o->server = incoming;
             continue;
         }
-        change c = {o, is_new, is_new ? incoming->status : o->view->status,
-                    is_new ? 0 : o->view->result_sum};
-        bool same = !is_new && o->view->revision == incoming->revision;
-        dlv__order_free(o->view);
-        o->view = incoming;
+        change c = {o, is_new, is_new ? incoming->status : o->key.status,
+                    is_new ? 0 : o->key.result_sum};
+        bool same = !is_new && o->key.revision == incoming->revision;
+        dlv__order_free(dlv__rt_view_set(ctx, o, incoming));
         if (same)
             continue;
         changes[n] = c;
@@ -466,7 +591,7 @@ void dlv__rt_apply_server_orders(dlv_ctx *ctx, dlv__orders_response *resp)
     }
     for (size_t i = 0; i < n; i++) {
         change *c = &changes[i];
-        const dlv__order *v = c->o->view;
+        const dlv__order *v = c->o->view; /* set above; no trim before the page is done */
         if (c->is_new)
             DLV__LOGI(&ctx->log, "order %lld arrived: %s, due %lld", (long long)v->number,
                       dlv_status_name(v->status), (long long)v->complete_before);
@@ -487,45 +612,41 @@ void dlv__rt_apply_server_orders(dlv_ctx *ctx, dlv__orders_response *resp)
     dlv__free(changed);
 }
 
-/* Commands of the order still in the outbox; reports such as DocumentPrinted do not change the
- * order and do not count. */
-static long pending_for_order(dlv_ctx *ctx, const char *order_id)
+static int load_one(void *arg, const dlv__store_order_row *row)
 {
-    dlv__store_cmd_row *rows = NULL;
-    size_t n = 0;
-    int rc = dlv__store_outbox_for_order(ctx->store, order_id, &rows, &n, NULL);
-    long changes = 0;
-    for (size_t i = 0; rc == DLV_OK && i < n; i++)
-        changes += !rows[i].type || strcmp(rows[i].type, "DocumentPrinted") != 0;
-    dlv__store_cmd_rows_free(rows, n);
-    return changes;
-}
-
-static void load_one(dlv_ctx *ctx, const char *id, const char *json)
-{
+    dlv_ctx *ctx = arg;
     dlv__order *order = NULL;
     dlv_error err = {0};
     /* Lenient: an order kept by tolerant reading (a field read as absent) must reload too, or
      * the cache would look incomplete and the sync would start over on every start. */
-    int rc = dlv__order_from_json(json, strlen(json), DLV__ORDER_LENIENT, &order, &err);
-    if (rc == DLV_ENOMEM) {
-        ctx->orders.load_error = DLV_ENOMEM;
-        return;
-    }
+    int rc = dlv__order_from_json(row->json, strlen(row->json), DLV__ORDER_LENIENT, &order, &err);
+    if (rc == DLV_ENOMEM)
+        return DLV_ENOMEM;
     if (rc != DLV_OK) {
         /* Dropped here, so the sync must start over to bring it back (see dlv__rt_load_cache). */
-        DLV__LOGW(&ctx->log, "cached order %s is unreadable and is dropped: %s", id, err.message);
+        DLV__LOGW(&ctx->log, "cached order %s is unreadable and is dropped: %s", row->id,
+                  err.message);
         ctx->orders.cache_incomplete = true;
-        return;
+        return DLV_OK;
     }
     rt_order *o = dlv__rt_order_add(ctx, order->id);
     if (!o) {
         dlv__order_free(order);
-        ctx->orders.load_error = DLV_ENOMEM;
-        return;
+        return DLV_ENOMEM;
     }
-    o->view = order;
-    o->pending = (int)pending_for_order(ctx, order->id);
+    dlv__rt_view_set(ctx, o, order);
+    /* Only the key stays for most: a cache of any size loads in bounded memory. */
+    dlv__rt_views_trim(ctx);
+    return DLV_OK;
+}
+
+/* Commands of the order still in the outbox; reports such as DocumentPrinted do not count. */
+static int load_pending(void *arg, const char *order_id, long count)
+{
+    rt_order *o = dlv__rt_order_find(arg, order_id);
+    if (o)
+        o->pending = (int)count;
+    return DLV_OK;
 }
 
 /* Everything cached comes back, or the context does not start: a partial load would keep the
@@ -544,16 +665,10 @@ int dlv__rt_load_cache(dlv_ctx *ctx, dlv_error *err)
         }
     }
     dlv__free(settings);
-    /* Copied out first: loading an order asks the store about its pending commands. */
-    dlv__store_order_row *rows = NULL;
-    size_t n = 0;
     if (rc == DLV_OK)
-        rc = dlv__store_orders_load(ctx->store, &rows, &n, err);
-    for (size_t i = 0; rc == DLV_OK && i < n; i++)
-        load_one(ctx, rows[i].id, rows[i].json);
-    dlv__store_order_rows_free(rows, n);
+        rc = dlv__store_orders_each(ctx->store, load_one, ctx, err);
     if (rc == DLV_OK)
-        rc = ctx->orders.load_error;
+        rc = dlv__store_outbox_pending_orders(ctx->store, load_pending, ctx, err);
     if (rc != DLV_OK)
         return dlv__error_set(err, rc, "cannot load the terminal's cached state: %s",
                               dlv_strerror(rc));
@@ -573,11 +688,12 @@ int dlv__rt_load_cache(dlv_ctx *ctx, dlv_error *err)
 void dlv__rt_consequences(dlv_ctx *ctx, rt_order *o, const dlv__event *event,
                           const dlv__notify_before *before)
 {
-    if (!ctx->settings || !o->view)
+    const dlv__order *view = ctx->settings ? dlv__rt_view(ctx, o) : NULL;
+    if (!view)
         return;
     dlv__decision d;
     bool a4 = dlv_front_config_flag(ctx->front, DLV_FRONT_A4_DELIVERY_INVOICE_FORMAT) != 0;
-    dlv__decide(o->view, ctx->settings, dlv__rt_now(ctx), event, a4, &d);
+    dlv__decide(view, ctx->settings, dlv__rt_now(ctx), event, a4, &d);
     for (size_t i = 0; i < d.print_count; i++)
         dlv__rt_print(ctx, o, &d.prints[i]);
     if (d.overdue_cooking && !o->overdue_told) {
@@ -611,18 +727,21 @@ void dlv__rt_arm_due_timer(dlv_ctx *ctx)
 {
     if (!ctx->settings || ctx->loop_state != RT_RUNNING)
         return;
-    size_t n;
-    rt_order **list = dlv__rt_order_list_all(ctx, &n);
-    const dlv__order **views = dlv__malloc((n ? n : 1) * sizeof *views);
+    /* From the keys: the due moments need no view (lib/order/decide.c). */
     dlv__time now = dlv__rt_now(ctx);
     dlv__time next = DLV__TIME_NONE;
-    if (list && views) {
-        for (size_t i = 0; i < n; i++)
-            views[i] = list[i]->view;
-        next = dlv__orders_next_due((const dlv__order *const *)views, n, ctx->settings, now);
+    rt_table *t = &ctx->orders.table;
+    for (size_t i = 0; i < t->bucket_count; i++) {
+        for (const rt_order *o = t->buckets[i]; o; o = o->next) {
+            if (dlv_status_is_final(o->key.status))
+                continue;
+            dlv__order sk;
+            dlv__rt_order_skeleton(o, &sk);
+            dlv__time due = dlv__order_next_due(&sk, ctx->settings, now);
+            if (due != DLV__TIME_NONE && (next == DLV__TIME_NONE || due < next))
+                next = due;
+        }
     }
-    dlv__free(views);
-    dlv__free(list);
     /* Looked at again at least every minute, so a wall-clock jump is caught within one. */
     uint64_t delay_ms = 60000;
     if (next != DLV__TIME_NONE && next > now && (uint64_t)(next - now) * 1000 < delay_ms)
@@ -638,9 +757,21 @@ void dlv__rt_on_due(uv_timer_t *timer)
     size_t n;
     rt_order **list = dlv__rt_order_list_all(ctx, &n);
     dlv__event tick = {DLV__TRIGGER_TICK, 0};
-    for (size_t i = 0; list && i < n; i++)
-        if (!dlv_status_is_final(list[i]->view->status))
-            dlv__rt_consequences(ctx, list[i], &tick, NULL);
+    dlv__time now = dlv__rt_now(ctx);
+    for (size_t i = 0; ctx->settings && list && i < n; i++) {
+        /* A tick only starts a due step or tells an overdue kitchen (dlv__decide): the key
+         * says whether either is due, so only those orders' views are read. */
+        rt_order *o = list[i];
+        if (dlv_status_is_final(o->key.status))
+            continue;
+        dlv__order sk;
+        dlv__op op;
+        dlv__rt_order_skeleton(o, &sk);
+        bool overdue = ctx->settings->notify_overdue_cooking && !o->overdue_told &&
+                       dlv__cooking_overdue(&sk, ctx->settings, now);
+        if (overdue || dlv__due_op(&sk, ctx->settings, now, &op))
+            dlv__rt_consequences(ctx, o, &tick, NULL);
+    }
     dlv__free(list);
     dlv__rt_commit(ctx);
     dlv__rt_arm_due_timer(ctx);

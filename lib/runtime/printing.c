@@ -59,7 +59,10 @@ static void on_print_retry(uv_timer_t *t);
  * so far, so every change prints once, also back to an earlier courier. */
 static bool courier_change_trigger(dlv_ctx *ctx, rt_order *o, char *trigger, size_t size)
 {
-    const dlv__order_courier *c = o->view->courier;
+    const dlv__order *v = dlv__rt_view(ctx, o);
+    if (!v)
+        return false;
+    const dlv__order_courier *c = v->courier;
     const char *courier = c && c->id && *c->id ? c->id : "none";
     dlv__print_job *jobs = NULL;
     size_t n = 0, invoices = 0;
@@ -121,8 +124,8 @@ void dlv__rt_print(dlv_ctx *ctx, rt_order *o, const dlv__print_task *job)
     bool created = false;
     dlv_error err = {0};
     if (dlv__store_print_add(st, &rec, &id, &created, &err) != DLV_OK) {
-        DLV__LOGE(&ctx->log, "print job for order %lld not recorded: %s",
-                  (long long)o->view->number, err.message);
+        DLV__LOGE(&ctx->log, "print job for order %lld not recorded: %s", (long long)o->key.number,
+                  err.message);
         dlv__rt_emit(ctx, dlv__ev_print_not_recorded(o->id, doc_name(job->document), err.message));
         return;
     }
@@ -298,9 +301,20 @@ void dlv__rt_print_pump(dlv_ctx *ctx)
                 ctx, dlv__ev_print_failed(job, "no printer configured for this document", true));
             continue;
         }
-        if (!o || !o->view) {
+        if (!o || !o->stored) {
             dlv__store_print_set_state(st, job->id, DLV__PRINT_DISMISSED,
                                        "the order is no longer on this terminal", 0, NULL);
+            continue;
+        }
+        const dlv__order *view = dlv__rt_view(ctx, o);
+        if (!view) {
+            /* Kept, not dropped: the order is there, its copy could not be read just now. */
+            const char *why = "the order cannot be read from the terminal's database";
+            dlv__store_print_set_state(st, job->id, DLV__PRINT_SENDING, NULL, 0, NULL);
+            dlv__store_print_set_state(st, job->id, DLV__PRINT_FAILED, why,
+                                       dlv__store_now(st) + 60000, NULL);
+            dlv__rt_emit(ctx, dlv__ev_print_failed(job, why, true));
+            schedule_retry(ctx);
             continue;
         }
         dlv__print_context pc = {.templates_dir = ctx->templates_dir,
@@ -315,8 +329,8 @@ void dlv__rt_print_pump(dlv_ctx *ctx)
         dlv__print_format format;
         dlv__doc_kind kind =
             strcmp(job->document, "Invoice") == 0 ? DLV__DOC_INVOICE : DLV__DOC_SERVICE_CHECK;
-        int rc = dlv__print_render_for(kind, o->view, ctx->settings, &pc, printer, a4, &out,
-                                       &format, &err);
+        int rc =
+            dlv__print_render_for(kind, view, ctx->settings, &pc, printer, a4, &out, &format, &err);
         if (rc != DLV_OK) {
             dlv__store_print_set_state(st, job->id, DLV__PRINT_SENDING, NULL, 0, NULL);
             dlv__store_print_set_state(st, job->id, DLV__PRINT_FAILED, err.message,
@@ -333,8 +347,7 @@ void dlv__rt_print_pump(dlv_ctx *ctx)
         }
         char title[64];
         snprintf(title, sizeof title, "%s %lld",
-                 kind == DLV__DOC_INVOICE ? "Накладная" : "Сервисный чек",
-                 (long long)o->view->number);
+                 kind == DLV__DOC_INVOICE ? "Накладная" : "Сервисный чек", (long long)view->number);
         dlv__printer_job_options jo = {.format = format == DLV__FORMAT_PDF    ? DLV_PRINT_PDF
                                                  : format == DLV__FORMAT_TEXT ? DLV_PRINT_TEXT
                                                                               : DLV_PRINT_RAW,

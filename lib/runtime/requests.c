@@ -93,7 +93,13 @@ static rt_order *find_order(req_ctx *r)
         return NULL;
     }
     rt_order *o = dlv__rt_order_find(r->ctx, id);
-    if (!o || !o->view) {
+    if (o && o->stored && !dlv__rt_view(r->ctx, o)) {
+        reply_error(r, DLV_ESTORE,
+                    TR("the order cannot be read from the terminal's database",
+                       "заказ не удалось прочитать из базы терминала"));
+        return NULL;
+    }
+    if (!o || !o->stored) {
         char msg[128];
         snprintf(msg, sizeof msg,
                  TR("no order %.40s on this terminal", "на этом терминале нет заказа %.40s"), id);
@@ -325,24 +331,38 @@ cJSON *dlv__rt_order_list(dlv_ctx *ctx)
 {
     size_t n;
     rt_order **all = dlv__rt_order_list_all(ctx, &n);
-    const dlv__order **views = dlv__malloc((n ? n : 1) * sizeof *views);
+    /* Chosen and sorted on the keys (lib/order/decide.c needs no more); each view is read only
+     * to write its entry, so a list of any length takes bounded memory besides its text. */
+    dlv__order *keys = dlv__malloc((n ? n : 1) * sizeof *keys);
+    const dlv__order **sorted = dlv__malloc((n ? n : 1) * sizeof *sorted);
     cJSON *arr = cJSON_CreateArray();
-    if (!all || !views || !arr) {
+    if (!all || !keys || !sorted || !arr) {
         dlv__free(all);
-        dlv__free(views);
+        dlv__free(keys);
+        dlv__free(sorted);
         cJSON_Delete(arr);
         return NULL;
     }
     size_t live = 0;
-    for (size_t i = 0; i < n; i++)
-        if (all[i]->view && !dlv_status_is_final(all[i]->view->status))
-            views[live++] = all[i]->view;
+    for (size_t i = 0; i < n; i++) {
+        if (!all[i]->stored || dlv_status_is_final(all[i]->key.status))
+            continue;
+        all[live] = all[i];
+        dlv__rt_order_skeleton(all[i], &keys[live]);
+        sorted[live] = &keys[live];
+        live++;
+    }
     if (ctx->settings)
-        dlv__orders_sort(views, live, ctx->settings, dlv__rt_now(ctx));
-    for (size_t i = 0; i < live; i++)
-        dlv__jattach(arr, NULL, dlv__ev_order_json(ctx, views[i]));
+        dlv__orders_sort(sorted, live, ctx->settings, dlv__rt_now(ctx));
+    for (size_t i = 0; i < live; i++) {
+        const dlv__order *v = dlv__rt_view(ctx, all[sorted[i] - keys]);
+        if (v)
+            dlv__jattach(arr, NULL, dlv__ev_order_json(ctx, v));
+        dlv__rt_views_trim(ctx);
+    }
     dlv__free(all);
-    dlv__free(views);
+    dlv__free(keys);
+    dlv__free(sorted);
     return arr;
 }
 
@@ -363,7 +383,8 @@ static void do_list(req_ctx *r)
 static void do_get_order(req_ctx *r)
 {
     cJSON *extra = cJSON_CreateObject();
-    if (!extra || !dlv__jattach(extra, "order", dlv__ev_order_json(r->ctx, r->order->view))) {
+    const dlv__order *v = dlv__rt_view(r->ctx, r->order);
+    if (!extra || !v || !dlv__jattach(extra, "order", dlv__ev_order_json(r->ctx, v))) {
         cJSON_Delete(extra);
         reply_error(r, DLV_ENOMEM, "out of memory");
         return;

@@ -20,13 +20,30 @@
 #include "order/notify.h"
 #include "store/store.h"
 
+/* What the runtime needs of an order without its view: enough to find it by number, time it
+ * (lib/order/decide.c's due moments) and sort the list. Kept for every order; the view itself
+ * is in memory only for the most recently used ones (dlv__rt_view). */
+typedef struct rt_key {
+    int64_t revision, number;
+    dlv__time complete_before, predicted_cooking_complete_time;
+    dlv__money result_sum;
+    dlv_status status;
+    dlv_service_type service_type;
+} rt_key;
+
 /* One order as the terminal holds it. */
 typedef struct rt_order {
     char id[40];
-    dlv__order *view;   /* what the host sees: the server's copy with local changes on top */
+    rt_key key;         /* of `view`, kept when the view leaves memory */
+    dlv__order *view;   /* what the host sees: the server's copy with local changes on top, as
+                           cached in the store; NULL while not in memory (read it through
+                           dlv__rt_view, replace it through dlv__rt_view_set) */
     dlv__order *server; /* the newest server copy that arrived while local commands were pending */
-    int pending;        /* local commands not yet acknowledged by the call-center */
-    bool overdue_told;  /* overdueCooking already reported (also in the store's ledger) */
+    struct rt_order *lru_prev, *lru_next; /* in memory, most recently used first */
+    bool stored;       /* has a committed view (in the store's cache): false for an order being
+                          created in this turn */
+    int pending;       /* local commands not yet acknowledged by the call-center */
+    bool overdue_told; /* overdueCooking already reported (also in the store's ledger) */
     struct rt_order *next;
 } rt_order;
 
@@ -34,7 +51,14 @@ typedef struct rt_table {
     rt_order **buckets;
     size_t bucket_count;
     size_t count;
+    rt_order *lru_head, *lru_tail; /* the orders whose view is in memory */
+    size_t views;                  /* how many */
 } rt_table;
+
+/* How many order views stay decoded in memory (the most recently used); the others are read
+ * back from the store's order cache when needed. A shift's live orders fit; a 100,000-order
+ * snapshot syncs in bounded memory (docs/performance.md). */
+#define DLV__RT_VIEWS_IN_MEMORY 256
 
 typedef struct host_req {
     char *json;
@@ -113,7 +137,6 @@ typedef struct rt_batch {
 typedef struct rt_orders {
     rt_table table;
     int64_t revision;      /* the call-center revision the cache reflects */
-    int load_error;        /* set while reading the cache */
     bool cache_incomplete; /* a cached order could not be read: sync from revision 0 */
 } rt_orders;
 
@@ -225,6 +248,8 @@ rt_staged *dlv__rt_staged_new(dlv_ctx *ctx, const char *cmd_name, dlv_reply_cb c
 rt_staged *dlv__rt_staged_last(dlv_ctx *ctx);
 /* The newest view staged for `o` in this turn, or NULL when none. */
 const dlv__order *dlv__rt_staged_view(dlv_ctx *ctx, const rt_order *o);
+/* Whether a request staged in this turn names `o`. */
+bool dlv__rt_order_staged(dlv_ctx *ctx, const rt_order *o);
 /* The view a request on `o` is judged against: the newest staged one, else the stored one. */
 const dlv__order *dlv__rt_working_view(dlv_ctx *ctx, rt_order *o);
 void dlv__rt_staged_event(rt_staged *s, char *json);
@@ -240,6 +265,20 @@ rt_order *dlv__rt_order_add(dlv_ctx *ctx, const char *id);
 void dlv__rt_order_remove(dlv_ctx *ctx, const char *id);
 /* Every order, for iteration; caller frees the array with dlv__free. */
 rt_order **dlv__rt_order_list_all(dlv_ctx *ctx, size_t *count);
+/* The order's view, read back from the store's cache when it is not in memory; NULL when it
+ * cannot be read (logged). Valid until the next dlv__rt_views_trim. */
+dlv__order *dlv__rt_view(dlv_ctx *ctx, rt_order *o);
+/* Makes `view` (owned from now on, may be NULL for an order not yet committed) the order's view
+ * and its key; returns the previous view, for the caller to free or put back. */
+dlv__order *dlv__rt_view_set(dlv_ctx *ctx, rt_order *o, dlv__order *view);
+/* The key again after the view was changed in place. */
+void dlv__rt_view_changed(rt_order *o);
+/* Drops the least recently used views beyond DLV__RT_VIEWS_IN_MEMORY (those of orders with
+ * nothing staged); they stay in the store's cache. Called where no view pointer is held: after a
+ * commit, after a page of orders. */
+void dlv__rt_views_trim(dlv_ctx *ctx);
+/* A dlv__order with only the key's fields, for lib/order's timing and sorting. */
+void dlv__rt_order_skeleton(const rt_order *o, dlv__order *out);
 size_t dlv__rt_order_count(const dlv_ctx *ctx);
 /* The call-center revision the held orders reflect: where the next poll resumes. */
 int64_t dlv__rt_revision(const dlv_ctx *ctx);

@@ -31,6 +31,7 @@ struct dlv__sync {
 
 static void start_register(dlv_ctx *ctx);
 static void start_poll(dlv_ctx *ctx);
+static void start_poll_from(dlv_ctx *ctx, int64_t revision);
 static void start_send(dlv_ctx *ctx);
 
 static bool running(const dlv_ctx *ctx)
@@ -279,6 +280,12 @@ static void on_polled(void *arg, dlv__backend_result *res)
                   (long long)orders->revision);
         more = false;
     }
+    /* Paging (protocol 1.1): the next page is asked for before this one is applied, from the
+     * revision this one ends at, so the call-center builds it while the terminal stores this
+     * one. Its answer is handled on this loop, after this page is done. */
+    bool read_ahead = more && ctx->loop_state == RT_RUNNING;
+    if (read_ahead)
+        start_poll_from(ctx, orders->revision);
     if (!nothing) {
         /* Everything this answer (one page) changes (cache, revision, ledgers) in one
          * transaction. */
@@ -295,9 +302,10 @@ static void on_polled(void *arg, dlv__backend_result *res)
     res->orders = NULL;
     if (ctx->loop_state != RT_RUNNING)
         return;
-    /* Paging (protocol 1.1): the next page at once, from the revision this one ended at. A
-     * server that answers an empty poll at once instead of holding it (or a backend that
+    /* A server that answers an empty poll at once instead of holding it (or a backend that
      * cannot hold one) must not make the terminal spin: wait a second before asking again. */
+    if (read_ahead)
+        return;
     if (more)
         start_poll(ctx);
     else if (nothing && res->total_ms < 1000)
@@ -308,10 +316,15 @@ static void on_polled(void *arg, dlv__backend_result *res)
 
 static void start_poll(dlv_ctx *ctx)
 {
+    start_poll_from(ctx, dlv__rt_revision(ctx));
+}
+
+static void start_poll_from(dlv_ctx *ctx, int64_t revision)
+{
     struct dlv__sync *s = ctx->sync;
     if (ctx->loop_state != RT_RUNNING || !s->registered || s->poll_busy || !s->backend)
         return;
-    if (dlv__backend_poll_orders(s->backend, dlv__rt_revision(ctx), on_polled, ctx) == DLV_OK)
+    if (dlv__backend_poll_orders(s->backend, revision, on_polled, ctx) == DLV_OK)
         s->poll_busy = true;
     else
         retry_in(ctx, &s->poll_timer, on_poll_timer, &s->poll_attempt, -1);
@@ -341,20 +354,22 @@ static void settle(dlv_ctx *ctx, const dlv__command_result *r, const char *order
         return; /* DocumentPrinted: a report, not a change of the order */
     if (o && o->pending > 0)
         o->pending--;
+    dlv__order *view = o ? dlv__rt_view(ctx, o) : NULL;
     if (r->outcome != DLV__OUTCOME_REJECTED) {
-        if (!o || !o->view)
+        if (!view)
             return;
         /* The view now reflects at least this revision: an older answer still on its way (a
          * poll that left the server before the command was applied) must not roll it back. */
-        if (r->revision > o->view->revision)
-            o->view->revision = r->revision;
+        if (r->revision > view->revision) {
+            view->revision = r->revision;
+            dlv__rt_view_changed(o);
+        }
         if (o->pending == 0 && o->server) {
             dlv__order *server = o->server;
             o->server = NULL;
-            if (server->revision >= o->view->revision) {
-                dlv_status before = o->view->status;
-                dlv__order_free(o->view);
-                o->view = server;
+            if (server->revision >= view->revision) {
+                dlv_status before = view->status;
+                dlv__order_free(dlv__rt_view_set(ctx, o, server));
                 if (server->status != before) {
                     dlv__rt_emit(ctx, dlv__ev_status_changed_of(server, before, "server"));
                     dlv__event ev = {DLV__TRIGGER_STATUS_CHANGED, before};
@@ -371,16 +386,16 @@ static void settle(dlv_ctx *ctx, const dlv__command_result *r, const char *order
     dlv__rt_emit(ctx, dlv__ev_command_rejected(order_id, r->id, r->error, r->description));
     DLV__LOGW(&ctx->log, "command %s rejected: %s %s", r->id, r->error,
               r->description ? r->description : "");
-    if (!o || !o->view)
+    if (!view)
         return;
     /* The call-center wins: its copy, or at least its status, replaces the local step. */
-    dlv_status before = o->view->status;
+    dlv_status before = view->status;
     if (o->pending == 0 && o->server) {
-        dlv__order_free(o->view);
-        o->view = o->server;
+        dlv__order_free(dlv__rt_view_set(ctx, o, o->server));
         o->server = NULL;
     } else if (r->current_status >= 0) {
         o->view->status = (dlv_status)r->current_status;
+        dlv__rt_view_changed(o);
     }
     if (o->view->status != before) {
         dlv__rt_emit(ctx, dlv__ev_status_changed_of(o->view, before, "server"));

@@ -288,3 +288,31 @@ int dlv__store_outbox_count_type(dlv__store *st, const char *type, long *count, 
     sqlite3_clear_bindings(s);
     return rc;
 }
+
+static const char SQL_PENDING_BY_ORDER[] =
+    "SELECT order_id, count(*) FROM outbox WHERE order_id IS NOT NULL"
+    " AND type <> 'DocumentPrinted' GROUP BY order_id";
+
+int dlv__store_outbox_pending_orders(dlv__store *st,
+                                     int (*each)(void *arg, const char *order_id, long count),
+                                     void *arg, dlv_error *err)
+{
+    if (!each)
+        return dlv__error_set(err, DLV_EINVAL, "%s: no callback given", st->name);
+    sqlite3_stmt *s;
+    int rc = dlv__store_stmt(st, SQL_PENDING_BY_ORDER, &s, err);
+    if (rc != DLV_OK)
+        return rc;
+    int src = SQLITE_DONE;
+    while (rc == DLV_OK && (src = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(s, 0);
+        if (!id)
+            rc = dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", st->name);
+        else
+            rc = each(arg, id, (long)sqlite3_column_int64(s, 1));
+    }
+    if (rc == DLV_OK && src != SQLITE_DONE)
+        rc = dlv__store_fail(st, err, src, "cannot count the outbox by order");
+    sqlite3_reset(s);
+    return rc;
+}

@@ -162,6 +162,12 @@ int dlv__store_outbox_stats(dlv__store *st, long *count, int64_t *oldest_created
                             dlv_error *err);
 /* How many commands of this type ("ReserveNumbers") wait in the outbox. */
 int dlv__store_outbox_count_type(dlv__store *st, const char *type, long *count, dlv_error *err);
+/* Calls `each` with every order that has commands waiting and how many, reports
+ * (DocumentPrinted) not counted; `each` must not call into the store. A non-zero return stops
+ * and is returned. */
+int dlv__store_outbox_pending_orders(dlv__store *st,
+                                     int (*each)(void *arg, const char *order_id, long count),
+                                     void *arg, dlv_error *err);
 
 /* ---- order cache and small values ---- */
 

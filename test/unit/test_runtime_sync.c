@@ -13,6 +13,7 @@
 
 #include "delivery/delivery.h"
 #include "fakebackend.h"
+#include "runtime/rt.h"
 #include "testlib.h"
 
 #define TID "e49d3632-b06a-4a9a-8c76-ae816c4404ad"
@@ -1045,6 +1046,120 @@ static void overdue_told_once_across_restarts(void)
     teardown(&h);
 }
 
+/* ---- more orders than views kept in memory ---- */
+
+#define MANY (DLV__RT_VIEWS_IN_MEMORY + 100)
+
+static void many_id(char out[37], int i)
+{
+    snprintf(out, 37, "6f0c8e5a-3b7d-4c2e-9a1f-%012x", (unsigned)i);
+}
+
+static int count_text(const char *s, const char *what)
+{
+    int n = 0;
+    for (const char *p = s; (p = strstr(p, what)) != NULL; p += strlen(what))
+        n++;
+    return n;
+}
+
+/* A page of MANY copies of order_courier.json with their own ids and numbers. */
+static char *many_page(int64_t revision)
+{
+    char *text = read_data("order_courier.json");
+    cJSON *base = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    if (!base)
+        return NULL;
+    cJSON *answer = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(answer, "orders");
+    cJSON_AddNumberToObject(answer, "revision", (double)revision);
+    for (int i = 0; i < MANY; i++) {
+        char id[37];
+        many_id(id, i);
+        cJSON *o = cJSON_Duplicate(base, 1);
+        cJSON_ReplaceItemInObject(o, "id", cJSON_CreateString(id));
+        cJSON_ReplaceItemInObject(o, "number", cJSON_CreateNumber(200000 + i));
+        cJSON_ReplaceItemInObject(o, "revision", cJSON_CreateNumber((double)revision - MANY + i));
+        cJSON_AddItemToArray(list, o);
+    }
+    char *out = cJSON_PrintUnformatted(answer);
+    cJSON_Delete(answer);
+    cJSON_Delete(base);
+    return out;
+}
+
+static size_t views_in_memory(harness *h)
+{
+    return h->ctx->orders.table.views;
+}
+
+/* Only the most recently used views stay decoded; every other order is read back from the
+ * store's cache when a request, a command's outcome or a restart needs it, whole. */
+static void orders_beyond_memory_are_read_back_whole(void)
+{
+    harness h;
+    setup(&h);
+    register_ok(&h);
+    fake_call *poll = fake_wait(&h.loop, FAKE_POLL, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
+    char *page = many_page(5000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(page);
+    fake_complete_ok(poll, page);
+    free(page);
+    turn(&h, 50);
+    CU_ASSERT_EQUAL(count_events(&h, "\"event\":\"order\""), MANY);
+    CU_ASSERT_EQUAL(dlv__rt_order_count(h.ctx), MANY);
+    CU_ASSERT(views_in_memory(&h) <= DLV__RT_VIEWS_IN_MEMORY);
+    char first[37], req[200];
+    many_id(first, 0);
+    rt_order *o = dlv__rt_order_find(h.ctx, first);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    CU_ASSERT_PTR_NULL(o->view); /* the least recently used: not in memory */
+    CU_ASSERT_EQUAL(o->key.number, 200000);
+    CU_ASSERT_EQUAL(o->key.status, DLV_STATUS_UNCONFIRMED);
+
+    /* A change to it is judged and made on its whole copy. */
+    DLV_ASSERT_CONTAINS(request(&h, LOGIN), "\"ok\":true");
+    snprintf(req, sizeof req, "{\"cmd\":\"confirm\",\"orderId\":\"%s\"}", first);
+    DLV_ASSERT_CONTAINS(request(&h, req), "\"reply\":\"confirm\",\"ok\":true");
+    fake_call *send = fake_wait(&h.loop, FAKE_SEND, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(send);
+    DLV_ASSERT_CONTAINS(send->commands[0], first);
+    DLV_ASSERT_CONTAINS(send->commands[0], "\"expectedStatus\":\"Unconfirmed\"");
+    sent_ids seen = {0};
+    acknowledge_all(&h, send, &seen);
+    turn(&h, 50);
+    CU_ASSERT_EQUAL(pending_commands(&h), 0);
+    snprintf(req, sizeof req, "{\"cmd\":\"getOrder\",\"orderId\":\"%s\"}", first);
+    const char *got = request(&h, req);
+    DLV_ASSERT_CONTAINS(got, "Тверская");
+    DLV_ASSERT_CONTAINS(got, "Двойной сыр");
+    DLV_ASSERT_CONTAINS(got, "\"number\":200000");
+    CU_ASSERT_PTR_NULL(strstr(got, "\"status\":\"Unconfirmed\""));
+
+    /* The list holds every live order, each whole, in bounded memory. */
+    const char *list = request(&h, "{\"cmd\":\"list\"}");
+    CU_ASSERT_EQUAL(count_text(list, "\"id\":\"6f0c8e5a-3b7d-4c2e-9a1f-"), MANY);
+    CU_ASSERT_EQUAL(count_text(list, "Двойной сыр"), MANY);
+    CU_ASSERT(views_in_memory(&h) <= DLV__RT_VIEWS_IN_MEMORY);
+
+    /* A restart brings every order back from the cache, the confirmed one as confirmed. */
+    stop_ctx(&h, 0);
+    clear_events(&h);
+    start_ctx(&h);
+    CU_ASSERT(wait_event(&h, "\"event\":\"order\"", first, 2000) >= 0);
+    CU_ASSERT_EQUAL(count_events(&h, "\"event\":\"order\""), MANY);
+    CU_ASSERT_EQUAL(dlv__rt_order_count(h.ctx), MANY);
+    CU_ASSERT(views_in_memory(&h) <= DLV__RT_VIEWS_IN_MEMORY);
+    o = dlv__rt_order_find(h.ctx, first);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    CU_ASSERT(o->key.status != DLV_STATUS_UNCONFIRMED);
+    got = request(&h, req);
+    DLV_ASSERT_CONTAINS(got, "Тверская");
+    CU_ASSERT_PTR_NULL(strstr(got, "\"status\":\"Unconfirmed\""));
+    teardown(&h);
+}
+
 int main(void)
 {
     static const dlv_test_case cases[] = {
@@ -1068,6 +1183,7 @@ int main(void)
         DLV_TEST(duplicate_ids_in_one_answer_are_told),
         DLV_TEST(overdue_told_once_across_restarts),
         DLV_TEST(unstored_outcomes_back_off),
+        DLV_TEST(orders_beyond_memory_are_read_back_whole),
         DLV_TEST_END,
     };
     return dlv_test_main("runtime_sync", cases);
