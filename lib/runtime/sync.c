@@ -19,6 +19,10 @@ struct dlv__sync {
     bool reg_busy, poll_busy, send_busy, hb_busy; /* a call of that kind is in flight */
     unsigned reg_attempt, poll_attempt, send_attempt;
     uv_timer_t reg_timer, poll_timer, send_timer, hb_timer;
+    /* A page of a snapshot waiting to be applied on the next loop turn, so that the request for
+     * the page after it goes out first (apply_timer). */
+    dlv__orders_response *page;
+    uv_timer_t apply_timer;
     dlv__store_cmd_row *in_flight_rows; /* the commands of the request in flight */
     size_t in_flight_count;
     uint32_t rng;
@@ -227,6 +231,39 @@ static void on_poll_timer(uv_timer_t *t)
     start_poll(t->data);
 }
 
+/* Everything one answer (one page) changes (cache, revision, ledgers) in one transaction; then
+ * the automatic steps the arrivals made due. Frees the answer. */
+static void apply_page(dlv_ctx *ctx, dlv__orders_response *orders)
+{
+    bool nothing = orders->order_count == 0 && orders->removed_count == 0 && !orders->settings &&
+                   orders->revision == dlv__rt_revision(ctx);
+    if (!nothing) {
+        dlv_error err = {0};
+        bool group = dlv__store_begin(ctx->store, NULL) == DLV_OK;
+        dlv__rt_apply_server_orders(ctx, orders);
+        if (group && dlv__store_commit(ctx->store, &err) != DLV_OK)
+            DLV__LOGE(&ctx->log, "cannot store the orders answer: %s", err.message);
+        dlv__rt_commit(ctx);
+        dlv__rt_arm_due_timer(ctx);
+    }
+    dlv__orders_response_free(orders);
+}
+
+static void apply_waiting_page(dlv_ctx *ctx)
+{
+    struct dlv__sync *s = ctx->sync;
+    dlv__orders_response *page = s->page;
+    s->page = NULL;
+    uv_timer_stop(&s->apply_timer);
+    if (page)
+        apply_page(ctx, page);
+}
+
+static void on_apply_timer(uv_timer_t *t)
+{
+    apply_waiting_page(t->data);
+}
+
 static void on_polled(void *arg, dlv__backend_result *res)
 {
     dlv_ctx *ctx = arg;
@@ -234,6 +271,8 @@ static void on_polled(void *arg, dlv__backend_result *res)
     s->poll_busy = false;
     if (res->err == DLV_ESTOPPED)
         return;
+    /* Pages are applied in the order they came: one still waiting goes first. */
+    apply_waiting_page(ctx);
     if (res->err != DLV_OK) {
         DLV__LOGW(&ctx->log, "orders: %s", res->message);
         note_health(ctx, false, res->message, 0);
@@ -280,32 +319,22 @@ static void on_polled(void *arg, dlv__backend_result *res)
                   (long long)orders->revision);
         more = false;
     }
-    /* Paging (protocol 1.1): the next page is asked for before this one is applied, from the
-     * revision this one ends at, so the call-center builds it while the terminal stores this
-     * one. Its answer is handled on this loop, after this page is done. */
-    bool read_ahead = more && ctx->loop_state == RT_RUNNING;
-    if (read_ahead)
-        start_poll_from(ctx, orders->revision);
-    if (!nothing) {
-        /* Everything this answer (one page) changes (cache, revision, ledgers) in one
-         * transaction. */
-        dlv_error err = {0};
-        bool group = dlv__store_begin(ctx->store, NULL) == DLV_OK;
-        dlv__rt_apply_server_orders(ctx, orders);
-        if (group && dlv__store_commit(ctx->store, &err) != DLV_OK)
-            DLV__LOGE(&ctx->log, "cannot store the orders answer: %s", err.message);
-        dlv__rt_commit(ctx); /* automatic steps the arrivals made due */
-        dlv__rt_arm_due_timer(ctx);
-    }
-    /* The page is applied and stored: free what is left of it before the next one comes. */
-    dlv__orders_response_free(res->orders);
     res->orders = NULL;
+    if (more && ctx->loop_state == RT_RUNNING) {
+        /* Paging (protocol 1.1): the next page is asked for before this one is applied, from
+         * the revision this one ends at, and this one waits for the next loop turn: the request
+         * goes out first (the HTTP client sends on the loop), and the call-center builds the
+         * next page while the terminal stores this one. */
+        start_poll_from(ctx, orders->revision);
+        s->page = orders;
+        uv_timer_start(&s->apply_timer, on_apply_timer, 0, 0);
+        return;
+    }
+    apply_page(ctx, orders);
     if (ctx->loop_state != RT_RUNNING)
         return;
     /* A server that answers an empty poll at once instead of holding it (or a backend that
      * cannot hold one) must not make the terminal spin: wait a second before asking again. */
-    if (read_ahead)
-        return;
     if (more)
         start_poll(ctx);
     else if (nothing && res->total_ms < 1000)
@@ -641,6 +670,7 @@ void dlv__sync_start(dlv_ctx *ctx)
     init_timer(ctx, &s->poll_timer);
     init_timer(ctx, &s->send_timer);
     init_timer(ctx, &s->hb_timer);
+    init_timer(ctx, &s->apply_timer);
     uv_timer_start(&s->reg_timer, on_reg_timer,
                    (uint64_t)dlv_config_connect_delay_s(ctx->config) * 1000, 0);
     uv_timer_start(&s->hb_timer, on_heartbeat, HEARTBEAT_MS, HEARTBEAT_MS);
@@ -672,8 +702,12 @@ void dlv__sync_stop(dlv_ctx *ctx)
     struct dlv__sync *s = ctx->sync;
     if (!s || !s->backend)
         return;
-    uv_timer_t *timers[] = {&s->reg_timer, &s->poll_timer, &s->send_timer, &s->hb_timer};
-    for (size_t i = 0; i < 4; i++) {
+    uv_timer_t *timers[] = {&s->reg_timer, &s->poll_timer, &s->send_timer, &s->hb_timer,
+                            &s->apply_timer};
+    /* A page not applied yet is dropped: the revision did not move, the next start asks again. */
+    dlv__orders_response_free(s->page);
+    s->page = NULL;
+    for (size_t i = 0; i < DLV__ARRAY_SIZE(timers); i++) {
         uv_timer_stop(timers[i]);
         uv_close((uv_handle_t *)timers[i], on_timer_closed);
     }
@@ -691,6 +725,7 @@ void dlv__sync_free(dlv_ctx *ctx)
     if (!ctx->sync)
         return;
     dlv__store_cmd_rows_free(ctx->sync->in_flight_rows, ctx->sync->in_flight_count);
+    dlv__orders_response_free(ctx->sync->page);
     dlv__free(ctx->sync);
     ctx->sync = NULL;
 }

@@ -533,11 +533,40 @@ static void paging_follows_more_at_once(void)
     poll = fake_wait(&h.loop, FAKE_POLL, 50);
     CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
     CU_ASSERT_EQUAL(poll->since_revision, 1040);
-    CU_ASSERT(find_event(&h, 0, "\"event\":\"order\"", ORDER_ID) >= 0);
+    /* This page is applied on the loop's next turn, after that request went out. */
+    CU_ASSERT(wait_event(&h, "\"event\":\"order\"", ORDER_ID, 1000) >= 0);
     /* "more" that does not move on is not followed at once (it would spin). */
     fake_complete_ok(poll, "{\"revision\":1040,\"more\":true,\"orders\":[]}");
     turn(&h, 100);
     CU_ASSERT_PTR_NULL(fake_pending(FAKE_POLL));
+    teardown(&h);
+}
+
+/* A page answered just before a stop is applied (the loop's next turn comes before the stop
+ * is taken), and the next start resumes after it: nothing is half-applied or asked twice. */
+static void page_answered_before_stop_is_kept(void)
+{
+    harness h;
+    setup(&h);
+    register_11(&h, 900000, 900999);
+    fake_call *poll = fake_wait(&h.loop, FAKE_POLL, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
+    CU_ASSERT_EQUAL(poll->since_revision, 0);
+    char *order = order_variant(1040, NULL), *page = NULL;
+    CU_ASSERT_FATAL(asprintf(&page, "{\"revision\":1040,\"more\":true,\"orders\":[%s]}", order) >
+                    0);
+    fake_complete_ok(poll, page); /* answered; applied on the loop's next turn */
+    free(page);
+    free(order);
+    stop_ctx(&h, 0);
+    CU_ASSERT(find_event(&h, 0, "\"event\":\"order\"", ORDER_ID) >= 0);
+    clear_events(&h);
+    start_ctx(&h);
+    register_11(&h, 900000, 900999);
+    poll = fake_wait(&h.loop, FAKE_POLL, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
+    CU_ASSERT_EQUAL(poll->since_revision, 1040);
+    CU_ASSERT(find_event(&h, 0, "\"event\":\"order\"", ORDER_ID) >= 0); /* from the cache */
     teardown(&h);
 }
 
@@ -1174,6 +1203,7 @@ int main(void)
         DLV_TEST(stop_with_commands_pending_keeps_them),
         DLV_TEST(heartbeat_and_stop_end_calls_in_flight),
         DLV_TEST(paging_follows_more_at_once),
+        DLV_TEST(page_answered_before_stop_is_kept),
         DLV_TEST(invalid_order_reported_once_per_revision),
         DLV_TEST(cancellation_with_broken_fields_reaches_the_host),
         DLV_TEST(numbers_come_from_blocks_and_reserve_numbers_refills),
