@@ -86,7 +86,7 @@ static void on_http_done(void *arg, const dlv__http_response *resp)
     native_call *call = arg;
     native *n = call->n;
     dlv__proto_answer a;
-    dlv__proto_classify(resp, &a);
+    dlv__proto_classify_status(resp, &a); /* the decoders below parse the body */
     dlv__backend_result res = {0};
     copy_answer(&res, &a, resp->total_ms);
     dlv__proto_answer_free(&a);

@@ -44,7 +44,28 @@ static int nesting_depth(const char *t, size_t len)
     return max;
 }
 
+static void classify(const dlv__http_response *resp, dlv__proto_answer *a, bool tree);
+
 void dlv__proto_classify(const dlv__http_response *resp, dlv__proto_answer *a)
+{
+    classify(resp, a, true);
+}
+
+void dlv__proto_classify_status(const dlv__http_response *resp, dlv__proto_answer *a)
+{
+    classify(resp, a, false);
+}
+
+/* Whether the body's first non-blank character opens an object. */
+static bool opens_object(const char *body, size_t len)
+{
+    size_t i = 0;
+    while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' || body[i] == '\r'))
+        i++;
+    return i < len && body[i] == '{';
+}
+
+static void classify(const dlv__http_response *resp, dlv__proto_answer *a, bool tree)
 {
     memset(a, 0, sizeof *a);
     a->retry_after_s = -1;
@@ -58,9 +79,14 @@ void dlv__proto_classify(const dlv__http_response *resp, dlv__proto_answer *a)
     if (resp->retry_after_s >= 0)
         a->retry_after_s = resp->retry_after_s > DLV__RETRY_AFTER_CAP_S ? DLV__RETRY_AFTER_CAP_S
                                                                         : resp->retry_after_s;
+    long st = resp->status;
+    if (!tree && st >= 200 && st < 300 && opens_object(resp->body, resp->body_len)) {
+        a->err = DLV_OK;
+        return;
+    }
+    /* Anything else is read whole, to say what it is. */
     cJSON *json = resp->body_len ? cJSON_ParseWithLength(resp->body, resp->body_len) : NULL;
     bool object = cJSON_IsObject(json);
-    long st = resp->status;
     if (st >= 200 && st < 300) {
         if (!json && resp->body_len &&
             nesting_depth(resp->body, resp->body_len) > CJSON_NESTING_LIMIT) {

@@ -32,6 +32,10 @@ typedef struct dlv__proto_answer {
  * other 4xx → DLV_EINVAL, 5xx → DLV_ESERVER (retry), 3xx or a 2xx that is not a JSON object →
  * DLV_EPROTOCOL; transport errors keep their code and are retryable (TLS failures are not). */
 void dlv__proto_classify(const dlv__http_response *resp, dlv__proto_answer *out);
+/* The same for a caller that decodes a 2xx body itself (the native backend, whose decoders in
+ * lib/order parse it): such a body is only checked to open as a JSON object, `json` stays NULL,
+ * and a malformed one is the decoder's to refuse. One parse of a large answer instead of two. */
+void dlv__proto_classify_status(const dlv__http_response *resp, dlv__proto_answer *out);
 void dlv__proto_answer_free(dlv__proto_answer *a);
 
 /* "<serverUrl><path>", NULL on allocation failure. */

@@ -220,14 +220,54 @@ bool dlv__store_column_dup(sqlite3_stmt *s, int i, char **out)
     return *out != NULL;
 }
 
+static bool json_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 bool dlv__store_json_object(const char *text)
 {
     if (!text)
         return false;
-    cJSON *doc = cJSON_Parse(text);
-    bool ok = cJSON_IsObject(doc);
-    cJSON_Delete(doc);
-    return ok;
+    const char *p = text;
+    while (json_space(*p))
+        p++;
+    if (*p != '{')
+        return false;
+    /* Open brackets as a stack of bits: 1 for an object, 0 for an array (cJSON nests at most
+     * CJSON_NESTING_LIMIT deep; deeper is not what lib/runtime writes). */
+    uint64_t kinds = 0;
+    int depth = 0;
+    bool in_string = false;
+    for (; *p; p++) {
+        char c = *p;
+        if (in_string) {
+            if (c == '\\' && p[1])
+                p++;
+            else if (c == '"')
+                in_string = false;
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            if (depth == 64)
+                return false;
+            kinds = kinds << 1 | (c == '{');
+            depth++;
+        } else if (c == '}' || c == ']') {
+            if (depth == 0 || (kinds & 1) != (c == '}'))
+                return false;
+            kinds >>= 1;
+            if (--depth == 0)
+                break;
+        }
+    }
+    if (depth != 0 || !*p)
+        return false;
+    for (p++; json_space(*p); p++)
+        ;
+    return *p == '\0';
 }
 
 /* ---- transactions ---- */

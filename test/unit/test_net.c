@@ -99,6 +99,35 @@ static void html_is_not_the_call_center(void)
     DLV_ASSERT_CONTAINS(o.answer.message, "local server");
 }
 
+/* The native backend's classification leaves a 2xx object to its decoder (one parse), and
+ * still tells a foreign or malformed answer as the full one does. */
+static void status_classification_leaves_objects_to_the_decoder(void)
+{
+    const char *bodies[] = {" {\"revision\":1,\"orders\":[]}", "<html>local server</html>", "[1,2]",
+                            "{\"truncated\":"};
+    int expect[] = {DLV_OK, DLV_EPROTOCOL, DLV_EPROTOCOL, DLV_OK};
+    for (size_t i = 0; i < 4; i++) {
+        dlv__http_response resp = {
+            .status = 200, .body = bodies[i], .body_len = strlen(bodies[i]), .retry_after_s = -1};
+        dlv__proto_answer a;
+        dlv__proto_classify_status(&resp, &a);
+        CU_ASSERT_EQUAL(a.err, expect[i]);
+        CU_ASSERT_PTR_NULL(a.json); /* never a tree: the decoder parses */
+        if (expect[i] != DLV_OK)
+            DLV_ASSERT_CONTAINS(a.message, "not a JSON object");
+        dlv__proto_answer_free(&a);
+    }
+    /* An error status is read whole, as before: its code and description. */
+    const char *err_body = "{\"error\":\"StatusConflict\",\"description\":\"cancelled\"}";
+    dlv__http_response resp = {
+        .status = 409, .body = err_body, .body_len = strlen(err_body), .retry_after_s = -1};
+    dlv__proto_answer a;
+    dlv__proto_classify_status(&resp, &a);
+    CU_ASSERT_EQUAL(a.err, DLV_ECONFLICT);
+    CU_ASSERT_STRING_EQUAL(a.code, "StatusConflict");
+    dlv__proto_answer_free(&a);
+}
+
 /* An answer nested deeper than cJSON reads is malformed, not "is serverUrl the call-center?". */
 static void deep_nesting_is_malformed(void)
 {
@@ -114,6 +143,10 @@ static void deep_nesting_is_malformed(void)
     CU_ASSERT_EQUAL(a.err, DLV_EPROTOCOL);
     DLV_ASSERT_CONTAINS(a.message, "nested deeper than");
     CU_ASSERT_PTR_NULL(strstr(a.message, "call-center"));
+    cJSON_Delete(a.json);
+    dlv__proto_classify_status(&resp, &a); /* the native backend's: the same verdict */
+    CU_ASSERT_EQUAL(a.err, DLV_EPROTOCOL);
+    DLV_ASSERT_CONTAINS(a.message, "nested deeper than");
     cJSON_Delete(a.json);
     free(body);
 }
@@ -340,6 +373,7 @@ int main(void)
         DLV_TEST(ok_json),
         DLV_TEST(html_is_not_the_call_center),
         DLV_TEST(deep_nesting_is_malformed),
+        DLV_TEST(status_classification_leaves_objects_to_the_decoder),
         DLV_TEST(endless_body_hits_the_cap),
         DLV_TEST(redirect_is_refused),
         DLV_TEST(trickle_times_out),

@@ -215,6 +215,14 @@ static void outbox_add_is_all_or_nothing(void)
     bad.body = "[1,2]";
     mixed[1] = bad;
     CU_ASSERT_EQUAL(dlv__store_outbox_add(st, mixed, 2, &err), DLV_EINVAL);
+    /* Whole objects only: brackets balance outside strings, nothing follows. */
+    const char *refused[] = {"{\"a\":[1}", "{\"a\":1}}", "{\"a\":\"}\"", "{} x", "  "};
+    for (size_t i = 0; i < DLV__ARRAY_SIZE(refused); i++) {
+        bad.body = refused[i];
+        mixed[1] = bad;
+        CU_ASSERT_EQUAL(dlv__store_outbox_add(st, mixed, 2, &err), DLV_EINVAL);
+    }
+    CU_ASSERT_EQUAL(outbox_count(st), 1);
     bad = cmds[3];
     bad.type = "";
     mixed[1] = bad;
@@ -222,8 +230,10 @@ static void outbox_add_is_all_or_nothing(void)
     CU_ASSERT_EQUAL(dlv__store_outbox_add(st, NULL, 2, &err), DLV_EINVAL);
     CU_ASSERT_EQUAL(outbox_count(st), 1);
 
-    /* A command without an order (allowed) and the rest. */
+    /* A command without an order (allowed) and the rest; brackets and escaped quotes inside
+     * strings are text, not structure. */
     cmds[3].order_id = NULL;
+    cmds[3].body = " {\"comment\":\"скобки }] и \\\"}\\\" в тексте\",\"a\":[{}]}\n";
     CU_ASSERT_EQUAL(dlv__store_outbox_add(st, cmds + 1, 3, &err), DLV_OK);
     CU_ASSERT_EQUAL(outbox_count(st), 4);
     dlv__store_cmd_row *rows;
