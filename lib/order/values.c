@@ -117,22 +117,34 @@ bool dlv__time_format(dlv__time t, char out[21])
 
 void dlv__decimal_format(int64_t value, int scale, bool fixed, char out[32])
 {
-    /* Work on the magnitude as unsigned so INT64_MIN cannot overflow. */
+    /* Digits written backwards into a small buffer, no printf: every sum of every order and
+     * event goes through here. Work on the magnitude as unsigned so INT64_MIN cannot overflow. */
     uint64_t mag = value < 0 ? (uint64_t)0 - (uint64_t)value : (uint64_t)value;
-    uint64_t div = 1;
-    for (int i = 0; i < scale; i++)
-        div *= 10;
-    int n = snprintf(out, 32, "%s%llu", value < 0 ? "-" : "", (unsigned long long)(mag / div));
-    if (scale == 0)
-        return;
-    char frac[24];
-    snprintf(frac, sizeof frac, "%0*llu", scale, (unsigned long long)(mag % div));
-    int keep = scale;
+    if (scale < 0)
+        scale = 0;
+    if (scale > 18)
+        scale = 18;
+    char digits[48];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + mag % 10);
+        mag /= 10;
+    } while (mag || n <= scale); /* at least one digit before the point */
+    int frac = scale; /* fraction digits kept: trailing zeros go unless fixed */
     if (!fixed)
-        while (keep > 0 && frac[keep - 1] == '0')
-            keep--;
-    if (keep > 0)
-        snprintf(out + n, (size_t)(32 - n), ".%.*s", keep, frac);
+        while (frac > 0 && digits[scale - frac] == '0')
+            frac--;
+    size_t k = 0;
+    if (value < 0)
+        out[k++] = '-';
+    for (int i = n - 1; i >= scale; i--)
+        out[k++] = digits[i];
+    if (frac > 0) {
+        out[k++] = '.';
+        for (int i = scale - 1; i >= scale - frac; i--)
+            out[k++] = digits[i];
+    }
+    out[k] = '\0';
 }
 
 bool dlv__money_times_amount(dlv__money price, dlv__amount amount, dlv__money *low,

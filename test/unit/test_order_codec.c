@@ -109,6 +109,16 @@ static void money_arithmetic_and_printing(void)
     CU_ASSERT_STRING_EQUAL(out, "1.25");
     dlv__decimal_format(INT64_MIN, 2, true, out);
     CU_ASSERT_STRING_EQUAL(out, "-92233720368547758.08");
+    dlv__decimal_format(0, 3, false, out);
+    CU_ASSERT_STRING_EQUAL(out, "0");
+    dlv__decimal_format(0, 2, true, out);
+    CU_ASSERT_STRING_EQUAL(out, "0.00");
+    dlv__decimal_format(5, 3, false, out);
+    CU_ASSERT_STRING_EQUAL(out, "0.005");
+    dlv__decimal_format(-70, 3, false, out);
+    CU_ASSERT_STRING_EQUAL(out, "-0.07");
+    dlv__decimal_format(INT64_MAX, 0, true, out);
+    CU_ASSERT_STRING_EQUAL(out, "9223372036854775807");
     dlv__decimal_format(42, 0, true, out);
     CU_ASSERT_STRING_EQUAL(out, "42");
     /* Every kopeck value prints and parses back to itself. */
