@@ -111,7 +111,21 @@ bool dlv__time_format(dlv__time t, char out[21])
     int64_t y;
     unsigned mo, d, h, mi, s;
     dlv__time_fields(t, 0, &y, &mo, &d, &h, &mi, &s);
-    snprintf(out, 21, "%04d-%02u-%02uT%02u:%02u:%02uZ", (int)y, mo, d, h, mi, s);
+    /* "YYYY-MM-DDTHH:MM:SSZ" digit by digit: every time of every order and event comes here. */
+    unsigned yy = (unsigned)y; /* 0..9999 within DLV__TIME_MIN..DLV__TIME_MAX */
+    const unsigned parts[] = {mo, d, h, mi, s};
+    const char seps[] = {'-', 'T', ':', ':', 'Z'};
+    out[0] = (char)('0' + yy / 1000 % 10);
+    out[1] = (char)('0' + yy / 100 % 10);
+    out[2] = (char)('0' + yy / 10 % 10);
+    out[3] = (char)('0' + yy % 10);
+    out[4] = '-';
+    for (int i = 0; i < 5; i++) {
+        out[5 + 3 * i] = (char)('0' + parts[i] / 10 % 10);
+        out[6 + 3 * i] = (char)('0' + parts[i] % 10);
+        out[7 + 3 * i] = seps[i];
+    }
+    out[20] = '\0';
     return true;
 }
 
@@ -130,7 +144,7 @@ void dlv__decimal_format(int64_t value, int scale, bool fixed, char out[32])
         digits[n++] = (char)('0' + mag % 10);
         mag /= 10;
     } while (mag || n <= scale); /* at least one digit before the point */
-    int frac = scale; /* fraction digits kept: trailing zeros go unless fixed */
+    int frac = scale;            /* fraction digits kept: trailing zeros go unless fixed */
     if (!fixed)
         while (frac > 0 && digits[scale - frac] == '0')
             frac--;

@@ -109,6 +109,16 @@ static void money_arithmetic_and_printing(void)
     CU_ASSERT_STRING_EQUAL(out, "1.25");
     dlv__decimal_format(INT64_MIN, 2, true, out);
     CU_ASSERT_STRING_EQUAL(out, "-92233720368547758.08");
+    char when[21];
+    CU_ASSERT_TRUE(dlv__time_format(DLV__TIME_MIN, when));
+    CU_ASSERT_STRING_EQUAL(when, "0001-01-01T00:00:00Z");
+    CU_ASSERT_TRUE(dlv__time_format(DLV__TIME_MAX, when));
+    CU_ASSERT_STRING_EQUAL(when, "9999-12-31T23:59:59Z");
+    CU_ASSERT_TRUE(dlv__time_format(0, when));
+    CU_ASSERT_STRING_EQUAL(when, "1970-01-01T00:00:00Z");
+    CU_ASSERT_TRUE(dlv__time_format(1796041507, when));
+    CU_ASSERT_STRING_EQUAL(when, "2026-11-30T12:25:07Z");
+    CU_ASSERT_FALSE(dlv__time_format(DLV__TIME_MAX + 1, when));
     dlv__decimal_format(0, 3, false, out);
     CU_ASSERT_STRING_EQUAL(out, "0");
     dlv__decimal_format(0, 2, true, out);
