@@ -312,7 +312,8 @@ void dlv__rt_commit(dlv_ctx *ctx)
             rc = dlv__store_begin(ctx->store, &err);
             group = rc == DLV_OK;
         }
-        if (rc == DLV_OK && b->count > 0)
+        bool added = b->count > 0;
+        if (rc == DLV_OK && added)
             rc = dlv__store_outbox_add(ctx->store, b->cmds, b->count, &err);
         if (rc == DLV_OK && k > 0 && dlv__rt_persist_orders(ctx, views, k, NULL, 0, -1) != DLV_OK)
             rc = dlv__error_set(&err, DLV_ESTORE, "cannot cache the changed orders");
@@ -378,6 +379,9 @@ void dlv__rt_commit(dlv_ctx *ctx)
         dlv__free(with_view);
         dlv__free(old_views);
         dlv__free(old_keys);
+        /* A host that reads the health after an "ok" sees the commands it was given. */
+        if (rc == DLV_OK && added)
+            dlv__rt_health_update(ctx);
         /* Replies first, then the events each request caused, in request order; then what
          * their consequences told. */
         for (rt_staged *s = list; s; s = s->next) {
