@@ -38,6 +38,9 @@ typedef struct request {
 } request;
 
 #define POLL_BUCKETS 1024 /* power of two */
+/* Long polls that ran out are answered on ticks of this many ms (up to one late), so a thousand
+ * held polls wake the deadline thread a few times a second, not once per poll. */
+#define LONGPOLL_TICK_MS 250
 
 struct cc_server {
     struct MHD_Daemon *daemon;
@@ -47,6 +50,7 @@ struct cc_server {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     pthread_t timer;
+    int64_t timer_due; /* when the deadline thread wakes next (monotonic ms) */
     bool stopping;
     request *waiters;
     request *polls[POLL_BUCKETS]; /* held long polls by terminal id (poll_bucket) */
@@ -119,7 +123,10 @@ static void suspend_request(cc_server *srv, request *r, enum wait_kind kind, int
         r->pprev_poll = head;
     }
     MHD_suspend_connection(r->conn);
-    pthread_cond_signal(&srv->cond);
+    /* The deadline thread walks every waiter when it wakes: wake it only when this deadline
+     * comes before its next round (never for a long poll of seconds). */
+    if (deadline_ms && deadline_ms < srv->timer_due)
+        pthread_cond_signal(&srv->cond);
 }
 
 /* A change that concerns `terminal` alone resumes that terminal's held long polls; NULL (an
@@ -146,11 +153,15 @@ static void *timer_main(void *arg)
         int64_t now = now_ms(), next = now + 1000;
         for (request *r = srv->waiters, *after; r; r = after) {
             after = r->next_waiter;
-            if (r->deadline_ms && r->deadline_ms <= now)
+            int64_t due = r->deadline_ms;
+            if (due && r->waiting == WAIT_LONGPOLL)
+                due = (due + LONGPOLL_TICK_MS - 1) / LONGPOLL_TICK_MS * LONGPOLL_TICK_MS;
+            if (due && due <= now)
                 resume_request(srv, r);
-            else if (r->deadline_ms && r->deadline_ms < next)
-                next = r->deadline_ms;
+            else if (due && due < next)
+                next = due;
         }
+        srv->timer_due = next;
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         int64_t wait = next - now;

@@ -31,6 +31,7 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS orders(id TEXT PRIMARY KEY, terminal_id TEXT, revision INTEGER"
     " NOT NULL, status TEXT NOT NULL, number INTEGER, json TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS orders_revision ON orders(revision);"
+    "CREATE INDEX IF NOT EXISTS orders_terminal ON orders(terminal_id, revision);"
     "CREATE TABLE IF NOT EXISTS moves(order_id TEXT, terminal_id TEXT, revision INTEGER);"
     "CREATE INDEX IF NOT EXISTS moves_terminal ON moves(terminal_id, revision);"
     "CREATE TABLE IF NOT EXISTS commands(seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE"
@@ -658,7 +659,10 @@ int cc_authorize(cc_state *st, const char *terminal_id, const char *authorizatio
 
 /* One page of the terminal's changes: orders and removals merged in revision order. The two
  * queries each stop after `limit` + 1 rows (an index range scan, whatever the table's size), so
- * a page costs the same at the start and at the end of a 100,000-order snapshot. */
+ * a page costs the same at the start and at the end of a 100,000-order snapshot. The orders are
+ * the merge of two ranges of orders_terminal (the terminal's own, those of no terminal): a scan
+ * of orders_revision would also step over every other terminal's orders since `since`, which
+ * in a chain of 1,000 terminals is a thousand rows read for each one answered. */
 bool cc_orders_since(cc_state *st, const char *terminal_id, int64_t since, int64_t limit, int minor,
                      cc_reply *out)
 {
@@ -666,9 +670,12 @@ bool cc_orders_since(cc_state *st, const char *terminal_id, int64_t since, int64
     int64_t revision = meta_int(st, "revision");
     if (since > revision)
         since = 0; /* the terminal is ahead of this database (a new server): resend everything */
-    sqlite3_stmt *os = prep(st, "SELECT revision, json FROM orders WHERE revision > ?1 AND"
-                                " (terminal_id = ?2 OR terminal_id IS NULL) AND (?1 > 0 OR status"
-                                " NOT IN ('Closed','Cancelled')) ORDER BY revision LIMIT ?3");
+    sqlite3_stmt *os =
+        prep(st, "SELECT revision, json FROM orders WHERE terminal_id = ?2 AND"
+                 " revision > ?1 AND (?1 > 0 OR status NOT IN ('Closed','Cancelled'))"
+                 " UNION ALL SELECT revision, json FROM orders WHERE terminal_id IS"
+                 " NULL AND revision > ?1 AND (?1 > 0 OR status NOT IN"
+                 " ('Closed','Cancelled')) ORDER BY 1 LIMIT ?3");
     /* An order moved away (its last move) unless it has come back since. */
     sqlite3_stmt *ms = prep(st, "SELECT m.order_id, MAX(m.revision) AS r FROM moves m JOIN orders o"
                                 " ON o.id = m.order_id WHERE m.terminal_id = ?2 AND m.revision > ?1"
