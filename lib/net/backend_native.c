@@ -11,10 +11,6 @@
 
 /* The token goes back in every header: longer than this is a broken answer. */
 #define SESSION_TOKEN_MAX 256
-/* An orders answer this large (a page of a snapshot) is decoded on libuv's thread pool, so the
- * loop thread meanwhile applies the page before it and answers the host; a smaller one (the
- * usual long poll with a few orders) is decoded at once. */
-#define DECODE_OFF_LOOP_BYTES (64 * 1024)
 
 typedef struct native {
     dlv__backend base; /* first: the core allocates priv_size and frees it */
@@ -26,9 +22,6 @@ typedef struct native {
     int protocol_minor; /* of the server, from its register answer (0: a 1.0 server) */
     long timeout_ms;
     int long_poll_seconds;
-    uv_loop_t *loop;
-    int decoding;     /* orders answers on the thread pool */
-    bool http_closed; /* closing: the HTTP client is gone, `done` waits for `decoding` */
     void (*done)(dlv__backend *b);
 } native;
 
@@ -88,75 +81,6 @@ static void decode_register(native *n, const dlv__http_response *resp, dlv__back
     n->protocol_minor = res->reg->protocol_minor;
 }
 
-/* ---- orders answers decoded off the loop ---- */
-
-typedef struct decode_work {
-    uv_work_t req;
-    native *n;
-    dlv__backend_cb cb;
-    void *arg;
-    char *body; /* a copy: the HTTP client's is gone after its callback */
-    size_t len;
-    dlv__backend_result res; /* classified on the loop; the thread adds the orders */
-    int rc;
-    dlv_error err;
-} decode_work;
-
-static void finish_close(native *n);
-
-static void decode_on_pool(uv_work_t *req)
-{
-    decode_work *w = req->data;
-    w->rc = dlv__orders_response_decode_lenient(w->body, w->len, &w->res.orders, &w->err);
-    dlv__free(w->body);
-    w->body = NULL;
-}
-
-static void decoded(uv_work_t *req, int status)
-{
-    decode_work *w = req->data;
-    native *n = w->n;
-    n->decoding--;
-    if (status != 0 || n->done) {
-        /* Closing (or cancelled): the caller hears DLV_ESTOPPED, as of any call in flight. */
-        dlv__backend_result_clear(&w->res);
-        w->res = (dlv__backend_result){.err = DLV_ESTOPPED, .retry_after_s = -1};
-        snprintf(w->res.message, sizeof w->res.message, "stopped");
-    } else if (w->rc != DLV_OK) {
-        refuse(&w->res, "orders answer refused", w->err.message);
-    }
-    w->cb(w->arg, &w->res);
-    dlv__backend_result_clear(&w->res);
-    dlv__free(w->body);
-    dlv__free(w);
-    if (n->http_closed && n->decoding == 0)
-        finish_close(n);
-}
-
-/* Queues the decode; false (nothing queued) when the copy or the queue fails: decode here. */
-static bool decode_later(native *n, const dlv__http_response *resp, dlv__backend_result *res,
-                         dlv__backend_cb cb, void *arg)
-{
-    decode_work *w = dlv__calloc(1, sizeof *w);
-    char *body = w ? dlv__malloc(resp->body_len + 1) : NULL;
-    if (!body) {
-        dlv__free(w);
-        return false;
-    }
-    memcpy(body, resp->body, resp->body_len);
-    body[resp->body_len] = '\0';
-    *w = (decode_work){
-        .n = n, .cb = cb, .arg = arg, .body = body, .len = resp->body_len, .res = *res};
-    w->req.data = w;
-    if (uv_queue_work(n->loop, &w->req, decode_on_pool, decoded) != 0) {
-        dlv__free(body);
-        dlv__free(w);
-        return false;
-    }
-    n->decoding++;
-    return true;
-}
-
 static void on_http_done(void *arg, const dlv__http_response *resp)
 {
     native_call *call = arg;
@@ -167,11 +91,6 @@ static void on_http_done(void *arg, const dlv__http_response *resp)
     copy_answer(&res, &a, resp->total_ms);
     dlv__proto_answer_free(&a);
     dlv_error err = {0};
-    if (res.err == DLV_OK && call->op == OP_POLL && resp->body_len >= DECODE_OFF_LOOP_BYTES &&
-        !n->done && decode_later(n, resp, &res, call->cb, call->arg)) {
-        dlv__free(call);
-        return;
-    }
     if (res.err == DLV_OK) {
         switch (call->op) {
         case OP_REGISTER:
@@ -238,7 +157,6 @@ static int native_open(dlv__backend *b, const dlv__backend_options *o, dlv_error
     native *n = (native *)b;
     n->timeout_ms = o->service_timeout_ms;
     n->long_poll_seconds = o->long_poll_seconds;
-    n->loop = o->loop;
     n->server_url = dlv__strdup(o->server_url ? o->server_url : "");
     n->terminal_id = dlv__strdup(o->terminal_id ? o->terminal_id : "");
     n->terminal_name = o->terminal_name ? dlv__strdup(o->terminal_name) : NULL;
@@ -256,19 +174,12 @@ static void native_free(native *n)
     dlv__free(n->token);
 }
 
-static void finish_close(native *n)
-{
-    void (*done)(dlv__backend *) = n->done;
-    native_free(n);
-    done(&n->base);
-}
-
 static void on_http_closed(void *arg)
 {
     native *n = arg;
-    n->http_closed = true;
-    if (n->decoding == 0) /* else the last decode to come back finishes the close */
-        finish_close(n);
+    void (*done)(dlv__backend *) = n->done;
+    native_free(n);
+    done(&n->base);
 }
 
 static void native_close(dlv__backend *b, void (*done)(dlv__backend *b))
