@@ -1092,8 +1092,8 @@ static int count_text(const char *s, const char *what)
     return n;
 }
 
-/* A page of MANY copies of order_courier.json with their own ids and numbers. */
-static char *many_page(int64_t revision)
+/* A page of MANY copies of order_courier.json with their own ids and numbers, in `status`. */
+static char *many_page_in(int64_t revision, const char *status)
 {
     char *text = read_data("order_courier.json");
     cJSON *base = text ? cJSON_Parse(text) : NULL;
@@ -1109,12 +1109,19 @@ static char *many_page(int64_t revision)
         cJSON_ReplaceItemInObject(o, "id", cJSON_CreateString(id));
         cJSON_ReplaceItemInObject(o, "number", cJSON_CreateNumber(200000 + i));
         cJSON_ReplaceItemInObject(o, "revision", cJSON_CreateNumber((double)revision - MANY + i));
+        if (status)
+            cJSON_ReplaceItemInObject(o, "status", cJSON_CreateString(status));
         cJSON_AddItemToArray(list, o);
     }
     char *out = cJSON_PrintUnformatted(answer);
     cJSON_Delete(answer);
     cJSON_Delete(base);
     return out;
+}
+
+static char *many_page(int64_t revision)
+{
+    return many_page_in(revision, NULL);
 }
 
 static size_t views_in_memory(harness *h)
@@ -1189,6 +1196,55 @@ static void orders_beyond_memory_are_read_back_whole(void)
     teardown(&h);
 }
 
+static dlv__time test_now;
+
+static dlv__time test_clock(void *arg)
+{
+    (void)arg;
+    return test_now;
+}
+
+/* The lead-time timer works from the keys: orders whose views are not in memory still start
+ * cooking when they are due (cookingStartMode Automatic), each once. */
+static void due_orders_beyond_memory_start_cooking(void)
+{
+    harness h;
+    setup(&h);
+    CU_ASSERT_PTR_NULL_FATAL(dlv__time_parse("2026-11-29T10:00:00Z", &test_now));
+    h.ctx->clock = test_clock;
+    register_ok(&h);
+    fake_call *poll = fake_wait(&h.loop, FAKE_POLL, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
+    char *page = many_page_in(6000, "WaitCooking");
+    fake_complete_ok(poll, page);
+    free(page);
+    turn(&h, 50);
+    CU_ASSERT_EQUAL(count_events(&h, "\"event\":\"order\""), MANY);
+    CU_ASSERT_PTR_NULL(fake_pending(FAKE_SEND)); /* nothing due yet: the kitchen starts 12:30 */
+    CU_ASSERT(views_in_memory(&h) <= DLV__RT_VIEWS_IN_MEMORY);
+    /* 12:31: every order is due; the timer's turn finds them from their keys. */
+    CU_ASSERT_PTR_NULL_FATAL(dlv__time_parse("2026-11-29T12:31:00Z", &test_now));
+    dlv__rt_on_due(&h.ctx->due_timer);
+    int started = 0;
+    fake_call *send = fake_wait(&h.loop, FAKE_SEND, 2000);
+    for (int round = 0; send && round < 50; round++) {
+        for (size_t i = 0; i < send->command_count; i++)
+            started += strstr(send->commands[i], "\"status\":\"CookingStarted\"") != NULL;
+        char *answer = applied_answer(send, 7000 + round);
+        fake_complete_ok(send, answer);
+        free(answer);
+        send = fake_wait(&h.loop, FAKE_SEND, 300);
+    }
+    CU_ASSERT_EQUAL(started, MANY);
+    CU_ASSERT_EQUAL(count_events(&h, "\"to\":\"CookingStarted\""), MANY);
+    CU_ASSERT(views_in_memory(&h) <= DLV__RT_VIEWS_IN_MEMORY);
+    /* Once: the next turn finds nothing left to start. */
+    dlv__rt_on_due(&h.ctx->due_timer);
+    turn(&h, 50);
+    CU_ASSERT_PTR_NULL(fake_pending(FAKE_SEND));
+    teardown(&h);
+}
+
 int main(void)
 {
     static const dlv_test_case cases[] = {
@@ -1214,6 +1270,7 @@ int main(void)
         DLV_TEST(overdue_told_once_across_restarts),
         DLV_TEST(unstored_outcomes_back_off),
         DLV_TEST(orders_beyond_memory_are_read_back_whole),
+        DLV_TEST(due_orders_beyond_memory_start_cooking),
         DLV_TEST_END,
     };
     return dlv_test_main("runtime_sync", cases);
