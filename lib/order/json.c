@@ -82,9 +82,21 @@ bool dlv__utf8_valid(const char *str, size_t len)
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < len) {
+        uint64_t word;
+        if (len - i >= sizeof word) {
+            memcpy(&word, s + i, sizeof word);
+            if (!(word & 0x8080808080808080u)) { /* eight ASCII bytes */
+                i += sizeof word;
+                continue;
+            }
+        }
         unsigned c = s[i];
         if (c < 0x80) {
             i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF && len - i > 1 && (s[i + 1] & 0xC0) == 0x80) {
+            i += 2; /* a two-byte sequence (Cyrillic): always valid when well-formed */
             continue;
         }
         size_t n;
@@ -132,12 +144,32 @@ static bool is_number_char(char c)
 /* Eight bytes at a time (the classic "has a zero byte" / "has a byte below n" word tricks):
  * nonzero when one of the bytes of x is '"', '\\' or below 0x20, where a string scan must stop.
  * A byte of 0x80 or more never matches, so UTF-8 text is skipped too. */
-static uint64_t string_stop(uint64_t x)
+static inline uint64_t string_stop(uint64_t x)
 {
     const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
     uint64_t quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\');
     return ((quote - ones) & ~quote & highs) | ((backslash - ones) & ~backslash & highs) |
            ((x - ones * 0x20) & ~x & highs);
+}
+
+/* The offset of the first byte at or after i where a string scan must stop, or the offset of the
+ * last (fewer than eight) bytes, which the caller looks at one by one. */
+static size_t string_skip(const char *t, size_t i, size_t len)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
+    uint64_t word, stop;
+    while (len - i >= sizeof word) {
+        memcpy(&word, t + i, sizeof word);
+        /* The lowest flag is exact (the tricks only err in bytes above a true match), and on a
+         * little-endian machine it is the first byte. */
+        if ((stop = string_stop(word)) != 0)
+            return i + (size_t)__builtin_ctzll(stop) / 8;
+        i += sizeof word;
+    }
+#else
+    (void)t, (void)len;
+#endif
+    return i;
 }
 
 /* One pass over the bytes: records number tokens and refuses what cJSON would let through. */
@@ -147,18 +179,14 @@ static int prescan(scan *sc, size_t len, dlv_error *err)
     int depth = 0;
     for (size_t i = 0; i < len;) {
         unsigned char c = (unsigned char)t[i];
-        if (c == '\0')
+        switch (c) {
+        case '\0':
             return dlv__error_set(err, DLV_EJSON, "invalid JSON: NUL byte at offset %zu", i);
-        if (c == '"') {
+        case '"':
             for (i++; i < len; i++) {
-                /* Most bytes of a document are inside strings: skip the plain ones by words. */
-                uint64_t word;
-                while (len - i >= sizeof word) {
-                    memcpy(&word, t + i, sizeof word);
-                    if (string_stop(word))
-                        break;
-                    i += sizeof word;
-                }
+                /* Most bytes of a document are inside strings: go to the next byte that
+                 * matters a word at a time. */
+                i = string_skip(t, i, len);
                 if (i >= len)
                     break;
                 unsigned char sc_c = (unsigned char)t[i];
@@ -188,15 +216,28 @@ static int prescan(scan *sc, size_t len, dlv_error *err)
             }
             i++;
             continue;
-        }
-        if (c == '{' || c == '[') {
+        case '{':
+        case '[':
             if (++depth > DLV__JSON_MAX_DEPTH)
                 return dlv__error_set(err, DLV_EJSON,
                                       "invalid JSON: nested deeper than %d levels at offset %zu",
                                       DLV__JSON_MAX_DEPTH, i);
-        } else if (c == '}' || c == ']') {
+            break;
+        case '}':
+        case ']':
             depth--;
-        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            break;
+        case '-':
+        case '0':
+        case '1':
+        case '2':
+        case '3':
+        case '4':
+        case '5':
+        case '6':
+        case '7':
+        case '8':
+        case '9': {
             size_t start = i;
             while (i < len && is_number_char(t[i]))
                 i++;
@@ -210,6 +251,9 @@ static int prescan(scan *sc, size_t len, dlv_error *err)
             sc->count++;
             continue;
         }
+        default:
+            break;
+        }
         i++;
     }
     return DLV_OK;
@@ -222,17 +266,18 @@ static int prescan(scan *sc, size_t len, dlv_error *err)
 static int attach_numbers(cJSON *node, const scan *sc, size_t *at, size_t *next)
 {
     for (; node; node = node->next) {
-        if (cJSON_IsNumber(node)) {
+        if ((node->type & 0xFF) == cJSON_Number) { /* cJSON_IsNumber, without a call per node */
             if (*next >= sc->count)
                 return DLV_EJSON;
             node->valuestring = sc->nums + *at;
             node->type |= cJSON_IsReference;
             *at += strlen(node->valuestring) + 1;
             (*next)++;
+        } else if (node->child) {
+            int rc = attach_numbers(node->child, sc, at, next);
+            if (rc)
+                return rc;
         }
-        int rc = attach_numbers(node->child, sc, at, next);
-        if (rc)
-            return rc;
     }
     return DLV_OK;
 }
@@ -457,9 +502,10 @@ int dlv__jnode_string(const cJSON *node, unsigned flags, dlv__jpath *path, char 
         return dlv__jerr(err, DLV_EJSON, path, "must not be empty");
     if ((flags & DLV__J_UUID) && !dlv__uuid_valid(s))
         return dlv__jerr(err, DLV_EJSON, path, "not a UUID");
-    char *copy = dlv__strndup(s, len);
+    char *copy = dlv__malloc(len + 1);
     if (!copy)
         return dlv__error_set(err, DLV_ENOMEM, "out of memory");
+    memcpy(copy, s, len + 1);
     dlv__free(*out);
     *out = copy;
     return DLV_OK;
@@ -654,14 +700,15 @@ void dlv__jmembers_scan(dlv__jmembers *m, const cJSON *obj, const char *const *k
         const char *name = c->string;
         if (!name)
             continue;
-        size_t k = next;
-        if (k >= count || keys[k][0] != name[0] || strcmp(keys[k], name) != 0) {
-            for (k = 0; k < count; k++)
-                if (keys[k][0] == name[0] && strcmp(keys[k], name) == 0)
-                    break;
-            if (k == count)
-                continue;
+        size_t k = next, tried = 0;
+        for (; tried < count; tried++, k++) {
+            if (k >= count)
+                k = 0;
+            if (keys[k][0] == name[0] && strcmp(keys[k], name) == 0)
+                break;
         }
+        if (tried == count)
+            continue; /* a member no reader asks for */
         m->node[k] = m->node[k] ? &duplicate_member : c;
         next = k + 1;
     }
