@@ -502,10 +502,15 @@ int dlv__jnode_string(const cJSON *node, unsigned flags, dlv__jpath *path, char 
         return dlv__jerr(err, DLV_EJSON, path, "must not be empty");
     if ((flags & DLV__J_UUID) && !dlv__uuid_valid(s))
         return dlv__jerr(err, DLV_EJSON, path, "not a UUID");
-    char *copy = dlv__malloc(len + 1);
-    if (!copy)
-        return dlv__error_set(err, DLV_ENOMEM, "out of memory");
-    memcpy(copy, s, len + 1);
+    char *copy;
+    if (flags & DLV__J_TAKE) {
+        copy = node->valuestring;
+        ((cJSON *)node)->valuestring = NULL; /* the caller's tree (DLV__J_TAKE) */
+    } else {
+        if (!(copy = dlv__malloc(len + 1)))
+            return dlv__error_set(err, DLV_ENOMEM, "out of memory");
+        memcpy(copy, s, len + 1);
+    }
     dlv__free(*out);
     *out = copy;
     return DLV_OK;

@@ -74,6 +74,10 @@ enum {
     DLV__J_NULLABLE = 1u << 1, /* null allowed (reads as absent) */
     DLV__J_NONEMPTY = 1u << 2, /* strings: "" refused */
     DLV__J_UUID = 1u << 3,     /* strings: must be a canonical UUID */
+    /* strings: move the node's text out instead of copying it (valuestring is left NULL), for a
+     * tree that is the reader's to consume; cJSON allocates through dlv__malloc's allocator
+     * (dlv__alloc_hook_libraries) or malloc, which dlv__free both frees */
+    DLV__J_TAKE = 1u << 4,
 };
 
 /* The member `key` of object `obj`, or NULL when absent. A key that appears twice is an error. */

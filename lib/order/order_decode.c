@@ -138,6 +138,7 @@ typedef struct dec {
     dlv__order_warnings *warnings; /* NULL: strict */
     size_t base;                   /* path length at the order's root */
     const dlv__order *o;           /* for the id in warnings */
+    unsigned take;                 /* DLV__J_TAKE or 0, for the strings of soft_string */
 } dec;
 
 /* A non-strict field failed with rc. Strict mode passes rc on; tolerant mode turns a malformed
@@ -182,7 +183,7 @@ static int warn(dec *d, const char *key, const char *what)
 
 static int soft_string(dec *d, const dlv__jmembers *m, size_t k, unsigned flags, char **out)
 {
-    return soft(d, dlv__jm_string(m, k, flags, d->p, out, d->err));
+    return soft(d, dlv__jm_string(m, k, flags | d->take, d->p, out, d->err));
 }
 
 static int soft_time(dec *d, const dlv__jmembers *m, size_t k, unsigned flags, dlv__time *out)
@@ -647,7 +648,7 @@ int dlv__order_validate(const dlv__order *order, unsigned flags, dlv_error *err)
         return validate_in(order, &p, NULL, err);
     /* Tolerantly read: the address and phone rules only warn (warnings discarded here). */
     dlv__order_warnings discarded = {0};
-    dec d = {flags, &p, err, &discarded, 0, order};
+    dec d = {flags, &p, err, &discarded, 0, order, 0};
     int rc = validate_in(order, &p, &d, err);
     dlv__free(discarded.items);
     return rc;
@@ -682,7 +683,13 @@ static int from_cjson(const cJSON *node, unsigned flags, dlv__jpath *path,
     if (!o)
         return dlv__error_set(err, DLV_ENOMEM, "out of memory");
     size_t had = warnings ? warnings->count : 0;
-    dec d = {flags, path, err, warnings, path->len, o};
+    dec d = {flags,
+             path,
+             err,
+             warnings,
+             path->len,
+             o,
+             flags & DLV__ORDER_TAKE_STRINGS ? DLV__J_TAKE : 0};
     int rc = decode_fields(node, &d, o);
     if (!rc && (flags & DLV__ORDER_RESUM))
         dlv__order_recompute_sums(o);
@@ -716,6 +723,12 @@ int dlv__order_from_cjson_lenient(const cJSON *node, dlv__jpath *path,
     return from_cjson(node, DLV__ORDER_LENIENT, path, warnings, out, err);
 }
 
+int dlv__order_from_cjson_warn(const cJSON *node, unsigned flags, dlv__jpath *path,
+                               dlv__order_warnings *warnings, dlv__order **out, dlv_error *err)
+{
+    return from_cjson(node, flags, path, (flags & DLV__ORDER_LENIENT) ? warnings : NULL, out, err);
+}
+
 int dlv__order_from_json(const char *json, size_t len, unsigned flags, dlv__order **out,
                          dlv_error *err)
 {
@@ -724,7 +737,7 @@ int dlv__order_from_json(const char *json, size_t len, unsigned flags, dlv__orde
     int rc = dlv__json_parse(json, len, DLV__ORDER_JSON_MAX, &root, err);
     if (rc)
         return rc;
-    rc = dlv__order_from_cjson(root, flags, NULL, out, err);
+    rc = dlv__order_from_cjson(root, flags | DLV__ORDER_TAKE_STRINGS, NULL, out, err);
     cJSON_Delete(root);
     return rc;
 }
