@@ -466,15 +466,21 @@ int dlv__jfind(const cJSON *obj, const char *key, dlv__jpath *path, const cJSON 
     return DLV_OK;
 }
 
+/* A node's type, as cJSON_Is* test it, without a call into the library per field. */
+static inline int jtype(const cJSON *node)
+{
+    return node->type & 0xFF;
+}
+
 /* Common presence rules: 1 = absent or null and allowed, 0 = a value to read, <0 = error. */
-static int presence(const cJSON *node, unsigned flags, dlv__jpath *path, dlv_error *err)
+static inline int presence(const cJSON *node, unsigned flags, dlv__jpath *path, dlv_error *err)
 {
     if (!node) {
         if (flags & DLV__J_REQUIRED)
             return dlv__jerr(err, DLV_EJSON, path, "missing");
         return 1;
     }
-    if (cJSON_IsNull(node)) {
+    if (jtype(node) == cJSON_NULL) {
         if (flags & DLV__J_NULLABLE)
             return 1;
         return dlv__jerr(err, DLV_EJSON, path, "must not be null");
@@ -488,7 +494,7 @@ int dlv__jnode_string(const cJSON *node, unsigned flags, dlv__jpath *path, char 
     int rc = presence(node, flags, path, err);
     if (rc)
         return rc > 0 ? DLV_OK : rc;
-    if (!cJSON_IsString(node) || !node->valuestring)
+    if (jtype(node) != cJSON_String || !node->valuestring)
         return dlv__jerr(err, DLV_EJSON, path, "not a string");
     const char *s = node->valuestring;
     size_t len = strlen(s);
@@ -525,7 +531,7 @@ int dlv__jnode_decimal(const cJSON *node, unsigned flags, int scale, int64_t min
     if (rc)
         return rc > 0 ? DLV_OK : rc;
     /* Raw nodes come from our own writer, which only ever puts numbers there. */
-    if (!(cJSON_IsNumber(node) || cJSON_IsRaw(node)))
+    if (jtype(node) != cJSON_Number && jtype(node) != cJSON_Raw)
         return dlv__jerr(err, DLV_EJSON, path, "not a number");
     if (!node->valuestring)
         return dlv__jerr(err, DLV_EJSON, path, "number without its source text");
@@ -581,9 +587,9 @@ static int node_bool(const cJSON *node, unsigned flags, dlv__jpath *path, bool *
     int rc = presence(node, flags, path, err);
     if (rc)
         return rc > 0 ? DLV_OK : rc;
-    if (!cJSON_IsBool(node))
+    if (jtype(node) != cJSON_True && jtype(node) != cJSON_False)
         return dlv__jerr(err, DLV_EJSON, path, "not a boolean");
-    *out = cJSON_IsTrue(node);
+    *out = jtype(node) == cJSON_True;
     return DLV_OK;
 }
 
@@ -599,7 +605,7 @@ static int node_time(const cJSON *node, unsigned flags, dlv__jpath *path, int64_
     int rc = presence(node, flags, path, err);
     if (rc)
         return rc > 0 ? DLV_OK : rc;
-    if (!cJSON_IsString(node) || !node->valuestring)
+    if (jtype(node) != cJSON_String || !node->valuestring)
         return dlv__jerr(err, DLV_EJSON, path, "not a string");
     const char *reason = dlv__time_parse(node->valuestring, out);
     if (reason)
@@ -619,7 +625,7 @@ static int node_enum(const cJSON *node, unsigned flags, const char *const *names
     int rc = presence(node, flags, path, err);
     if (rc)
         return rc > 0 ? DLV_OK : rc;
-    if (!cJSON_IsString(node) || !node->valuestring)
+    if (jtype(node) != cJSON_String || !node->valuestring)
         return dlv__jerr(err, DLV_EJSON, path, "not a string");
     for (size_t i = 0; i < count; i++) {
         if (names[i] && strcmp(node->valuestring, names[i]) == 0) {
@@ -651,7 +657,7 @@ static int node_object(const cJSON *node, unsigned flags, dlv__jpath *path, cons
     int rc = presence(node, flags, path, err);
     if (rc)
         return rc > 0 ? DLV_OK : rc;
-    if (!cJSON_IsObject(node))
+    if (jtype(node) != cJSON_Object)
         return dlv__jerr(err, DLV_EJSON, path, "not an object");
     *out = node;
     return DLV_OK;
@@ -671,7 +677,7 @@ static int node_array(const cJSON *node, unsigned flags, size_t max_count, dlv__
     int rc = presence(node, flags, path, err);
     if (rc)
         return rc > 0 ? DLV_OK : rc;
-    if (!cJSON_IsArray(node))
+    if (jtype(node) != cJSON_Array)
         return dlv__jerr(err, DLV_EJSON, path, "not an array");
     size_t n = 0;
     for (const cJSON *c = node->child; c; c = c->next)
