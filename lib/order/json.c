@@ -361,6 +361,40 @@ done:
 
 /* ---- Exact decimals ---- */
 
+/* The usual number, -?(0|[1-9][0-9]{0,14})(\.[0-9]{1,scale})?, converted directly: at most 18
+ * digits cannot overflow. False for anything else, which the general path below decides. */
+static bool decimal_fast(const char *p, int scale, int64_t *out)
+{
+    bool negative = *p == '-';
+    if (negative)
+        p++;
+    const char *start = p;
+    int64_t v = 0;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (p - start == 15)
+            return false;
+        v = v * 10 + (*p - '0');
+    }
+    if (p == start || (*start == '0' && p - start > 1) || scale < 0 || scale > 3)
+        return false;
+    int decimals = 0;
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9'; p++, decimals++) {
+            if (decimals == scale)
+                return false;
+            v = v * 10 + (*p - '0');
+        }
+        if (decimals == 0)
+            return false;
+    }
+    if (*p)
+        return false;
+    for (; decimals < scale; decimals++)
+        v *= 10;
+    *out = negative ? -v : v;
+    return true;
+}
+
 const char *dlv__decimal_parse(const char *text, int scale, int64_t *out)
 {
     static const char *const too_precise[] = {"not an integer", "more than 1 decimal",
@@ -369,6 +403,8 @@ const char *dlv__decimal_parse(const char *text, int scale, int64_t *out)
     bool negative = false;
     if (!p)
         return "not a number";
+    if (decimal_fast(p, scale, out))
+        return NULL;
     if (*p == '-')
         negative = true, p++;
     /* JSON grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
