@@ -5,6 +5,7 @@
 #include "common/dynbuf.h"
 #include "order/values.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,33 +14,42 @@ void dlv__jpath_init(dlv__jpath *path, const char *root)
 {
     path->len = 0;
     path->text[0] = '\0';
+    path->leaf = NULL;
     if (root && *root)
         dlv__jpath_key(path, root);
 }
 
-static size_t jpath_append(dlv__jpath *path, const char *fmt, ...) DLV__PRINTF(2, 3);
-
-static size_t jpath_append(dlv__jpath *path, const char *fmt, ...)
+/* Appends n bytes, truncating at the buffer's end as snprintf would (paths are for messages). */
+static size_t jpath_append(dlv__jpath *path, const char *s, size_t n)
 {
     size_t before = path->len;
     size_t room = sizeof(path->text) - path->len;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(path->text + path->len, room, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        path->len += (size_t)n < room ? (size_t)n : room - 1;
+    if (n >= room)
+        n = room - 1;
+    memcpy(path->text + path->len, s, n);
+    path->len += n;
+    path->text[path->len] = '\0';
     return before;
 }
 
 size_t dlv__jpath_key(dlv__jpath *path, const char *key)
 {
-    return jpath_append(path, path->len ? ".%s" : "%s", key);
+    size_t before = path->len;
+    if (path->len)
+        jpath_append(path, ".", 1);
+    jpath_append(path, key, strlen(key));
+    return before;
 }
 
 size_t dlv__jpath_index(dlv__jpath *path, size_t index)
 {
-    return jpath_append(path, "[%zu]", index);
+    char buf[24], *p = buf + sizeof buf;
+    *--p = ']';
+    do
+        *--p = (char)('0' + index % 10);
+    while ((index /= 10) != 0);
+    *--p = '[';
+    return jpath_append(path, p, (size_t)(buf + sizeof buf - p));
 }
 
 void dlv__jpath_restore(dlv__jpath *path, size_t len)
@@ -55,6 +65,13 @@ int dlv__jerr(dlv_error *err, int code, const dlv__jpath *path, const char *fmt,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (path && path->leaf) {
+        /* The keyed readers name their member only here, when a message needs it. */
+        dlv__jpath full = *path;
+        full.leaf = NULL;
+        dlv__jpath_key(&full, path->leaf);
+        return dlv__error_set(err, code, "%s: %s", full.text, msg);
+    }
     if (path && path->len)
         return dlv__error_set(err, code, "%s: %s", path->text, msg);
     return dlv__error_set(err, code, "%s", msg);
@@ -65,9 +82,21 @@ bool dlv__utf8_valid(const char *str, size_t len)
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < len) {
+        uint64_t word;
+        if (len - i >= sizeof word) {
+            memcpy(&word, s + i, sizeof word);
+            if (!(word & 0x8080808080808080u)) { /* eight ASCII bytes */
+                i += sizeof word;
+                continue;
+            }
+        }
         unsigned c = s[i];
         if (c < 0x80) {
             i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF && len - i > 1 && (s[i + 1] & 0xC0) == 0x80) {
+            i += 2; /* a two-byte sequence (Cyrillic): always valid when well-formed */
             continue;
         }
         size_t n;
@@ -97,14 +126,11 @@ bool dlv__utf8_valid(const char *str, size_t len)
 
 /* ---- Parsing with exact number text ---- */
 
-typedef struct span {
-    size_t start, len;
-} span;
-
 typedef struct scan {
     const char *text;
-    span *nums;
-    size_t count, cap;
+    char *nums; /* the number tokens' texts, in document order, each ending in a NUL */
+    size_t num_bytes, num_cap;
+    size_t count;             /* number tokens */
     bool tolerate_nul_escape; /* DLV__JSON_NUL_ESCAPE_INVALID */
     size_t *nuls;             /* offsets of the \u0000 escapes met when tolerated */
     size_t nul_count, nul_cap;
@@ -115,6 +141,37 @@ static bool is_number_char(char c)
     return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
 }
 
+/* Eight bytes at a time (the classic "has a zero byte" / "has a byte below n" word tricks):
+ * nonzero when one of the bytes of x is '"', '\\' or below 0x20, where a string scan must stop.
+ * A byte of 0x80 or more never matches, so UTF-8 text is skipped too. */
+static inline uint64_t string_stop(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    uint64_t quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\');
+    return ((quote - ones) & ~quote & highs) | ((backslash - ones) & ~backslash & highs) |
+           ((x - ones * 0x20) & ~x & highs);
+}
+
+/* The offset of the first byte at or after i where a string scan must stop, or the offset of the
+ * last (fewer than eight) bytes, which the caller looks at one by one. */
+static size_t string_skip(const char *t, size_t i, size_t len)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
+    uint64_t word, stop;
+    while (len - i >= sizeof word) {
+        memcpy(&word, t + i, sizeof word);
+        /* The lowest flag is exact (the tricks only err in bytes above a true match), and on a
+         * little-endian machine it is the first byte. */
+        if ((stop = string_stop(word)) != 0)
+            return i + (size_t)__builtin_ctzll(stop) / 8;
+        i += sizeof word;
+    }
+#else
+    (void)t, (void)len;
+#endif
+    return i;
+}
+
 /* One pass over the bytes: records number tokens and refuses what cJSON would let through. */
 static int prescan(scan *sc, size_t len, dlv_error *err)
 {
@@ -122,11 +179,19 @@ static int prescan(scan *sc, size_t len, dlv_error *err)
     int depth = 0;
     for (size_t i = 0; i < len;) {
         unsigned char c = (unsigned char)t[i];
-        if (c == '\0')
+        switch (c) {
+        case '\0':
             return dlv__error_set(err, DLV_EJSON, "invalid JSON: NUL byte at offset %zu", i);
-        if (c == '"') {
-            for (i++; i < len && t[i] != '"'; i++) {
+        case '"':
+            for (i++; i < len; i++) {
+                /* Most bytes of a document are inside strings: go to the next byte that
+                 * matters a word at a time. */
+                i = string_skip(t, i, len);
+                if (i >= len)
+                    break;
                 unsigned char sc_c = (unsigned char)t[i];
+                if (sc_c == '"')
+                    break;
                 if (sc_c == '\0')
                     return dlv__error_set(err, DLV_EJSON, "invalid JSON: NUL byte at offset %zu",
                                           i);
@@ -151,43 +216,68 @@ static int prescan(scan *sc, size_t len, dlv_error *err)
             }
             i++;
             continue;
-        }
-        if (c == '{' || c == '[') {
+        case '{':
+        case '[':
             if (++depth > DLV__JSON_MAX_DEPTH)
                 return dlv__error_set(err, DLV_EJSON,
                                       "invalid JSON: nested deeper than %d levels at offset %zu",
                                       DLV__JSON_MAX_DEPTH, i);
-        } else if (c == '}' || c == ']') {
+            break;
+        case '}':
+        case ']':
             depth--;
-        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            break;
+        case '-':
+        case '0':
+        case '1':
+        case '2':
+        case '3':
+        case '4':
+        case '5':
+        case '6':
+        case '7':
+        case '8':
+        case '9': {
             size_t start = i;
             while (i < len && is_number_char(t[i]))
                 i++;
-            if (DLV__DYNARR_RESERVE(sc->nums, sc->cap, sc->count + 1, 16, DLV__DYNARR_NOLIMIT) !=
-                DLV_OK)
+            size_t n = i - start;
+            if (DLV__DYNARR_RESERVE(sc->nums, sc->num_cap, sc->num_bytes + n + 1, 256,
+                                    DLV__DYNARR_NOLIMIT) != DLV_OK)
                 return dlv__error_set(err, DLV_ENOMEM, "out of memory");
-            sc->nums[sc->count++] = (span){start, i - start};
+            memcpy(sc->nums + sc->num_bytes, t + start, n);
+            sc->nums[sc->num_bytes + n] = '\0';
+            sc->num_bytes += n + 1;
+            sc->count++;
             continue;
+        }
+        default:
+            break;
         }
         i++;
     }
     return DLV_OK;
 }
 
-static int attach_numbers(cJSON *node, const scan *sc, size_t *next)
+/* Points each number node at its text in the block (pre-order is document order). The nodes are
+ * marked cJSON_IsReference, which makes cJSON_Delete leave their valuestring alone (a number has
+ * no child, the flag's other effect); the block itself belongs to the root (see
+ * dlv__json_parse_opts). */
+static int attach_numbers(cJSON *node, const scan *sc, size_t *at, size_t *next)
 {
     for (; node; node = node->next) {
-        if (cJSON_IsNumber(node)) {
+        if ((node->type & 0xFF) == cJSON_Number) { /* cJSON_IsNumber, without a call per node */
             if (*next >= sc->count)
                 return DLV_EJSON;
-            span s = sc->nums[(*next)++];
-            node->valuestring = dlv__strndup(sc->text + s.start, s.len);
-            if (!node->valuestring)
-                return DLV_ENOMEM;
+            node->valuestring = sc->nums + *at;
+            node->type |= cJSON_IsReference;
+            *at += strlen(node->valuestring) + 1;
+            (*next)++;
+        } else if (node->child) {
+            int rc = attach_numbers(node->child, sc, at, next);
+            if (rc)
+                return rc;
         }
-        int rc = attach_numbers(node->child, sc, next);
-        if (rc)
-            return rc;
     }
     return DLV_OK;
 }
@@ -240,13 +330,22 @@ int dlv__json_parse_opts(const char *text, size_t len, size_t max_len, unsigned 
             goto done;
         }
     }
-    size_t next = 0;
-    rc = attach_numbers(root, &sc, &next);
+    size_t next = 0, at = 0;
+    rc = attach_numbers(root, &sc, &at, &next);
     if (rc == DLV_OK && next != sc.count)
         rc = DLV_EJSON;
-    if (rc != DLV_OK)
-        rc = rc == DLV_ENOMEM ? dlv__error_set(err, rc, "out of memory")
-                              : dlv__error_set(err, rc, "invalid JSON: number tokens mismatch");
+    if (rc != DLV_OK) {
+        rc = dlv__error_set(err, rc, "invalid JSON: number tokens mismatch");
+        goto done;
+    }
+    if (sc.nums) {
+        /* One block holds every number's text, freed with the tree: as the root's valuestring
+         * (unused by an object or array, and its own text when the document is one number). */
+        root->type &= ~cJSON_IsReference;
+        if (!cJSON_IsNumber(root))
+            root->valuestring = sc.nums;
+        sc.nums = NULL;
+    }
 
 done:
     dlv__free(sc.nums);
@@ -262,6 +361,40 @@ done:
 
 /* ---- Exact decimals ---- */
 
+/* The usual number, -?(0|[1-9][0-9]{0,14})(\.[0-9]{1,scale})?, converted directly: at most 18
+ * digits cannot overflow. False for anything else, which the general path below decides. */
+static bool decimal_fast(const char *p, int scale, int64_t *out)
+{
+    bool negative = *p == '-';
+    if (negative)
+        p++;
+    const char *start = p;
+    int64_t v = 0;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (p - start == 15)
+            return false;
+        v = v * 10 + (*p - '0');
+    }
+    if (p == start || (*start == '0' && p - start > 1) || scale < 0 || scale > 3)
+        return false;
+    int decimals = 0;
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9'; p++, decimals++) {
+            if (decimals == scale)
+                return false;
+            v = v * 10 + (*p - '0');
+        }
+        if (decimals == 0)
+            return false;
+    }
+    if (*p)
+        return false;
+    for (; decimals < scale; decimals++)
+        v *= 10;
+    *out = negative ? -v : v;
+    return true;
+}
+
 const char *dlv__decimal_parse(const char *text, int scale, int64_t *out)
 {
     static const char *const too_precise[] = {"not an integer", "more than 1 decimal",
@@ -270,6 +403,8 @@ const char *dlv__decimal_parse(const char *text, int scale, int64_t *out)
     bool negative = false;
     if (!p)
         return "not a number";
+    if (decimal_fast(p, scale, out))
+        return NULL;
     if (*p == '-')
         negative = true, p++;
     /* JSON grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
@@ -367,15 +502,21 @@ int dlv__jfind(const cJSON *obj, const char *key, dlv__jpath *path, const cJSON 
     return DLV_OK;
 }
 
+/* A node's type, as cJSON_Is* test it, without a call into the library per field. */
+static inline int jtype(const cJSON *node)
+{
+    return node->type & 0xFF;
+}
+
 /* Common presence rules: 1 = absent or null and allowed, 0 = a value to read, <0 = error. */
-static int presence(const cJSON *node, unsigned flags, dlv__jpath *path, dlv_error *err)
+static inline int presence(const cJSON *node, unsigned flags, dlv__jpath *path, dlv_error *err)
 {
     if (!node) {
         if (flags & DLV__J_REQUIRED)
             return dlv__jerr(err, DLV_EJSON, path, "missing");
         return 1;
     }
-    if (cJSON_IsNull(node)) {
+    if (jtype(node) == cJSON_NULL) {
         if (flags & DLV__J_NULLABLE)
             return 1;
         return dlv__jerr(err, DLV_EJSON, path, "must not be null");
@@ -389,7 +530,7 @@ int dlv__jnode_string(const cJSON *node, unsigned flags, dlv__jpath *path, char 
     int rc = presence(node, flags, path, err);
     if (rc)
         return rc > 0 ? DLV_OK : rc;
-    if (!cJSON_IsString(node) || !node->valuestring)
+    if (jtype(node) != cJSON_String || !node->valuestring)
         return dlv__jerr(err, DLV_EJSON, path, "not a string");
     const char *s = node->valuestring;
     size_t len = strlen(s);
@@ -403,9 +544,15 @@ int dlv__jnode_string(const cJSON *node, unsigned flags, dlv__jpath *path, char 
         return dlv__jerr(err, DLV_EJSON, path, "must not be empty");
     if ((flags & DLV__J_UUID) && !dlv__uuid_valid(s))
         return dlv__jerr(err, DLV_EJSON, path, "not a UUID");
-    char *copy = dlv__strndup(s, len);
-    if (!copy)
-        return dlv__error_set(err, DLV_ENOMEM, "out of memory");
+    char *copy;
+    if (flags & DLV__J_TAKE) {
+        copy = node->valuestring;
+        ((cJSON *)node)->valuestring = NULL; /* the caller's tree (DLV__J_TAKE) */
+    } else {
+        if (!(copy = dlv__malloc(len + 1)))
+            return dlv__error_set(err, DLV_ENOMEM, "out of memory");
+        memcpy(copy, s, len + 1);
+    }
     dlv__free(*out);
     *out = copy;
     return DLV_OK;
@@ -420,7 +567,7 @@ int dlv__jnode_decimal(const cJSON *node, unsigned flags, int scale, int64_t min
     if (rc)
         return rc > 0 ? DLV_OK : rc;
     /* Raw nodes come from our own writer, which only ever puts numbers there. */
-    if (!(cJSON_IsNumber(node) || cJSON_IsRaw(node)))
+    if (jtype(node) != cJSON_Number && jtype(node) != cJSON_Raw)
         return dlv__jerr(err, DLV_EJSON, path, "not a number");
     if (!node->valuestring)
         return dlv__jerr(err, DLV_EJSON, path, "number without its source text");
@@ -440,17 +587,23 @@ int dlv__jnode_decimal(const cJSON *node, unsigned flags, int scale, int64_t min
     return DLV_OK;
 }
 
-#define WITH_KEY(obj, key, path, body)                                                             \
+/* A keyed read: the member named by `leaf` while `body` reads it (see dlv__jpath). */
+#define WITH_NODE(find, key, path, body)                                                           \
     do {                                                                                           \
         const cJSON *node_;                                                                        \
-        int rc_ = dlv__jfind(obj, key, path, &node_, err);                                         \
+        int rc_ = (find);                                                                          \
         if (rc_)                                                                                   \
             return rc_;                                                                            \
-        size_t mark_ = dlv__jpath_key(path, key);                                                  \
+        const char *outer_ = (path)->leaf;                                                         \
+        (path)->leaf = (key);                                                                      \
         rc_ = (body);                                                                              \
-        dlv__jpath_restore(path, mark_);                                                           \
+        (path)->leaf = outer_;                                                                     \
         return rc_;                                                                                \
     } while (0)
+#define WITH_KEY(obj, key, path, body)                                                             \
+    WITH_NODE(dlv__jfind(obj, key, path, &node_, err), key, path, body)
+#define WITH_MEMBER(m, k, path, body)                                                              \
+    WITH_NODE(dlv__jm_find(m, k, path, &node_, err), (m)->keys[k], path, body)
 
 int dlv__jget_string(const cJSON *obj, const char *key, unsigned flags, dlv__jpath *path,
                      char **out, dlv_error *err)
@@ -470,9 +623,9 @@ static int node_bool(const cJSON *node, unsigned flags, dlv__jpath *path, bool *
     int rc = presence(node, flags, path, err);
     if (rc)
         return rc > 0 ? DLV_OK : rc;
-    if (!cJSON_IsBool(node))
+    if (jtype(node) != cJSON_True && jtype(node) != cJSON_False)
         return dlv__jerr(err, DLV_EJSON, path, "not a boolean");
-    *out = cJSON_IsTrue(node);
+    *out = jtype(node) == cJSON_True;
     return DLV_OK;
 }
 
@@ -488,7 +641,7 @@ static int node_time(const cJSON *node, unsigned flags, dlv__jpath *path, int64_
     int rc = presence(node, flags, path, err);
     if (rc)
         return rc > 0 ? DLV_OK : rc;
-    if (!cJSON_IsString(node) || !node->valuestring)
+    if (jtype(node) != cJSON_String || !node->valuestring)
         return dlv__jerr(err, DLV_EJSON, path, "not a string");
     const char *reason = dlv__time_parse(node->valuestring, out);
     if (reason)
@@ -508,7 +661,7 @@ static int node_enum(const cJSON *node, unsigned flags, const char *const *names
     int rc = presence(node, flags, path, err);
     if (rc)
         return rc > 0 ? DLV_OK : rc;
-    if (!cJSON_IsString(node) || !node->valuestring)
+    if (jtype(node) != cJSON_String || !node->valuestring)
         return dlv__jerr(err, DLV_EJSON, path, "not a string");
     for (size_t i = 0; i < count; i++) {
         if (names[i] && strcmp(node->valuestring, names[i]) == 0) {
@@ -540,7 +693,7 @@ static int node_object(const cJSON *node, unsigned flags, dlv__jpath *path, cons
     int rc = presence(node, flags, path, err);
     if (rc)
         return rc > 0 ? DLV_OK : rc;
-    if (!cJSON_IsObject(node))
+    if (jtype(node) != cJSON_Object)
         return dlv__jerr(err, DLV_EJSON, path, "not an object");
     *out = node;
     return DLV_OK;
@@ -560,7 +713,7 @@ static int node_array(const cJSON *node, unsigned flags, size_t max_count, dlv__
     int rc = presence(node, flags, path, err);
     if (rc)
         return rc > 0 ? DLV_OK : rc;
-    if (!cJSON_IsArray(node))
+    if (jtype(node) != cJSON_Array)
         return dlv__jerr(err, DLV_EJSON, path, "not an array");
     size_t n = 0;
     for (const cJSON *c = node->child; c; c = c->next)
@@ -576,6 +729,92 @@ int dlv__jget_array(const cJSON *obj, const char *key, unsigned flags, size_t ma
                     dlv__jpath *path, const cJSON **out, size_t *count, dlv_error *err)
 {
     WITH_KEY(obj, key, path, node_array(node_, flags, max_count, path, out, count, err));
+}
+
+/* ---- Readers over the members found in one walk ---- */
+
+/* Stands for a member that appears twice. */
+static const cJSON duplicate_member;
+
+void dlv__jmembers_scan(dlv__jmembers *m, const cJSON *obj, const char *const *keys, size_t count)
+{
+    assert(count <= DLV__JMEMBERS_MAX);
+    m->keys = keys;
+    memset(m->node, 0, count * sizeof m->node[0]);
+    /* Writers put the members in one order: try the key after the last one found first. */
+    size_t next = 0;
+    for (const cJSON *c = obj ? obj->child : NULL; c; c = c->next) {
+        const char *name = c->string;
+        if (!name)
+            continue;
+        size_t k = next, tried = 0;
+        for (; tried < count; tried++, k++) {
+            if (k >= count)
+                k = 0;
+            if (keys[k][0] == name[0] && strcmp(keys[k], name) == 0)
+                break;
+        }
+        if (tried == count)
+            continue; /* a member no reader asks for */
+        m->node[k] = m->node[k] ? &duplicate_member : c;
+        next = k + 1;
+    }
+}
+
+int dlv__jm_find(const dlv__jmembers *m, size_t k, dlv__jpath *path, const cJSON **out,
+                 dlv_error *err)
+{
+    *out = m->node[k];
+    if (*out != &duplicate_member)
+        return DLV_OK;
+    *out = NULL;
+    size_t mark = dlv__jpath_key(path, m->keys[k]);
+    int rc = dlv__jerr(err, DLV_EJSON, path, "duplicate key");
+    dlv__jpath_restore(path, mark);
+    return rc;
+}
+
+int dlv__jm_string(const dlv__jmembers *m, size_t k, unsigned flags, dlv__jpath *path, char **out,
+                   dlv_error *err)
+{
+    WITH_MEMBER(m, k, path, dlv__jnode_string(node_, flags, path, out, err));
+}
+
+int dlv__jm_decimal(const dlv__jmembers *m, size_t k, unsigned flags, int scale, int64_t min,
+                    int64_t max, dlv__jpath *path, int64_t *out, bool *present, dlv_error *err)
+{
+    WITH_MEMBER(m, k, path,
+                dlv__jnode_decimal(node_, flags, scale, min, max, path, out, present, err));
+}
+
+int dlv__jm_bool(const dlv__jmembers *m, size_t k, unsigned flags, dlv__jpath *path, bool *out,
+                 dlv_error *err)
+{
+    WITH_MEMBER(m, k, path, node_bool(node_, flags, path, out, err));
+}
+
+int dlv__jm_time(const dlv__jmembers *m, size_t k, unsigned flags, dlv__jpath *path, int64_t *out,
+                 dlv_error *err)
+{
+    WITH_MEMBER(m, k, path, node_time(node_, flags, path, out, err));
+}
+
+int dlv__jm_enum(const dlv__jmembers *m, size_t k, unsigned flags, const char *const *names,
+                 size_t count, dlv__jpath *path, int *out, dlv_error *err)
+{
+    WITH_MEMBER(m, k, path, node_enum(node_, flags, names, count, path, out, err));
+}
+
+int dlv__jm_object(const dlv__jmembers *m, size_t k, unsigned flags, dlv__jpath *path,
+                   const cJSON **out, dlv_error *err)
+{
+    WITH_MEMBER(m, k, path, node_object(node_, flags, path, out, err));
+}
+
+int dlv__jm_array(const dlv__jmembers *m, size_t k, unsigned flags, size_t max_count,
+                  dlv__jpath *path, const cJSON **out, size_t *count, dlv_error *err)
+{
+    WITH_MEMBER(m, k, path, node_array(node_, flags, max_count, path, out, count, err));
 }
 
 /* ---- Writers ---- */

@@ -2,9 +2,12 @@
  *
  * cJSON keeps numbers only as doubles, which cannot hold 150.10 exactly. dlv__json_parse therefore
  * scans the same bytes once more, collects the source text of every number token in document
- * order and attaches it to the matching cJSON number node (as its valuestring, which cJSON_Delete
- * frees) during a pre-order walk: cJSON builds its tree in document order, so the n-th number node
- * of the walk is the n-th number token of the text. Readers then convert that text exactly.
+ * order and attaches it to the matching cJSON number node (as its valuestring) during a pre-order
+ * walk: cJSON builds its tree in document order, so the n-th number node of the walk is the n-th
+ * number token of the text. Readers then convert that text exactly. The texts share one block,
+ * owned by the root (its valuestring, which cJSON_Delete frees); the number nodes are flagged
+ * cJSON_IsReference so cJSON_Delete does not free their part of it. So a number node must not
+ * outlive its tree: cJSON_Duplicate it (which copies the text) rather than detach it.
  *
  * Readers name the failing field by its path ("items[2].amount: not a number"). */
 #ifndef DLV__ORDER_JSON_H
@@ -23,10 +26,13 @@
 #define DLV__JSON_MAX_STRING 8192
 
 /* The path of the value being read, for messages. Keys and indexes are appended and the previous
- * length restored when the reader returns. */
+ * length restored when the reader returns. The keyed readers only name the member they read in
+ * `leaf` while they read it: dlv__jerr appends it when a message needs it, so a document read
+ * without an error never formats the path of its leaves. */
 typedef struct dlv__jpath {
     char text[256];
     size_t len;
+    const char *leaf; /* NULL, or the member being read (not yet in text) */
 } dlv__jpath;
 
 void dlv__jpath_init(dlv__jpath *path, const char *root);
@@ -68,11 +74,46 @@ enum {
     DLV__J_NULLABLE = 1u << 1, /* null allowed (reads as absent) */
     DLV__J_NONEMPTY = 1u << 2, /* strings: "" refused */
     DLV__J_UUID = 1u << 3,     /* strings: must be a canonical UUID */
+    /* strings: move the node's text out instead of copying it (valuestring is left NULL), for a
+     * tree that is the reader's to consume; cJSON allocates through dlv__malloc's allocator
+     * (dlv__alloc_hook_libraries) or malloc, which dlv__free both frees */
+    DLV__J_TAKE = 1u << 4,
 };
 
 /* The member `key` of object `obj`, or NULL when absent. A key that appears twice is an error. */
 int dlv__jfind(const cJSON *obj, const char *key, dlv__jpath *path, const cJSON **out,
                dlv_error *err);
+
+/* The members of one object found in a single walk over its children, for decoders that read
+ * many keys of it (dlv__jfind walks all the children for each key). `keys` (at most
+ * DLV__JMEMBERS_MAX, static storage) names the members read; the others are ignored. The
+ * dlv__jm_* readers below then read member `k` (an index into keys) exactly as the dlv__jget_*
+ * reader of the same name reads the key: the same messages, and a key that appears twice is the
+ * same "duplicate key" error, when (and only when) that member is read. */
+#define DLV__JMEMBERS_MAX 40
+typedef struct dlv__jmembers {
+    const char *const *keys;
+    const cJSON *node[DLV__JMEMBERS_MAX]; /* NULL when absent */
+} dlv__jmembers;
+
+void dlv__jmembers_scan(dlv__jmembers *m, const cJSON *obj, const char *const *keys, size_t count);
+/* Member k: *out is the node or NULL; "key: duplicate key" when it appears twice. */
+int dlv__jm_find(const dlv__jmembers *m, size_t k, dlv__jpath *path, const cJSON **out,
+                 dlv_error *err);
+int dlv__jm_string(const dlv__jmembers *m, size_t k, unsigned flags, dlv__jpath *path, char **out,
+                   dlv_error *err);
+int dlv__jm_decimal(const dlv__jmembers *m, size_t k, unsigned flags, int scale, int64_t min,
+                    int64_t max, dlv__jpath *path, int64_t *out, bool *present, dlv_error *err);
+int dlv__jm_bool(const dlv__jmembers *m, size_t k, unsigned flags, dlv__jpath *path, bool *out,
+                 dlv_error *err);
+int dlv__jm_time(const dlv__jmembers *m, size_t k, unsigned flags, dlv__jpath *path, int64_t *out,
+                 dlv_error *err);
+int dlv__jm_enum(const dlv__jmembers *m, size_t k, unsigned flags, const char *const *names,
+                 size_t count, dlv__jpath *path, int *out, dlv_error *err);
+int dlv__jm_object(const dlv__jmembers *m, size_t k, unsigned flags, dlv__jpath *path,
+                   const cJSON **out, dlv_error *err);
+int dlv__jm_array(const dlv__jmembers *m, size_t k, unsigned flags, size_t max_count,
+                  dlv__jpath *path, const cJSON **out, size_t *count, dlv_error *err);
 
 /* Node readers: `node` may be NULL (absent). The path must already name the node. *out is left
  * untouched when the value is absent or null; *present (optional) tells which happened. */

@@ -248,6 +248,10 @@ enum {
     /* Item sums, fullSum and resultSum are recomputed from the items (dlv__order_recompute_sums)
      * instead of checked: the terminal's view of an edited order (DLV__OP_EDIT). */
     DLV__ORDER_RESUM = 1u << 2,
+    /* The tree is the decoder's to consume (parsed for this decoding only and deleted after it):
+     * the order takes its strings instead of copying them, leaving NULL in their nodes (all but
+     * the order's "id", which a caller may still name a refused order by). */
+    DLV__ORDER_TAKE_STRINGS = 1u << 3,
 };
 
 /* Decodes one ORDER document strictly (the terminal's own data: the host's createOrder, the
@@ -274,6 +278,10 @@ int dlv__order_from_cjson(const cJSON *node, unsigned flags, dlv__jpath *path, d
  * warning too. On error, the warnings added for this order are removed again. DLV_ENOMEM. */
 int dlv__order_from_cjson_lenient(const cJSON *node, dlv__jpath *path,
                                   dlv__order_warnings *warnings, dlv__order **out, dlv_error *err);
+/* Either of the two: tolerant when flags hold DLV__ORDER_LENIENT, its warnings then appended to
+ * `warnings` (NULL: discarded). */
+int dlv__order_from_cjson_warn(const cJSON *node, unsigned flags, dlv__jpath *path,
+                               dlv__order_warnings *warnings, dlv__order **out, dlv_error *err);
 /* The ORDER document (compact). NULL on allocation failure; free with dlv__free. */
 char *dlv__order_to_json(const dlv__order *order);
 /* The ORDER as a cJSON tree (numbers are raw nodes with exact text), e.g. for a CreateOrder

@@ -336,7 +336,8 @@ int dlv__order_clone(const dlv__order *o, dlv__order **out)
     if (!j)
         return DLV_ENOMEM;
     dlv_error err;
-    int rc = dlv__order_from_cjson(j, DLV__ORDER_DRAFT | DLV__ORDER_LENIENT, NULL, out, &err);
+    int rc = dlv__order_from_cjson(
+        j, DLV__ORDER_DRAFT | DLV__ORDER_LENIENT | DLV__ORDER_TAKE_STRINGS, NULL, out, &err);
     cJSON_Delete(j);
     return rc;
 }

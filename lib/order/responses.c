@@ -149,8 +149,10 @@ static int decode_orders(const cJSON *root, dlv__jpath *p, dlv__orders_response 
     size_t key_mark = dlv__jpath_key(p, "orders");
     for (const cJSON *c = arr ? arr->child : NULL; c; c = c->next, i++) {
         size_t mark = dlv__jpath_index(p, i);
-        int rc = lenient ? dlv__order_from_cjson_lenient(c, p, &warnings, &r->orders[i], err)
-                         : dlv__order_from_cjson(c, 0, p, &r->orders[i], err);
+        /* The tree was parsed for this answer alone: the orders take its strings. */
+        int rc = dlv__order_from_cjson_warn(
+            c, (lenient ? DLV__ORDER_LENIENT : 0) | DLV__ORDER_TAKE_STRINGS, p, &warnings,
+            &r->orders[i], err);
         dlv__jpath_restore(p, mark);
         if (rc && rc != DLV_ENOMEM && lenient) {
             rc = note_invalid(r, c, err);

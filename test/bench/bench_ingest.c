@@ -422,28 +422,28 @@ int main(int argc, char **argv)
               bench_fmt("decode+validate %ld orders (%.1f MB), median of %d", count,
                         (double)len / 1e6, reps),
               bench_fmt("%.1f ms", dec.ms_median),
-              bench_fmt("raw cJSON_Parse of the same bytes: %.1f ms", raw.ms_median), "<= 2x",
-              bench_fmt("%s (%.2fx)", bench_verdict(tr <= 2), tr));
+              bench_fmt("raw cJSON_Parse of the same bytes: %.1f ms", raw.ms_median), "<= 1.5x",
+              bench_fmt("%s (%.2fx)", bench_verdict(tr <= 1.5), tr));
     double ir_raw = callgrind_ir("cjson", file, dir), ir_dec = callgrind_ir("decode", file, dir);
     if (ir_raw > 0 && ir_dec > 0)
         bench_row(b, "decode+validate, instructions (callgrind)",
                   bench_fmt("%.0f M Ir (%.0f Ir/byte)", ir_dec / 1e6, ir_dec / (double)len),
                   bench_fmt("cJSON_Parse+Delete: %.0f M Ir (%.0f Ir/byte)", ir_raw / 1e6,
                             ir_raw / (double)len),
-                  "<= 2x",
-                  bench_fmt("%s (%.2fx)", bench_verdict(ir_dec / ir_raw <= 2), ir_dec / ir_raw));
+                  "<= 1.5x",
+                  bench_fmt("%s (%.2fx)", bench_verdict(ir_dec / ir_raw <= 1.5), ir_dec / ir_raw));
     double mr = (double)dec.peak_bytes / (double)raw.peak_bytes;
     bench_row(
         b, "decode+validate, peak heap (counting allocator)",
         bench_fmt("%.1f MB", dec.peak_bytes / 1e6),
         bench_fmt("cJSON_Parse: %.1f MB (input %.1f MB)", raw.peak_bytes / 1e6, (double)len / 1e6),
-        "<= 1.5x", bench_fmt("%s (%.2fx)", bench_verdict(mr <= 1.5), mr));
+        "<= 1.3x", bench_fmt("%s (%.2fx)", bench_verdict(mr <= 1.3), mr));
     long rss_raw = rss_delta("cjson", file), rss_dec = rss_delta("decode", file);
     if (rss_raw > 0)
         bench_row(b, "decode+validate, peak RSS growth (ru_maxrss, separate processes)",
                   bench_fmt("%.1f MB", rss_dec / 1024.0),
-                  bench_fmt("cJSON_Parse: %.1f MB", rss_raw / 1024.0), "<= 1.5x",
-                  bench_fmt("%s (%.2fx)", bench_verdict((double)rss_dec / rss_raw <= 1.5),
+                  bench_fmt("cJSON_Parse: %.1f MB", rss_raw / 1024.0), "<= 1.3x",
+                  bench_fmt("%s (%.2fx)", bench_verdict((double)rss_dec / rss_raw <= 1.3),
                             (double)rss_dec / rss_raw));
     bench_row(b, "decoded orders held (dlv__order structs)",
               bench_fmt("%.0f B/order", (double)dec.held_bytes / count),

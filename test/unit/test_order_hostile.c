@@ -347,6 +347,134 @@ static void allocation_failures(void)
     free(reg);
 }
 
+/* The prescan stops a word at a time: a bad byte is reported at its own offset wherever it
+ * falls in the eight-byte words of a long string, and one just past them is still seen. */
+static void prescan_offsets(void)
+{
+    static const char *const bad[] = {"\t", "\x01", "\\u0000"};
+    static const char *const what[] = {"control character in a string",
+                                       "control character in a string", "\\u0000 in a string"};
+    for (size_t b = 0; b < DLV__ARRAY_SIZE(bad); b++) {
+        for (size_t at = 0; at < 40; at++) {
+            char doc[128];
+            /* {"k":"<at ASCII or Cyrillic bytes><bad>xyz"} */
+            size_t n = (size_t)snprintf(doc, sizeof doc, "{\"k\":\"");
+            for (size_t i = 0; i < at; i++)
+                doc[n++] = at % 2 ? 'a' : (char)(i % 2 ? 0xB0 : 0xD0);
+            n += (size_t)snprintf(doc + n, sizeof doc - n, "%sxyz\"}", bad[b]);
+            cJSON *root = NULL;
+            dlv_error err = {0};
+            CU_ASSERT_EQUAL(dlv__json_parse(doc, n, 1024, &root, &err), DLV_EJSON);
+            char expect[96];
+            snprintf(expect, sizeof expect, "%s at offset %zu", what[b], 6 + at);
+            DLV_ASSERT_CONTAINS(err.message, expect);
+            CU_ASSERT_PTR_NULL(root);
+        }
+    }
+    /* Quotes and escapes inside long strings do not end them early. */
+    const char *doc = "{\"a\":\"0123456789\\\"0123456789\\\\\",\"b\":[1.50,-2e3,{\"c\":0.10}]}";
+    cJSON *root = NULL;
+    dlv_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(dlv__json_parse(doc, strlen(doc), 1024, &root, &err), DLV_OK);
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(root, "a")->valuestring, "0123456789\"0123456789\\");
+    const cJSON *b = cJSON_GetObjectItem(root, "b");
+    CU_ASSERT_STRING_EQUAL(cJSON_GetArrayItem(b, 0)->valuestring, "1.50");
+    CU_ASSERT_STRING_EQUAL(cJSON_GetArrayItem(b, 1)->valuestring, "-2e3");
+    cJSON *c = cJSON_Duplicate(cJSON_GetObjectItem(cJSON_GetArrayItem(b, 2), "c"), true);
+    cJSON_Delete(root);
+    /* A duplicate owns its text. */
+    CU_ASSERT_STRING_EQUAL(c->valuestring, "0.10");
+    cJSON_Delete(c);
+    /* A document that is one number: the root's text is its own. */
+    CU_ASSERT_EQUAL_FATAL(dlv__json_parse(" 150.10 ", 8, 1024, &root, &err), DLV_OK);
+    CU_ASSERT_STRING_EQUAL(root->valuestring, "150.10");
+    cJSON_Delete(root);
+}
+
+/* UTF-8 checks that skip ASCII words and two-byte sequences still find a bad byte anywhere. */
+static void utf8_by_words(void)
+{
+    static const char *const bad[] = {"\xC3\x28", "\xC0\xAF",         "\xD0",    "\xED\xA0\x80",
+                                      "\x80",     "\xF4\x90\x80\x80", "\xE2\x82"};
+    for (size_t b = 0; b < DLV__ARRAY_SIZE(bad); b++) {
+        for (size_t at = 0; at < 20; at++) {
+            char s[64];
+            size_t n = 0;
+            for (size_t i = 0; i < at; i++)
+                n += (size_t)snprintf(s + n, sizeof s - n, "%s", i % 3 == 2 ? "Ж" : "a");
+            n += (size_t)snprintf(s + n, sizeof s - n, "%s", bad[b]);
+            CU_ASSERT_FALSE(dlv__utf8_valid(s, n));
+            n += (size_t)snprintf(s + n, sizeof s - n, "abcdefghij");
+            CU_ASSERT_FALSE(dlv__utf8_valid(s, n));
+        }
+    }
+    const char *good = "abcdefghЖЖЖЖabcdefgh€𝄞Жabcdefghijkl";
+    CU_ASSERT_TRUE(dlv__utf8_valid(good, strlen(good)));
+}
+
+/* Members read in one walk: any order of the keys reads the same order, and a path longer than
+ * the buffer is cut where it always was. */
+static void members_in_any_order(void)
+{
+    dlv__order *a = NULL, *b = NULL;
+    dlv_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(dlv__order_from_json(base, strlen(base), 0, &a, &err), DLV_OK);
+    cJSON *tree = NULL;
+    CU_ASSERT_EQUAL_FATAL(dlv__json_parse(base, strlen(base), 1 << 20, &tree, &err), DLV_OK);
+    cJSON *reversed = cJSON_CreateObject();
+    while (tree->child) {
+        cJSON *last = tree->child;
+        while (last->next)
+            last = last->next;
+        /* Copied, not moved: a number node's text lives in its tree's block (json.h). */
+        cJSON *item = cJSON_DetachItemViaPointer(tree, last);
+        cJSON_AddItemToObject(reversed, item->string, cJSON_Duplicate(item, true));
+        cJSON_Delete(item);
+    }
+    cJSON_Delete(tree);
+    CU_ASSERT_EQUAL_FATAL(dlv__order_from_cjson(reversed, 0, NULL, &b, &err), DLV_OK);
+    char *ta = dlv__order_to_json(a), *tb = dlv__order_to_json(b);
+    CU_ASSERT_STRING_EQUAL(ta, tb);
+    dlv__free(ta);
+    dlv__free(tb);
+    dlv__order_free(b);
+    /* Taking the strings leaves the order whole after the tree is gone, and the id in place. */
+    CU_ASSERT_EQUAL_FATAL(dlv__order_from_cjson(reversed, DLV__ORDER_TAKE_STRINGS, NULL, &b, &err),
+                          DLV_OK);
+    CU_ASSERT_STRING_EQUAL(cJSON_GetObjectItem(reversed, "id")->valuestring, a->id);
+    CU_ASSERT_PTR_NULL(cJSON_GetObjectItem(reversed, "phone")->valuestring);
+    cJSON_Delete(reversed);
+    ta = dlv__order_to_json(a);
+    tb = dlv__order_to_json(b);
+    CU_ASSERT_STRING_EQUAL(ta, tb);
+    dlv__free(ta);
+    dlv__free(tb);
+    dlv__order_free(b);
+    dlv__order_free(a);
+
+    /* 250 bytes of path, then "items[0].amount": cut at 255 bytes as before. */
+    char root[251];
+    memset(root, 'r', 250);
+    root[250] = '\0';
+    char *doc =
+        replace_once(base, "\"amount\":1,\"price\":590.00", "\"amount\":\"1\",\"price\":590.00");
+    CU_ASSERT_EQUAL_FATAL(dlv__json_parse(doc, strlen(doc), 1 << 20, &tree, &err), DLV_OK);
+    dlv__jpath path;
+    dlv__jpath_init(&path, root);
+    CU_ASSERT_EQUAL(dlv__order_from_cjson(tree, 0, &path, &b, &err), DLV_EJSON);
+    char expect[300];
+    snprintf(expect, sizeof expect, "%s.item: not a number", root);
+    CU_ASSERT_STRING_EQUAL(err.message, expect);
+    CU_ASSERT_EQUAL(path.len, 250);
+    CU_ASSERT_PTR_NULL(path.leaf);
+    /* A leaf named in full when it fits. */
+    dlv__jpath_init(&path, "orders[3]");
+    CU_ASSERT_EQUAL(dlv__order_from_cjson(tree, 0, &path, &b, &err), DLV_EJSON);
+    CU_ASSERT_STRING_EQUAL(err.message, "orders[3].items[0].amount: not a number");
+    cJSON_Delete(tree);
+    free(doc);
+}
+
 int main(void)
 {
     base = fixture("order_courier.json");
@@ -356,6 +484,9 @@ int main(void)
         DLV_TEST(hostile_documents),
         DLV_TEST(hostile_sizes_and_nesting),
         DLV_TEST(allocation_failures),
+        DLV_TEST(prescan_offsets),
+        DLV_TEST(utf8_by_words),
+        DLV_TEST(members_in_any_order),
         DLV_TEST_END,
     };
     int rc = dlv_test_main("order_hostile", tests);
