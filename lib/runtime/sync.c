@@ -470,7 +470,7 @@ static void on_sent(void *arg, dlv__backend_result *res)
      * in flight, sent only after the one before was answered, so each order's commands keep
      * their order. Were this transaction lost, the answered commands would go again and be
      * answered as duplicates. */
-    if (!row_of || !done) {
+    if (!row_of || !done || !changed.orders) {
         unstored = true; /* out of memory: nothing settled, all sent again */
     } else if (ndone > 0 &&
                dlv__store_outbox_complete(ctx->store, done, ndone, NULL, &err) != DLV_OK) {
