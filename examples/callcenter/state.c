@@ -20,6 +20,12 @@ struct cc_state {
     unsigned seq;
     int max_minor;         /* highest protocol minor served */
     cJSON *settings_cache; /* the stored settings, parsed once; NULL until first needed */
+    /* The statements of the commands route, prepared once (see cached); under `lock`. */
+    struct {
+        const char *sql;
+        sqlite3_stmt *stmt;
+    } cache[16];
+    int cached_count;
 };
 
 static const char schema[] =
@@ -76,6 +82,51 @@ static sqlite3_stmt *prep(cc_state *st, const char *sql)
     return s;
 }
 
+/* A statement of the hot paths (a command costs seven), kept prepared and found by the address
+ * of its SQL text: parsing them again for each command cost more than running them. Give it
+ * back with done(). Only under st->lock. */
+static sqlite3_stmt *cached(cc_state *st, const char *sql)
+{
+    for (int i = 0; i < st->cached_count; i++)
+        if (st->cache[i].sql == sql)
+            return st->cache[i].stmt;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
+        fprintf(stderr, "callcenter: SQL error: %s in %s\n", sqlite3_errmsg(st->db), sql);
+        return NULL;
+    }
+    if (st->cached_count < (int)(sizeof st->cache / sizeof *st->cache)) {
+        st->cache[st->cached_count].sql = sql;
+        st->cache[st->cached_count++].stmt = s;
+    }
+    return s;
+}
+
+static void done(cc_state *st, sqlite3_stmt *s)
+{
+    for (int i = 0; i < st->cached_count; i++) {
+        if (st->cache[i].stmt == s) {
+            sqlite3_reset(s);
+            sqlite3_clear_bindings(s);
+            return;
+        }
+    }
+    sqlite3_finalize(s);
+}
+
+static const char SQL_META_GET[] = "SELECT value FROM meta WHERE key=?";
+static const char SQL_META_SET[] = "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)";
+static const char SQL_ORDER_LOAD[] = "SELECT json, terminal_id FROM orders WHERE id=?";
+static const char SQL_ORDER_SAVE[] =
+    "INSERT INTO orders(id, terminal_id, revision, status, number, json)"
+    " VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(id) DO UPDATE SET"
+    " terminal_id=?2, revision=?3, status=?4, number=?5, json=?6";
+static const char SQL_COMMAND_FIND[] = "SELECT result FROM commands WHERE id=?";
+static const char SQL_COMMAND_AGAIN[] = "UPDATE commands SET received = received + 1 WHERE id=?";
+static const char SQL_COMMAND_ADD[] =
+    "INSERT INTO commands(id, terminal_id, order_id, type, outcome, error, result,"
+    " applied) VALUES(?,?,?,?,?,?,?,?)";
+
 static void exec(cc_state *st, const char *sql)
 {
     char *msg = NULL;
@@ -87,22 +138,22 @@ static void exec(cc_state *st, const char *sql)
 
 static char *meta_get(cc_state *st, const char *key)
 {
-    sqlite3_stmt *s = prep(st, "SELECT value FROM meta WHERE key=?");
+    sqlite3_stmt *s = cached(st, SQL_META_GET);
     char *v = NULL;
     sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
     if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
         v = strdup((const char *)sqlite3_column_text(s, 0));
-    sqlite3_finalize(s);
+    done(st, s);
     return v;
 }
 
 static void meta_set(cc_state *st, const char *key, const char *value)
 {
-    sqlite3_stmt *s = prep(st, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)");
+    sqlite3_stmt *s = cached(st, SQL_META_SET);
     sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
     sqlite3_step(s);
-    sqlite3_finalize(s);
+    done(st, s);
 }
 
 static int64_t meta_int(cc_state *st, const char *key)
@@ -375,7 +426,7 @@ static const cJSON *find_cause(const cJSON *settings, const char *id)
 
 static cJSON *order_load(cc_state *st, const char *id, char **terminal)
 {
-    sqlite3_stmt *s = prep(st, "SELECT json, terminal_id FROM orders WHERE id=?");
+    sqlite3_stmt *s = cached(st, SQL_ORDER_LOAD);
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     cJSON *o = NULL;
     if (sqlite3_step(s) == SQLITE_ROW) {
@@ -384,7 +435,7 @@ static cJSON *order_load(cc_state *st, const char *id, char **terminal)
             *terminal =
                 sqlite3_column_text(s, 1) ? strdup((const char *)sqlite3_column_text(s, 1)) : NULL;
     }
-    sqlite3_finalize(s);
+    done(st, s);
     return o;
 }
 
@@ -396,9 +447,7 @@ static int64_t order_save(cc_state *st, cJSON *o, const char *terminal)
     set_item(o, "revision", cJSON_CreateNumber((double)rev));
     char *json = cJSON_PrintUnformatted(o);
     const cJSON *num = cJSON_GetObjectItemCaseSensitive(o, "number");
-    sqlite3_stmt *s = prep(st, "INSERT INTO orders(id, terminal_id, revision, status, number, json)"
-                               " VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(id) DO UPDATE SET"
-                               " terminal_id=?2, revision=?3, status=?4, number=?5, json=?6");
+    sqlite3_stmt *s = cached(st, SQL_ORDER_SAVE);
     sqlite3_bind_text(s, 1, str(o, "id"), -1, SQLITE_STATIC);
     if (terminal)
         sqlite3_bind_text(s, 2, terminal, -1, SQLITE_STATIC);
@@ -407,7 +456,7 @@ static int64_t order_save(cc_state *st, cJSON *o, const char *terminal)
     sqlite3_bind_int64(s, 5, cJSON_IsNumber(num) ? (int64_t)num->valuedouble : 0);
     sqlite3_bind_text(s, 6, json, -1, SQLITE_STATIC);
     sqlite3_step(s);
-    sqlite3_finalize(s);
+    done(st, s);
     free(json);
     return rev;
 }
@@ -467,6 +516,8 @@ void cc_state_close(cc_state *st)
 {
     if (!st)
         return;
+    for (int i = 0; i < st->cached_count; i++)
+        sqlite3_finalize(st->cache[i].stmt);
     sqlite3_close(st->db);
     cJSON_Delete(st->settings_cache);
     pthread_mutex_destroy(&st->lock);
@@ -1140,29 +1191,28 @@ void cc_commands(cc_state *st, const char *terminal_id, const cJSON *body, cc_re
     cJSON_ArrayForEach(c, cmds)
     {
         const char *id = str(c, "id");
-        sqlite3_stmt *s = prep(st, "SELECT result FROM commands WHERE id=?");
+        sqlite3_stmt *s = cached(st, SQL_COMMAND_FIND);
         sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
         if (sqlite3_step(s) == SQLITE_ROW) {
             cJSON *first = cJSON_Parse((const char *)sqlite3_column_text(s, 0));
-            sqlite3_finalize(s);
+            done(st, s);
             const char *o = str(first, "outcome");
             if (o && strcmp(o, "Applied") == 0)
                 cJSON_ReplaceItemInObjectCaseSensitive(first, "outcome",
                                                        cJSON_CreateString("Duplicate"));
             cJSON_AddItemToArray(results, first);
-            s = prep(st, "UPDATE commands SET received = received + 1 WHERE id=?");
+            s = cached(st, SQL_COMMAND_AGAIN);
             sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
             sqlite3_step(s);
-            sqlite3_finalize(s);
+            done(st, s);
             continue;
         }
-        sqlite3_finalize(s);
+        done(st, s);
         outcome r = {0};
         apply_command(st, terminal_id, c, &r, &changed);
         cJSON *res = outcome_json(id, &r);
         char *text = cJSON_PrintUnformatted(res);
-        s = prep(st, "INSERT INTO commands(id, terminal_id, order_id, type, outcome, error, result,"
-                     " applied) VALUES(?,?,?,?,?,?,?,?)");
+        s = cached(st, SQL_COMMAND_ADD);
         sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 2, terminal_id, -1, SQLITE_STATIC);
         const cJSON *order = cJSON_GetObjectItemCaseSensitive(c, "order");
@@ -1174,7 +1224,7 @@ void cc_commands(cc_state *st, const char *terminal_id, const cJSON *body, cc_re
         sqlite3_bind_text(s, 7, text, -1, SQLITE_STATIC);
         sqlite3_bind_int(s, 8, strcmp(r.outcome, "Applied") == 0);
         sqlite3_step(s);
-        sqlite3_finalize(s);
+        done(st, s);
         free(text);
         cJSON_AddItemToArray(results, res);
     }

@@ -360,19 +360,34 @@ int dlv_ctx_request(dlv_ctx *ctx, const char *json, dlv_reply_cb cb, void *arg)
         ctx->host.head = r;
     ctx->host.tail = r;
     uv_mutex_unlock(&ctx->lock);
-    uv_async_send(&ctx->host.wake); /* coalesces: the callback drains the whole queue */
+    uv_async_send(&ctx->host.wake); /* coalesces: the callback drains the queue */
     return DLV_OK;
 }
 
 static void begin_stop(dlv_ctx *ctx);
+
+/* Requests per group commit. A busy host's backlog is committed in groups this size, with the
+ * loop's I/O between them: replies start after the first group rather than after the whole
+ * backlog, and the command sender's answers are read meanwhile (issue 20). One fdatasync costs
+ * about what staging a few requests does, so a larger group would not be cheaper per request. */
+#define DRAIN_GROUP 256
 
 static void drain_queue(uv_async_t *async)
 {
     dlv_ctx *ctx = async->data;
     uv_mutex_lock(&ctx->lock);
     host_req *list = ctx->host.head;
-    ctx->host.head = ctx->host.tail = NULL;
     bool stopping = ctx->host.state == RT_STOPPING;
+    /* Take one group; the rest stays queued, in order, for the next turn. */
+    host_req *last = list;
+    for (int n = 1; last && last->next && (stopping || n < DRAIN_GROUP); n++)
+        last = last->next;
+    ctx->host.head = last ? last->next : NULL;
+    if (!ctx->host.head)
+        ctx->host.tail = NULL;
+    if (last)
+        last->next = NULL;
+    bool more = ctx->host.head != NULL;
     uv_mutex_unlock(&ctx->lock);
     if (stopping)
         ctx->loop_state = RT_STOPPING;
@@ -384,6 +399,8 @@ static void drain_queue(uv_async_t *async)
         dlv__free(r);
     }
     dlv__rt_commit(ctx);
+    if (more)
+        uv_async_send(&ctx->host.wake); /* the next group after this turn's I/O */
     if (stopping)
         begin_stop(ctx);
 }

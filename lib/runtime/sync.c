@@ -367,17 +367,24 @@ static void on_send_timer(uv_timer_t *t)
     start_send(ctx);
 }
 
-/* The outcome of one command: it leaves the outbox; a rejection puts the server state back. */
-static void settle(dlv_ctx *ctx, const dlv__command_result *r, const char *order_id,
-                   bool changes_order, bool *unstored)
+/* The orders an answer changed, cached once at its end in one call (not one store call per
+ * command: issue 20). */
+typedef struct touched {
+    rt_order **orders;
+    size_t count;
+} touched;
+
+static void touch(touched *t, rt_order *o)
 {
-    dlv_error err = {0};
-    static const char *const outcomes[] = {"Applied", "Duplicate", "Rejected"};
-    dlv__store_outcome done = {r->id, outcomes[r->outcome]};
-    if (dlv__store_outbox_complete(ctx->store, &done, 1, NULL, &err) != DLV_OK) {
-        DLV__LOGE(&ctx->log, "cannot remove command %s from the outbox: %s", r->id, err.message);
-        *unstored = true;
-    }
+    if (t->orders && (t->count == 0 || t->orders[t->count - 1] != o))
+        t->orders[t->count++] = o;
+}
+
+/* The outcome of one command (already out of the outbox): a rejection puts the server state
+ * back. */
+static void settle(dlv_ctx *ctx, const dlv__command_result *r, const char *order_id,
+                   bool changes_order, touched *changed)
+{
     rt_order *o = order_id ? dlv__rt_order_find(ctx, order_id) : NULL;
     if (!changes_order)
         return; /* DocumentPrinted: a report, not a change of the order */
@@ -409,7 +416,7 @@ static void settle(dlv_ctx *ctx, const dlv__command_result *r, const char *order
                 dlv__order_free(server);
             }
         }
-        dlv__rt_persist_views(ctx, &o, 1);
+        touch(changed, o);
         return;
     }
     dlv__rt_emit(ctx, dlv__ev_command_rejected(order_id, r->id, r->error, r->description));
@@ -432,14 +439,13 @@ static void settle(dlv_ctx *ctx, const dlv__command_result *r, const char *order
         dlv__notify_before nb = {false, before, o->view->result_sum};
         dlv__rt_consequences(ctx, o, &ev, &nb);
     }
-    dlv__rt_persist_views(ctx, &o, 1);
+    touch(changed, o);
 }
 
-/* A ReserveNumbers outcome: the block it brought is stored (protocol 1.1). */
+/* A ReserveNumbers outcome (already out of the outbox): the block it brought is stored
+ * (protocol 1.1). */
 static void settle_reserve(dlv_ctx *ctx, const dlv__command_result *r)
 {
-    dlv_error err = {0};
-    static const char *const outcomes[] = {"Applied", "Duplicate", "Rejected"};
     if (r->outcome != DLV__OUTCOME_REJECTED && r->has_number_block)
         dlv__rt_numbers_take_block(ctx, r->number_block, "ReserveNumbers");
     else if (r->outcome == DLV__OUTCOME_REJECTED)
@@ -447,9 +453,6 @@ static void settle_reserve(dlv_ctx *ctx, const dlv__command_result *r)
                   r->description ? r->description : "");
     else
         DLV__LOGW(&ctx->log, "ReserveNumbers answered without a number block");
-    dlv__store_outcome done = {r->id, outcomes[r->outcome]};
-    if (dlv__store_outbox_complete(ctx->store, &done, 1, NULL, &err) != DLV_OK)
-        DLV__LOGE(&ctx->log, "cannot remove command %s from the outbox: %s", r->id, err.message);
 }
 
 static void on_sent(void *arg, dlv__backend_result *res)
@@ -486,28 +489,60 @@ static void on_sent(void *arg, dlv__backend_result *res)
     dlv_error err = {0};
     note_health(ctx, true, NULL, res->total_ms);
     bool group = dlv__store_begin(ctx->store, NULL) == DLV_OK, unstored = false;
-    for (size_t i = 0; i < cr->result_count; i++) {
+    /* Each result's command: the server answers in the order it was sent, so row i is tried
+     * first and the whole batch searched only when that misses. */
+    const dlv__store_cmd_row **row_of = dlv__calloc(cr->result_count + 1, sizeof *row_of);
+    dlv__store_outcome *done = dlv__calloc(cr->result_count + 1, sizeof *done);
+    touched changed = {dlv__calloc(cr->result_count + 1, sizeof *changed.orders), 0};
+    static const char *const outcomes[] = {"Applied", "Duplicate", "Rejected"};
+    size_t ndone = 0;
+    for (size_t i = 0; row_of && done && i < cr->result_count; i++) {
         const dlv__command_result *r = &cr->results[i];
-        const char *order_id = NULL;
-        bool changes_order = true, reserve = false;
-        for (size_t k = 0; k < batch.count; k++) {
-            if (strcmp(batch.rows[k].id, r->id) == 0) {
-                order_id = batch.rows[k].order_id;
-                changes_order = !strstr(batch.rows[k].body, "\"type\":\"DocumentPrinted\"");
-                reserve = batch.rows[k].type && strcmp(batch.rows[k].type, "ReserveNumbers") == 0;
-            }
-        }
-        if (reserve) {
+        const dlv__store_cmd_row *row = NULL;
+        if (i < batch.count && strcmp(batch.rows[i].id, r->id) == 0)
+            row = &batch.rows[i];
+        for (size_t k = 0; !row && k < batch.count; k++)
+            if (strcmp(batch.rows[k].id, r->id) == 0)
+                row = &batch.rows[k];
+        row_of[i] = row;
+        bool reserve = row && row->type && strcmp(row->type, "ReserveNumbers") == 0;
+        if (row && (row->order_id || reserve))
+            done[ndone++] = (dlv__store_outcome){r->id, outcomes[r->outcome]};
+    }
+    /* The answered commands leave the outbox first, so that the next request can go out at
+     * once: the call-center works on it while this answer is settled here. Still one request
+     * in flight, sent only after the one before was answered, so each order's commands keep
+     * their order. Were this transaction lost, the answered commands would go again and be
+     * answered as duplicates. */
+    if (!row_of || !done || !changed.orders) {
+        unstored = true; /* out of memory: nothing settled, all sent again */
+    } else if (ndone > 0 &&
+               dlv__store_outbox_complete(ctx->store, done, ndone, NULL, &err) != DLV_OK) {
+        DLV__LOGE(&ctx->log, "cannot remove %zu answered commands from the outbox: %s", ndone,
+                  err.message);
+        unstored = true;
+    }
+    if (!unstored)
+        start_send(ctx);
+    for (size_t i = 0; !unstored && i < cr->result_count; i++) {
+        const dlv__command_result *r = &cr->results[i];
+        const dlv__store_cmd_row *row = row_of[i];
+        if (row && row->type && strcmp(row->type, "ReserveNumbers") == 0) {
             settle_reserve(ctx, r); /* a rejected one is asked for again by the next order */
             continue;
         }
-        if (!order_id) {
+        if (!row || !row->order_id) {
             DLV__LOGW(&ctx->log, "the call-center answered for a command it was not sent: %s",
                       r->id);
             continue;
         }
-        settle(ctx, r, order_id, changes_order, &unstored);
+        settle(ctx, r, row->order_id, !strstr(row->body, "\"type\":\"DocumentPrinted\""), &changed);
     }
+    if (changed.count > 0)
+        dlv__rt_persist_views(ctx, changed.orders, changed.count); /* logs its own failure */
+    dlv__free(changed.orders);
+    dlv__free(done);
+    dlv__free(row_of);
     if (group && dlv__store_commit(ctx->store, &err) != DLV_OK) {
         DLV__LOGE(&ctx->log,
                   "cannot store the commands' outcomes: %s (they are sent again and "

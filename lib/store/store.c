@@ -2,7 +2,6 @@
  * store shares: error mapping, cached statements and (group) transactions. */
 #include "store/store_impl.h"
 
-#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,64 +219,151 @@ bool dlv__store_column_dup(sqlite3_stmt *s, int i, char **out)
     return *out != NULL;
 }
 
-static bool json_space(char c)
+/* A syntax check that builds nothing: every order the cache takes and every command the outbox
+ * takes passes here, and a parse into a cJSON tree (one allocation per value) cost as much as
+ * making the text (issue 20). Strict RFC 8259 grammar, nesting up to cJSON's limit. */
+#define JSON_CHECK_DEPTH 1000
+
+static const char *json_skip_ws(const char *p)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    return p;
+}
+
+static bool json_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* `p` at the opening quote; returns past the closing one, or NULL. */
+static const char *json_check_string(const char *p)
+{
+    for (p++;; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"')
+            return p + 1;
+        if (c < 0x20)
+            return NULL; /* the end of the text, or a raw control character */
+        if (c != '\\')
+            continue;
+        c = (unsigned char)*++p;
+        if (c == 'u') {
+            if (!json_hex(p[1]) || !json_hex(p[2]) || !json_hex(p[3]) || !json_hex(p[4]))
+                return NULL;
+            p += 4;
+        } else if (!strchr("\"\\/bfnrt", c) || c == '\0') {
+            return NULL;
+        }
+    }
+}
+
+static const char *json_check_number(const char *p)
+{
+    if (*p == '-')
+        p++;
+    if (*p == '0')
+        p++;
+    else if (*p >= '1' && *p <= '9')
+        while (*p >= '0' && *p <= '9')
+            p++;
+    else
+        return NULL;
+    if (*p == '.') {
+        if (!(*++p >= '0' && *p <= '9'))
+            return NULL;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    if (*p == 'e' || *p == 'E') {
+        if (*++p == '+' || *p == '-')
+            p++;
+        if (!(*p >= '0' && *p <= '9'))
+            return NULL;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    return p;
+}
+
+static const char *json_check_value(const char *p, int depth)
+{
+    p = json_skip_ws(p);
+    switch (*p) {
+    case '"':
+        return json_check_string(p);
+    case 't':
+        return strncmp(p, "true", 4) == 0 ? p + 4 : NULL;
+    case 'f':
+        return strncmp(p, "false", 5) == 0 ? p + 5 : NULL;
+    case 'n':
+        return strncmp(p, "null", 4) == 0 ? p + 4 : NULL;
+    case '{':
+    case '[': {
+        char close = *p == '{' ? '}' : ']';
+        bool object = *p == '{';
+        if (depth >= JSON_CHECK_DEPTH)
+            return NULL;
+        p = json_skip_ws(p + 1);
+        if (*p == close)
+            return p + 1;
+        for (;;) {
+            if (object) {
+                if (*p != '"' || !(p = json_check_string(p)))
+                    return NULL;
+                p = json_skip_ws(p);
+                if (*p++ != ':')
+                    return NULL;
+            }
+            if (!(p = json_check_value(p, depth + 1)))
+                return NULL;
+            p = json_skip_ws(p);
+            if (*p == close)
+                return p + 1;
+            if (*p != ',')
+                return NULL;
+            p = json_skip_ws(p + 1);
+        }
+    }
+    default:
+        return json_check_number(p);
+    }
 }
 
 bool dlv__store_json_object(const char *text)
 {
     if (!text)
         return false;
-    const char *p = text;
-    while (json_space(*p))
-        p++;
+    const char *p = json_skip_ws(text);
     if (*p != '{')
         return false;
-    /* Open brackets as a stack of bits: 1 for an object, 0 for an array (cJSON nests at most
-     * CJSON_NESTING_LIMIT deep; deeper is not what lib/runtime writes). */
-    uint64_t kinds = 0;
-    int depth = 0;
-    bool in_string = false;
-    for (; *p; p++) {
-        char c = *p;
-        if (in_string) {
-            if (c == '\\' && p[1])
-                p++;
-            else if (c == '"')
-                in_string = false;
-            continue;
-        }
-        if (c == '"') {
-            in_string = true;
-        } else if (c == '{' || c == '[') {
-            if (depth == 64)
-                return false;
-            kinds = kinds << 1 | (c == '{');
-            depth++;
-        } else if (c == '}' || c == ']') {
-            if (depth == 0 || (kinds & 1) != (c == '}'))
-                return false;
-            kinds >>= 1;
-            if (--depth == 0)
-                break;
-        }
-    }
-    if (depth != 0 || !*p)
-        return false;
-    for (p++; json_space(*p); p++)
-        ;
-    return *p == '\0';
+    p = json_check_value(p, 0);
+    return p && *json_skip_ws(p) == '\0';
 }
 
 /* ---- transactions ---- */
+
+static const char SQL_SAVEPOINT[] = "SAVEPOINT s";
+static const char SQL_RELEASE[] = "RELEASE s";
+
+/* A savepoint opens and closes around every store call inside a group (one per order a commit
+ * caches): run from the statement cache, not parsed again each time as sqlite3_exec would. */
+static int exec_cached(dlv__store *st, const char *sql)
+{
+    sqlite3_stmt *s;
+    if (dlv__store_stmt(st, sql, &s, NULL) != DLV_OK)
+        return sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
 
 int dlv__store_tx_begin(dlv__store *st, dlv_error *err)
 {
     if (st->aborted)
         return dlv__error_set(err, st->aborted, "%s", st->aborted_msg);
-    int rc =
-        sqlite3_exec(st->db, st->depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT s", NULL, NULL, NULL);
+    int rc = st->depth == 0 ? sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)
+                            : exec_cached(st, SQL_SAVEPOINT);
     if (rc != SQLITE_OK)
         return dlv__store_fail(st, err, rc, "cannot start a transaction");
     st->depth++;
@@ -323,12 +409,12 @@ int dlv__store_tx_end(dlv__store *st, int rc, dlv_error *err)
         return st->aborted;
     }
     if (rc == DLV_OK) {
-        int src = sqlite3_exec(st->db, "RELEASE s", NULL, NULL, NULL);
+        int src = exec_cached(st, SQL_RELEASE);
         if (src != SQLITE_OK)
             rc = dlv__store_fail(st, err, src, "cannot finish a savepoint");
     } else {
         sqlite3_exec(st->db, "ROLLBACK TO s", NULL, NULL, NULL);
-        sqlite3_exec(st->db, "RELEASE s", NULL, NULL, NULL);
+        exec_cached(st, SQL_RELEASE);
     }
     return rc;
 }

@@ -50,10 +50,8 @@ int dlv__store_bind_text(sqlite3_stmt *s, int i, const char *text);
 /* Copies a text column (NULL stays NULL); false on out of memory. */
 bool dlv__store_column_dup(sqlite3_stmt *s, int i, char **out);
 
-/* True when `text` is one whole JSON object: it opens with '{', its brackets balance outside
- * strings, and nothing but white space follows the closing '}'. A structural check in one pass
- * with no allocation, against a truncated or foreign text; what goes in is printed by cJSON in
- * lib/runtime, so the grammar inside is cJSON's to keep. */
+/* True when `text` is one JSON object by RFC 8259's grammar, with nothing but white space after
+ * it; checked in one pass that builds nothing (store.c). */
 bool dlv__store_json_object(const char *text);
 
 /* Runs one step of a statement that returns no row; maps the error with `what`. */

@@ -1,15 +1,19 @@
 /* 2. Durable command throughput: N status changes (confirm) accepted by the host API, each
  * committed to SQLite before its reply, until all are Applied at the emulator; commands/s beside
  * wrk's request rate against the same emulator's commands route with a one-command body (fresh
- * command id per request, a real Applied status change), same run. The disk's own fsync rate in
- * the data folder is shown as the durable floor.
+ * command id per request, a real Applied status change), same run. Goals (issue 20): >= 5x wrk's
+ * one-command rate; acceptance >= 20,000 commands/s or within 2x of the disk's group-commit
+ * limit, measured beside it in the same data folder (group_commit_limit).
  *
- * "Applied at the emulator" is observed at the emulator: the library sends the outbox in creation
- * order, one request at a time, and the emulator applies a request in order, so when the last
- * confirmed order reads WaitCooking there (GET admin/orders/{id}, polled every 10 ms) every
- * command before it is applied too; the admin log then confirms the count (outside the timing). */
+ * A confirm may make more than one command: an order already due for the kitchen (the courier
+ * cooking time) also goes ReadyForCooking and CookingStarted at once. The rate counts the commands
+ * actually sent (the emulator's log for this terminal), until the outbox is empty (the health
+ * request's pendingCommands, polled every 10 ms). The last confirmed order leaving Unconfirmed at
+ * the emulator (GET admin/orders/{id}) is timed too: the library sends the outbox in creation
+ * order, one request at a time, so every confirm before it is applied by then. */
 #define _GNU_SOURCE
 #include <cjson/cJSON.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +67,93 @@ static const char *server_status(const cc_proc *cc, const char *id, char *out, s
     snprintf(out, outlen, "%s", cJSON_IsString(s) ? s->valuestring : "");
     cJSON_Delete(o);
     return out;
+}
+
+/* The disk's group-commit limit: small transactions per second when each fdatasync carries
+ * `group` of them. The store's shape (WAL, synchronous=FULL, exclusive locking); each transaction
+ * a savepoint that adds an outbox-like row (a ~250-byte command) and replaces an order-cache-like
+ * row (~1 KB), as a confirm's commit does; one BEGIN IMMEDIATE..COMMIT (one fdatasync) per group.
+ * Measured for `seconds` in `dir`, the terminal's data folder. */
+static double group_commit_limit(const char *dir, int group, double seconds, double *per_sync_ms)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/group_commit.probe", dir);
+    sqlite3 *db = NULL;
+    double rate = 0;
+    if (sqlite3_open(path, &db) != SQLITE_OK)
+        goto done;
+    sqlite3_exec(db,
+                 "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                 "CREATE TABLE outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL"
+                 " UNIQUE, order_id TEXT, type TEXT NOT NULL, body TEXT NOT NULL);"
+                 "CREATE TABLE orders(id TEXT PRIMARY KEY, json TEXT NOT NULL);",
+                 NULL, NULL, NULL);
+    sqlite3_stmt *add = NULL, *put = NULL, *sp = NULL, *rel = NULL;
+    sqlite3_prepare_v2(db, "INSERT INTO outbox(id, order_id, type, body) VALUES(?1, ?2, ?3, ?4)",
+                       -1, &add, NULL);
+    sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO orders(id, json) VALUES(?1, ?2)", -1, &put,
+                       NULL);
+    sqlite3_prepare_v2(db, "SAVEPOINT s", -1, &sp, NULL);
+    sqlite3_prepare_v2(db, "RELEASE s", -1, &rel, NULL);
+    char body[256], order[1024];
+    memset(body, 'c', sizeof body - 1);
+    body[sizeof body - 1] = '\0';
+    memset(order, 'o', sizeof order - 1);
+    order[sizeof order - 1] = '\0';
+    long done_tx = 0, syncs = 0;
+    double t0 = bench_now_ms(), t = t0;
+    while (add && put && sp && rel && t - t0 < seconds * 1000) {
+        sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        for (int i = 0; i < group; i++) {
+            char id[37], oid[37];
+            bench_uuid(id);
+            snprintf(oid, sizeof oid, "%036ld", (done_tx + i) % 10000);
+            sqlite3_step(sp);
+            sqlite3_reset(sp);
+            sqlite3_bind_text(add, 1, id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(add, 2, oid, -1, SQLITE_STATIC);
+            sqlite3_bind_text(add, 3, "ChangeStatus", -1, SQLITE_STATIC);
+            sqlite3_bind_text(add, 4, body, -1, SQLITE_STATIC);
+            sqlite3_step(add);
+            sqlite3_reset(add);
+            sqlite3_bind_text(put, 1, oid, -1, SQLITE_STATIC);
+            sqlite3_bind_text(put, 2, order, -1, SQLITE_STATIC);
+            sqlite3_step(put);
+            sqlite3_reset(put);
+            sqlite3_step(rel);
+            sqlite3_reset(rel);
+        }
+        if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+            break;
+        done_tx += group;
+        syncs++;
+        t = bench_now_ms();
+    }
+    rate = t > t0 ? done_tx / ((t - t0) / 1000.0) : 0;
+    *per_sync_ms = syncs ? (t - t0) / syncs : 0;
+    sqlite3_finalize(add);
+    sqlite3_finalize(put);
+    sqlite3_finalize(sp);
+    sqlite3_finalize(rel);
+done:
+    sqlite3_close(db);
+    char extra[760];
+    unlink(path);
+    snprintf(extra, sizeof extra, "%s-wal", path);
+    unlink(extra);
+    snprintf(extra, sizeof extra, "%s-shm", path);
+    unlink(extra);
+    return rate;
+}
+
+/* The outbox's length, from the health request; -1 when unknown. */
+static long pending_commands(dlv_ctx *ctx)
+{
+    char *reply = bench_request(ctx, "{\"cmd\":\"health\"}", 10000);
+    const char *p = reply ? strstr(reply, "\"pendingCommands\":") : NULL;
+    long n = p ? strtol(p + strlen("\"pendingCommands\":"), NULL, 10) : -1;
+    free(reply);
+    return n;
 }
 
 typedef struct wrk_result {
@@ -163,8 +254,12 @@ int main(void)
     char *data = NULL;
     if (asprintf(&data, "%s/terminal", dir) < 0 || mkdir(data, 0755) != 0)
         return 1;
-    double fsync_p50 = 0, fsync_p99 = 0;
+    double fsync_p50 = 0, fsync_p99 = 0, group_sync_ms = 0;
     bench_fsync_probe(data, 200, &fsync_p50, &fsync_p99);
+    /* The group size the library commits a busy host's backlog in (lib/runtime/ctx.c). */
+    const int group = 256;
+    double group_limit =
+        group_commit_limit(data, group, count >= 10000 ? 1.0 : 0.5, &group_sync_ms);
 
     bench_host_config hc = {.dir = data,
                             .server_url = cc.base,
@@ -220,17 +315,28 @@ int main(void)
         }
         bench_sleep_ms(10);
     }
+    /* Every command the confirms made, out of the outbox (answered by the emulator). */
+    double t3 = 0;
+    for (double waited = 0; t2 > 0 && waited < 600000; waited = bench_now_ms() - t2) {
+        if (pending_commands(ctx) == 0) {
+            t3 = bench_now_ms();
+            break;
+        }
+        bench_sleep_ms(10);
+    }
     long ok = bench_latch_get(&replies_ok);
-    /* Count what the emulator applied for this terminal (outside the timing). */
-    long applied = 0, applied_twice = 0;
+    /* Count what the emulator got from this terminal (outside the timing): the commands sent. */
+    long sent = 0, applied = 0, applied_twice = 0;
     cJSON *log = admin(&cc, "GET", "log", NULL);
     const cJSON *e;
     cJSON_ArrayForEach(e, cJSON_GetObjectItem(log, "commands"))
     {
         const cJSON *t = cJSON_GetObjectItem(e, "terminalId");
         const cJSON *o = cJSON_GetObjectItem(e, "outcome");
-        if (cJSON_IsString(t) && strcmp(t->valuestring, TID) == 0 && cJSON_IsString(o) &&
-            strcmp(o->valuestring, "Applied") == 0) {
+        if (!cJSON_IsString(t) || strcmp(t->valuestring, TID) != 0)
+            continue;
+        sent++;
+        if (cJSON_IsString(o) && strcmp(o->valuestring, "Applied") == 0) {
             applied++;
             applied_twice += cJSON_GetObjectItem(e, "applied")->valueint != 1;
         }
@@ -252,12 +358,19 @@ int main(void)
     cc_proc_stop(&cc);
 
     double accepted_rate = all_replied ? (double)count / ((t1 - t0) / 1000.0) : 0;
-    double applied_rate = t2 > 0 ? (double)count / ((t2 - t0) / 1000.0) : 0;
+    double confirmed_rate = t2 > 0 ? (double)count / ((t2 - t0) / 1000.0) : 0;
+    double applied_rate = t3 > 0 ? (double)sent / ((t3 - t0) / 1000.0) : 0;
+    bool accept_met =
+        all_replied && ok == count && (accepted_rate >= 20000 || accepted_rate * 2 >= group_limit);
     bench_row(b, bench_fmt("%ld confirms accepted by the host API (durable replies)", count),
               bench_fmt("%.0f cmd/s (%.2f s, %ld ok)", accepted_rate, (t1 - t0) / 1000, ok),
-              bench_fmt("disk: one fdatasync p50 %.3f ms (%.0f/s), p99 %.3f ms", fsync_p50,
+              bench_fmt("disk group-commit limit: %.0f tx/s (%d per fdatasync, %.2f ms per "
+                        "group); one fdatasync p50 %.3f ms (%.0f/s), p99 %.3f ms",
+                        group_limit, group, group_sync_ms, fsync_p50,
                         fsync_p50 > 0 ? 1000 / fsync_p50 : 0, fsync_p99),
-              NULL, "info");
+              ">= 20,000/s or >= 1/2 the group-commit limit",
+              bench_fmt("%s (%.2fx the limit)", bench_verdict(accept_met),
+                        group_limit > 0 ? accepted_rate / group_limit : 0));
     const char *ref = w->ran ? bench_fmt("wrk -t1 -c%d %ds, 1 command/request, fresh ids: "
                                          "%.0f req/s (%ld Applied, %ld Rejected, %ld other; "
                                          "p50 %.2f ms, p99 %.2f ms)%s",
@@ -266,11 +379,16 @@ int main(void)
                                          w == &w4 ? bench_fmt("; -c1: %.0f req/s", w1.rps)
                                                   : bench_fmt("; -c4: %.0f req/s", w4.rps))
                              : "wrk not available";
-    bool met = w->ran && applied_rate >= w->rps && applied == count && applied_twice == 0;
-    bench_row(b, bench_fmt("%ld confirms until all Applied at the emulator", count),
-              bench_fmt("%.0f cmd/s (%.2f s; %ld Applied, %ld more than once)", applied_rate,
-                        (t2 - t0) / 1000, applied, applied_twice),
-              ref, ">= 1x wrk req/s",
+    bool met = w->ran && applied_rate >= 5 * w->rps && applied == sent && sent >= count &&
+               applied_twice == 0;
+    bench_row(b,
+              bench_fmt("%ld confirms (%ld commands sent) until all Applied at the emulator", count,
+                        sent),
+              bench_fmt("%.0f cmd/s (%.2f s; %ld Applied, %ld more than once; the last confirm "
+                        "at %.2f s, %.0f confirms/s)",
+                        applied_rate, (t3 - t0) / 1000, applied, applied_twice, (t2 - t0) / 1000,
+                        confirmed_rate),
+              ref, ">= 5x wrk req/s",
               w->ran ? bench_fmt("%s (%.2fx)", bench_verdict(met), applied_rate / w->rps)
                      : "not measured");
     bench_row(b, bench_fmt("%ld generated orders reached the terminal", count),

@@ -3,6 +3,7 @@
 #include "common/internal.h"
 #include "common/xml.h"
 #include "store/store.h"
+#include "store/store_impl.h"
 #include "testlib.h"
 
 #include <sqlite3.h>
@@ -1085,6 +1086,58 @@ static void wal_stays_bounded(void)
     dlv_test_rmdir(dir);
 }
 
+/* The check the cache and the outbox run on every text they take (a scanner, not a parse). */
+static void json_object_check(void)
+{
+    static const char *const good[] = {
+        "{}", " {\"a\":1} ", "{\"a\":[1,-2.5e+3,0.0,true,false,null,\"x\\\"\\u00e9\\n\"],\"b\":{}}",
+        "{\"nested\":{\"x\":[[],[{}]]},\"e\":1E-7,\"z\":-0}", "{\"\\/\":\"\\t\"}"};
+    static const char *const bad[] = {"",
+                                      "[]",
+                                      "1",
+                                      "\"x\"",
+                                      "{",
+                                      "{\"a\"}",
+                                      "{\"a\":}",
+                                      "{\"a\":1,}",
+                                      "{a:1}",
+                                      "{\"a\":01}",
+                                      "{\"a\":1.}",
+                                      "{\"a\":.5}",
+                                      "{\"a\":tru}",
+                                      "{\"a\":\"\\x\"}",
+                                      "{\"a\":\"\\u12\"}",
+                                      "{} x",
+                                      "{\"a\":\"\n\"}",
+                                      "{\"a\":[1 2]}",
+                                      "{\"truncated\":"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        if (!dlv__store_json_object(good[i]))
+            fprintf(stderr, "refused: %s\n", good[i]);
+        CU_ASSERT_TRUE(dlv__store_json_object(good[i]));
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        if (dlv__store_json_object(bad[i]))
+            fprintf(stderr, "accepted: %s\n", bad[i]);
+        CU_ASSERT_FALSE(dlv__store_json_object(bad[i]));
+    }
+    CU_ASSERT_FALSE(dlv__store_json_object(NULL));
+    char deep[2 * 1100 + 16];
+    size_t n = 0;
+    deep[n++] = '{';
+    deep[n++] = '"';
+    deep[n++] = 'a';
+    deep[n++] = '"';
+    deep[n++] = ':';
+    for (int i = 0; i < 1100; i++)
+        deep[n++] = '[';
+    for (int i = 0; i < 1100; i++)
+        deep[n++] = ']';
+    deep[n++] = '}';
+    deep[n] = '\0';
+    CU_ASSERT_FALSE(dlv__store_json_object(deep)); /* deeper than cJSON would take */
+}
+
 int main(void)
 {
     static const dlv_test_case cases[] = {
@@ -1107,6 +1160,7 @@ int main(void)
         DLV_TEST(reads_survive_allocation_failures),
         DLV_TEST(lost_database_is_refused_not_a_first_start),
         DLV_TEST(wal_stays_bounded),
+        DLV_TEST(json_object_check),
         DLV_TEST_END,
     };
     return dlv_test_main("store", cases);
