@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "order/json.h"
+#include "order/jwrite.h"
 #include "runtime/events.h"
 #include "store/store.h"
 
@@ -149,205 +150,224 @@ char *dlv__ev_print_not_recorded(const char *order_id, const char *document, con
                             dlv__jput_bool(j, "willRetry", false));
 }
 
-/* Money members: JSON numbers with two decimals. */
-static bool put_money(cJSON *j, const char *key, dlv__money value)
+/* The order as hosts see it is written straight to text (order/jwrite.h): it goes out with
+ * every `order` event, every list and every getOrder, and a tree per order cost more than the
+ * rest of applying it (docs/performance.md). */
+
+static void put_money(dlv__jw *w, const char *key, dlv__money value)
 {
-    return dlv__jput_decimal(j, key, value, DLV__MONEY_SCALE, true);
+    dlv__jw_decimal(w, key, value, DLV__MONEY_SCALE, true);
 }
 
-static bool put_amount(cJSON *j, const char *key, dlv__amount value)
+static void put_amount(dlv__jw *w, const char *key, dlv__amount value)
 {
-    return dlv__jput_decimal(j, key, value, DLV__AMOUNT_SCALE, false);
-}
-
-/* `item` added to `parent` (under `key`, or to an array with key NULL) when `ok`; else deleted.
- * Returns whether it went in. */
-static bool put_built(cJSON *parent, const char *key, cJSON *item, bool ok)
-{
-    if (!ok) {
-        cJSON_Delete(item);
-        return false;
-    }
-    return dlv__jattach(parent, key, item);
-}
-
-/* `j` when every member went in (`ok`), else NULL (`j` deleted). */
-static cJSON *keep(cJSON *j, bool ok)
-{
-    if (ok)
-        return j;
-    cJSON_Delete(j);
-    return NULL;
+    dlv__jw_decimal(w, key, value, DLV__AMOUNT_SCALE, false);
 }
 
 /* [{"productId","name","amount","price","sum"}] */
-static cJSON *modifiers_json(const dlv__item *it)
+static void put_modifiers(dlv__jw *w, const dlv__item *it)
 {
-    cJSON *list = cJSON_CreateArray();
-    bool ok = list != NULL;
-    for (size_t i = 0; ok && i < it->modifier_count; i++) {
+    dlv__jw_array(w, "modifiers");
+    for (size_t i = 0; i < it->modifier_count; i++) {
         const dlv__modifier *m = &it->modifiers[i];
-        cJSON *mj = cJSON_CreateObject();
-        ok =
-            put_built(list, NULL, mj,
-                      mj && dlv__jput_string(mj, "productId", m->product_id) &&
-                          dlv__jput_string(mj, "name", m->name) &&
-                          put_amount(mj, "amount", m->amount) && put_money(mj, "price", m->price) &&
-                          put_money(mj, "sum", dlv__order_line_sum(m->price, m->amount)));
+        dlv__jw_object(w, NULL);
+        dlv__jw_string(w, "productId", m->product_id);
+        dlv__jw_string(w, "name", m->name);
+        put_amount(w, "amount", m->amount);
+        put_money(w, "price", m->price);
+        put_money(w, "sum", dlv__order_line_sum(m->price, m->amount));
+        dlv__jw_end(w);
     }
-    return keep(list, ok);
+    dlv__jw_end(w);
 }
 
 /* [{"positionId","productId","name","amount","price","sum","comment","modifiers"}] */
-static cJSON *items_json(const dlv__order *o)
+static void put_items(dlv__jw *w, const dlv__order *o)
 {
-    cJSON *list = cJSON_CreateArray();
-    bool ok = list != NULL;
-    for (size_t i = 0; ok && i < o->item_count; i++) {
+    dlv__jw_array(w, "items");
+    for (size_t i = 0; i < o->item_count; i++) {
         const dlv__item *it = &o->items[i];
-        cJSON *ij = cJSON_CreateObject();
-        ok = put_built(list, NULL, ij,
-                       ij && dlv__jput_string(ij, "positionId", it->position_id) &&
-                           dlv__jput_string(ij, "productId", it->product_id) &&
-                           dlv__jput_string(ij, "name", it->name) &&
-                           put_amount(ij, "amount", it->amount) &&
-                           put_money(ij, "price", it->price) && put_money(ij, "sum", it->sum) &&
-                           dlv__jput_string(ij, "comment", it->comment) &&
-                           dlv__jattach(ij, "modifiers", modifiers_json(it)));
+        dlv__jw_object(w, NULL);
+        dlv__jw_string(w, "positionId", it->position_id);
+        dlv__jw_string(w, "productId", it->product_id);
+        dlv__jw_string(w, "name", it->name);
+        put_amount(w, "amount", it->amount);
+        put_money(w, "price", it->price);
+        put_money(w, "sum", it->sum);
+        dlv__jw_string(w, "comment", it->comment);
+        put_modifiers(w, it);
+        dlv__jw_end(w);
     }
-    return keep(list, ok);
+    dlv__jw_end(w);
 }
 
 /* {"city","street","house","building","flat","entrance","floor","doorphone","region","comment"},
  * null for a pickup. */
-static bool put_address(cJSON *j, const dlv__address *a)
+static void put_address(dlv__jw *w, const dlv__address *a)
 {
-    if (!a)
-        return cJSON_AddNullToObject(j, "address") != NULL;
-    cJSON *aj = cJSON_CreateObject();
-    return put_built(j, "address", aj,
-                     aj && dlv__jput_string(aj, "city", a->city) &&
-                         dlv__jput_string(aj, "street", a->street) &&
-                         dlv__jput_string(aj, "house", a->house) &&
-                         dlv__jput_string(aj, "building", a->building) &&
-                         dlv__jput_string(aj, "flat", a->flat) &&
-                         dlv__jput_string(aj, "entrance", a->entrance) &&
-                         dlv__jput_string(aj, "floor", a->floor) &&
-                         dlv__jput_string(aj, "doorphone", a->doorphone) &&
-                         dlv__jput_string(aj, "region", a->region) &&
-                         dlv__jput_string(aj, "comment", a->comment));
+    if (!a) {
+        dlv__jw_null(w, "address");
+        return;
+    }
+    dlv__jw_object(w, "address");
+    dlv__jw_string(w, "city", a->city);
+    dlv__jw_string(w, "street", a->street);
+    dlv__jw_string(w, "house", a->house);
+    dlv__jw_string(w, "building", a->building);
+    dlv__jw_string(w, "flat", a->flat);
+    dlv__jw_string(w, "entrance", a->entrance);
+    dlv__jw_string(w, "floor", a->floor);
+    dlv__jw_string(w, "doorphone", a->doorphone);
+    dlv__jw_string(w, "region", a->region);
+    dlv__jw_string(w, "comment", a->comment);
+    dlv__jw_end(w);
 }
 
 /* {"id","name","surname","phone","comment","inBlacklist","blacklistReason"}, null when anonymous.
  * The order's phone is the customer's. */
-static bool put_customer(cJSON *j, const dlv__order *o)
+static void put_customer(dlv__jw *w, const dlv__order *o)
 {
     const dlv__customer *c = o->customer;
-    if (!c)
-        return cJSON_AddNullToObject(j, "customer") != NULL;
-    cJSON *cj = cJSON_CreateObject();
-    return put_built(j, "customer", cj,
-                     cj && dlv__jput_string(cj, "id", c->id) &&
-                         dlv__jput_string(cj, "name", c->name) &&
-                         dlv__jput_string(cj, "surname", c->surname) &&
-                         dlv__jput_string(cj, "phone", o->phone) &&
-                         dlv__jput_string(cj, "comment", c->comment) &&
-                         dlv__jput_bool(cj, "inBlacklist", c->in_blacklist) &&
-                         dlv__jput_string(cj, "blacklistReason", c->blacklist_reason));
+    if (!c) {
+        dlv__jw_null(w, "customer");
+        return;
+    }
+    dlv__jw_object(w, "customer");
+    dlv__jw_string(w, "id", c->id);
+    dlv__jw_string(w, "name", c->name);
+    dlv__jw_string(w, "surname", c->surname);
+    dlv__jw_string(w, "phone", o->phone);
+    dlv__jw_string(w, "comment", c->comment);
+    dlv__jw_bool(w, "inBlacklist", c->in_blacklist);
+    dlv__jw_string(w, "blacklistReason", c->blacklist_reason);
+    dlv__jw_end(w);
 }
 
 /* {"id","name","phone"} of the assigned courier, null when none. */
-static bool put_assigned_courier(cJSON *j, const dlv__order_courier *c)
+static void put_assigned_courier(dlv__jw *w, const dlv__order_courier *c)
 {
-    if (!c)
-        return cJSON_AddNullToObject(j, "assignedCourier") != NULL;
-    cJSON *cj = cJSON_CreateObject();
-    return put_built(j, "assignedCourier", cj,
-                     cj && dlv__jput_string(cj, "id", c->id) &&
-                         dlv__jput_string(cj, "name", c->name) &&
-                         dlv__jput_string(cj, "phone", c->phone));
+    if (!c) {
+        dlv__jw_null(w, "assignedCourier");
+        return;
+    }
+    dlv__jw_object(w, "assignedCourier");
+    dlv__jw_string(w, "id", c->id);
+    dlv__jw_string(w, "name", c->name);
+    dlv__jw_string(w, "phone", c->phone);
+    dlv__jw_end(w);
 }
 
 /* {"whenCancelled","cause":{"id","name"},"comment"}, null unless cancelled. */
-static bool put_cancel_info(cJSON *j, const dlv__cancel_info *ci)
+static void put_cancel_info(dlv__jw *w, const dlv__cancel_info *ci)
 {
-    if (!ci)
-        return cJSON_AddNullToObject(j, "cancelInfo") != NULL;
-    cJSON *cj = cJSON_CreateObject(), *cause = cJSON_CreateObject();
-    bool ok = cj && put_built(cj, "cause", cause,
-                              cause && dlv__jput_string(cause, "id", ci->cause_id) &&
-                                  dlv__jput_string(cause, "name", ci->cause_name));
-    if (!cj)
-        cJSON_Delete(cause);
-    return put_built(j, "cancelInfo", cj,
-                     ok && dlv__jput_time(cj, "whenCancelled", ci->when) &&
-                         dlv__jput_string(cj, "comment", ci->comment));
+    if (!ci) {
+        dlv__jw_null(w, "cancelInfo");
+        return;
+    }
+    dlv__jw_object(w, "cancelInfo");
+    dlv__jw_object(w, "cause");
+    dlv__jw_string(w, "id", ci->cause_id);
+    dlv__jw_string(w, "name", ci->cause_name);
+    dlv__jw_end(w);
+    dlv__jw_time(w, "whenCancelled", ci->when);
+    dlv__jw_string(w, "comment", ci->comment);
+    dlv__jw_end(w);
 }
 
-static cJSON *payments_json(const dlv__order *o, bool details);
+/* What was taken for an order: [{"id","kind","sum","paymentTypeId","name"}] (under `key`, or the
+ * outermost value when NULL), so the host can give the money back when a paid order is
+ * cancelled; with `details` (the whole order) also "processed" (processed externally) and
+ * "prepay". */
+static void put_payments(dlv__jw *w, const char *key, const dlv__order *o, bool details)
+{
+    dlv__jw_array(w, key);
+    for (size_t i = 0; i < o->payment_count; i++) {
+        const dlv__payment *p = &o->payments[i];
+        dlv__jw_object(w, NULL);
+        dlv__jw_string(w, "id", p->id);
+        dlv__jw_string(w, "kind", dlv__payment_kind_names[p->kind]);
+        put_money(w, "sum", p->sum);
+        dlv__jw_string(w, "paymentTypeId", p->payment_type_id);
+        dlv__jw_string(w, "name", p->name);
+        if (details) {
+            dlv__jw_bool(w, "processed", p->processed_externally);
+            dlv__jw_bool(w, "prepay", p->prepay);
+        }
+        dlv__jw_end(w);
+    }
+    dlv__jw_end(w);
+}
 
 /* The names of dlv__order_actions for the logged-in user; empty when nobody is logged in or
  * the settings have not come yet. */
-static cJSON *actions_json(dlv_ctx *ctx, const dlv__order *o, dlv__time now)
+static void put_actions(dlv__jw *w, dlv_ctx *ctx, const dlv__order *o, dlv__time now)
 {
-    cJSON *list = cJSON_CreateArray();
     dlv__action_set set = ctx->login.logged_in && ctx->settings
                               ? dlv__order_actions(o, ctx->settings, ctx->login.rights, now)
                               : 0;
-    bool ok = list != NULL;
-    for (int a = 0; ok && a < DLV__ACTION_COUNT; a++)
+    dlv__jw_array(w, "actions");
+    for (int a = 0; a < DLV__ACTION_COUNT; a++)
         if (set & (1u << a))
-            ok = dlv__jattach(list, NULL, cJSON_CreateString(dlv__action_name((dlv__action)a)));
-    return keep(list, ok);
+            dlv__jw_string(w, NULL, dlv__action_name((dlv__action)a));
+    dlv__jw_end(w);
+}
+
+/* A text written by `w` as a node to attach (printed as it is), or NULL. */
+static cJSON *raw_node(dlv__jw *w)
+{
+    char *text = dlv__jw_finish(w);
+    cJSON *node = text ? cJSON_CreateRaw(text) : NULL;
+    dlv__free(text);
+    return node;
 }
 
 cJSON *dlv__ev_order_json(dlv_ctx *ctx, const dlv__order *o)
 {
-    cJSON *j = cJSON_CreateObject();
-    if (!j)
-        return NULL;
+    dlv__jw w;
+    dlv__jw_init(&w, DLV__ORDER_JSON_MAX * 4);
     dlv__time now = dlv__rt_now(ctx);
     const dlv__settings *s = ctx->settings;
     dlv__money paid = dlv__order_paid_sum(o);
+    dlv__jw_object(&w, NULL);
     /* The summary members first, as hosts have always had them. */
-    bool ok = dlv__jput_string(j, "id", o->id) &&
-              cJSON_AddNumberToObject(j, "number", (double)o->number) &&
-              dlv__jput_string(j, "status", dlv_status_name(o->status)) &&
-              dlv__jput_string(j, "serviceType", dlv_service_type_name(o->service_type)) &&
-              dlv__jput_time(j, "completeBefore", o->complete_before) &&
-              dlv__jput_bool(j, "overdue", s ? dlv__order_overdue(o, s, now) : false) &&
-              put_money(j, "resultSum", o->result_sum) &&
-              dlv__jput_string(j, "customerName", o->customer ? o->customer->name : NULL) &&
-              dlv__jput_string(j, "phone", o->phone) &&
-              dlv__jput_string(j, "courier", o->courier ? o->courier->name : NULL);
+    dlv__jw_string(&w, "id", o->id);
+    dlv__jw_decimal(&w, "number", o->number, 0, true);
+    dlv__jw_string(&w, "status", dlv_status_name(o->status));
+    dlv__jw_string(&w, "serviceType", dlv_service_type_name(o->service_type));
+    dlv__jw_time(&w, "completeBefore", o->complete_before);
+    dlv__jw_bool(&w, "overdue", s ? dlv__order_overdue(o, s, now) : false);
+    put_money(&w, "resultSum", o->result_sum);
+    dlv__jw_string(&w, "customerName", o->customer ? o->customer->name : NULL);
+    dlv__jw_string(&w, "phone", o->phone);
+    dlv__jw_string(&w, "courier", o->courier ? o->courier->name : NULL);
     /* The whole order. */
-    ok = ok && dlv__jput_string(j, "statusName", dlv_status_russian_name(o->status)) &&
-         dlv__jput_string(j, "externalNumber", o->external_number) &&
-         cJSON_AddNumberToObject(j, "personsCount", o->persons_count) &&
-         dlv__jput_string(j, "comment", o->comment) &&
-         dlv__jput_bool(j, "highRisk", o->customer && o->customer->in_blacklist) &&
-         dlv__jattach(j, "items", items_json(o)) && put_address(j, o->address) &&
-         put_customer(j, o) && dlv__jattach(j, "payments", payments_json(o, true)) &&
-         put_assigned_courier(j, o->courier) && put_money(j, "fullSum", o->full_sum) &&
-         put_money(j, "discountSum", o->discount_sum) &&
-         put_money(j, "surchargeSum", o->surcharge_sum) && put_money(j, "paid", paid) &&
-         put_money(j, "sumToPay", paid < o->result_sum ? o->result_sum - paid : 0) &&
-         put_money(j, "change", dlv__order_change_sum(o)) &&
-         dlv__jput_time(j, "whenCreated", o->when_created) &&
-         dlv__jput_time(j, "predictedCookingCompleteTime", o->predicted_cooking_complete_time) &&
-         dlv__jput_time(j, "predictedDeliveryTime", o->predicted_delivery_time) &&
-         dlv__jput_time(j, "kitchenDeadline", s ? dlv__kitchen_deadline(o, s) : DLV__TIME_NONE) &&
-         dlv__jput_time(j, "cookingDueAt", s ? dlv__cooking_due_at(o, s) : DLV__TIME_NONE) &&
-         dlv__jput_string(j, "problem",
-                          o->has_problem ? (o->problem_description ? o->problem_description : "")
-                                         : NULL) &&
-         put_cancel_info(j, o->cancel_info) &&
-         dlv__jattach(j, "actions", actions_json(ctx, o, now));
-    if (!ok) {
-        cJSON_Delete(j);
-        return NULL;
-    }
-    return j;
+    dlv__jw_string(&w, "statusName", dlv_status_russian_name(o->status));
+    dlv__jw_string(&w, "externalNumber", o->external_number);
+    dlv__jw_decimal(&w, "personsCount", o->persons_count, 0, true);
+    dlv__jw_string(&w, "comment", o->comment);
+    dlv__jw_bool(&w, "highRisk", o->customer && o->customer->in_blacklist);
+    put_items(&w, o);
+    put_address(&w, o->address);
+    put_customer(&w, o);
+    put_payments(&w, "payments", o, true);
+    put_assigned_courier(&w, o->courier);
+    put_money(&w, "fullSum", o->full_sum);
+    put_money(&w, "discountSum", o->discount_sum);
+    put_money(&w, "surchargeSum", o->surcharge_sum);
+    put_money(&w, "paid", paid);
+    put_money(&w, "sumToPay", paid < o->result_sum ? o->result_sum - paid : 0);
+    put_money(&w, "change", dlv__order_change_sum(o));
+    dlv__jw_time(&w, "whenCreated", o->when_created);
+    dlv__jw_time(&w, "predictedCookingCompleteTime", o->predicted_cooking_complete_time);
+    dlv__jw_time(&w, "predictedDeliveryTime", o->predicted_delivery_time);
+    dlv__jw_time(&w, "kitchenDeadline", s ? dlv__kitchen_deadline(o, s) : DLV__TIME_NONE);
+    dlv__jw_time(&w, "cookingDueAt", s ? dlv__cooking_due_at(o, s) : DLV__TIME_NONE);
+    dlv__jw_string(&w, "problem",
+                   o->has_problem ? (o->problem_description ? o->problem_description : "") : NULL);
+    put_cancel_info(&w, o->cancel_info);
+    put_actions(&w, ctx, o, now);
+    dlv__jw_end(&w);
+    return raw_node(&w);
 }
 
 char *dlv__ev_order(dlv_ctx *ctx, const dlv__order *o)
@@ -366,35 +386,6 @@ char *dlv__ev_status_changed(const char *order_id, dlv_status from, dlv_status t
                             dlv__jput_string(j, "origin", origin));
 }
 
-/* What was taken for an order: [{"id","kind","sum","paymentTypeId","name"}], so the host can give
- * the money back when a paid order is cancelled; with `details` (the whole order) also
- * "processed" (processed externally) and "prepay". */
-static cJSON *payments_json(const dlv__order *o, bool details)
-{
-    cJSON *list = cJSON_CreateArray();
-    bool ok = list != NULL;
-    for (size_t i = 0; ok && i < o->payment_count; i++) {
-        const dlv__payment *p = &o->payments[i];
-        cJSON *pj = cJSON_CreateObject();
-        ok = pj && dlv__jput_string(pj, "id", p->id) &&
-             dlv__jput_string(pj, "kind", dlv__payment_kind_names[p->kind]) &&
-             dlv__jput_decimal(pj, "sum", p->sum, DLV__MONEY_SCALE, true) &&
-             dlv__jput_string(pj, "paymentTypeId", p->payment_type_id) &&
-             dlv__jput_string(pj, "name", p->name) &&
-             (!details || (dlv__jput_bool(pj, "processed", p->processed_externally) &&
-                           dlv__jput_bool(pj, "prepay", p->prepay)));
-        if (!ok)
-            cJSON_Delete(pj);
-        else
-            ok = dlv__jattach(list, NULL, pj);
-    }
-    if (!ok) {
-        cJSON_Delete(list);
-        return NULL;
-    }
-    return list;
-}
-
 char *dlv__ev_status_changed_of(const dlv__order *o, dlv_status from, const char *origin)
 {
     cJSON *j = ev_new(DLV__EV_STATUS_CHANGED);
@@ -402,8 +393,12 @@ char *dlv__ev_status_changed_of(const dlv__order *o, dlv_status from, const char
               dlv__jput_string(j, "from", dlv_status_name(from)) &&
               dlv__jput_string(j, "to", dlv_status_name(o->status)) &&
               dlv__jput_string(j, "origin", origin);
-    if (ok && o->status == DLV_STATUS_CANCELLED)
-        ok = dlv__jattach(j, "payments", payments_json(o, false));
+    if (ok && o->status == DLV_STATUS_CANCELLED) {
+        dlv__jw w;
+        dlv__jw_init(&w, DLV__ORDER_JSON_MAX * 4);
+        put_payments(&w, NULL, o, false);
+        ok = dlv__jattach(j, "payments", raw_node(&w));
+    }
     return ev_finish(j, ok);
 }
 

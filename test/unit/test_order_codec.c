@@ -1,6 +1,8 @@
 /* Exact values, the ORDER codec, settings and server responses. */
 #include "test_order_common.h"
 
+#include "order/jwrite.h"
+
 #include <time.h>
 
 static void decimals_are_exact(void)
@@ -311,8 +313,35 @@ static void round_trips(void)
         CU_ASSERT_PTR_NOT_NULL_FATAL(o);
         o->when_confirmed = 1795955500; /* local history survives too */
         o->actual_delivery_time = 1795958000;
+        if (i == 0) {
+            /* Every kind of member a copy must make its own: courier, cancel info, 1.1 times. */
+            o->courier = dlv__calloc(1, sizeof *o->courier);
+            o->cancel_info = dlv__calloc(1, sizeof *o->cancel_info);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(o->courier);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(o->cancel_info);
+            o->courier->id = dlv__strdup("5a1d0c3e-2b7f-4e55-9a10-c0c0c0000001");
+            o->courier->name = dlv__strdup("Курьер Иван");
+            o->cancel_info->cause_id = dlv__strdup("client-refused");
+            o->cancel_info->comment = dlv__strdup("передумал");
+            o->cancel_info->when = 1795956000;
+            o->predicted_cooking_complete_time = 1795956600;
+            o->surcharge_sum = 5000;
+            o->result_sum += 5000;
+        }
+        if (i == 2) {
+            /* What the writer escapes, as cJSON does: quote, backslash, control bytes. */
+            dlv__free(o->comment);
+            o->comment = dlv__strdup("«без лука» \"острое\" \\ \n\t\x01\x1f конец");
+        }
         char *first = dlv__order_to_json(o);
         CU_ASSERT_PTR_NOT_NULL_FATAL(first);
+        /* The text written straight is the tree's text, byte for byte. */
+        cJSON *tree = dlv__order_to_cjson(o);
+        char *printed = dlv__json_print(tree);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(printed);
+        CU_ASSERT_STRING_EQUAL(first, printed);
+        cJSON_Delete(tree);
+        free(printed);
         dlv_error err = {0};
         CU_ASSERT_EQUAL(dlv__order_from_json(first, strlen(first), 0, &again, &err), DLV_OK);
         CU_ASSERT_PTR_NOT_NULL_FATAL(again);
@@ -323,8 +352,13 @@ static void round_trips(void)
         CU_ASSERT_STRING_EQUAL(first, third);
         CU_ASSERT_EQUAL(again->actual_delivery_time, 1795958000);
         if (i == 0) {
+            DLV_ASSERT_CONTAINS(first, "\"courier\":{\"id\":\"5a1d0c3e");
+            DLV_ASSERT_CONTAINS(first, "\"comment\":\"передумал\"");
+            CU_ASSERT_PTR_NOT_EQUAL(copy->courier, o->courier);
+            CU_ASSERT_PTR_NOT_EQUAL(copy->courier->name, o->courier->name);
+            CU_ASSERT_PTR_NOT_EQUAL(copy->items[0].modifiers, o->items[0].modifiers);
             DLV_ASSERT_CONTAINS(first, "\"price\":590.00");
-            DLV_ASSERT_CONTAINS(first, "\"resultSum\":680.00");
+            DLV_ASSERT_CONTAINS(first, "\"resultSum\":730.00");
             DLV_ASSERT_CONTAINS(first, "\"discountSum\":0.00");
             DLV_ASSERT_CONTAINS(first, "\"completeBefore\":\"2026-11-29T13:30:00Z\"");
             DLV_ASSERT_CONTAINS(first, "\"whenConfirmed\":\"2026-11-29T12:31:40Z\"");
@@ -345,6 +379,37 @@ static void round_trips(void)
         dlv__order_free(again);
         dlv__order_free(copy);
     }
+}
+
+/* The writer refuses what would not be one JSON document. */
+static void writer_refuses_broken_documents(void)
+{
+    dlv__jw w;
+    dlv__jw_init(&w, 1 << 20);
+    for (int i = 0; i < 65; i++)
+        dlv__jw_array(&w, NULL);
+    for (int i = 0; i < 65; i++)
+        dlv__jw_end(&w);
+    CU_ASSERT_PTR_NULL(dlv__jw_finish(&w)); /* deeper than 64 */
+    dlv__jw_init(&w, 1 << 20);
+    dlv__jw_object(&w, NULL);
+    CU_ASSERT_PTR_NULL(dlv__jw_finish(&w)); /* left open */
+    dlv__jw_init(&w, 16);
+    dlv__jw_object(&w, NULL);
+    dlv__jw_string(&w, "k", "a value longer than the cap");
+    dlv__jw_end(&w);
+    CU_ASSERT_PTR_NULL(dlv__jw_finish(&w)); /* too large */
+    dlv__jw_init(&w, 1 << 20);
+    dlv__jw_object(&w, NULL);
+    dlv__jw_array(&w, "a");
+    dlv__jw_bool(&w, NULL, true);
+    dlv__jw_null(&w, NULL);
+    dlv__jw_end(&w);
+    dlv__jw_decimal(&w, "d", -5, 3, false);
+    dlv__jw_end(&w);
+    char *text = dlv__jw_finish(&w);
+    CU_ASSERT_STRING_EQUAL(text, "{\"a\":[true,null],\"d\":-0.005}");
+    dlv__free(text);
 }
 
 static void draft_orders(void)
@@ -866,6 +931,7 @@ int main(void)
         DLV_TEST(decode_courier_order),
         DLV_TEST(decode_pickup_and_anonymous),
         DLV_TEST(round_trips),
+        DLV_TEST(writer_refuses_broken_documents),
         DLV_TEST(draft_orders),
         DLV_TEST(settings_codec),
         DLV_TEST(server_responses),
