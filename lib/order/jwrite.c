@@ -11,6 +11,34 @@ void dlv__jw_init(dlv__jw *w, size_t max_bytes)
     dlv__dynbuf_init(&w->buf, max_bytes);
 }
 
+static void flush(dlv__jw *w)
+{
+    if (w->pending) {
+        dlv__dynbuf_add(&w->buf, w->stage, w->pending);
+        w->pending = 0;
+    }
+}
+
+static void emit(dlv__jw *w, const void *p, size_t n)
+{
+    if (n > sizeof w->stage - w->pending) {
+        flush(w);
+        if (n > sizeof w->stage) {
+            dlv__dynbuf_add(&w->buf, p, n);
+            return;
+        }
+    }
+    memcpy(w->stage + w->pending, p, n);
+    w->pending += n;
+}
+
+static void emitc(dlv__jw *w, char c)
+{
+    if (w->pending == sizeof w->stage)
+        flush(w);
+    w->stage[w->pending++] = c;
+}
+
 /* The comma before a member, when its container already holds one. */
 static void sep(dlv__jw *w)
 {
@@ -18,21 +46,29 @@ static void sep(dlv__jw *w)
         return;
     uint64_t bit = (uint64_t)1 << (w->depth - 1);
     if (w->later & bit)
-        dlv__dynbuf_addc(&w->buf, ',');
+        emitc(w, ',');
     w->later |= bit;
 }
+
+/* Bytes cJSON escapes in a string: below 0x20, the quote and the backslash. */
+static const bool escaped[256] = {
+    [0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1,
+    [0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1, [0x0c] = 1, [0x0d] = 1,
+    [0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1,
+    [0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1,
+    [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, ['"'] = 1,  ['\\'] = 1};
 
 /* A string as cJSON prints it: quote, backslash and bytes below 0x20 escaped, the rest as is. */
 static void quoted(dlv__jw *w, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
-    dlv__dynbuf_addc(&w->buf, '"');
+    emitc(w, '"');
     const unsigned char *p = (const unsigned char *)s, *run = p;
     for (; *p; p++) {
         unsigned char c = *p;
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (!escaped[c])
             continue;
-        dlv__dynbuf_add(&w->buf, run, (size_t)(p - run));
+        emit(w, run, (size_t)(p - run));
         char esc[6] = {'\\', 0};
         size_t n = 2;
         switch (c) {
@@ -62,19 +98,21 @@ static void quoted(dlv__jw *w, const char *s)
             n = 6;
             break;
         }
-        dlv__dynbuf_add(&w->buf, esc, n);
+        emit(w, esc, n);
         run = p + 1;
     }
-    dlv__dynbuf_add(&w->buf, run, (size_t)(p - run));
-    dlv__dynbuf_addc(&w->buf, '"');
+    emit(w, run, (size_t)(p - run));
+    emitc(w, '"');
 }
 
+/* Keys are the library's own member names (plain ASCII, nothing to escape). */
 static void key_of(dlv__jw *w, const char *key)
 {
     sep(w);
     if (key) {
-        quoted(w, key);
-        dlv__dynbuf_addc(&w->buf, ':');
+        emitc(w, '"');
+        emit(w, key, strlen(key));
+        emit(w, "\":", 2);
     }
 }
 
@@ -89,7 +127,7 @@ static void open_container(dlv__jw *w, const char *key, char bracket)
     w->depth++;
     w->later &= ~bit;
     w->kinds = bracket == '{' ? w->kinds | bit : w->kinds & ~bit;
-    dlv__dynbuf_addc(&w->buf, bracket);
+    emitc(w, bracket);
 }
 
 void dlv__jw_object(dlv__jw *w, const char *key)
@@ -109,7 +147,7 @@ void dlv__jw_end(dlv__jw *w)
         return;
     }
     w->depth--;
-    dlv__dynbuf_addc(&w->buf, w->kinds >> w->depth & 1 ? '}' : ']');
+    emitc(w, w->kinds >> w->depth & 1 ? '}' : ']');
 }
 
 void dlv__jw_string(dlv__jw *w, const char *key, const char *value)
@@ -118,7 +156,7 @@ void dlv__jw_string(dlv__jw *w, const char *key, const char *value)
     if (value)
         quoted(w, value);
     else
-        dlv__dynbuf_add(&w->buf, "null", 4);
+        emit(w, "null", 4);
 }
 
 void dlv__jw_decimal(dlv__jw *w, const char *key, int64_t value, int scale, bool fixed)
@@ -126,7 +164,7 @@ void dlv__jw_decimal(dlv__jw *w, const char *key, int64_t value, int scale, bool
     char text[32];
     dlv__decimal_format(value, scale, fixed, text);
     key_of(w, key);
-    dlv__dynbuf_adds(&w->buf, text);
+    emit(w, text, strlen(text));
 }
 
 void dlv__jw_time(dlv__jw *w, const char *key, int64_t value)
@@ -137,30 +175,32 @@ void dlv__jw_time(dlv__jw *w, const char *key, int64_t value)
         return;
     }
     key_of(w, key);
-    dlv__dynbuf_addc(&w->buf, '"');
-    dlv__dynbuf_add(&w->buf, text, 20);
-    dlv__dynbuf_addc(&w->buf, '"');
+    emitc(w, '"');
+    emit(w, text, 20);
+    emitc(w, '"');
 }
 
 void dlv__jw_bool(dlv__jw *w, const char *key, bool value)
 {
     key_of(w, key);
-    dlv__dynbuf_adds(&w->buf, value ? "true" : "false");
+    emit(w, value ? "true" : "false", value ? 4 : 5);
 }
 
 void dlv__jw_null(dlv__jw *w, const char *key)
 {
     key_of(w, key);
-    dlv__dynbuf_add(&w->buf, "null", 4);
+    emit(w, "null", 4);
 }
 
 char *dlv__jw_finish(dlv__jw *w)
 {
+    flush(w);
     bool ok = !w->failed && w->depth == 0 && dlv__dynbuf_error(&w->buf) == DLV_OK;
     char *text = ok ? dlv__dynbuf_take(&w->buf, NULL) : NULL;
     dlv__dynbuf_free(&w->buf);
     w->depth = 0;
     w->later = w->kinds = 0;
     w->failed = false;
+    w->pending = 0;
     return text;
 }

@@ -16,6 +16,9 @@ typedef struct dlv__jw {
     uint64_t kinds; /* per open container, bit set for an object, clear for an array */
     int depth;      /* open containers, at most 64 */
     bool failed;
+    size_t pending; /* bytes in `stage`, not yet in `buf`: one buffer call per stage, not per
+                       value */
+    char stage[512];
 } dlv__jw;
 
 void dlv__jw_init(dlv__jw *w, size_t max_bytes);
