@@ -131,17 +131,21 @@ int main(int argc, char **argv)
                         plain_objects, bench_samples_pct(&plain_ms, 50),
                         bench_samples_pct(&fresh.load, 50)),
               "<= 25", bench_verdict(fresh.objects <= 25));
-    double worst = bench_samples_pct(&fresh.total, 100);
+    /* Issue 20: p50 <= 10 ms on a quiet machine (and, as before, no run past 50 ms). */
+    double worst = bench_samples_pct(&fresh.total, 100), p50 = bench_samples_pct(&fresh.total, 50);
     bench_row(
         b,
         bench_fmt("dlopen -> `registered`, first start (new data folder), %zu runs", fresh.total.n),
-        summary(&fresh), ref, "< 50 ms (every run)", bench_verdict(worst < 50));
+        summary(&fresh), ref, "p50 <= 10 ms (quiet machine), every run < 50 ms",
+        bench_verdict(p50 <= 10 && worst < 50));
     worst = bench_samples_pct(&again.total, 100);
+    p50 = bench_samples_pct(&again.total, 50);
     bench_row(b,
               bench_fmt("dlopen -> `registered`, restart (existing data folder), %zu runs",
                         again.total.n),
               summary(&again), "connectToServerDelayInSeconds = 0: nothing subtracted",
-              "< 50 ms (every run)", bench_verdict(worst < 50));
+              "p50 <= 10 ms (quiet machine), every run < 50 ms",
+              bench_verdict(p50 <= 10 && worst < 50));
     free(dir);
     curl_global_cleanup();
     return 0;
