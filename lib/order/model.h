@@ -284,6 +284,10 @@ int dlv__order_from_cjson_warn(const cJSON *node, unsigned flags, dlv__jpath *pa
                                dlv__order_warnings *warnings, dlv__order **out, dlv_error *err);
 /* The ORDER document (compact). NULL on allocation failure; free with dlv__free. */
 char *dlv__order_to_json(const dlv__order *order);
+/* "address": the ORDER's address object (null for a pickup), as order/jwrite.h writes members;
+ * the order hosts see (lib/runtime/events.c) carries the same. */
+struct dlv__jw;
+void dlv__order_write_address(struct dlv__jw *w, const dlv__address *address);
 /* The ORDER as a cJSON tree (numbers are raw nodes with exact text), e.g. for a CreateOrder
  * command. NULL on allocation failure; free with cJSON_Delete. */
 cJSON *dlv__order_to_cjson(const dlv__order *order);

@@ -321,6 +321,26 @@ cJSON *dlv__order_to_cjson(const dlv__order *o)
     return j;
 }
 
+void dlv__order_write_address(struct dlv__jw *w, const dlv__address *a)
+{
+    if (!a) {
+        dlv__jw_null(w, "address");
+        return;
+    }
+    dlv__jw_object(w, "address");
+    dlv__jw_string(w, "city", a->city);
+    dlv__jw_string(w, "street", a->street);
+    dlv__jw_string(w, "house", a->house);
+    dlv__jw_string(w, "building", a->building);
+    dlv__jw_string(w, "flat", a->flat);
+    dlv__jw_string(w, "entrance", a->entrance);
+    dlv__jw_string(w, "floor", a->floor);
+    dlv__jw_string(w, "doorphone", a->doorphone);
+    dlv__jw_string(w, "region", a->region);
+    dlv__jw_string(w, "comment", a->comment);
+    dlv__jw_end(w);
+}
+
 /* The same document as dlv__order_to_cjson printed, written straight to text: every cached copy
  * of every order is made here (test_order_codec holds the two to the same bytes). */
 char *dlv__order_to_json(const dlv__order *o)
@@ -351,23 +371,7 @@ char *dlv__order_to_json(const dlv__order *o)
         dlv__jw_string(&w, "blacklistReason", c->blacklist_reason);
         dlv__jw_end(&w);
     }
-    if (!o->address) {
-        dlv__jw_null(&w, "address");
-    } else {
-        const dlv__address *a = o->address;
-        dlv__jw_object(&w, "address");
-        dlv__jw_string(&w, "city", a->city);
-        dlv__jw_string(&w, "street", a->street);
-        dlv__jw_string(&w, "house", a->house);
-        dlv__jw_string(&w, "building", a->building);
-        dlv__jw_string(&w, "flat", a->flat);
-        dlv__jw_string(&w, "entrance", a->entrance);
-        dlv__jw_string(&w, "floor", a->floor);
-        dlv__jw_string(&w, "doorphone", a->doorphone);
-        dlv__jw_string(&w, "region", a->region);
-        dlv__jw_string(&w, "comment", a->comment);
-        dlv__jw_end(&w);
-    }
+    dlv__order_write_address(&w, o->address);
     dlv__jw_string(&w, "comment", o->comment);
     dlv__jw_decimal(&w, "personsCount", o->persons_count, 0, true);
     dlv__jw_bool(&w, "splitBetweenPersons", o->split_between_persons);

@@ -201,28 +201,6 @@ static void put_items(dlv__jw *w, const dlv__order *o)
     dlv__jw_end(w);
 }
 
-/* {"city","street","house","building","flat","entrance","floor","doorphone","region","comment"},
- * null for a pickup. */
-static void put_address(dlv__jw *w, const dlv__address *a)
-{
-    if (!a) {
-        dlv__jw_null(w, "address");
-        return;
-    }
-    dlv__jw_object(w, "address");
-    dlv__jw_string(w, "city", a->city);
-    dlv__jw_string(w, "street", a->street);
-    dlv__jw_string(w, "house", a->house);
-    dlv__jw_string(w, "building", a->building);
-    dlv__jw_string(w, "flat", a->flat);
-    dlv__jw_string(w, "entrance", a->entrance);
-    dlv__jw_string(w, "floor", a->floor);
-    dlv__jw_string(w, "doorphone", a->doorphone);
-    dlv__jw_string(w, "region", a->region);
-    dlv__jw_string(w, "comment", a->comment);
-    dlv__jw_end(w);
-}
-
 /* {"id","name","surname","phone","comment","inBlacklist","blacklistReason"}, null when anonymous.
  * The order's phone is the customer's. */
 static void put_customer(dlv__jw *w, const dlv__order *o)
@@ -347,7 +325,7 @@ cJSON *dlv__ev_order_json(dlv_ctx *ctx, const dlv__order *o)
     dlv__jw_string(&w, "comment", o->comment);
     dlv__jw_bool(&w, "highRisk", o->customer && o->customer->in_blacklist);
     put_items(&w, o);
-    put_address(&w, o->address);
+    dlv__order_write_address(&w, o->address);
     put_customer(&w, o);
     put_payments(&w, "payments", o, true);
     put_assigned_courier(&w, o->courier);
