@@ -6,6 +6,7 @@
 #include "runtime/rt.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define REGISTER_RETRY_NOT_REGISTERED_S 60
@@ -522,8 +523,6 @@ static void on_sent(void *arg, dlv__backend_result *res)
                   err.message);
         unstored = true;
     }
-    if (!unstored)
-        start_send(ctx);
     for (size_t i = 0; !unstored && i < cr->result_count; i++) {
         const dlv__command_result *r = &cr->results[i];
         const dlv__store_cmd_row *row = row_of[i];
@@ -538,6 +537,11 @@ static void on_sent(void *arg, dlv__backend_result *res)
         }
         settle(ctx, r, row->order_id, !strstr(row->body, "\"type\":\"DocumentPrinted\""), &changed);
     }
+    /* The next request after the revisions of this answer are known (an edit waiting behind
+     * these commands names the revision they left: edit_body); the call-center works on it
+     * while the outcomes are cached and committed here. */
+    if (!unstored)
+        start_send(ctx);
     if (changed.count > 0)
         dlv__rt_persist_views(ctx, changed.orders, changed.count); /* logs its own failure */
     dlv__free(changed.orders);
@@ -561,6 +565,49 @@ static void on_sent(void *arg, dlv__backend_result *res)
     start_send(ctx);     /* more waiting? */
 }
 
+/* An EditOrder names the revision it was made on (expectedRevision), and the call-center refuses
+ * it as stale when the order has moved on since. The terminal's own commands of the same order
+ * made before it move it on too: so the edit goes out only once they are answered (never in one
+ * request after them) and names the revision the terminal knows after them, not the one it was
+ * staged on. Returns the body to send: `row->body`, or a new one (*owned). */
+static const char *edit_body(dlv_ctx *ctx, const dlv__store_cmd_row *row, char **owned)
+{
+    static const char key[] = "\"expectedRevision\":";
+    *owned = NULL;
+    rt_order *o = row->order_id ? dlv__rt_order_find(ctx, row->order_id) : NULL;
+    /* The body is cJSON's compact print (orders.c): the member is `"expectedRevision":N`; only
+     * its digits change, every other byte goes as it was stored. */
+    const char *at = o ? strstr(row->body, key) : NULL;
+    if (!at)
+        return row->body;
+    const char *digits = at + sizeof key - 1, *end = digits;
+    while (*end >= '0' && *end <= '9')
+        end++;
+    char *stop = NULL;
+    long long stored = strtoll(digits, &stop, 10);
+    if (end == digits || stop != end || o->key.revision <= stored)
+        return row->body;
+    char number[24];
+    int n = snprintf(number, sizeof number, "%lld", (long long)o->key.revision);
+    size_t head = (size_t)(digits - row->body), tail = strlen(end);
+    *owned = dlv__malloc(head + (size_t)n + tail + 1);
+    if (!*owned)
+        return row->body; /* sent as made: at worst refused as stale, and the host is told */
+    memcpy(*owned, row->body, head);
+    memcpy(*owned + head, number, (size_t)n);
+    memcpy(*owned + head + n, end, tail + 1);
+    return *owned;
+}
+
+/* Whether an earlier row of the batch is a command of the same order as rows[i]. */
+static bool order_earlier(const dlv__store_cmd_row *rows, size_t i)
+{
+    for (size_t k = 0; rows[i].order_id && k < i; k++)
+        if (rows[k].order_id && strcmp(rows[k].order_id, rows[i].order_id) == 0)
+            return true;
+    return false;
+}
+
 static void start_send(dlv_ctx *ctx)
 {
     struct dlv__sync *s = ctx->sync;
@@ -579,16 +626,37 @@ static void start_send(dlv_ctx *ctx)
         dlv__store_cmd_rows_free(rows, count);
         return;
     }
+    /* An edit behind commands of its order waits for their answer (edit_body). */
+    for (size_t i = 1; i < count; i++) {
+        if (rows[i].type && strcmp(rows[i].type, "EditOrder") == 0 && order_earlier(rows, i)) {
+            for (size_t k = i; k < count; k++) {
+                dlv__free(rows[k].id);
+                dlv__free(rows[k].order_id);
+                dlv__free(rows[k].type);
+                dlv__free(rows[k].body);
+            }
+            count = i;
+            break;
+        }
+    }
     const char **bodies = dlv__calloc(count, sizeof *bodies);
-    if (!bodies) {
+    char **owned = dlv__calloc(count, sizeof *owned);
+    if (!bodies || !owned) {
+        dlv__free(bodies);
+        dlv__free(owned);
         dlv__store_cmd_rows_free(rows, count);
         return;
     }
     for (size_t i = 0; i < count; i++)
-        bodies[i] = rows[i].body;
+        bodies[i] = rows[i].type && strcmp(rows[i].type, "EditOrder") == 0
+                        ? edit_body(ctx, &rows[i], &owned[i])
+                        : rows[i].body;
     s->in_flight_rows = rows;
     s->in_flight_count = count;
     int rc = dlv__backend_send_commands(s->backend, bodies, count, on_sent, ctx);
+    for (size_t i = 0; i < count; i++)
+        dlv__free(owned[i]);
+    dlv__free(owned);
     dlv__free(bodies);
     if (rc == DLV_OK) {
         s->send_busy = true;

@@ -1196,6 +1196,59 @@ static void orders_beyond_memory_are_read_back_whole(void)
     teardown(&h);
 }
 
+static void on_reply_ignored(void *arg, const char *json)
+{
+    (void)arg;
+    (void)json;
+}
+
+/* An edit made right after a payment, before the payment is answered, names the revision the
+ * payment left: it waits for the payment's answer instead of going out in the same request with
+ * the revision it was staged on (the call-center would refuse it as stale). */
+static void edit_behind_a_payment_names_the_revision_after_it(void)
+{
+    harness h;
+    setup(&h);
+    register_11(&h, 900000, 900999);
+    fake_call *poll = fake_wait(&h.loop, FAKE_POLL, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
+    char *answer = orders_answer(1040);
+    fake_complete_ok(poll, answer);
+    free(answer);
+    CU_ASSERT(wait_event(&h, "\"event\":\"order\"", ORDER_ID, 1000) >= 0);
+    DLV_ASSERT_CONTAINS(request(&h, LOGIN), "\"ok\":true");
+    char pay[320], edit[200];
+    snprintf(pay, sizeof pay,
+             "{\"cmd\":\"pay\",\"orderId\":\"%s\",\"payments\":[{\"paymentTypeId\":"
+             "\"7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918\",\"kind\":\"Cash\",\"sum\":1.00}]}",
+             ORDER_ID);
+    snprintf(edit, sizeof edit,
+             "{\"cmd\":\"editOrder\",\"orderId\":\"%s\",\"changes\":{\"comment\":\"домофон\"}}",
+             ORDER_ID);
+    /* Both in one turn: committed together, before anything is sent. */
+    CU_ASSERT_EQUAL(dlv_ctx_request(h.ctx, pay, on_reply_ignored, NULL), DLV_OK);
+    CU_ASSERT_EQUAL(dlv_ctx_request(h.ctx, edit, on_reply_ignored, NULL), DLV_OK);
+    fake_call *send = fake_wait(&h.loop, FAKE_SEND, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(send);
+    CU_ASSERT_EQUAL_FATAL(send->command_count, 1);
+    DLV_ASSERT_CONTAINS(send->commands[0], "\"type\":\"Pay\"");
+    char *applied = applied_answer(send, 1043);
+    fake_complete_ok(send, applied);
+    free(applied);
+    send = fake_wait(&h.loop, FAKE_SEND, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(send);
+    CU_ASSERT_EQUAL_FATAL(send->command_count, 1);
+    DLV_ASSERT_CONTAINS(send->commands[0], "\"type\":\"EditOrder\"");
+    DLV_ASSERT_CONTAINS(send->commands[0], "\"expectedRevision\":1043");
+    DLV_ASSERT_CONTAINS(send->commands[0], "домофон");
+    applied = applied_answer(send, 1044);
+    fake_complete_ok(send, applied);
+    free(applied);
+    turn(&h, 50);
+    CU_ASSERT_EQUAL(pending_commands(&h), 0);
+    teardown(&h);
+}
+
 static dlv__time test_now;
 
 static dlv__time test_clock(void *arg)
@@ -1271,6 +1324,7 @@ int main(void)
         DLV_TEST(unstored_outcomes_back_off),
         DLV_TEST(orders_beyond_memory_are_read_back_whole),
         DLV_TEST(due_orders_beyond_memory_start_cooking),
+        DLV_TEST(edit_behind_a_payment_names_the_revision_after_it),
         DLV_TEST_END,
     };
     return dlv_test_main("runtime_sync", cases);
