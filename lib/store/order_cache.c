@@ -177,54 +177,6 @@ int dlv__store_orders_each(dlv__store *st, int (*each)(void *arg, const dlv__sto
     return rc;
 }
 
-void dlv__store_order_rows_free(dlv__store_order_row *rows, size_t count)
-{
-    for (size_t i = 0; rows && i < count; i++)
-        dlv__store_order_row_clear(&rows[i]);
-    dlv__free(rows);
-}
-
-int dlv__store_orders_load(dlv__store *st, dlv__store_order_row **rows, size_t *count,
-                           dlv_error *err)
-{
-    *rows = NULL;
-    *count = 0;
-    sqlite3_stmt *s;
-    int rc = dlv__store_stmt(st, SQL_ORDER_ALL, &s, err);
-    if (rc != DLV_OK)
-        return rc;
-    dlv__store_order_row *list = NULL;
-    size_t n = 0, cap = 0;
-    int src = SQLITE_DONE;
-    while (rc == DLV_OK && (src = sqlite3_step(s)) == SQLITE_ROW) {
-        if (n == cap) {
-            size_t more = cap ? cap * 2 : 64;
-            dlv__store_order_row *grown = dlv__realloc(list, more * sizeof *grown);
-            if (!grown) {
-                rc = dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", st->name);
-                break;
-            }
-            list = grown;
-            cap = more;
-        }
-        /* A row that cannot be copied fails the whole load: an order silently missing would
-         * never come back from a sync that resumes at the cached revision. */
-        rc = fill_row(st, s, &list[n], err);
-        if (rc == DLV_OK)
-            n++;
-    }
-    if (rc == DLV_OK && src != SQLITE_DONE)
-        rc = dlv__store_fail(st, err, src, "cannot read the order cache");
-    sqlite3_reset(s);
-    if (rc != DLV_OK) {
-        dlv__store_order_rows_free(list, n);
-        return rc;
-    }
-    *rows = list;
-    *count = n;
-    return DLV_OK;
-}
-
 int dlv__store_revision(dlv__store *st, int64_t *revision, dlv_error *err)
 {
     char *text = NULL;

@@ -211,14 +211,6 @@ void dlv__store_order_row_clear(dlv__store_order_row *row);
 int dlv__store_orders_each(dlv__store *st, int (*each)(void *arg, const dlv__store_order_row *row),
                            void *arg, dlv_error *err);
 
-/* Every cached order, copied, by number then id (the runtime's start: unlike
- * dlv__store_orders_each, the caller may use the store while it goes through them). All or
- * nothing: a row that cannot be read or copied fails the call. *rows is NULL when *count is 0;
- * free with dlv__store_order_rows_free. */
-int dlv__store_orders_load(dlv__store *st, dlv__store_order_row **rows, size_t *count,
-                           dlv_error *err);
-void dlv__store_order_rows_free(dlv__store_order_row *rows, size_t count);
-
 /* The last server revision stored with the cache (0 before the first sync). */
 int dlv__store_revision(dlv__store *st, int64_t *revision, dlv_error *err);
 

@@ -66,7 +66,7 @@ static int create_context(void *arg, dlv_error *err)
 /* Was a bug (fixed): under allocation failure dlv_ctx_create could succeed without some of the
  * cached orders while keeping the cached revision, so the call-center never sent them again
  * (load_one dropped an order whose decode said DLV_EJSON, which is also cJSON running out of
- * memory; the cache load ignored rows it failed to copy, now dlv__store_orders_load fails). */
+ * memory; the cache load ignored rows it failed to copy, now dlv__store_orders_each fails). */
 static void context_start_up(void)
 {
     ctx_case c = {0};

@@ -117,6 +117,23 @@ static void second_open_is_busy(void)
 
 /* ---- outbox ---- */
 
+typedef struct pending_counts {
+    int orders;
+    long x, y;
+    bool stop;
+} pending_counts;
+
+static int count_pending(void *arg, const char *order_id, long count)
+{
+    pending_counts *pc = arg;
+    pc->orders++;
+    if (strcmp(order_id, ORDER_X) == 0)
+        pc->x = count;
+    else if (strcmp(order_id, ORDER_Y) == 0)
+        pc->y = count;
+    return pc->stop ? 7 : 0;
+}
+
 static void outbox_keeps_creation_order(void)
 {
     char *dir = dlv_test_mkdtemp();
@@ -151,6 +168,29 @@ static void outbox_keeps_creation_order(void)
     CU_ASSERT_EQUAL_FATAL(n, 2);
     CU_ASSERT_STRING_EQUAL(rows[1].id, cmds[3].id);
     dlv__store_cmd_rows_free(rows, n);
+
+    /* Per order, how many wait: the runtime's start counts them once for all orders. */
+    pending_counts pc = {0};
+    CU_ASSERT_EQUAL(dlv__store_outbox_pending_orders(st, count_pending, &pc, NULL), DLV_OK);
+    CU_ASSERT_EQUAL(pc.orders, 2);
+    CU_ASSERT_EQUAL(pc.x, 3);
+    CU_ASSERT_EQUAL(pc.y, 3);
+    pending_counts stop = {.stop = true};
+    CU_ASSERT_EQUAL(dlv__store_outbox_pending_orders(st, count_pending, &stop, NULL), 7);
+    CU_ASSERT_EQUAL(stop.orders, 1);
+    /* A print report is not a change of its order: not counted. */
+    made_cmd report;
+    CU_ASSERT_EQUAL_FATAL(dlv__uuid_v4(report.id), DLV_OK);
+    snprintf(report.body, sizeof report.body,
+             "{\"id\":\"%.36s\",\"type\":\"DocumentPrinted\",\"orderId\":\"" ORDER_X "\"}",
+             report.id);
+    dlv__store_cmd printed = {report.id, ORDER_X, "DocumentPrinted", report.body};
+    CU_ASSERT_EQUAL(dlv__store_outbox_add(st, &printed, 1, NULL), DLV_OK);
+    pc = (pending_counts){0};
+    CU_ASSERT_EQUAL(dlv__store_outbox_pending_orders(st, count_pending, &pc, NULL), DLV_OK);
+    CU_ASSERT_EQUAL(pc.x, 3);
+    dlv__store_outcome gone = {report.id, "Applied"};
+    CU_ASSERT_EQUAL(dlv__store_outbox_complete(st, &gone, 1, NULL, NULL), DLV_OK);
 
     CU_ASSERT_EQUAL(dlv__store_outbox_for_order(st, ORDER_Y, &rows, &n, NULL), DLV_OK);
     CU_ASSERT_EQUAL_FATAL(n, 3);
@@ -532,20 +572,13 @@ static void order_cache_and_revision(void)
     CU_ASSERT_EQUAL(dlv__store_orders_get(st, ORDER_X, &row, NULL), DLV_OK);
     CU_ASSERT_STRING_EQUAL(row.status, "WaitCooking");
     dlv__store_order_row_clear(&row);
-    /* The same rows, copied, for a caller that uses the store while going through them. */
-    dlv__store_order_row *all = NULL;
-    size_t all_n = 0;
-    CU_ASSERT_EQUAL(dlv__store_orders_load(st, &all, &all_n, NULL), DLV_OK);
-    CU_ASSERT_EQUAL_FATAL(all_n, 2);
-    CU_ASSERT_STRING_EQUAL(all[0].id, ORDER_X);
-    CU_ASSERT_STRING_EQUAL(all[0].status, "WaitCooking");
-    CU_ASSERT_EQUAL(all[0].revision, 12);
-    CU_ASSERT_EQUAL(all[0].number, 100245);
-    CU_ASSERT_STRING_EQUAL(all[1].id, ORDER_Y);
-    CU_ASSERT_STRING_EQUAL(all[1].json, "{\"id\":\"y\"}");
-    CU_ASSERT_EQUAL(dlv__store_orders_get(st, all[1].id, &row, NULL), DLV_OK);
+    CU_ASSERT_EQUAL(dlv__store_orders_get(st, ORDER_X, &row, NULL), DLV_OK);
+    CU_ASSERT_EQUAL(row.revision, 12);
+    CU_ASSERT_EQUAL(row.number, 100245);
     dlv__store_order_row_clear(&row);
-    dlv__store_order_rows_free(all, all_n);
+    CU_ASSERT_EQUAL(dlv__store_orders_get(st, ORDER_Y, &row, NULL), DLV_OK);
+    CU_ASSERT_STRING_EQUAL(row.json, "{\"id\":\"y\"}");
+    dlv__store_order_row_clear(&row);
     seen_orders stop = {.stop_after = 1};
     CU_ASSERT_EQUAL(dlv__store_orders_each(st, see_order, &stop, NULL), 42);
     CU_ASSERT_EQUAL(stop.count, 1);
@@ -952,12 +985,10 @@ static void reads_survive_allocation_failures(void)
         int d = dlv__store_notify_sent(st, ORDER_X, &events, &n, NULL);
         if (d == DLV_OK)
             dlv__store_strings_free(events, n);
-        dlv__store_order_row *all;
-        int e = dlv__store_orders_load(st, &all, &n, NULL);
-        if (e == DLV_OK) {
-            CU_ASSERT_EQUAL(n, 1);
-            dlv__store_order_rows_free(all, n);
-        }
+        seen_orders seen = {0};
+        int e = dlv__store_orders_each(st, see_order, &seen, NULL);
+        if (e == DLV_OK)
+            CU_ASSERT_EQUAL(seen.count, 1);
         int f = dlv__store_outbox_mark_attempt_rows(st, &(dlv__store_cmd_row){.id = m[0].id}, 1,
                                                     fake_now, NULL);
         dlv__alloc_fail_after(-1);
