@@ -294,14 +294,13 @@ void dlv__rt_commit(dlv_ctx *ctx)
         const dlv__order **views = dlv__calloc(n ? n : 1, sizeof *views);
         rt_staged **with_view = dlv__calloc(n ? n : 1, sizeof *with_view);
         dlv__order **old_views = dlv__calloc(n ? n : 1, sizeof *old_views);
-        rt_key *old_keys = dlv__calloc(n ? n : 1, sizeof *old_keys);
         size_t k = 0;
-        for (rt_staged *s = list; views && with_view && old_views && old_keys && s; s = s->next)
+        for (rt_staged *s = list; views && with_view && old_views && s; s = s->next)
             if (s->new_view) {
                 with_view[k] = s;
                 views[k++] = s->new_view;
             }
-        int rc = views && with_view && old_views && old_keys
+        int rc = views && with_view && old_views
                      ? DLV_OK
                      : dlv__error_set(&err, DLV_ENOMEM, "out of memory");
         bool consequences = false;
@@ -322,7 +321,6 @@ void dlv__rt_commit(dlv_ctx *ctx)
         bool swapped = rc == DLV_OK;
         for (size_t i = 0; swapped && i < k; i++) {
             rt_order *o = with_view[i]->order;
-            old_keys[i] = o->key;
             old_views[i] = dlv__rt_view_set(ctx, o, with_view[i]->new_view);
         }
         if (rc == DLV_OK) {
@@ -347,11 +345,10 @@ void dlv__rt_commit(dlv_ctx *ctx)
             dlv__rt_set_error(ctx, "%s", err.message);
             held_flush(ctx, false);
             staged_drop_new(ctx);
-            for (size_t i = k; swapped && i-- > 0;) {
-                rt_order *o = with_view[i]->order;
-                dlv__rt_view_set(ctx, o, old_views[i]); /* the new view stays the staged one's */
-                o->key = old_keys[i];
-            }
+            /* The old view puts its key back; the new one stays the staged one's. An order being
+             * created had none and is removed below. */
+            for (size_t i = k; swapped && i-- > 0;)
+                dlv__rt_view_set(ctx, with_view[i]->order, old_views[i]);
         }
         /* Keep the new views; a failed commit turns them into errors. */
         for (rt_staged *s = list; s; s = s->next)
@@ -378,7 +375,6 @@ void dlv__rt_commit(dlv_ctx *ctx)
         }
         dlv__free(with_view);
         dlv__free(old_views);
-        dlv__free(old_keys);
         /* A host that reads the health after an "ok" sees the commands it was given. */
         if (rc == DLV_OK && added)
             dlv__rt_health_update(ctx);

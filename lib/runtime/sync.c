@@ -629,12 +629,8 @@ static void start_send(dlv_ctx *ctx)
     /* An edit behind commands of its order waits for their answer (edit_body). */
     for (size_t i = 1; i < count; i++) {
         if (rows[i].type && strcmp(rows[i].type, "EditOrder") == 0 && order_earlier(rows, i)) {
-            for (size_t k = i; k < count; k++) {
-                dlv__free(rows[k].id);
-                dlv__free(rows[k].order_id);
-                dlv__free(rows[k].type);
-                dlv__free(rows[k].body);
-            }
+            for (size_t k = i; k < count; k++)
+                dlv__store_cmd_row_clear(&rows[k]);
             count = i;
             break;
         }

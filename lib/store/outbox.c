@@ -17,8 +17,6 @@ static const char SQL_PEEK_DUE[] =
     "SELECT " ROW_COLUMNS " FROM outbox AS o WHERE o.next_attempt_at <= ?2 AND NOT EXISTS"
     " (SELECT 1 FROM outbox AS p WHERE p.order_id = o.order_id AND p.seq < o.seq"
     " AND p.next_attempt_at > ?2) ORDER BY o.seq LIMIT ?1";
-static const char SQL_FOR_ORDER[] =
-    "SELECT " ROW_COLUMNS " FROM outbox WHERE order_id = ?1 ORDER BY seq";
 static const char SQL_ATTEMPT[] =
     "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2 WHERE id = ?1";
 static const char SQL_COMPLETE[] = "DELETE FROM outbox WHERE id = ?1";
@@ -80,16 +78,21 @@ int dlv__store_outbox_add(dlv__store *st, const dlv__store_cmd *cmds, size_t cou
     return dlv__store_tx_end(st, rc, err);
 }
 
+void dlv__store_cmd_row_clear(dlv__store_cmd_row *row)
+{
+    dlv__free(row->id);
+    dlv__free(row->order_id);
+    dlv__free(row->type);
+    dlv__free(row->body);
+    *row = (dlv__store_cmd_row){0};
+}
+
 void dlv__store_cmd_rows_free(dlv__store_cmd_row *rows, size_t count)
 {
     if (!rows)
         return;
-    for (size_t i = 0; i < count; i++) {
-        dlv__free(rows[i].id);
-        dlv__free(rows[i].order_id);
-        dlv__free(rows[i].type);
-        dlv__free(rows[i].body);
-    }
+    for (size_t i = 0; i < count; i++)
+        dlv__store_cmd_row_clear(&rows[i]);
     dlv__free(rows);
 }
 
@@ -147,21 +150,6 @@ int dlv__store_outbox_peek(dlv__store *st, size_t max, bool due_only, dlv__store
     sqlite3_bind_int64(s, 1, (int64_t)max);
     if (due_only)
         sqlite3_bind_int64(s, 2, dlv__store_now(st));
-    return collect(st, s, rows, count, err);
-}
-
-int dlv__store_outbox_for_order(dlv__store *st, const char *order_id, dlv__store_cmd_row **rows,
-                                size_t *count, dlv_error *err)
-{
-    *rows = NULL;
-    *count = 0;
-    if (!order_id)
-        return dlv__error_set(err, DLV_EINVAL, "%s: no order id given", st->name);
-    sqlite3_stmt *s;
-    int rc = dlv__store_stmt(st, SQL_FOR_ORDER, &s, err);
-    if (rc != DLV_OK)
-        return rc;
-    sqlite3_bind_text(s, 1, order_id, -1, SQLITE_STATIC);
     return collect(st, s, rows, count, err);
 }
 

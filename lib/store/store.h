@@ -136,10 +136,8 @@ int dlv__store_outbox_add(dlv__store *st, const dlv__store_cmd *cmds, size_t cou
 int dlv__store_outbox_peek(dlv__store *st, size_t max, bool due_only, dlv__store_cmd_row **rows,
                            size_t *count, dlv_error *err);
 
-/* All pending commands of one order, in creation order (for the optimistic view). */
-int dlv__store_outbox_for_order(dlv__store *st, const char *order_id, dlv__store_cmd_row **rows,
-                                size_t *count, dlv_error *err);
-
+/* Frees one row's members (the row itself is the caller's) and empties it. */
+void dlv__store_cmd_row_clear(dlv__store_cmd_row *row);
 void dlv__store_cmd_rows_free(dlv__store_cmd_row *rows, size_t count);
 
 /* After a request that got no answer (timeout, 5xx, connection lost): one more attempt counted
