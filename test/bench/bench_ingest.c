@@ -15,8 +15,6 @@
  * started. */
 #define _GNU_SOURCE
 #include <cjson/cJSON.h>
-#include <malloc.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,97 +23,11 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "heapcount.h"
 #include "ccproc.h"
 #include "order/model.h"
 
 #define TID "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
-
-/* ---- counting allocator ---- */
-
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-extern void *__libc_memalign(size_t, size_t);
-
-static atomic_long heap_live, heap_peak;
-static volatile bool counting = true;
-
-static void count_add(void *p)
-{
-    if (!p || !counting)
-        return;
-    long now =
-        atomic_fetch_add(&heap_live, (long)malloc_usable_size(p)) + (long)malloc_usable_size(p);
-    long peak = atomic_load(&heap_peak);
-    while (now > peak && !atomic_compare_exchange_weak(&heap_peak, &peak, now))
-        ;
-}
-
-static void count_sub(void *p)
-{
-    if (p && counting)
-        atomic_fetch_sub(&heap_live, (long)malloc_usable_size(p));
-}
-
-void *malloc(size_t n)
-{
-    void *p = __libc_malloc(n);
-    count_add(p);
-    return p;
-}
-
-void *calloc(size_t n, size_t size)
-{
-    void *p = __libc_calloc(n, size);
-    count_add(p);
-    return p;
-}
-
-void *realloc(void *old, size_t n)
-{
-    count_sub(old);
-    void *p = __libc_realloc(old, n);
-    if (p)
-        count_add(p);
-    else if (old && n)
-        count_add(old); /* failed: the old block stays */
-    return p;
-}
-
-void free(void *p)
-{
-    count_sub(p);
-    __libc_free(p);
-}
-
-void *memalign(size_t align, size_t n)
-{
-    void *p = __libc_memalign(align, n);
-    count_add(p);
-    return p;
-}
-
-void *aligned_alloc(size_t align, size_t n)
-{
-    return memalign(align, n);
-}
-
-int posix_memalign(void **out, size_t align, size_t n)
-{
-    void *p = memalign(align, n);
-    if (!p)
-        return 12; /* ENOMEM */
-    *out = p;
-    return 0;
-}
-
-static long heap_mark(void)
-{
-    long live = atomic_load(&heap_live);
-    atomic_store(&heap_peak, live);
-    return live;
-}
 
 /* ---- the two operations ---- */
 
@@ -166,28 +78,29 @@ typedef struct op_stats {
 static op_stats measure_op(int op, const char *json, size_t len, int reps)
 {
     op_stats s = {0};
-    long base = heap_mark();
+    long base = bench_heap_mark();
     if (op == OP_CJSON) {
         cJSON *root = cJSON_ParseWithLength(json, len);
-        s.peak_bytes = atomic_load(&heap_peak) - base;
+        s.peak_bytes = bench_heap_peak() - base;
         cJSON_Delete(root);
     } else {
         dlv__orders_response *resp = NULL;
         dlv_error err = {0};
         dlv__orders_response_decode(json, len, &resp, &err);
-        s.peak_bytes = atomic_load(&heap_peak) - base;
-        s.held_bytes = atomic_load(&heap_live) - base;
+        s.peak_bytes = bench_heap_peak() - base;
+        s.held_bytes = bench_heap_live() - base;
         decoded_orders = resp ? resp->order_count : 0;
         dlv__orders_response_free(resp);
     }
     bench_samples t = {0};
-    counting = false; /* each run frees all it allocates: the count stays right without it */
+    bench_heap_counting(
+        false); /* each run frees all it allocates: the count stays right without it */
     for (int i = 0; i < reps; i++) {
         double t0 = bench_now_ms();
         run_op(op, json, len);
         bench_samples_add(&t, bench_now_ms() - t0);
     }
-    counting = true;
+    bench_heap_counting(true);
     s.ms_median = bench_samples_pct(&t, 50);
     s.ms_min = bench_samples_pct(&t, 0);
     bench_samples_free(&t);
@@ -330,7 +243,7 @@ static int fetch(const char *file, long count)
     bench_latch_init(&registered);
     bench_latch_init(&orders_in);
     long rss0 = bench_maxrss_kib();
-    long heap0 = atomic_load(&heap_live);
+    long heap0 = bench_heap_live();
     bench_host_config hc = {.dir = data,
                             .server_url = cc.base,
                             .terminal_id = TID,
@@ -340,7 +253,7 @@ static int fetch(const char *file, long count)
     bool ok = ctx && bench_latch_wait(&registered, 1, 10000) &&
               bench_latch_wait(&orders_in, count, 300000);
     bench_sleep_ms(500); /* let the answer's buffers go */
-    long heap1 = atomic_load(&heap_live);
+    long heap1 = bench_heap_live();
     long rss1 = bench_maxrss_kib();
     double apply_ms = (double)(last_order_at - registered_at) / 1e6;
     long db_bytes = dir_bytes(data, "delivery");
@@ -380,7 +293,7 @@ int main(int argc, char **argv)
     self[n > 0 ? n : 0] = '\0';
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (argc == 4 && strcmp(argv[1], "region") == 0) {
-        counting = false;
+        bench_heap_counting(false);
         size_t len;
         char *json = bench_read_file(argv[3], &len);
         return json && bench_region(op_of(argv[2]), json, len) == 0 ? 0 : 1;

@@ -17,7 +17,6 @@
  *   bench_snapshot child URL DIR COUNT      one context; prints "RESULT ..." on stdout */
 #define _GNU_SOURCE
 #include <cjson/cJSON.h>
-#include <malloc.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,88 +25,11 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "heapcount.h"
 #include "ccproc.h"
 
 #define TID "3b9e5f21-7c4d-4e8a-b1f0-6a2d8c4e9f13"
 #define PAGE_LIMIT 1000 /* what the library asks (lib/net/protocol.h DLV__ORDERS_PAGE_LIMIT) */
-
-/* ---- counting allocator (the live heap of the whole process) ---- */
-
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-extern void *__libc_memalign(size_t, size_t);
-
-static atomic_long heap_live, heap_blocks;
-
-static void count_add(void *p)
-{
-    if (p) {
-        atomic_fetch_add(&heap_live, (long)malloc_usable_size(p));
-        atomic_fetch_add(&heap_blocks, 1);
-    }
-}
-
-static void count_sub(void *p)
-{
-    if (p) {
-        atomic_fetch_sub(&heap_live, (long)malloc_usable_size(p));
-        atomic_fetch_sub(&heap_blocks, 1);
-    }
-}
-
-void *malloc(size_t n)
-{
-    void *p = __libc_malloc(n);
-    count_add(p);
-    return p;
-}
-
-void *calloc(size_t n, size_t size)
-{
-    void *p = __libc_calloc(n, size);
-    count_add(p);
-    return p;
-}
-
-void *realloc(void *old, size_t n)
-{
-    count_sub(old);
-    void *p = __libc_realloc(old, n);
-    if (p)
-        count_add(p);
-    else if (old && n)
-        count_add(old); /* failed: the old block stays */
-    return p;
-}
-
-void free(void *p)
-{
-    count_sub(p);
-    __libc_free(p);
-}
-
-void *memalign(size_t align, size_t n)
-{
-    void *p = __libc_memalign(align, n);
-    count_add(p);
-    return p;
-}
-
-void *aligned_alloc(size_t align, size_t n)
-{
-    return memalign(align, n);
-}
-
-int posix_memalign(void **out, size_t align, size_t n)
-{
-    void *p = memalign(align, n);
-    if (!p)
-        return 12; /* ENOMEM */
-    *out = p;
-    return 0;
-}
 
 /* ---- child: one terminal ---- */
 
@@ -124,7 +46,7 @@ static void on_event(void *arg, const char *json)
         bench_latch_add(&orders_in, 1);
     } else if (strstr(json, "\"event\":\"registered\"")) {
         registered_at = bench_now_ns();
-        atomic_store(&heap_at_registered, atomic_load(&heap_live));
+        atomic_store(&heap_at_registered, bench_heap_live());
         bench_latch_add(&registered, 1);
     }
 }
@@ -134,7 +56,7 @@ static int child(const char *url, const char *dir, long count)
     bench_latch_init(&registered);
     bench_latch_init(&orders_in);
     long rss0 = bench_maxrss_kib();
-    long heap0 = atomic_load(&heap_live), blocks0 = atomic_load(&heap_blocks);
+    long heap0 = bench_heap_live(), blocks0 = bench_heap_blocks();
     bench_host_config hc = {.dir = dir,
                             .server_url = url,
                             .terminal_id = TID,
@@ -144,7 +66,7 @@ static int child(const char *url, const char *dir, long count)
     bool ok = ctx && bench_latch_wait(&registered, 1, 20000) &&
               bench_latch_wait(&orders_in, count, 600000);
     bench_sleep_ms(500); /* let the last page's buffers go */
-    long heap1 = atomic_load(&heap_live), blocks1 = atomic_load(&heap_blocks);
+    long heap1 = bench_heap_live(), blocks1 = bench_heap_blocks();
     long rss1 = bench_maxrss_kib();
     printf("RESULT %d %.1f %ld %ld %ld %ld %ld %ld %ld\n", ok ? 1 : 0,
            (double)(last_order_at - registered_at) / 1e6, rss0, rss1, heap0,
