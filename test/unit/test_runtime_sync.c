@@ -207,15 +207,21 @@ static char *orders_answer(int64_t revision)
     return text;
 }
 
+/* Waits for the next poll and answers it with `answer` (freed). */
+static void answer_poll(harness *h, char *answer)
+{
+    fake_call *poll = fake_wait(&h->loop, FAKE_POLL, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(answer);
+    fake_complete_ok(poll, answer);
+    free(answer);
+}
+
 /* Registers, delivers one order, logs in and confirms it: one command in the outbox. */
 static fake_call *confirmed_order_in_flight(harness *h)
 {
     register_ok(h);
-    fake_call *poll = fake_wait(&h->loop, FAKE_POLL, 2000);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
-    char *answer = orders_answer(1040);
-    fake_complete_ok(poll, answer);
-    free(answer);
+    answer_poll(h, orders_answer(1040));
     CU_ASSERT(wait_event(h, "\"event\":\"order\"", ORDER_ID, 1000) >= 0);
     char req[160];
     snprintf(req, sizeof req, "{\"cmd\":\"confirm\",\"orderId\":\"%s\"}", ORDER_ID);
@@ -334,16 +340,12 @@ static void orders_arrive_and_next_poll_resumes(void)
     harness h;
     setup(&h);
     register_ok(&h);
-    fake_call *poll = fake_wait(&h.loop, FAKE_POLL, 2000);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
-    char *answer = orders_answer(1040);
-    fake_complete_ok(poll, answer);
-    free(answer);
+    answer_poll(&h, orders_answer(1040));
     int i = wait_event(&h, "\"event\":\"order\"", ORDER_ID, 1000);
     CU_ASSERT(i >= 0);
     if (i >= 0)
         DLV_ASSERT_CONTAINS(h.events[i], "\"status\":\"Unconfirmed\"");
-    poll = fake_wait(&h.loop, FAKE_POLL, 2000);
+    fake_call *poll = fake_wait(&h.loop, FAKE_POLL, 2000);
     CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
     CU_ASSERT_EQUAL(poll->since_revision, 1040);
     /* An invalid order is left out and reported; the answer still counts. */
@@ -610,13 +612,9 @@ static void cancellation_with_broken_fields_reaches_the_host(void)
     harness h;
     setup(&h);
     register_ok(&h);
-    fake_call *poll = fake_wait(&h.loop, FAKE_POLL, 2000);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
-    char *answer = orders_answer(1040);
-    fake_complete_ok(poll, answer);
-    free(answer);
+    answer_poll(&h, orders_answer(1040));
     CU_ASSERT(wait_event(&h, "\"event\":\"order\"", ORDER_ID, 1000) >= 0);
-    poll = fake_wait(&h.loop, FAKE_POLL, 2000);
+    fake_call *poll = fake_wait(&h.loop, FAKE_POLL, 2000);
     CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
     char *order = order_variant(1041, broken_fields), *page = NULL;
     CU_ASSERT_FATAL(asprintf(&page, "{\"revision\":1041,\"orders\":[%s]}", order) > 0);
@@ -795,11 +793,7 @@ static void unstored_outcomes_back_off(void)
     harness h;
     setup(&h);
     register_ok(&h); /* a 1.0 server: createOrder numbers locally, no ReserveNumbers */
-    fake_call *poll = fake_wait(&h.loop, FAKE_POLL, 2000);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
-    char *answer = orders_answer(1040);
-    fake_complete_ok(poll, answer);
-    free(answer);
+    answer_poll(&h, orders_answer(1040));
     CU_ASSERT(wait_event(&h, "\"event\":\"order\"", ORDER_ID, 1000) >= 0);
     DLV_ASSERT_CONTAINS(request(&h, LOGIN), "\"ok\":true");
     DLV_ASSERT_CONTAINS(request(&h, "{\"cmd\":\"confirm\",\"orderId\":\"" ORDER_ID "\"}"),
@@ -815,7 +809,7 @@ static void unstored_outcomes_back_off(void)
     /* The disk fills while the request is out: its Applied answer cannot be stored. */
     wal_write_fault = SQLITE_FULL;
     int sends_before = fake_backend_stats()->calls[FAKE_SEND];
-    answer = applied_answer(send, 1043);
+    char *answer = applied_answer(send, 1043);
     fake_complete_ok(send, answer);
     free(answer);
     /* Every retry is the same batch, answered Applied again, so the runtime tries to store it
@@ -888,11 +882,7 @@ static void on_reply_list(void *arg, const char *json)
 static void order_delivered(harness *h)
 {
     register_ok(h);
-    fake_call *poll = fake_wait(&h->loop, FAKE_POLL, 2000);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
-    char *answer = orders_answer(1040);
-    fake_complete_ok(poll, answer);
-    free(answer);
+    answer_poll(h, orders_answer(1040));
     CU_ASSERT(wait_event(h, "\"event\":\"order\"", ORDER_ID, 1000) >= 0);
     DLV_ASSERT_CONTAINS(request(h, LOGIN), "\"ok\":true");
 }
@@ -1136,12 +1126,7 @@ static void orders_beyond_memory_are_read_back_whole(void)
     harness h;
     setup(&h);
     register_ok(&h);
-    fake_call *poll = fake_wait(&h.loop, FAKE_POLL, 2000);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
-    char *page = many_page(5000);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(page);
-    fake_complete_ok(poll, page);
-    free(page);
+    answer_poll(&h, many_page(5000));
     turn(&h, 50);
     CU_ASSERT_EQUAL(count_events(&h, "\"event\":\"order\""), MANY);
     CU_ASSERT_EQUAL(dlv__rt_order_count(h.ctx), MANY);
@@ -1210,11 +1195,7 @@ static void edit_behind_a_payment_names_the_revision_after_it(void)
     harness h;
     setup(&h);
     register_11(&h, 900000, 900999);
-    fake_call *poll = fake_wait(&h.loop, FAKE_POLL, 2000);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
-    char *answer = orders_answer(1040);
-    fake_complete_ok(poll, answer);
-    free(answer);
+    answer_poll(&h, orders_answer(1040));
     CU_ASSERT(wait_event(&h, "\"event\":\"order\"", ORDER_ID, 1000) >= 0);
     DLV_ASSERT_CONTAINS(request(&h, LOGIN), "\"ok\":true");
     char pay[320], edit[200];
@@ -1266,11 +1247,7 @@ static void due_orders_beyond_memory_start_cooking(void)
     CU_ASSERT_PTR_NULL_FATAL(dlv__time_parse("2026-11-29T10:00:00Z", &test_now));
     h.ctx->clock = test_clock;
     register_ok(&h);
-    fake_call *poll = fake_wait(&h.loop, FAKE_POLL, 2000);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(poll);
-    char *page = many_page_in(6000, "WaitCooking");
-    fake_complete_ok(poll, page);
-    free(page);
+    answer_poll(&h, many_page_in(6000, "WaitCooking"));
     turn(&h, 50);
     CU_ASSERT_EQUAL(count_events(&h, "\"event\":\"order\""), MANY);
     CU_ASSERT_PTR_NULL(fake_pending(FAKE_SEND)); /* nothing due yet: the kitchen starts 12:30 */
