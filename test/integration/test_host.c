@@ -1,6 +1,6 @@
 /* delivery-host end to end, driven through its stdin and stdout as scripts and other programs
  * drive it: a whole shift against the emulator, rights refusals, bad input, a courier terminal,
- * a restart with pending commands, and a bad configuration. */
+ * a restart with pending commands, a bad configuration, and pipelined requests. */
 #define _GNU_SOURCE
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -1113,6 +1113,60 @@ static void no_service_check_for_cooked_arrival(void)
     free(cook);
 }
 
+/* ---- pipelined requests (issue 17, item 8): several requests in one write are judged one
+ * after the other against the view the ones before left, every reply echoes its request's "id",
+ * and the replies (BadCommand for an unparsable line included) keep request order. ---- */
+
+/* The index of the first line at or after `from` that is a reply (has "reply"), or -1. */
+static int next_reply(host *h, int from)
+{
+    for (int i = from; i < h->nlines; i++)
+        if (strstr(h->lines[i], "\"reply\":"))
+            return i;
+    return -1;
+}
+
+static void one_write_four_requests(void)
+{
+    char *d = fresh("pipe");
+    write_config(d);
+    char *id = new_order("{\"serviceType\":\"DeliveryByCourier\",\"terminalId\":\"" TID "\"}");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(id);
+    host *h = host_start(d, NULL, "D_CND,D_MD,D_CD,D_CAD,F_CASH,D_SADT");
+    int at = 0;
+    CU_ASSERT_PTR_NOT_NULL(expect_line(h, &at, 5000, "\"reply\":\"login\",\"ok\":true", NULL));
+    CU_ASSERT_PTR_NOT_NULL(expect_line(h, &at, 5000, "\"event\":\"order\"", id, NULL));
+    /* One write: the host reads the four lines at once and the library gets them together. */
+    char block[1024];
+    int n = snprintf(block, sizeof block,
+                     "{\"cmd\":\"confirm\",\"id\":\"a1\",\"orderId\":\"%s\"}\n"
+                     "{\"cmd\":\"setStatus\",\"id\":2,\"orderId\":\"%s\","
+                     "\"status\":\"CookingStarted\"}\n"
+                     "this is not json\n"
+                     "{\"cmd\":\"list\",\"id\":\"a4\"}\n",
+                     id, id);
+    CU_ASSERT_EQUAL(write(h->in, block, (size_t)n), n);
+    CU_ASSERT_PTR_NOT_NULL(expect_line(h, &at, 5000, "\"reply\":\"list\"", NULL));
+    int r0 = next_reply(h, 0);
+    while (r0 >= 0 && strstr(h->lines[r0], "\"reply\":\"login\""))
+        r0 = next_reply(h, r0 + 1);
+    int r1 = r0 >= 0 ? next_reply(h, r0 + 1) : -1;
+    int r2 = r1 >= 0 ? next_reply(h, r1 + 1) : -1;
+    int r3 = r2 >= 0 ? next_reply(h, r2 + 1) : -1;
+    CU_ASSERT_FATAL(r3 >= 0);
+    DLV_ASSERT_CONTAINS(h->lines[r0], "\"reply\":\"confirm\",\"ok\":true");
+    DLV_ASSERT_CONTAINS(h->lines[r0], "\"id\":\"a1\"");
+    DLV_ASSERT_CONTAINS(h->lines[r1], "\"reply\":\"setStatus\",\"ok\":true");
+    DLV_ASSERT_CONTAINS(h->lines[r1], "\"id\":2");
+    DLV_ASSERT_CONTAINS(h->lines[r2], "\"error\":\"BadCommand\"");
+    DLV_ASSERT_CONTAINS(h->lines[r3], "\"reply\":\"list\"");
+    DLV_ASSERT_CONTAINS(h->lines[r3], "\"id\":\"a4\"");
+    CU_ASSERT_EQUAL(host_finish(h, true), 0);
+    host_free(h);
+    free(id);
+    free(d);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -1144,6 +1198,7 @@ int main(int argc, char **argv)
         DLV_TEST(cancel_paid_carries_payments),
         DLV_TEST(no_service_check_for_cooked_arrival),
         DLV_TEST(whole_order_with_actions),
+        DLV_TEST(one_write_four_requests),
         DLV_TEST_END,
     };
     int rc = dlv_test_main("host", cases);
