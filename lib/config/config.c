@@ -93,13 +93,24 @@ static int add_warning(dlv_config *cfg, char *text, dlv_error *err)
     return DLV_OK;
 }
 
+#define XSI_NS ((const xmlChar *)"http://www.w3.org/2001/XMLSchema-instance")
+
 static bool is_nil(xmlNodePtr node)
 {
-    xmlChar *nil = xmlGetNsProp(node, (const xmlChar *)"nil",
-                                (const xmlChar *)"http://www.w3.org/2001/XMLSchema-instance");
+    xmlChar *nil = xmlGetNsProp(node, (const xmlChar *)"nil", XSI_NS);
     bool yes = nil && strcmp((const char *)nil, "true") == 0;
     xmlFree(nil);
     return yes;
+}
+
+/* Gives an empty or nil <terminalId> its generated id: the nil mark goes, or the next start
+ * would read the id as absent and generate another. */
+static void fill_terminal_id(xmlNodePtr node, const char *id)
+{
+    xmlAttrPtr nil = xmlHasNsProp(node, (const xmlChar *)"nil", XSI_NS);
+    if (nil)
+        xmlRemoveProp(nil);
+    xmlNodeSetContent(node, (const xmlChar *)id);
 }
 
 /* Whole number in [lo, hi]; the message names the element and what was wrong with the value. */
@@ -325,8 +336,11 @@ static int load_fields(dlv_config *cfg, xmlNodePtr root, xmlNodePtr *terminal_id
                                       "%s:%ld: <%s> must hold text only, found element <%s>", path,
                                       line, name, (const char *)child->name);
         }
-        if (is_nil(node))
+        if (is_nil(node)) {
+            if (field == F_TERMINAL_ID)
+                *terminal_id_node = node; /* nil: generated like an absent one, filled in place */
             continue;
+        }
         char *text = dlv__xml_text(node);
         if (!text)
             return dlv__error_set(err, DLV_ENOMEM, "%s: out of memory", path);
@@ -537,9 +551,8 @@ int dlv_config_load(const char *path, unsigned flags, dlv_config **out, dlv_erro
                 dlv__error_set(err, rc, "%s: cannot generate a terminalId: no random source",
                                cfg->path);
             } else {
-                int set = terminal_id_node
-                              ? (xmlNodeSetContent(terminal_id_node, (const xmlChar *)id), DLV_OK)
-                              : insert_terminal_id(root, id);
+                int set = terminal_id_node ? (fill_terminal_id(terminal_id_node, id), DLV_OK)
+                                           : insert_terminal_id(root, id);
                 rc = set == DLV_OK ? write_back(cfg->path, doc, had_decl, had_bom, err)
                                    : dlv__error_set(err, set, "%s: out of memory", cfg->path);
                 if (rc == DLV_OK) {

@@ -175,6 +175,36 @@ static void config_utf7_write_back(void)
     free(path);
 }
 
+/* fuzz_config, test/fuzz/corpus/config/regress-nil-terminal-id.xml. A <terminalId xsi:nil="true"/>
+ * counts as absent, but the write-back appended a second <terminalId> beside it, and the next
+ * start refused the file ("<terminalId> appears twice"). Now the nil element is filled in place
+ * and loses its nil mark, so the next start reads the same id. */
+static void config_nil_terminal_id_write_back(void)
+{
+    const char *text = "<config xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n"
+                       "  <terminalId xsi:nil=\"true\"/>\n"
+                       "  <serverUrl>http://h/resto</serverUrl>\n</config>";
+    char *path = dlv_test_write_file(dir, "deliveryPluginConfig.xml", text);
+    dlv_config *cfg = NULL;
+    dlv_error err;
+    CU_ASSERT_EQUAL_FATAL(dlv_config_load(path, 0, &cfg, &err), DLV_OK);
+    CU_ASSERT_EQUAL(dlv_config_terminal_id_generated(cfg), 1);
+    char *after = dlv_test_read_file(path, NULL);
+    char expect[128];
+    snprintf(expect, sizeof expect, "\n  <terminalId>%s</terminalId>\n  <serverUrl>",
+             dlv_config_terminal_id(cfg));
+    DLV_ASSERT_CONTAINS(after, expect);
+    CU_ASSERT_PTR_NULL(strstr(after, "nil"));
+    dlv_config *again = NULL;
+    CU_ASSERT_EQUAL_FATAL(dlv_config_load(path, 0, &again, &err), DLV_OK);
+    CU_ASSERT_STRING_EQUAL(dlv_config_terminal_id(again), dlv_config_terminal_id(cfg));
+    CU_ASSERT_EQUAL(dlv_config_terminal_id_generated(again), 0);
+    dlv_config_free(again);
+    dlv_config_free(cfg);
+    free(after);
+    free(path);
+}
+
 /* ---- the terminalId write-back and the file it writes (issue 17) ---- */
 
 static const char *config_without_id = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
@@ -250,11 +280,17 @@ int main(void)
 {
     hostile_begin();
     static const dlv_test_case cases[] = {
-        DLV_TEST(config_refuses_entities),           DLV_TEST(front_config_refuses_entities),
-        DLV_TEST(xinclude_is_not_processed),         DLV_TEST(utf16_doctype_is_refused),
-        DLV_TEST(predefined_entities_still_work),    DLV_TEST(config_utf7_write_back),
-        DLV_TEST(write_back_follows_symlink),        DLV_TEST(write_back_keeps_mode),
-        DLV_TEST(write_back_refuses_read_only_file), DLV_TEST_END,
+        DLV_TEST(config_refuses_entities),
+        DLV_TEST(front_config_refuses_entities),
+        DLV_TEST(xinclude_is_not_processed),
+        DLV_TEST(utf16_doctype_is_refused),
+        DLV_TEST(predefined_entities_still_work),
+        DLV_TEST(config_utf7_write_back),
+        DLV_TEST(config_nil_terminal_id_write_back),
+        DLV_TEST(write_back_follows_symlink),
+        DLV_TEST(write_back_keeps_mode),
+        DLV_TEST(write_back_refuses_read_only_file),
+        DLV_TEST_END,
     };
     int rc = dlv_test_main("config_hardening", cases);
     hostile_end();
