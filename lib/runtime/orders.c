@@ -266,7 +266,9 @@ void dlv__rt_views_trim(dlv_ctx *ctx)
     rt_order *o = t->lru_tail;
     while (o && t->views > DLV__RT_VIEWS_IN_MEMORY) {
         rt_order *prev = o->lru_prev;
-        if (!dlv__rt_order_staged(ctx, o)) {
+        /* Kept: a view with something staged, and one whose commands are still out (their
+         * outcome settles on it; reading it back per answer doubled a command's cost). */
+        if (!dlv__rt_order_staged(ctx, o) && o->pending == 0) {
             lru_unlink(t, o);
             dlv__order_free(o->view);
             o->view = NULL;

@@ -274,8 +274,8 @@ dlv__order *dlv__rt_view_set(dlv_ctx *ctx, rt_order *o, dlv__order *view);
 /* The key again after the view was changed in place. */
 void dlv__rt_view_changed(rt_order *o);
 /* Drops the least recently used views beyond DLV__RT_VIEWS_IN_MEMORY (those of orders with
- * nothing staged); they stay in the store's cache. Called where no view pointer is held: after a
- * commit, after a page of orders. */
+ * nothing staged and no command awaiting its answer); they stay in the store's cache. Called where
+ * no view pointer is held: after a commit, after a page of orders. */
 void dlv__rt_views_trim(dlv_ctx *ctx);
 /* A dlv__order with only the key's fields, for lib/order's timing and sorting. */
 void dlv__rt_order_skeleton(const rt_order *o, dlv__order *out);

@@ -292,9 +292,10 @@ int main(void)
     /* The measured part: every confirm submitted at once, as a busy host would. */
     char req[160];
     double t0 = bench_now_ms();
-    for (int i = 0; i < count; i++) {
-        snprintf(req, sizeof req, "{\"cmd\":\"confirm\",\"orderId\":\"%s\"}",
-                 cJSON_GetArrayItem(ids, i)->valuestring);
+    const cJSON *id;
+    cJSON_ArrayForEach(id, ids) /* not GetArrayItem(i): a walk from the start each time */
+    {
+        snprintf(req, sizeof req, "{\"cmd\":\"confirm\",\"orderId\":\"%s\"}", id->valuestring);
         if (dlv_ctx_request(ctx, req, on_reply, NULL) != DLV_OK) {
             fprintf(stderr, "commands: request refused\n");
             return 1;

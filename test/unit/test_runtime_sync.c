@@ -1082,8 +1082,9 @@ static int count_text(const char *s, const char *what)
     return n;
 }
 
-/* A page of MANY copies of order_courier.json with their own ids and numbers, in `status`. */
-static char *many_page_in(int64_t revision, const char *status)
+/* A page of MANY copies of order_courier.json with their own ids and numbers (from the
+ * `from`th on), in `status`. */
+static char *many_page_from(int64_t revision, const char *status, int from)
 {
     char *text = read_data("order_courier.json");
     cJSON *base = text ? cJSON_Parse(text) : NULL;
@@ -1092,13 +1093,14 @@ static char *many_page_in(int64_t revision, const char *status)
         return NULL;
     cJSON *answer = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(answer, "orders");
     cJSON_AddNumberToObject(answer, "revision", (double)revision);
-    for (int i = 0; i < MANY; i++) {
+    for (int i = from; i < from + MANY; i++) {
         char id[37];
         many_id(id, i);
         cJSON *o = cJSON_Duplicate(base, 1);
         cJSON_ReplaceItemInObject(o, "id", cJSON_CreateString(id));
         cJSON_ReplaceItemInObject(o, "number", cJSON_CreateNumber(200000 + i));
-        cJSON_ReplaceItemInObject(o, "revision", cJSON_CreateNumber((double)revision - MANY + i));
+        cJSON_ReplaceItemInObject(o, "revision",
+                                  cJSON_CreateNumber((double)revision - MANY + i - from));
         if (status)
             cJSON_ReplaceItemInObject(o, "status", cJSON_CreateString(status));
         cJSON_AddItemToArray(list, o);
@@ -1107,6 +1109,11 @@ static char *many_page_in(int64_t revision, const char *status)
     cJSON_Delete(answer);
     cJSON_Delete(base);
     return out;
+}
+
+static char *many_page_in(int64_t revision, const char *status)
+{
+    return many_page_from(revision, status, 0);
 }
 
 static char *many_page(int64_t revision)
@@ -1178,6 +1185,44 @@ static void orders_beyond_memory_are_read_back_whole(void)
     got = request(&h, req);
     DLV_ASSERT_CONTAINS(got, "Тверская");
     CU_ASSERT_PTR_NULL(strstr(got, "\"status\":\"Unconfirmed\""));
+    teardown(&h);
+}
+
+/* A view whose command awaits its answer stays in memory however many orders pass through
+ * (the answer settles on it); once answered it may leave again. */
+static void views_with_commands_out_stay_in_memory(void)
+{
+    harness h;
+    setup(&h);
+    register_ok(&h);
+    answer_poll(&h, many_page(5000));
+    turn(&h, 50);
+    DLV_ASSERT_CONTAINS(request(&h, LOGIN), "\"ok\":true");
+    char first[37], req[200];
+    many_id(first, 0);
+    snprintf(req, sizeof req, "{\"cmd\":\"confirm\",\"orderId\":\"%s\"}", first);
+    DLV_ASSERT_CONTAINS(request(&h, req), "\"reply\":\"confirm\",\"ok\":true");
+    fake_call *send = fake_wait(&h.loop, FAKE_SEND, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(send);
+    turn(&h, 50); /* the confirm's kitchen check printed */
+    /* MANY new orders while the confirm is out: every older view but the confirmed one goes. */
+    answer_poll(&h, many_page_from(6000, NULL, MANY));
+    CU_ASSERT(wait_event(&h, "\"event\":\"order\"", "-9a1f-0000000002c7", 2000) >= 0);
+    turn(&h, 50);
+    rt_order *o = dlv__rt_order_find(h.ctx, first);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    CU_ASSERT_PTR_NOT_NULL(o->view);
+    CU_ASSERT(views_in_memory(&h) <= DLV__RT_VIEWS_IN_MEMORY); /* the kept one counts */
+    sent_ids seen = {0};
+    acknowledge_all(&h, send, &seen);
+    turn(&h, 50);
+    CU_ASSERT_EQUAL(pending_commands(&h), 0);
+    snprintf(req, sizeof req, "{\"cmd\":\"getOrder\",\"orderId\":\"%s\"}", first);
+    CU_ASSERT_PTR_NULL(strstr(request(&h, req), "\"status\":\"Unconfirmed\""));
+    /* Answered: the next page may take its place. */
+    answer_poll(&h, many_page_from(7000, NULL, 2 * MANY));
+    turn(&h, 100);
+    CU_ASSERT(views_in_memory(&h) <= DLV__RT_VIEWS_IN_MEMORY);
     teardown(&h);
 }
 
@@ -1300,6 +1345,7 @@ int main(void)
         DLV_TEST(overdue_told_once_across_restarts),
         DLV_TEST(unstored_outcomes_back_off),
         DLV_TEST(orders_beyond_memory_are_read_back_whole),
+        DLV_TEST(views_with_commands_out_stay_in_memory),
         DLV_TEST(due_orders_beyond_memory_start_cooking),
         DLV_TEST(edit_behind_a_payment_names_the_revision_after_it),
         DLV_TEST_END,
