@@ -746,6 +746,10 @@ static int read_tostring(const char *text, size_t len, size_t at, size_t *j, cha
                          "ToString takes one format string: ToString(\"HH:mm\")");
     }
     put(&b, "", 0);
+    if (dlv__dynbuf_error(&b) == DLV_ETOOLARGE) { /* a fault of the template, not of memory */
+        dlv__dynbuf_free(&b);
+        return tpl_error(err, text, at, "%s", "ToString format longer than 255 bytes");
+    }
     *fmt = dlv__dynbuf_take(&b, NULL);
     dlv__dynbuf_free(&b);
     if (!*fmt)

@@ -302,6 +302,12 @@ static void template_errors_at_load(void)
     big[70 * 1024] = '\0';
     expect_compile_error(big, DLV_ETOOLARGE, "exceeds");
     free(big);
+    /* A ToString format past its 255 bytes is the template's fault, named as such: it was
+     * reported as "out of memory" (fuzz_notify_template,
+     * test/fuzz/corpus/notify_template/regress-long-format.txt). */
+    char longfmt[400];
+    snprintf(longfmt, sizeof longfmt, "x @Model.Order.WhenCreated.ToString(\"%0300d\")", 0);
+    expect_compile_error(longfmt, DLV_ETEMPLATE, "column 3: ToString format longer than 255");
     /* Edge cases that are text. */
     expect_render("", base, NULL, "");
     expect_render("@", base, NULL, "@");
