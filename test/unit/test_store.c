@@ -580,6 +580,8 @@ static void order_cache_and_revision(void)
     CU_ASSERT_STRING_EQUAL(row.status, "WaitCooking");
     dlv__store_order_row_clear(&row);
     CU_ASSERT_EQUAL(dlv__store_orders_get(st, ORDER_X, &row, NULL), DLV_OK);
+    CU_ASSERT_STRING_EQUAL(row.id, ORDER_X);
+    CU_ASSERT_STRING_EQUAL(row.status, "WaitCooking");
     CU_ASSERT_EQUAL(row.revision, 12);
     CU_ASSERT_EQUAL(row.number, 100245);
     dlv__store_order_row_clear(&row);
